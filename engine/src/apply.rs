@@ -1,0 +1,452 @@
+//! Turns one change event into WriteBatch operations. The same function
+//! serves local changes and changes received from a peer, so both nodes store
+//! a change the same way. Schema effects are collected in a `SchemaDelta`
+//! that the engine publishes to the in-memory schema only after the batch
+//! committed; later events of the same batch already see it.
+
+use crate::chunk::{normalize_tombstones, Chunk, Tombstone};
+use crate::engine::{Engine, Writer};
+use crate::error::{Error, Result};
+use crate::event::{ChangeEvent, EventBody, SchemaChange, SeriesDelete, SeriesWrite};
+use crate::keys::*;
+use crate::schema::{
+    encode_tombstones, path_nodes, validate_series_path, Database, Schema, Series,
+};
+use crate::types::DataType;
+use rocksdb::{IteratorMode, WriteBatch};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Schema changes of a batch not yet published (`None` = removed).
+#[derive(Default)]
+pub(crate) struct SchemaDelta {
+    databases: BTreeMap<String, Option<Database>>,
+    series: BTreeMap<String, Option<Arc<Series>>>,
+}
+
+impl SchemaDelta {
+    pub fn is_empty(&self) -> bool {
+        self.databases.is_empty() && self.series.is_empty()
+    }
+
+    pub fn apply_to(self, s: &mut Schema) {
+        for (path, db) in self.databases {
+            match db {
+                Some(db) => s.databases.insert(path, db),
+                None => s.databases.remove(&path),
+            };
+        }
+        for (path, series) in self.series {
+            match series {
+                Some(series) => s.series.insert(path, series),
+                None => s.series.remove(&path),
+            };
+        }
+    }
+}
+
+/// The schema as this batch sees it: published schema plus the delta.
+struct View<'a> {
+    schema: &'a Schema,
+    delta: &'a mut SchemaDelta,
+}
+
+impl View<'_> {
+    fn series(&self, path: &str) -> Option<Arc<Series>> {
+        match self.delta.series.get(path) {
+            Some(s) => s.clone(),
+            None => self.schema.series.get(path).cloned(),
+        }
+    }
+
+    fn database(&self, path: &str) -> Option<Database> {
+        match self.delta.databases.get(path) {
+            Some(d) => d.clone(),
+            None => self.schema.databases.get(path).cloned(),
+        }
+    }
+
+    fn databases(&self) -> Vec<Database> {
+        let mut all: BTreeMap<String, Option<Database>> = self
+            .schema
+            .databases
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect();
+        all.extend(self.delta.databases.clone());
+        all.into_values().flatten().collect()
+    }
+
+    fn database_of(&self, path: &str) -> Option<Database> {
+        let nodes = path_nodes(path);
+        self.databases()
+            .into_iter()
+            .find(|db| crate::schema::is_prefix(&path_nodes(&db.path), &nodes))
+    }
+
+    fn series_under(&self, db_path: &str) -> Vec<Arc<Series>> {
+        let d = path_nodes(db_path);
+        let mut all: BTreeMap<String, Option<Arc<Series>>> = self
+            .schema
+            .series
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect();
+        all.extend(self.delta.series.clone());
+        all.into_values()
+            .flatten()
+            .filter(|s| crate::schema::is_prefix(&d, &path_nodes(&s.path)))
+            .collect()
+    }
+}
+
+pub(crate) fn apply_body(
+    engine: &Engine,
+    w: &mut Writer,
+    batch: &mut WriteBatch,
+    event: &ChangeEvent,
+    delta: &mut SchemaDelta,
+) -> Result<()> {
+    let schema = engine.schema.read();
+    let mut view = View {
+        schema: &schema,
+        delta,
+    };
+    let local = event.origin == engine.node_id();
+    let mut cx = Cx {
+        engine,
+        w,
+        batch,
+        view: &mut view,
+        local,
+    };
+    match &event.body {
+        EventBody::Insert(writes) => writes.iter().try_for_each(|sw| cx.insert(sw)),
+        EventBody::Delete(dels) => dels.iter().try_for_each(|d| cx.delete(d, event)),
+        EventBody::Schema(change) => cx.schema_change(change),
+    }
+}
+
+struct Cx<'a, 'b> {
+    engine: &'a Engine,
+    w: &'a mut Writer,
+    batch: &'a mut WriteBatch,
+    view: &'a mut View<'b>,
+    local: bool,
+}
+
+impl Cx<'_, '_> {
+    fn insert(&mut self, sw: &SeriesWrite) -> Result<()> {
+        let series = self.series_or_create(&sw.path, sw.chunk.data_type())?;
+        let converted;
+        let chunk = if sw.chunk.data_type() == series.data_type {
+            &sw.chunk
+        } else {
+            converted = convert_chunk(&sw.chunk, series.data_type).ok_or_else(|| {
+                Error::TypeMismatch(format!(
+                    "series {} is {}, the write carries {} values that do not convert",
+                    series.path,
+                    series.data_type,
+                    sw.chunk.data_type()
+                ))
+            })?;
+            &converted
+        };
+        let data = self.engine.cf(CF_DATA)?;
+        for (bucket, part) in split_by_bucket(chunk, series.bucket_span_ms) {
+            self.batch
+                .merge_cf(data, data_key(series.id, bucket), part.encode());
+        }
+        Ok(())
+    }
+
+    fn delete(&mut self, d: &SeriesDelete, event: &ChangeEvent) -> Result<()> {
+        let series = self.series_or_create(&d.path, d.data_type)?;
+        let tomb = Tombstone {
+            start: d.start,
+            end: d.end,
+            version: event.version,
+        };
+        let mut updated = (*series).clone();
+        updated.tombstones.push(tomb);
+        updated.tombstones = normalize_tombstones(std::mem::take(&mut updated.tombstones));
+        self.batch.put_cf(
+            self.engine.cf(CF_META)?,
+            meta_key(PREFIX_TOMB, &format!("{:016x}", series.id)),
+            encode_tombstones(&updated.tombstones),
+        );
+        // Tombstone the chunks that exist now, so the merge reclaims their space.
+        let data = self.engine.cf(CF_DATA)?;
+        let from = data_key(series.id, bucket_of(d.start, series.bucket_span_ms));
+        let to = data_key(series.id, bucket_of(d.end, series.bucket_span_ms));
+        let mut buckets = Vec::new();
+        for item in self
+            .engine
+            .db
+            .iterator_cf(data, IteratorMode::From(&from, rocksdb::Direction::Forward))
+        {
+            let (k, _) = item.map_err(|source| Error::Storage {
+                context: format!("finding chunks of {}", d.path),
+                source,
+            })?;
+            if *k > to[..] {
+                break;
+            }
+            buckets.push(decode_data_key(&k)?.1);
+        }
+        for b in buckets {
+            let clipped = Tombstone {
+                start: d.start.max(b),
+                end: d.end.min(b.saturating_add(series.bucket_span_ms - 1)),
+                version: event.version,
+            };
+            self.batch.merge_cf(
+                data,
+                data_key(series.id, b),
+                Chunk::tombstone(series.data_type, clipped).encode(),
+            );
+        }
+        self.view
+            .delta
+            .series
+            .insert(d.path.clone(), Some(Arc::new(updated)));
+        Ok(())
+    }
+
+    fn schema_change(&mut self, change: &SchemaChange) -> Result<()> {
+        match change {
+            SchemaChange::CreateDatabase {
+                path,
+                bucket_span_ms,
+            } => {
+                if let Some(existing) = self.overlapping_database(path) {
+                    if !self.local {
+                        tracing::warn!(
+                            "peer created database {path}, which overlaps {}: kept ours",
+                            existing.path
+                        );
+                        return Ok(());
+                    }
+                    return Err(if existing.path == *path {
+                        Error::AlreadyExists(format!("database {path} already exists"))
+                    } else {
+                        Error::AlreadyExists(format!(
+                            "database {path} overlaps existing database {}",
+                            existing.path
+                        ))
+                    });
+                }
+                self.put_database(path, *bucket_span_ms)
+            }
+            SchemaChange::DropDatabase { path } => {
+                if self.view.database(path).is_none() {
+                    return if self.local {
+                        Err(Error::NotFound(format!("database {path} does not exist")))
+                    } else {
+                        Ok(())
+                    };
+                }
+                for s in self.view.series_under(path) {
+                    self.remove_series(&s)?;
+                }
+                self.batch
+                    .delete_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, path));
+                self.view.delta.databases.insert(path.clone(), None);
+                Ok(())
+            }
+            SchemaChange::CreateTimeseries {
+                path,
+                data_type,
+                encoding,
+                compressor,
+            } => {
+                if let Some(existing) = self.view.series(path) {
+                    if self.local {
+                        return Err(Error::AlreadyExists(format!(
+                            "time series {path} already exists"
+                        )));
+                    }
+                    if existing.data_type != *data_type {
+                        tracing::warn!(
+                            "peer created {path} as {data_type}, it exists here as {}: kept ours",
+                            existing.data_type
+                        );
+                    }
+                    return Ok(());
+                }
+                self.create_series(path, *data_type, encoding, compressor)
+                    .map(|_| ())
+            }
+            SchemaChange::DeleteTimeseries { paths } => {
+                for p in paths {
+                    match self.view.series(p) {
+                        Some(s) => self.remove_series(&s)?,
+                        None if self.local => {
+                            return Err(Error::NotFound(format!("time series {p} does not exist")))
+                        }
+                        None => {}
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn overlapping_database(&self, path: &str) -> Option<Database> {
+        let nodes = path_nodes(path);
+        self.view.databases().into_iter().find(|db| {
+            let d = path_nodes(&db.path);
+            crate::schema::is_prefix(&d, &nodes) || crate::schema::is_prefix(&nodes, &d)
+        })
+    }
+
+    fn put_database(&mut self, path: &str, bucket_span_ms: i64) -> Result<()> {
+        let nodes = path_nodes(path);
+        if nodes.first() != Some(&"root")
+            || nodes.len() < 2
+            || nodes.iter().any(|n| n.is_empty() || n.contains('*'))
+        {
+            return Err(Error::invalid(format!(
+                "database path {path} must be root.<name>[.<name>...] without wildcards"
+            )));
+        }
+        if bucket_span_ms <= 0 {
+            return Err(Error::invalid(format!(
+                "bucket span of {path} must be positive"
+            )));
+        }
+        let mut v = Vec::new();
+        crate::codec::put_ivarint(&mut v, bucket_span_ms);
+        self.batch
+            .put_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, path), v);
+        self.view.delta.databases.insert(
+            path.to_string(),
+            Some(Database {
+                path: path.to_string(),
+                bucket_span_ms,
+            }),
+        );
+        Ok(())
+    }
+
+    fn series_or_create(&mut self, path: &str, data_type: DataType) -> Result<Arc<Series>> {
+        match self.view.series(path) {
+            Some(s) => Ok(s),
+            None => self.create_series(path, data_type, default_encoding(data_type), "LZ4"),
+        }
+    }
+
+    fn create_series(
+        &mut self,
+        path: &str,
+        data_type: DataType,
+        encoding: &str,
+        compressor: &str,
+    ) -> Result<Arc<Series>> {
+        validate_series_path(path)?;
+        let db = match self.view.database_of(path) {
+            Some(db) => db,
+            None => {
+                // As IoTDB does by default: the database is the first level below root.
+                let nodes = path_nodes(path);
+                let db_path = format!("{}.{}", nodes[0], nodes[1]);
+                if let Some(other) = self.overlapping_database(&db_path) {
+                    return Err(Error::invalid(format!(
+                        "{path} is not under a database and overlaps {}",
+                        other.path
+                    )));
+                }
+                let span = self.engine.default_span();
+                self.put_database(&db_path, span)?;
+                Database {
+                    path: db_path,
+                    bucket_span_ms: span,
+                }
+            }
+        };
+        let series = Series {
+            id: Engine::alloc_series_id(self.w),
+            path: path.to_string(),
+            data_type,
+            encoding: encoding.to_string(),
+            compressor: compressor.to_string(),
+            bucket_span_ms: db.bucket_span_ms,
+            tombstones: Vec::new(),
+        };
+        let meta = self.engine.cf(CF_META)?;
+        self.batch
+            .put_cf(meta, meta_key(PREFIX_SERIES, path), series.encode());
+        self.batch
+            .put_cf(meta, META_NEXT_SERIES, self.w.next_series_id.to_le_bytes());
+        let series = Arc::new(series);
+        self.view
+            .delta
+            .series
+            .insert(path.to_string(), Some(series.clone()));
+        Ok(series)
+    }
+
+    fn remove_series(&mut self, s: &Series) -> Result<()> {
+        let meta = self.engine.cf(CF_META)?;
+        self.batch.delete_cf(meta, meta_key(PREFIX_SERIES, &s.path));
+        self.batch
+            .delete_cf(meta, meta_key(PREFIX_TOMB, &format!("{:016x}", s.id)));
+        self.batch.delete_range_cf(
+            self.engine.cf(CF_DATA)?,
+            data_key(s.id, i64::MIN),
+            data_key(s.id + 1, i64::MIN),
+        );
+        self.view.delta.series.insert(s.path.clone(), None);
+        Ok(())
+    }
+}
+
+pub fn default_encoding(t: DataType) -> &'static str {
+    match t {
+        DataType::Boolean => "RLE",
+        DataType::Int32 | DataType::Int64 => "TS_2DIFF",
+        DataType::Float | DataType::Double => "GORILLA",
+        DataType::Text => "PLAIN",
+    }
+}
+
+fn convert_chunk(c: &Chunk, target: DataType) -> Option<Chunk> {
+    let mut values = crate::types::Column::with_capacity(target, c.len());
+    for i in 0..c.len() {
+        if !values.push(&c.values.get(i)?) {
+            return None;
+        }
+    }
+    Some(Chunk {
+        values,
+        ..c.clone()
+    })
+}
+
+/// Splits a chunk (sorted by time) into one chunk per bucket.
+pub(crate) fn split_by_bucket(c: &Chunk, span: i64) -> Vec<(i64, std::borrow::Cow<'_, Chunk>)> {
+    let (Some(&first), Some(&last)) = (c.times.first(), c.times.last()) else {
+        return Vec::new();
+    };
+    if bucket_of(first, span) == bucket_of(last, span) {
+        return vec![(bucket_of(first, span), std::borrow::Cow::Borrowed(c))];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < c.times.len() {
+        let b = bucket_of(c.times[start], span);
+        let end = start + c.times[start..].partition_point(|&t| bucket_of(t, span) == b);
+        let idx: Vec<usize> = (start..end).collect();
+        out.push((
+            b,
+            std::borrow::Cow::Owned(Chunk {
+                times: c.times[start..end].to_vec(),
+                versions: c.versions[start..end].to_vec(),
+                values: c.values.select(&idx),
+                tombstones: Vec::new(),
+            }),
+        ));
+        start = end;
+    }
+    out
+}

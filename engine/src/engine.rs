@@ -1,0 +1,615 @@
+//! The engine: one RocksDB instance with the `data`, `log` and `meta` column
+//! families, the node's identity, the clock, and the write paths.
+//!
+//! Every change — local or received from a peer — goes through `commit`:
+//! under the writer lock it gets the next log sequence, its effects and its
+//! change event go into one WriteBatch, and only after RocksDB accepted the
+//! batch are the in-memory schema and the log watchers updated. So the log
+//! can never miss or invent a change, and readers never see a gap.
+
+use crate::apply::{apply_body, SchemaDelta};
+use crate::changelog::{ChangeLog, LogEntry};
+use crate::chunk::merge_encoded;
+use crate::error::{Error, Result, StorageContext};
+use crate::event::{ChangeEvent, EventBody, EventHeader};
+use crate::hlc::{Hlc, NodeId, Version};
+use crate::keys::*;
+use crate::schema::{decode_tombstones, Database, Schema, Series};
+use parking_lot::{Mutex, RwLock};
+use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Valid timestamps: ±2^62 ms (±146 million years) so bucket arithmetic
+/// cannot overflow.
+pub const MIN_TIME: i64 = -(1 << 62);
+pub const MAX_TIME: i64 = 1 << 62;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Each write is in RocksDB's WAL before it returns (survives a process
+    /// kill); the WAL is fsynced by `sync_wal` (the server calls it on a
+    /// short interval) — concurrent writers share one WAL write.
+    GroupCommit,
+    /// Every write fsyncs the WAL before it returns (survives power loss).
+    Fsync,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub durability: Durability,
+    /// Bucket span for databases created without one.
+    pub default_bucket_span_ms: i64,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            durability: Durability::GroupCommit,
+            default_bucket_span_ms: crate::schema::DEFAULT_BUCKET_SPAN_MS,
+        }
+    }
+}
+
+/// What applying a batch from a peer did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyOutcome {
+    pub applied: usize,
+    /// Already applied before (at or below the origin's high-water mark) or
+    /// originating here.
+    pub skipped: usize,
+}
+
+pub struct Engine {
+    pub(crate) db: Arc<DB>,
+    node_id: NodeId,
+    cluster_id: String,
+    pub(crate) hlc: Hlc,
+    pub(crate) schema: RwLock<Schema>,
+    writer: Mutex<Writer>,
+    first_seq: AtomicU64,
+    last_seq: watch::Sender<u64>,
+    pub(crate) opts: EngineOptions,
+    write_opts: WriteOptions,
+}
+
+pub(crate) struct Writer {
+    pub next_seq: u64,
+    pub next_series_id: u64,
+    /// Per remote origin: the highest origin sequence applied here.
+    pub hwm: HashMap<NodeId, u64>,
+}
+
+fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
+    match merge_encoded(existing, ops.iter()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::error!("chunk merge failed, the key reads as corrupt: {e}");
+            None
+        }
+    }
+}
+
+impl Engine {
+    pub fn open(path: &Path, opts: EngineOptions) -> Result<Engine> {
+        if opts.default_bucket_span_ms <= 0 {
+            return Err(Error::invalid("default bucket span must be positive"));
+        }
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.increase_parallelism(2);
+        let mut data_opts = Options::default();
+        data_opts.set_merge_operator("duet-chunk-merge-v1", merge_op, merge_op);
+        data_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let mut log_opts = Options::default();
+        log_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let cfs = vec![
+            ColumnFamilyDescriptor::new(CF_DATA, data_opts),
+            ColumnFamilyDescriptor::new(CF_LOG, log_opts),
+            ColumnFamilyDescriptor::new(CF_META, Options::default()),
+        ];
+        let db = DB::open_cf_descriptors(&db_opts, path, cfs)
+            .ctx(|| format!("opening {}", path.display()))?;
+        let db = Arc::new(db);
+        let mut write_opts = WriteOptions::default();
+        write_opts.set_sync(opts.durability == Durability::Fsync);
+
+        let mut init = WriteBatch::default();
+        let meta = db
+            .cf_handle(CF_META)
+            .ok_or_else(|| Error::corrupt("database", "meta column family missing"))?;
+        let node_id = match db
+            .get_cf(meta, META_NODE_ID)
+            .ctx(|| "reading node id".into())?
+        {
+            Some(b) => {
+                let a: [u8; 4] = b
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| Error::corrupt("node id", "not 4 bytes"))?;
+                u32::from_le_bytes(a)
+            }
+            None => {
+                let id = new_node_id();
+                init.put_cf(meta, META_NODE_ID, id.to_le_bytes());
+                id
+            }
+        };
+        let cluster_id = match db
+            .get_cf(meta, META_CLUSTER_ID)
+            .ctx(|| "reading cluster id".into())?
+        {
+            Some(b) => {
+                String::from_utf8(b).map_err(|_| Error::corrupt("cluster id", "not UTF-8"))?
+            }
+            None => {
+                let id = new_cluster_id();
+                init.put_cf(meta, META_CLUSTER_ID, id.as_bytes());
+                id
+            }
+        };
+        if !init.is_empty() {
+            let mut sync = WriteOptions::default();
+            sync.set_sync(true);
+            db.write_opt(init, &sync)
+                .ctx(|| "writing node identity".into())?;
+        }
+
+        let (schema, next_series_id, hwm) = load_meta(&db)?;
+        let (first, last) = log_bounds(&db)?;
+        let hlc = Hlc::new();
+        if let Some(b) = db.get_cf(meta, META_HLC).ctx(|| "reading clock".into())? {
+            let a: [u8; 8] = b
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::corrupt("clock", "not 8 bytes"))?;
+            hlc.observe(u64::from_le_bytes(a));
+        }
+        if last >= first {
+            let log = db
+                .cf_handle(CF_LOG)
+                .ok_or_else(|| Error::corrupt("database", "log column family missing"))?;
+            if let Some(v) = db
+                .get_cf(log, log_key(last))
+                .ctx(|| "reading the newest log entry".into())?
+            {
+                hlc.observe(EventHeader::decode(&v)?.version.hlc);
+            }
+        }
+        let engine = Engine {
+            db,
+            node_id,
+            cluster_id,
+            hlc,
+            schema: RwLock::new(schema),
+            writer: Mutex::new(Writer {
+                next_seq: last + 1,
+                next_series_id,
+                hwm,
+            }),
+            first_seq: AtomicU64::new(first),
+            last_seq: watch::channel(last).0,
+            opts,
+            write_opts,
+        };
+        engine.ensure_default_user()?;
+        Ok(engine)
+    }
+
+    pub fn node_id(&self) -> NodeId {
+        self.node_id
+    }
+
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+
+    pub fn clock(&self) -> &Hlc {
+        &self.hlc
+    }
+
+    pub(crate) fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| Error::corrupt("database", format!("column family {name} missing")))
+    }
+
+    /// Commits a change made on this node: a new version and log sequence,
+    /// the effects and the event in one WriteBatch.
+    pub(crate) fn commit_local(
+        &self,
+        make: impl FnOnce(Version) -> Result<EventBody>,
+    ) -> Result<u64> {
+        let mut w = self.writer.lock();
+        let version = Version::new(self.hlc.tick(), self.node_id);
+        let body = make(version)?;
+        let seq = w.next_seq;
+        let event = ChangeEvent {
+            origin: self.node_id,
+            origin_seq: seq,
+            version,
+            body,
+        };
+        let mut batch = WriteBatch::default();
+        let mut delta = SchemaDelta::default();
+        apply_body(self, &mut w, &mut batch, &event, &mut delta)?;
+        batch.put_cf(self.cf(CF_LOG)?, log_key(seq), event.encode());
+        batch.put_cf(self.cf(CF_META)?, META_HLC, version.hlc.to_le_bytes());
+        self.write_batch(batch, || format!("committing change {seq}"))?;
+        w.next_seq += 1;
+        self.publish(delta, seq);
+        Ok(seq)
+    }
+
+    /// Applies events received from a peer, in one WriteBatch with each
+    /// origin's new high-water mark: a batch sent again after a lost
+    /// acknowledgement changes nothing. Events keep their origin, so a
+    /// double-living pipe does not send them back.
+    pub fn apply_remote(&self, events: &[Vec<u8>]) -> Result<ApplyOutcome> {
+        let decoded: Vec<ChangeEvent> = events
+            .iter()
+            .map(|b| ChangeEvent::decode(b))
+            .collect::<Result<_>>()?;
+        let mut w = self.writer.lock();
+        let first_seq = w.next_seq;
+        let result = self.apply_remote_locked(&mut w, &decoded, events);
+        if result.is_err() {
+            w.next_seq = first_seq;
+        }
+        result
+    }
+
+    fn apply_remote_locked(
+        &self,
+        w: &mut Writer,
+        decoded: &[ChangeEvent],
+        raw: &[Vec<u8>],
+    ) -> Result<ApplyOutcome> {
+        let mut batch = WriteBatch::default();
+        let mut outcome = ApplyOutcome::default();
+        let mut delta = SchemaDelta::default();
+        let mut new_hwm: HashMap<NodeId, u64> = HashMap::new();
+        for (event, bytes) in decoded.iter().zip(raw) {
+            let seen = new_hwm
+                .get(&event.origin)
+                .or(w.hwm.get(&event.origin))
+                .copied()
+                .unwrap_or(0);
+            if event.origin == self.node_id || event.origin_seq <= seen {
+                outcome.skipped += 1;
+                continue;
+            }
+            self.hlc.observe(event.version.hlc);
+            apply_body(self, w, &mut batch, event, &mut delta)?;
+            batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
+            w.next_seq += 1;
+            new_hwm.insert(event.origin, event.origin_seq);
+            outcome.applied += 1;
+        }
+        if outcome.applied == 0 {
+            return Ok(outcome);
+        }
+        for (origin, seq) in &new_hwm {
+            batch.put_cf(
+                self.cf(CF_META)?,
+                meta_key(PREFIX_HWM, &origin.to_string()),
+                seq.to_le_bytes(),
+            );
+        }
+        batch.put_cf(self.cf(CF_META)?, META_HLC, self.hlc.last().to_le_bytes());
+        self.write_batch(batch, || {
+            format!("applying {} events from a peer", outcome.applied)
+        })?;
+        w.hwm.extend(new_hwm);
+        self.publish(delta, w.next_seq - 1);
+        Ok(outcome)
+    }
+
+    /// The highest sequence of `origin`'s log applied here (0 if none).
+    pub fn high_water_mark(&self, origin: NodeId) -> u64 {
+        self.writer.lock().hwm.get(&origin).copied().unwrap_or(0)
+    }
+
+    fn write_batch(&self, batch: WriteBatch, what: impl FnOnce() -> String) -> Result<()> {
+        self.db.write_opt(batch, &self.write_opts).ctx(what)
+    }
+
+    fn publish(&self, delta: SchemaDelta, last: u64) {
+        if !delta.is_empty() {
+            let mut s = self.schema.write();
+            delta.apply_to(&mut s);
+        }
+        self.last_seq.send_replace(last);
+    }
+
+    /// fsyncs the WAL: what group commit does on its interval.
+    pub fn sync_wal(&self) -> Result<()> {
+        self.db
+            .flush_wal(true)
+            .ctx(|| "syncing the write-ahead log".into())
+    }
+
+    /// Flushes memtables to SST files (`FLUSH`).
+    pub fn flush(&self) -> Result<()> {
+        for cf in [CF_DATA, CF_LOG, CF_META] {
+            self.db
+                .flush_cf(self.cf(cf)?)
+                .ctx(|| format!("flushing {cf}"))?;
+        }
+        Ok(())
+    }
+
+    /// Compacts the data column family (merges every chunk's operands).
+    pub fn compact_data(&self) -> Result<()> {
+        self.db
+            .compact_range_cf(self.cf(CF_DATA)?, None::<&[u8]>, None::<&[u8]>);
+        Ok(())
+    }
+
+    /// A consistent copy of the whole database in `dir` (`BACKUP TO`); `dir`
+    /// must not exist yet.
+    pub fn checkpoint(&self, dir: &Path) -> Result<()> {
+        if dir.exists() {
+            return Err(Error::invalid(format!(
+                "backup directory {} already exists",
+                dir.display()
+            )));
+        }
+        let cp = rocksdb::checkpoint::Checkpoint::new(&self.db)
+            .ctx(|| "preparing a checkpoint".into())?;
+        cp.create_checkpoint(dir)
+            .ctx(|| format!("writing a checkpoint to {}", dir.display()))
+    }
+
+    pub fn schema(&self) -> parking_lot::RwLockReadGuard<'_, Schema> {
+        self.schema.read()
+    }
+
+    pub(crate) fn alloc_series_id(w: &mut Writer) -> u64 {
+        let id = w.next_series_id;
+        w.next_series_id += 1;
+        id
+    }
+
+    pub(crate) fn default_span(&self) -> i64 {
+        self.opts.default_bucket_span_ms
+    }
+
+    /// Meta records are written with the writer lock held; plain reads go here.
+    pub(crate) fn meta_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db
+            .get_cf(self.cf(CF_META)?, key)
+            .ctx(|| format!("reading meta {}", String::from_utf8_lossy(key)))
+    }
+
+    pub(crate) fn meta_put(&self, key: &[u8], value: &[u8], sync: bool) -> Result<()> {
+        let mut o = WriteOptions::default();
+        o.set_sync(sync || self.opts.durability == Durability::Fsync);
+        self.db
+            .put_cf_opt(self.cf(CF_META)?, key, value, &o)
+            .ctx(|| format!("writing meta {}", String::from_utf8_lossy(key)))
+    }
+
+    pub(crate) fn meta_delete(&self, key: &[u8]) -> Result<()> {
+        self.db
+            .delete_cf(self.cf(CF_META)?, key)
+            .ctx(|| format!("deleting meta {}", String::from_utf8_lossy(key)))
+    }
+
+    pub(crate) fn meta_scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        meta_scan(&self.db, prefix)
+    }
+}
+
+fn meta_scan(db: &DB, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let meta = db
+        .cf_handle(CF_META)
+        .ok_or_else(|| Error::corrupt("database", "meta column family missing"))?;
+    let mut out = Vec::new();
+    for item in db.iterator_cf(
+        meta,
+        IteratorMode::From(prefix.as_bytes(), rocksdb::Direction::Forward),
+    ) {
+        let (k, v) = item.ctx(|| format!("scanning meta {prefix}"))?;
+        if !k.starts_with(prefix.as_bytes()) {
+            break;
+        }
+        let name = std::str::from_utf8(&k[prefix.len()..])
+            .map_err(|_| Error::corrupt("meta key", "not UTF-8"))?;
+        out.push((name.to_string(), v.to_vec()));
+    }
+    Ok(out)
+}
+
+fn load_meta(db: &DB) -> Result<(Schema, u64, HashMap<NodeId, u64>)> {
+    let mut schema = Schema::default();
+    for (path, v) in meta_scan(db, PREFIX_DB)? {
+        let mut r = crate::codec::Reader::new(&v, "database record");
+        let bucket_span_ms = r.ivarint()?;
+        schema.databases.insert(
+            path.clone(),
+            Database {
+                path,
+                bucket_span_ms,
+            },
+        );
+    }
+    let mut tombs: HashMap<u64, Vec<crate::chunk::Tombstone>> = HashMap::new();
+    for (id, v) in meta_scan(db, PREFIX_TOMB)? {
+        let id = u64::from_str_radix(&id, 16)
+            .map_err(|_| Error::corrupt("tombstone key", id.clone()))?;
+        tombs.insert(id, decode_tombstones(&v)?);
+    }
+    let mut max_id = 0;
+    for (path, v) in meta_scan(db, PREFIX_SERIES)? {
+        let mut s = Series::decode(&path, &v)?;
+        s.tombstones = tombs.remove(&s.id).unwrap_or_default();
+        max_id = max_id.max(s.id);
+        schema.series.insert(path, Arc::new(s));
+    }
+    let meta = db
+        .cf_handle(CF_META)
+        .ok_or_else(|| Error::corrupt("database", "meta column family missing"))?;
+    let next = match db
+        .get_cf(meta, META_NEXT_SERIES)
+        .ctx(|| "reading next series id".into())?
+    {
+        Some(b) => {
+            let a: [u8; 8] = b
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::corrupt("next series id", "not 8 bytes"))?;
+            u64::from_le_bytes(a)
+        }
+        None => 1,
+    };
+    let mut hwm = HashMap::new();
+    for (origin, v) in meta_scan(db, PREFIX_HWM)? {
+        let origin: NodeId = origin
+            .parse()
+            .map_err(|_| Error::corrupt("high-water mark key", origin.clone()))?;
+        let a: [u8; 8] = v
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::corrupt("high-water mark", "not 8 bytes"))?;
+        hwm.insert(origin, u64::from_le_bytes(a));
+    }
+    Ok((schema, next.max(max_id + 1), hwm))
+}
+
+/// (first retained, last) sequence of the log.
+fn log_bounds(db: &DB) -> Result<(u64, u64)> {
+    let log = db
+        .cf_handle(CF_LOG)
+        .ok_or_else(|| Error::corrupt("database", "log column family missing"))?;
+    let meta = db
+        .cf_handle(CF_META)
+        .ok_or_else(|| Error::corrupt("database", "meta column family missing"))?;
+    let floor = match db
+        .get_cf(meta, META_LOG_FLOOR)
+        .ctx(|| "reading log floor".into())?
+    {
+        Some(b) => {
+            let a: [u8; 8] = b
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::corrupt("log floor", "not 8 bytes"))?;
+            u64::from_le_bytes(a)
+        }
+        None => 1,
+    };
+    let last = match db.iterator_cf(log, IteratorMode::End).next() {
+        Some(item) => decode_log_key(&item.ctx(|| "reading the log's end".into())?.0)?,
+        None => 0,
+    };
+    let last = last.max(floor - 1);
+    let first = match db.iterator_cf(log, IteratorMode::Start).next() {
+        Some(item) => decode_log_key(&item.ctx(|| "reading the log's start".into())?.0)?.max(floor),
+        None => last + 1,
+    };
+    Ok((first, last))
+}
+
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS's random source.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    for chunk in out.chunks_mut(8) {
+        let r = random_u64().to_le_bytes();
+        chunk.copy_from_slice(&r[..chunk.len()]);
+    }
+    out
+}
+
+fn new_node_id() -> NodeId {
+    loop {
+        let id = random_u64() as u32;
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
+fn new_cluster_id() -> String {
+    format!("{:016x}{:016x}", random_u64(), random_u64())
+}
+
+impl ChangeLog for Engine {
+    fn last_seq(&self) -> u64 {
+        *self.last_seq.borrow()
+    }
+
+    fn first_seq(&self) -> u64 {
+        self.first_seq.load(Ordering::Acquire)
+    }
+
+    fn read(&self, from: u64, max_events: usize, max_bytes: usize) -> Result<Vec<LogEntry>> {
+        let first = self.first_seq();
+        if from < first {
+            return Err(Error::Trimmed {
+                requested: from,
+                first,
+            });
+        }
+        // Only what was published: an entry being written right now is not
+        // read before its batch is committed and announced.
+        let last = self.last_seq();
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        let iter = self.db.iterator_cf(
+            self.cf(CF_LOG)?,
+            IteratorMode::From(&log_key(from), rocksdb::Direction::Forward),
+        );
+        for item in iter {
+            let (k, v) = item.ctx(|| format!("reading the change log from {from}"))?;
+            let seq = decode_log_key(&k)?;
+            if seq > last
+                || out.len() >= max_events
+                || (!out.is_empty() && bytes + v.len() > max_bytes)
+            {
+                break;
+            }
+            bytes += v.len();
+            out.push(LogEntry {
+                seq,
+                bytes: v.to_vec(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.last_seq.subscribe()
+    }
+
+    fn trim_below(&self, below: u64) -> Result<u64> {
+        let _w = self.writer.lock();
+        let first = self.first_seq();
+        let below = below.min(self.last_seq() + 1);
+        if below <= first {
+            return Ok(0);
+        }
+        let mut batch = WriteBatch::default();
+        batch.delete_range_cf(self.cf(CF_LOG)?, log_key(first), log_key(below));
+        batch.put_cf(self.cf(CF_META)?, META_LOG_FLOOR, below.to_le_bytes());
+        self.write_batch(batch, || format!("trimming the change log below {below}"))?;
+        self.first_seq.store(below, Ordering::Release);
+        Ok(below - first)
+    }
+}

@@ -1,0 +1,176 @@
+//! Reading one series: a cursor over its chunks in a time range, forwards or
+//! backwards, a few chunks per RocksDB seek, so results stream instead of
+//! being collected whole.
+
+use crate::chunk::{decode_points, Chunk};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::keys::*;
+use crate::schema::Series;
+use crate::types::Column;
+use rocksdb::{Direction, IteratorMode, DB};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Chunks read per seek.
+const CHUNKS_PER_READ: usize = 16;
+
+/// Points of one series, in scan order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointBlock {
+    pub times: Vec<i64>,
+    pub values: Column,
+}
+
+pub struct SeriesScan {
+    db: Arc<DB>,
+    series: Arc<Series>,
+    start: i64,
+    end: i64,
+    reverse: bool,
+    /// Next key to read (inclusive); `None` when done.
+    cursor: Option<[u8; 16]>,
+    bound: [u8; 16],
+    ready: VecDeque<PointBlock>,
+}
+
+impl Engine {
+    /// Points of `series` with `start <= time <= end`.
+    pub fn scan(&self, series: Arc<Series>, start: i64, end: i64, reverse: bool) -> SeriesScan {
+        let span = series.bucket_span_ms;
+        let (s, e) = (start.max(crate::MIN_TIME), end.min(crate::MAX_TIME));
+        let first = data_key(series.id, bucket_of(s, span));
+        let last = data_key(series.id, bucket_of(e, span));
+        let (cursor, bound) = if reverse {
+            (last, first)
+        } else {
+            (first, last)
+        };
+        SeriesScan {
+            db: self.db.clone(),
+            series,
+            start: s,
+            end: e,
+            reverse,
+            cursor: (s <= e).then_some(cursor),
+            bound,
+            ready: VecDeque::new(),
+        }
+    }
+}
+
+impl SeriesScan {
+    pub fn series(&self) -> &Arc<Series> {
+        &self.series
+    }
+
+    fn refill(&mut self) -> Result<()> {
+        let Some(cursor) = self.cursor else {
+            return Ok(());
+        };
+        let data = self
+            .db
+            .cf_handle(CF_DATA)
+            .ok_or_else(|| Error::corrupt("database", "data column family missing"))?;
+        let dir = if self.reverse {
+            Direction::Reverse
+        } else {
+            Direction::Forward
+        };
+        self.cursor = None;
+        for (read, item) in self
+            .db
+            .iterator_cf(data, IteratorMode::From(&cursor, dir))
+            .enumerate()
+        {
+            let (k, v) = item.map_err(|source| Error::Storage {
+                context: format!("reading chunks of {}", self.series.path),
+                source,
+            })?;
+            let past = if self.reverse {
+                *k < self.bound[..]
+            } else {
+                *k > self.bound[..]
+            };
+            if past {
+                break;
+            }
+            if read == CHUNKS_PER_READ {
+                let mut next = [0u8; 16];
+                next.copy_from_slice(&k);
+                self.cursor = Some(next);
+                break;
+            }
+            let block = self.decode(&v).map_err(|e| match e {
+                Error::Corrupt { what, detail } => Error::Corrupt {
+                    what,
+                    detail: format!(
+                        "{detail} in series {} at key {:02x?}",
+                        self.series.path,
+                        &k[..]
+                    ),
+                },
+                other => other,
+            })?;
+            if !block.times.is_empty() {
+                self.ready.push_back(block);
+            }
+        }
+        Ok(())
+    }
+
+    fn decode(&self, v: &[u8]) -> Result<PointBlock> {
+        let (mut times, mut values) = if self.series.tombstones.is_empty() {
+            decode_points(v)?
+        } else {
+            let c = Chunk::decode(v)?;
+            let keep: Vec<usize> = (0..c.len())
+                .filter(|&i| {
+                    !self.series.tombstones.iter().any(|t| {
+                        t.start <= c.times[i] && c.times[i] <= t.end && t.version > c.versions[i]
+                    })
+                })
+                .collect();
+            if keep.len() == c.len() {
+                (c.times, c.values)
+            } else {
+                (
+                    keep.iter().map(|&i| c.times[i]).collect(),
+                    c.values.select(&keep),
+                )
+            }
+        };
+        if values.data_type() != self.series.data_type {
+            return Err(Error::corrupt(
+                "chunk",
+                format!("holds {} values", values.data_type()),
+            ));
+        }
+        let lo = times.partition_point(|&t| t < self.start);
+        let hi = times.partition_point(|&t| t <= self.end);
+        if lo > 0 || hi < times.len() {
+            let idx: Vec<usize> = (lo..hi).collect();
+            values = values.select(&idx);
+            times = times[lo..hi].to_vec();
+        }
+        if self.reverse {
+            times.reverse();
+            values.reverse();
+        }
+        Ok(PointBlock { times, values })
+    }
+}
+
+impl Iterator for SeriesScan {
+    type Item = Result<PointBlock>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.ready.is_empty() && self.cursor.is_some() {
+            if let Err(e) = self.refill() {
+                self.cursor = None;
+                return Some(Err(e));
+            }
+        }
+        self.ready.pop_front().map(Ok)
+    }
+}

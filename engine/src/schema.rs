@@ -1,0 +1,307 @@
+//! Schema held in memory (and persisted in `meta`): databases, time series
+//! with their local ids, and per-series range tombstones. Paths are text in
+//! canonical form (`root.plant.line1.temp`; nodes that are not plain names
+//! are backquoted), patterns use `*` for one level and `**` for one or more.
+
+use crate::chunk::Tombstone;
+use crate::codec::{put_ivarint, put_str, put_varint, Reader};
+use crate::error::{Error, Result};
+use crate::hlc::Version;
+use crate::types::DataType;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Default span of a data bucket (one chunk key per series per span).
+pub const DEFAULT_BUCKET_SPAN_MS: i64 = 3_600_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    pub path: String,
+    pub bucket_span_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Series {
+    /// Local id: the prefix of this series' keys in `data`. Never reused.
+    pub id: u64,
+    pub path: String,
+    pub data_type: DataType,
+    pub encoding: String,
+    pub compressor: String,
+    pub bucket_span_ms: i64,
+    /// Range deletes on this series, applied when reading (they also reach
+    /// the chunks that existed when the delete ran, through the merge).
+    pub tombstones: Vec<Tombstone>,
+}
+
+impl Series {
+    /// The device: the path above the measurement.
+    pub fn device(&self) -> &str {
+        self.path.rsplit_once_node().0
+    }
+    pub fn measurement(&self) -> &str {
+        self.path.rsplit_once_node().1
+    }
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_varint(&mut out, self.id);
+        out.push(self.data_type as u8);
+        put_str(&mut out, &self.encoding);
+        put_str(&mut out, &self.compressor);
+        put_ivarint(&mut out, self.bucket_span_ms);
+        out
+    }
+    pub(crate) fn decode(path: &str, bytes: &[u8]) -> Result<Series> {
+        let mut r = Reader::new(bytes, "series record");
+        let id = r.varint()?;
+        let t = r.u8()?;
+        let data_type =
+            DataType::from_u8(t).ok_or_else(|| r.corrupt(format!("unknown data type {t}")))?;
+        let encoding = r.string()?;
+        let compressor = r.string()?;
+        let bucket_span_ms = r.ivarint()?;
+        if bucket_span_ms <= 0 {
+            return Err(r.corrupt("bucket span must be positive"));
+        }
+        Ok(Series {
+            id,
+            path: path.to_string(),
+            data_type,
+            encoding,
+            compressor,
+            bucket_span_ms,
+            tombstones: Vec::new(),
+        })
+    }
+}
+
+pub(crate) fn encode_tombstones(ts: &[Tombstone]) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_varint(&mut out, ts.len() as u64);
+    for t in ts {
+        put_ivarint(&mut out, t.start);
+        put_ivarint(&mut out, t.end);
+        out.extend_from_slice(&t.version.hlc.to_le_bytes());
+        out.extend_from_slice(&t.version.node.to_le_bytes());
+    }
+    out
+}
+
+pub(crate) fn decode_tombstones(bytes: &[u8]) -> Result<Vec<Tombstone>> {
+    let mut r = Reader::new(bytes, "tombstone list");
+    let n = r.count(14)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = r.ivarint()?;
+        let end = r.ivarint()?;
+        out.push(Tombstone {
+            start,
+            end,
+            version: Version::new(r.u64()?, r.u32()?),
+        });
+    }
+    Ok(out)
+}
+
+trait SplitNode {
+    fn rsplit_once_node(&self) -> (&str, &str);
+}
+
+impl SplitNode for String {
+    fn rsplit_once_node(&self) -> (&str, &str) {
+        let nodes = path_nodes(self);
+        match nodes.last() {
+            Some(last) if nodes.len() > 1 => {
+                let cut = self.len() - last.len() - 1;
+                (&self[..cut], &self[cut + 1..])
+            }
+            _ => ("", self.as_str()),
+        }
+    }
+}
+
+/// Splits a path on `.` outside backquotes; backquoted nodes keep their quotes.
+pub fn path_nodes(path: &str) -> Vec<&str> {
+    let mut nodes = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in path.char_indices() {
+        match c {
+            '`' => quoted = !quoted,
+            '.' if !quoted => {
+                nodes.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    nodes.push(&path[start..]);
+    nodes
+}
+
+/// Does `path` match `pattern` (`*` one node, `**` one or more)?
+pub fn matches(pattern: &[&str], path: &[&str]) -> bool {
+    match (pattern.split_first(), path.split_first()) {
+        (None, None) => true,
+        (None, Some(_)) | (Some(_), None) => false,
+        (Some((&"**", rest)), Some(_)) => (1..=path.len()).any(|k| matches(rest, &path[k..])),
+        (Some((&p, rest)), Some((&n, path_rest))) => {
+            (p == "*" || p == n) && matches(rest, path_rest)
+        }
+    }
+}
+
+/// Is `prefix` a node-wise prefix of `path` (or equal to it)?
+pub fn is_prefix(prefix: &[&str], path: &[&str]) -> bool {
+    prefix.len() <= path.len() && prefix.iter().zip(path).all(|(a, b)| a == b)
+}
+
+/// Could some path below `path` (or `path` itself) match `pattern`? Used to
+/// find devices and databases a pattern reaches.
+pub fn matches_prefix_of(pattern: &[&str], path: &[&str]) -> bool {
+    match (pattern.split_first(), path.split_first()) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some((&"**", _)), Some(_)) => true,
+        (Some((&p, rest)), Some((&n, path_rest))) => {
+            (p == "*" || p == n) && matches_prefix_of(rest, path_rest)
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Schema {
+    pub databases: BTreeMap<String, Database>,
+    pub series: BTreeMap<String, Arc<Series>>,
+}
+
+impl Schema {
+    /// The database that holds `path`, if any.
+    pub fn database_of(&self, path: &str) -> Option<&Database> {
+        let nodes = path_nodes(path);
+        self.databases
+            .values()
+            .find(|db| is_prefix(&path_nodes(&db.path), &nodes))
+    }
+
+    /// An existing database that `path` would overlap (equal, above or below).
+    pub fn overlapping_database(&self, path: &str) -> Option<&Database> {
+        let nodes = path_nodes(path);
+        self.databases.values().find(|db| {
+            let d = path_nodes(&db.path);
+            is_prefix(&d, &nodes) || is_prefix(&nodes, &d)
+        })
+    }
+
+    pub fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
+        let pat = path_nodes(pattern);
+        if !pat.iter().any(|n| *n == "*" || *n == "**") {
+            return self.series.get(pattern).cloned().into_iter().collect();
+        }
+        self.series
+            .values()
+            .filter(|s| matches(&pat, &path_nodes(&s.path)))
+            .cloned()
+            .collect()
+    }
+
+    /// Series of every device matching `device_pattern` (IoTDB's `FROM`).
+    pub fn series_of_devices(&self, device_pattern: &str) -> Vec<Arc<Series>> {
+        let pat = path_nodes(device_pattern);
+        self.series
+            .values()
+            .filter(|s| matches(&pat, &path_nodes(s.device())))
+            .cloned()
+            .collect()
+    }
+
+    pub fn devices_matching(&self, pattern: Option<&str>) -> Vec<String> {
+        let pat = pattern.map(path_nodes);
+        let mut out: Vec<String> = self
+            .series
+            .values()
+            .map(|s| s.device())
+            .filter(|d| pat.as_ref().is_none_or(|p| matches(p, &path_nodes(d))))
+            .map(str::to_string)
+            .collect();
+        out.dedup();
+        out
+    }
+
+    pub fn series_under(&self, db_path: &str) -> Vec<Arc<Series>> {
+        let d = path_nodes(db_path);
+        self.series
+            .values()
+            .filter(|s| is_prefix(&d, &path_nodes(&s.path)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Checks a path names a series: starts at `root`, at least a database node,
+/// a device and a measurement, no wildcards, no empty nodes.
+pub fn validate_series_path(path: &str) -> Result<()> {
+    let nodes = path_nodes(path);
+    if nodes.first() != Some(&"root") {
+        return Err(Error::invalid(format!("path {path} must start with root")));
+    }
+    if nodes.len() < 3 {
+        return Err(Error::invalid(format!(
+            "path {path} is too short for a time series (root.<database>.<device>.<measurement>)"
+        )));
+    }
+    if nodes
+        .iter()
+        .any(|n| n.is_empty() || *n == "*" || *n == "**")
+    {
+        return Err(Error::invalid(format!(
+            "path {path} is not a series path (empty node or wildcard)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, path: &str) -> bool {
+        matches(&path_nodes(p), &path_nodes(path))
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(m("root.a.*", "root.a.b"));
+        assert!(!m("root.a.*", "root.a.b.c"));
+        assert!(m("root.a.**", "root.a.b.c"));
+        assert!(!m("root.a.**", "root.a"));
+        assert!(m("root.**.c", "root.a.b.c"));
+        assert!(m("root.**", "root.x"));
+        assert!(!m("root.b.**", "root.a.b"));
+    }
+
+    #[test]
+    fn backquoted_nodes_keep_their_dots() {
+        assert_eq!(path_nodes("root.`a.b`.c"), vec!["root", "`a.b`", "c"]);
+        let s = Series {
+            id: 1,
+            path: "root.sg.`d.1`.temp".into(),
+            data_type: DataType::Double,
+            encoding: String::new(),
+            compressor: String::new(),
+            bucket_span_ms: 1,
+            tombstones: vec![],
+        };
+        assert_eq!(s.device(), "root.sg.`d.1`");
+        assert_eq!(s.measurement(), "temp");
+    }
+
+    #[test]
+    fn series_paths_are_checked() {
+        assert!(validate_series_path("root.a.b").is_ok());
+        assert!(validate_series_path("root.a").is_err());
+        assert!(validate_series_path("foo.a.b").is_err());
+        assert!(validate_series_path("root.a.*").is_err());
+        assert!(validate_series_path("root..b").is_err());
+    }
+}

@@ -1,0 +1,249 @@
+//! Values and typed columns as the engine stores them.
+
+use std::fmt;
+
+/// Column types of IoTDB's tree model. The discriminants are stored on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DataType {
+    Boolean = 0,
+    Int32 = 1,
+    Int64 = 2,
+    Float = 3,
+    Double = 4,
+    Text = 5,
+}
+
+impl DataType {
+    pub const ALL: [DataType; 6] = [
+        DataType::Boolean,
+        DataType::Int32,
+        DataType::Int64,
+        DataType::Float,
+        DataType::Double,
+        DataType::Text,
+    ];
+
+    pub fn from_u8(b: u8) -> Option<DataType> {
+        DataType::ALL.get(b as usize).copied()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DataType::Boolean => "BOOLEAN",
+            DataType::Int32 => "INT32",
+            DataType::Int64 => "INT64",
+            DataType::Float => "FLOAT",
+            DataType::Double => "DOUBLE",
+            DataType::Text => "TEXT",
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        !matches!(self, DataType::Boolean | DataType::Text)
+    }
+}
+
+impl fmt::Display for DataType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One value of a point.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+    Text(String),
+}
+
+impl Value {
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Value::Bool(_) => DataType::Boolean,
+            Value::I32(_) => DataType::Int32,
+            Value::I64(_) => DataType::Int64,
+            Value::F32(_) => DataType::Float,
+            Value::F64(_) => DataType::Double,
+            Value::Text(_) => DataType::Text,
+        }
+    }
+
+    /// The value as f64 for numeric types (used by sum/avg and comparisons).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::I32(v) => Some(v as f64),
+            Value::I64(v) => Some(v as f64),
+            Value::F32(v) => Some(v as f64),
+            Value::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Converts to `target` when no information is lost (or, for FLOAT, when
+    /// the conversion is the one IoTDB makes for a literal).
+    pub fn convert(&self, target: DataType) -> Option<Value> {
+        use Value::*;
+        Some(match (self, target) {
+            (v, t) if v.data_type() == t => v.clone(),
+            (I32(v), DataType::Int64) => I64(*v as i64),
+            (I32(v), DataType::Double) => F64(*v as f64),
+            (I32(v), DataType::Float) if (*v as f32) as i32 == *v => F32(*v as f32),
+            (I64(v), DataType::Int32) => I32(i32::try_from(*v).ok()?),
+            (I64(v), DataType::Double) if (*v as f64) as i64 == *v => F64(*v as f64),
+            (I64(v), DataType::Float) if (*v as f32) as i64 == *v => F32(*v as f32),
+            (F32(v), DataType::Double) => F64(*v as f64),
+            (F64(v), DataType::Float) if v.is_finite() => F32(*v as f32),
+            (F64(v), DataType::Int64) if v.fract() == 0.0 && v.abs() < 9.0e15 => I64(*v as i64),
+            (F64(v), DataType::Int32) if v.fract() == 0.0 && v.abs() <= i32::MAX as f64 => {
+                I32(*v as i32)
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(v) => write!(f, "{v}"),
+            Value::I32(v) => write!(f, "{v}"),
+            Value::I64(v) => write!(f, "{v}"),
+            // `{:?}` keeps a decimal point on whole numbers (20.0, as IoTDB prints).
+            Value::F32(v) => write!(f, "{v:?}"),
+            Value::F64(v) => write!(f, "{v:?}"),
+            Value::Text(v) => f.write_str(v),
+        }
+    }
+}
+
+/// A typed column of values (no nulls: absent points are simply not stored).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Bool(Vec<bool>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Text(Vec<String>),
+}
+
+macro_rules! each_column {
+    ($col:expr, $v:ident => $body:expr) => {
+        match $col {
+            Column::Bool($v) => $body,
+            Column::I32($v) => $body,
+            Column::I64($v) => $body,
+            Column::F32($v) => $body,
+            Column::F64($v) => $body,
+            Column::Text($v) => $body,
+        }
+    };
+}
+
+impl Column {
+    pub fn new(dtype: DataType) -> Column {
+        Column::with_capacity(dtype, 0)
+    }
+
+    pub fn with_capacity(dtype: DataType, n: usize) -> Column {
+        match dtype {
+            DataType::Boolean => Column::Bool(Vec::with_capacity(n)),
+            DataType::Int32 => Column::I32(Vec::with_capacity(n)),
+            DataType::Int64 => Column::I64(Vec::with_capacity(n)),
+            DataType::Float => Column::F32(Vec::with_capacity(n)),
+            DataType::Double => Column::F64(Vec::with_capacity(n)),
+            DataType::Text => Column::Text(Vec::with_capacity(n)),
+        }
+    }
+
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Column::Bool(_) => DataType::Boolean,
+            Column::I32(_) => DataType::Int32,
+            Column::I64(_) => DataType::Int64,
+            Column::F32(_) => DataType::Float,
+            Column::F64(_) => DataType::Double,
+            Column::Text(_) => DataType::Text,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        each_column!(self, v => v.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<Value> {
+        Some(match self {
+            Column::Bool(v) => Value::Bool(*v.get(i)?),
+            Column::I32(v) => Value::I32(*v.get(i)?),
+            Column::I64(v) => Value::I64(*v.get(i)?),
+            Column::F32(v) => Value::F32(*v.get(i)?),
+            Column::F64(v) => Value::F64(*v.get(i)?),
+            Column::Text(v) => Value::Text(v.get(i)?.clone()),
+        })
+    }
+
+    /// Appends `value`, converting it to the column's type; false if it does not fit.
+    pub fn push(&mut self, value: &Value) -> bool {
+        let Some(v) = value.convert(self.data_type()) else {
+            return false;
+        };
+        match (self, v) {
+            (Column::Bool(c), Value::Bool(x)) => c.push(x),
+            (Column::I32(c), Value::I32(x)) => c.push(x),
+            (Column::I64(c), Value::I64(x)) => c.push(x),
+            (Column::F32(c), Value::F32(x)) => c.push(x),
+            (Column::F64(c), Value::F64(x)) => c.push(x),
+            (Column::Text(c), Value::Text(x)) => c.push(x),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Appends element `i` of `other` (same type).
+    pub(crate) fn push_from(&mut self, other: &Column, i: usize) {
+        match (self, other) {
+            (Column::Bool(a), Column::Bool(b)) => a.push(b[i]),
+            (Column::I32(a), Column::I32(b)) => a.push(b[i]),
+            (Column::I64(a), Column::I64(b)) => a.push(b[i]),
+            (Column::F32(a), Column::F32(b)) => a.push(b[i]),
+            (Column::F64(a), Column::F64(b)) => a.push(b[i]),
+            (Column::Text(a), Column::Text(b)) => a.push(b[i].clone()),
+            _ => debug_assert!(false, "push_from across types"),
+        }
+    }
+
+    /// Total order on element `i` of `a` and `j` of `b` (same type), used only
+    /// to break exact version ties deterministically.
+    pub(crate) fn cmp_at(a: &Column, i: usize, b: &Column, j: usize) -> std::cmp::Ordering {
+        match (a, b) {
+            (Column::Bool(x), Column::Bool(y)) => x[i].cmp(&y[j]),
+            (Column::I32(x), Column::I32(y)) => x[i].cmp(&y[j]),
+            (Column::I64(x), Column::I64(y)) => x[i].cmp(&y[j]),
+            (Column::F32(x), Column::F32(y)) => x[i].to_bits().cmp(&y[j].to_bits()),
+            (Column::F64(x), Column::F64(y)) => x[i].to_bits().cmp(&y[j].to_bits()),
+            (Column::Text(x), Column::Text(y)) => x[i].cmp(&y[j]),
+            _ => std::cmp::Ordering::Equal,
+        }
+    }
+
+    /// Keeps the elements whose index is in `keep` (ascending).
+    pub(crate) fn select(&self, keep: &[usize]) -> Column {
+        let mut out = Column::with_capacity(self.data_type(), keep.len());
+        for &i in keep {
+            out.push_from(self, i);
+        }
+        out
+    }
+
+    pub(crate) fn reverse(&mut self) {
+        each_column!(self, v => v.reverse())
+    }
+}

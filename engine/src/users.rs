@@ -1,0 +1,136 @@
+//! Users and passwords, kept in `meta` (not replicated: each node has its
+//! own, as in IoTDB). Passwords are stored as iterated SHA-256 of a random
+//! salt and the password; a missing user and a wrong password give the same
+//! error. The first start creates `root` with password `root`.
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::keys::*;
+use sha2::{Digest, Sha256};
+
+const ROUNDS: u32 = 20_000;
+pub const DEFAULT_USER: &str = "root";
+pub const DEFAULT_PASSWORD: &str = "root";
+
+fn hash(salt: &[u8], password: &str, rounds: u32) -> [u8; 32] {
+    let mut h: [u8; 32] = Sha256::new()
+        .chain_update(salt)
+        .chain_update(password.as_bytes())
+        .finalize()
+        .into();
+    for _ in 1..rounds {
+        h = Sha256::new()
+            .chain_update(salt)
+            .chain_update(h)
+            .finalize()
+            .into();
+    }
+    h
+}
+
+fn record(password: &str) -> Vec<u8> {
+    let salt = crate::engine::random_bytes::<16>();
+    let mut out = Vec::with_capacity(52);
+    out.extend_from_slice(&salt);
+    out.extend_from_slice(&ROUNDS.to_le_bytes());
+    out.extend_from_slice(&hash(&salt, password, ROUNDS));
+    out
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(Error::invalid(format!(
+            "user name {name:?} must be 1-64 letters, digits or _"
+        )));
+    }
+    Ok(())
+}
+
+fn check_password(pw: &str) -> Result<()> {
+    if pw.len() < 4 || pw.len() > 128 {
+        return Err(Error::invalid("a password must be 4 to 128 characters"));
+    }
+    Ok(())
+}
+
+impl Engine {
+    pub(crate) fn ensure_default_user(&self) -> Result<()> {
+        if self.meta_scan(PREFIX_USER)?.is_empty() {
+            self.meta_put(
+                &meta_key(PREFIX_USER, DEFAULT_USER),
+                &record(DEFAULT_PASSWORD),
+                true,
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn create_user(&self, name: &str, password: &str) -> Result<()> {
+        check_name(name)?;
+        check_password(password)?;
+        let key = meta_key(PREFIX_USER, name);
+        if self.meta_get(&key)?.is_some() {
+            return Err(Error::AlreadyExists(format!("user {name} already exists")));
+        }
+        self.meta_put(&key, &record(password), true)
+    }
+
+    pub fn alter_password(&self, name: &str, password: &str) -> Result<()> {
+        check_password(password)?;
+        let key = meta_key(PREFIX_USER, name);
+        if self.meta_get(&key)?.is_none() {
+            return Err(Error::NotFound(format!("user {name} does not exist")));
+        }
+        self.meta_put(&key, &record(password), true)
+    }
+
+    pub fn drop_user(&self, name: &str) -> Result<()> {
+        if name == DEFAULT_USER {
+            return Err(Error::invalid("user root cannot be dropped"));
+        }
+        let key = meta_key(PREFIX_USER, name);
+        if self.meta_get(&key)?.is_none() {
+            return Err(Error::NotFound(format!("user {name} does not exist")));
+        }
+        self.meta_delete(&key)
+    }
+
+    pub fn list_users(&self) -> Result<Vec<String>> {
+        Ok(self
+            .meta_scan(PREFIX_USER)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    /// Ok if `password` is `name`'s password.
+    pub fn authenticate(&self, name: &str, password: &str) -> Result<()> {
+        let fail = || Error::Auth(format!("wrong user name or password for {name:?}"));
+        let Some(rec) = self.meta_get(&meta_key(PREFIX_USER, name))? else {
+            return Err(fail());
+        };
+        if rec.len() != 52 {
+            return Err(Error::corrupt(
+                "user record",
+                format!("{} bytes instead of 52", rec.len()),
+            ));
+        }
+        let rounds = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]);
+        let expected = &rec[20..52];
+        let got = hash(&rec[..16], password, rounds.clamp(1, 1_000_000));
+        // Constant-time comparison.
+        if got
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+        {
+            Ok(())
+        } else {
+            Err(fail())
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Local changes: inserts, deletes and schema changes made on this node. Each
+//! is checked first (bad input changes nothing), then committed with its
+//! change event.
+
+use crate::chunk::Chunk;
+use crate::engine::{Engine, MAX_TIME, MIN_TIME};
+use crate::error::{Error, Result};
+use crate::event::{EventBody, SchemaChange, SeriesDelete, SeriesWrite};
+use crate::schema::{path_nodes, validate_series_path};
+use crate::types::{Column, DataType};
+
+/// Points for one series. `values` is typed: a new series gets that type,
+/// an existing one converts them when no information is lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteSeries {
+    pub path: String,
+    pub times: Vec<i64>,
+    pub values: Column,
+}
+
+pub fn check_time(t: i64) -> Result<()> {
+    if (MIN_TIME..=MAX_TIME).contains(&t) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "timestamp {t} is out of range [{MIN_TIME}, {MAX_TIME}]"
+        )))
+    }
+}
+
+impl Engine {
+    /// Inserts points into one or more series as one change. Returns the
+    /// change's log sequence.
+    pub fn write(&self, series: Vec<WriteSeries>) -> Result<u64> {
+        let series: Vec<WriteSeries> = series.into_iter().filter(|s| !s.times.is_empty()).collect();
+        if series.is_empty() {
+            return Err(Error::invalid("nothing to insert"));
+        }
+        for s in &series {
+            validate_series_path(&s.path)?;
+            if s.times.len() != s.values.len() {
+                return Err(Error::invalid(format!(
+                    "{}: {} timestamps but {} values",
+                    s.path,
+                    s.times.len(),
+                    s.values.len()
+                )));
+            }
+            s.times.iter().try_for_each(|&t| check_time(t))?;
+        }
+        self.commit_local(|version| {
+            let schema = self.schema.read();
+            let mut writes = Vec::with_capacity(series.len());
+            for s in &series {
+                let values = match schema.series.get(&s.path) {
+                    Some(existing) if existing.data_type != s.values.data_type() => {
+                        convert_column(&s.values, existing.data_type).ok_or_else(|| {
+                            Error::TypeMismatch(format!(
+                                "series {} is {}; {} values do not fit",
+                                s.path,
+                                existing.data_type,
+                                s.values.data_type()
+                            ))
+                        })?
+                    }
+                    _ => s.values.clone(),
+                };
+                writes.push(SeriesWrite {
+                    path: s.path.clone(),
+                    chunk: Chunk::from_write(&s.times, &values, version),
+                });
+            }
+            Ok(EventBody::Insert(writes))
+        })
+    }
+
+    /// Deletes the points in `[start, end]` of every series matching one of
+    /// `patterns`. Returns how many series it touched.
+    pub fn delete_points(&self, patterns: &[String], start: i64, end: i64) -> Result<usize> {
+        check_time(start.max(MIN_TIME))?;
+        let (start, end) = (start.max(MIN_TIME), end.min(MAX_TIME));
+        if start > end {
+            return Ok(0);
+        }
+        let mut touched = 0;
+        self.commit_local(|_| {
+            let schema = self.schema.read();
+            let mut dels = Vec::new();
+            for p in patterns {
+                for s in schema.series_matching(p) {
+                    if !dels.iter().any(|d: &SeriesDelete| d.path == s.path) {
+                        dels.push(SeriesDelete {
+                            path: s.path.clone(),
+                            data_type: s.data_type,
+                            start,
+                            end,
+                        });
+                    }
+                }
+            }
+            touched = dels.len();
+            if dels.is_empty() {
+                return Err(Error::NotFound(format!(
+                    "no time series matches {}",
+                    patterns.join(", ")
+                )));
+            }
+            Ok(EventBody::Delete(dels))
+        })?;
+        Ok(touched)
+    }
+
+    pub fn create_database(&self, path: &str, bucket_span_ms: Option<i64>) -> Result<()> {
+        let bucket_span_ms = bucket_span_ms.unwrap_or(self.default_span());
+        if bucket_span_ms <= 0 {
+            return Err(Error::invalid("bucket span must be positive"));
+        }
+        self.commit_local(|_| {
+            Ok(EventBody::Schema(SchemaChange::CreateDatabase {
+                path: path.to_string(),
+                bucket_span_ms,
+            }))
+        })
+        .map(|_| ())
+    }
+
+    pub fn drop_database(&self, path: &str) -> Result<()> {
+        self.commit_local(|_| {
+            Ok(EventBody::Schema(SchemaChange::DropDatabase {
+                path: path.to_string(),
+            }))
+        })
+        .map(|_| ())
+    }
+
+    pub fn create_timeseries(
+        &self,
+        path: &str,
+        data_type: DataType,
+        encoding: Option<&str>,
+        compressor: Option<&str>,
+    ) -> Result<()> {
+        validate_series_path(path)?;
+        let change = SchemaChange::CreateTimeseries {
+            path: path.to_string(),
+            data_type,
+            encoding: encoding
+                .unwrap_or(crate::apply::default_encoding(data_type))
+                .to_string(),
+            compressor: compressor.unwrap_or("LZ4").to_string(),
+        };
+        self.commit_local(|_| Ok(EventBody::Schema(change)))
+            .map(|_| ())
+    }
+
+    /// Deletes every series matching the patterns, with their data. Returns
+    /// how many were deleted.
+    pub fn delete_timeseries(&self, patterns: &[String]) -> Result<usize> {
+        let mut n = 0;
+        self.commit_local(|_| {
+            let schema = self.schema.read();
+            let mut paths: Vec<String> = patterns
+                .iter()
+                .flat_map(|p| schema.series_matching(p))
+                .map(|s| s.path.clone())
+                .collect();
+            paths.sort();
+            paths.dedup();
+            if paths.is_empty() {
+                return Err(Error::NotFound(format!(
+                    "no time series matches {}",
+                    patterns.join(", ")
+                )));
+            }
+            n = paths.len();
+            Ok(EventBody::Schema(SchemaChange::DeleteTimeseries { paths }))
+        })?;
+        Ok(n)
+    }
+}
+
+fn convert_column(c: &Column, target: DataType) -> Option<Column> {
+    let mut out = Column::with_capacity(target, c.len());
+    for i in 0..c.len() {
+        if !out.push(&c.get(i)?) {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Checks a pattern is a path below root (wildcards allowed).
+pub fn validate_pattern(p: &str) -> Result<()> {
+    let nodes = path_nodes(p);
+    if nodes.first() != Some(&"root") || nodes.iter().any(|n| n.is_empty()) {
+        return Err(Error::invalid(format!("{p} is not a path below root")));
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! Schema, user and node statements, and the SHOW statements' result shapes
+//! (column names as IoTDB prints them where IoTDB has the statement).
+
+use crate::convert;
+use crate::error::{ExecError, Result};
+use crate::{ColumnInfo, NodeInfo, Output, ResultSet, Row};
+use duet_engine::{DataType, Engine, Value};
+use duet_parser::{Path, Statement};
+
+fn text_columns(names: &[&str]) -> Vec<ColumnInfo> {
+    names
+        .iter()
+        .map(|n| ColumnInfo {
+            name: n.to_string(),
+            data_type: DataType::Text,
+        })
+        .collect()
+}
+
+fn text(s: impl Into<String>) -> Option<Value> {
+    Some(Value::Text(s.into()))
+}
+
+fn pattern(p: &Option<Path>, default: &str) -> String {
+    p.as_ref()
+        .map(convert::path)
+        .unwrap_or_else(|| default.to_string())
+}
+
+pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Output> {
+    use Statement as S;
+    let rows =
+        |has_time, columns, rows| Ok(Output::Rows(ResultSet::from_rows(has_time, columns, rows)));
+    match stmt {
+        S::CreateDatabase {
+            path,
+            bucket_span_ms,
+        } => {
+            engine.create_database(&convert::path(path), *bucket_span_ms)?;
+        }
+        S::DropDatabase { path } => engine.drop_database(&convert::path(path))?,
+        S::ShowDatabases { pattern: p } => {
+            let pat = pattern(p, "root.**");
+            let nodes = duet_engine::schema::path_nodes(&pat);
+            let schema = engine.schema();
+            let out = schema
+                .databases
+                .values()
+                .filter(|d| {
+                    duet_engine::schema::matches(&nodes, &duet_engine::schema::path_nodes(&d.path))
+                })
+                .map(|d| Row {
+                    time: None,
+                    values: vec![text(d.path.clone()), Some(Value::I64(d.bucket_span_ms))],
+                })
+                .collect();
+            let mut cols = text_columns(&["Database"]);
+            cols.push(ColumnInfo {
+                name: "BucketSpanMs".into(),
+                data_type: DataType::Int64,
+            });
+            return rows(false, cols, out);
+        }
+        S::CreateTimeseries {
+            path,
+            data_type,
+            encoding,
+            compressor,
+        } => {
+            if path.is_pattern() {
+                return Err(ExecError::semantic(format!(
+                    "a time series path cannot be a pattern: {path}"
+                )));
+            }
+            engine.create_timeseries(
+                &convert::path(path),
+                convert::data_type(*data_type),
+                encoding.as_deref(),
+                compressor.as_deref(),
+            )?;
+        }
+        S::ShowTimeseries { pattern: p } => {
+            let schema = engine.schema();
+            let out = schema
+                .series_matching(&pattern(p, "root.**"))
+                .into_iter()
+                .map(|s| {
+                    let db = schema
+                        .database_of(&s.path)
+                        .map(|d| d.path.clone())
+                        .unwrap_or_default();
+                    Row {
+                        time: None,
+                        values: vec![
+                            text(s.path.clone()),
+                            None,
+                            text(db),
+                            text(s.data_type.name()),
+                            text(s.encoding.clone()),
+                            text(s.compressor.clone()),
+                            None,
+                            None,
+                        ],
+                    }
+                })
+                .collect();
+            let cols = text_columns(&[
+                "Timeseries",
+                "Alias",
+                "Database",
+                "DataType",
+                "Encoding",
+                "Compression",
+                "Tags",
+                "Attributes",
+            ]);
+            return rows(false, cols, out);
+        }
+        S::CountTimeseries { pattern: p } => {
+            let n = engine
+                .schema()
+                .series_matching(&pattern(p, "root.**"))
+                .len();
+            let cols = vec![ColumnInfo {
+                name: "count(timeseries)".into(),
+                data_type: DataType::Int64,
+            }];
+            return rows(
+                false,
+                cols,
+                vec![Row {
+                    time: None,
+                    values: vec![Some(Value::I64(n as i64))],
+                }],
+            );
+        }
+        S::ShowDevices { pattern: p } => {
+            let devices = engine
+                .schema()
+                .devices_matching(p.as_ref().map(convert::path).as_deref());
+            let out = devices
+                .into_iter()
+                .map(|d| Row {
+                    time: None,
+                    values: vec![text(d), text("false")],
+                })
+                .collect();
+            return rows(false, text_columns(&["Device", "IsAligned"]), out);
+        }
+        S::DeleteTimeseries { patterns } => {
+            let p: Vec<String> = patterns.iter().map(convert::path).collect();
+            engine.delete_timeseries(&p)?;
+        }
+        S::ShowVersion => {
+            let out = vec![Row {
+                time: None,
+                values: vec![text(node.version.clone()), text("duet")],
+            }];
+            return rows(false, text_columns(&["Version", "BuildInfo"]), out);
+        }
+        S::Flush => engine.flush()?,
+        S::VerifyReplica { pattern: p } => return verify(engine, &pattern(p, "root.**")),
+        S::Backup { dir } => engine.checkpoint(std::path::Path::new(dir))?,
+        S::CreateUser { name, password } => engine.create_user(name, password)?,
+        S::AlterUserPassword { name, password } => engine.alter_password(name, password)?,
+        S::DropUser { name } => engine.drop_user(name)?,
+        S::ListUser => {
+            let out = engine
+                .list_users()?
+                .into_iter()
+                .map(|u| Row {
+                    time: None,
+                    values: vec![text(u)],
+                })
+                .collect();
+            return rows(false, text_columns(&["User"]), out);
+        }
+        other => return Err(ExecError::semantic(format!("not handled here: {other}"))),
+    }
+    Ok(Output::Done)
+}
+
+/// `SHOW CLUSTER` for this node plus the given peers `(address, port, node id, status)`.
+pub fn show_cluster(
+    engine: &Engine,
+    node: &NodeInfo,
+    peers: &[(String, u16, String, String)],
+) -> ResultSet {
+    let mut out = vec![Row {
+        time: None,
+        values: vec![
+            text(engine.node_id().to_string()),
+            text("DataNode"),
+            text("Running"),
+            text(node.rpc_address.clone()),
+            Some(Value::I32(node.rpc_port as i32)),
+            text(node.version.clone()),
+            text("local"),
+        ],
+    }];
+    for (addr, port, id, status) in peers {
+        out.push(Row {
+            time: None,
+            values: vec![
+                text(id.clone()),
+                text("DataNode"),
+                text(status.clone()),
+                text(addr.clone()),
+                Some(Value::I32(*port as i32)),
+                None,
+                text("peer"),
+            ],
+        });
+    }
+    let mut cols = text_columns(&["NodeID", "NodeType", "Status", "InternalAddress"]);
+    cols.push(ColumnInfo {
+        name: "InternalPort".into(),
+        data_type: DataType::Int32,
+    });
+    cols.extend(text_columns(&["Version", "Role"]));
+    ResultSet::from_rows(false, cols, out)
+}
+
+/// Per series: point count and a digest of every (time, value), so two
+/// nodes' outputs can be compared line by line.
+fn verify(engine: &Engine, pattern: &str) -> Result<Output> {
+    let series = engine.schema().series_matching(pattern);
+    let mut out = Vec::with_capacity(series.len());
+    for s in series {
+        let mut digest = Fnv::default();
+        let mut points = 0i64;
+        for block in engine.scan(
+            s.clone(),
+            duet_engine::MIN_TIME,
+            duet_engine::MAX_TIME,
+            false,
+        ) {
+            let block = block?;
+            for (i, t) in block.times.iter().enumerate() {
+                digest.write(&t.to_le_bytes());
+                if let Some(v) = block.values.get(i) {
+                    digest.write(v.to_string().as_bytes());
+                }
+                points += 1;
+            }
+        }
+        out.push(Row {
+            time: None,
+            values: vec![
+                text(s.path.clone()),
+                Some(Value::I64(points)),
+                text(format!("{:016x}", digest.0)),
+            ],
+        });
+    }
+    let mut cols = text_columns(&["Timeseries"]);
+    cols.push(ColumnInfo {
+        name: "Points".into(),
+        data_type: DataType::Int64,
+    });
+    cols.extend(text_columns(&["Digest"]));
+    Ok(Output::Rows(ResultSet::from_rows(false, cols, out)))
+}
+
+/// FNV-1a: stable across builds and machines, unlike std's hasher.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf29ce484222325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x100000001b3);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Statement execution: SQL text → [`duet_parser`] statement → engine calls →
+//! an [`Output`] whose rows stream from the engine's scans.
+//!
+//! Parts: [`convert`] turns AST values (paths, literals, time expressions)
+//! into engine values; [`ddl`] runs schema, user and SHOW statements;
+//! [`insert`] builds typed columns from `VALUES`; [`select`] plans queries
+//! (raw, aggregate, `GROUP BY` windows, `LAST`) over [`predicate`]s;
+//! [`pipes`] validates pipe statements and hands them to a [`PipeControl`]
+//! when the node runs pipes. The server puts this behind the RPC; tests and
+//! the `.slt` files run it in-process.
+
+pub mod convert;
+pub mod ddl;
+pub mod error;
+pub mod insert;
+pub mod pipes;
+pub mod predicate;
+pub mod select;
+
+use duet_engine::{DataType, Engine, Value};
+use duet_parser::Statement;
+use std::sync::Arc;
+
+pub use error::{ErrorKind, ExecError, Result};
+pub use pipes::{PipeControl, PipeParamSpec};
+
+/// Per-connection settings.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: String,
+    /// Offset from UTC applied to ISO-8601 literals without one.
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            user: duet_engine::users::DEFAULT_USER.to_string(),
+            utc_offset_minutes: 0,
+        }
+    }
+}
+
+/// What `SHOW CLUSTER` / `SHOW VERSION` say about this node.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub rpc_address: String,
+    pub rpc_port: u16,
+    pub version: String,
+}
+
+impl Default for NodeInfo {
+    fn default() -> Self {
+        NodeInfo {
+            rpc_address: "127.0.0.1".into(),
+            rpc_port: 6667,
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub data_type: DataType,
+}
+
+/// One result row: the time (when the result has a time column) and values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub time: Option<i64>,
+    pub values: Vec<Option<Value>>,
+}
+
+pub type RowStream = Box<dyn Iterator<Item = Result<Row>> + Send>;
+
+/// A query result whose rows are produced as they are read.
+pub struct ResultSet {
+    /// Whether each row starts with a `Time` column (IoTDB: raw and GROUP BY
+    /// queries do; SHOW and plain aggregates do not).
+    pub has_time: bool,
+    pub columns: Vec<ColumnInfo>,
+    pub rows: RowStream,
+}
+
+impl ResultSet {
+    pub fn from_rows(has_time: bool, columns: Vec<ColumnInfo>, rows: Vec<Row>) -> Self {
+        ResultSet {
+            has_time,
+            columns,
+            rows: Box::new(rows.into_iter().map(Ok)),
+        }
+    }
+
+    /// Reads every row (for tests and small results).
+    pub fn collect_rows(self) -> Result<Vec<Row>> {
+        self.rows.collect()
+    }
+}
+
+pub enum Output {
+    /// A statement that returns no rows.
+    Done,
+    Rows(ResultSet),
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Done => f.write_str("Done"),
+            Output::Rows(r) => write!(f, "Rows({:?})", r.columns),
+        }
+    }
+}
+
+pub struct Executor {
+    engine: Arc<Engine>,
+    node: NodeInfo,
+    pipes: Option<Arc<dyn PipeControl>>,
+}
+
+impl Executor {
+    pub fn new(engine: Arc<Engine>, node: NodeInfo) -> Self {
+        Executor {
+            engine,
+            node,
+            pipes: None,
+        }
+    }
+
+    /// Hands pipe statements to a running pipe manager.
+    pub fn with_pipes(mut self, pipes: Arc<dyn PipeControl>) -> Self {
+        self.pipes = Some(pipes);
+        self
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Parses and runs one statement. A parse error carries the rendered
+    /// message with the caret under the offending text.
+    pub fn execute_sql(&self, session: &Session, sql: &str) -> Result<Output> {
+        let stmt =
+            duet_parser::parse(sql).map_err(|e| ExecError::new(ErrorKind::Parse, e.render(sql)))?;
+        self.execute(session, &stmt)
+    }
+
+    pub fn execute(&self, session: &Session, stmt: &Statement) -> Result<Output> {
+        use Statement as S;
+        match stmt {
+            S::Insert {
+                device,
+                measurements,
+                rows,
+            } => insert::execute(&self.engine, session, device, measurements, rows)
+                .map(|_| Output::Done),
+            S::Select(q) => select::execute(&self.engine, session, q).map(Output::Rows),
+            S::Delete {
+                paths,
+                where_clause,
+            } => select::delete(&self.engine, session, paths, where_clause.as_ref())
+                .map(|_| Output::Done),
+            S::CreatePipe { .. }
+            | S::StartPipe { .. }
+            | S::StopPipe { .. }
+            | S::DropPipe { .. }
+            | S::ShowPipes
+            | S::ShowPipe { .. } => pipes::execute(self.pipes.as_deref(), stmt),
+            S::ShowCluster => match &self.pipes {
+                Some(p) => p.show_cluster(),
+                None => Ok(Output::Rows(ddl::show_cluster(
+                    &self.engine,
+                    &self.node,
+                    &[],
+                ))),
+            },
+            _ => ddl::execute(&self.engine, &self.node, stmt),
+        }
+    }
+}

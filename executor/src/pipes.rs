@@ -1,0 +1,383 @@
+//! Pipe statements: parameters checked against the keys IoTDB's pipes accept
+//! (with or without their `source.`/`extractor.`/`processor.`/`sink.`/
+//! `connector.` prefix), then handed to the node's pipe manager through
+//! [`PipeControl`]. An unknown key or a bad value is rejected before
+//! anything is created, with the list of accepted keys.
+
+use crate::error::{ErrorKind, ExecError, Result};
+use crate::Output;
+use duet_parser::Statement;
+use std::collections::BTreeMap;
+
+/// Runs pipe statements; implemented by the pipe manager.
+pub trait PipeControl: Send + Sync {
+    fn create(&self, if_not_exists: bool, name: &str, pipe: ValidatedPipe) -> Result<()>;
+    fn start(&self, name: &str) -> Result<()>;
+    fn stop(&self, name: &str) -> Result<()>;
+    fn drop_pipe(&self, if_exists: bool, name: &str) -> Result<()>;
+    /// `SHOW PIPES` (all) or `SHOW PIPE name`.
+    fn show(&self, name: Option<&str>) -> Result<Output>;
+    fn show_cluster(&self) -> Result<Output>;
+}
+
+/// A pipe definition with canonical keys (`source.x`, `processor.x`, `sink.x`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValidatedPipe {
+    pub source: BTreeMap<String, String>,
+    pub processor: BTreeMap<String, String>,
+    pub sink: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    Port,
+    PositiveInt,
+    Time,
+    Text,
+    NodeUrls,
+    OneOf(&'static [&'static str]),
+    Inclusion,
+}
+
+/// One accepted parameter: canonical name (without stage prefix) and its kind.
+pub struct PipeParamSpec {
+    pub name: &'static str,
+    kind: Kind,
+}
+
+const fn spec(name: &'static str, kind: Kind) -> PipeParamSpec {
+    PipeParamSpec { name, kind }
+}
+
+pub const SINK_TYPES: &[&str] = &[
+    "iotdb-thrift-sink",
+    "iotdb-thrift-sync-sink",
+    "iotdb-thrift-async-sink",
+    "do-nothing-sink",
+];
+const INCLUSIONS: &[&str] = &["all", "data", "data.insert", "data.delete", "schema"];
+
+static SOURCE: &[PipeParamSpec] = &[
+    spec("source", Kind::OneOf(&["iotdb-source", "iotdb-extractor"])),
+    spec("mode.double-living", Kind::Bool),
+    spec("forwarding-pipe-requests", Kind::Bool),
+    spec("path", Kind::Text),
+    spec("pattern", Kind::Text),
+    spec("history.enable", Kind::Bool),
+    spec("realtime.enable", Kind::Bool),
+    spec(
+        "realtime.mode",
+        Kind::OneOf(&["stream", "batch", "hybrid", "log", "file", "forced-log"]),
+    ),
+    spec("start-time", Kind::Time),
+    spec("end-time", Kind::Time),
+    spec("history.start-time", Kind::Time),
+    spec("history.end-time", Kind::Time),
+    spec("inclusion", Kind::Inclusion),
+    spec("inclusion.exclusion", Kind::Inclusion),
+];
+
+static PROCESSOR: &[PipeParamSpec] = &[spec("processor", Kind::OneOf(&["do-nothing-processor"]))];
+
+static SINK: &[PipeParamSpec] = &[
+    spec("sink", Kind::OneOf(SINK_TYPES)),
+    spec("ip", Kind::Text),
+    spec("port", Kind::Port),
+    spec("node-urls", Kind::NodeUrls),
+    spec("batch.enable", Kind::Bool),
+    spec("batch.max-delay-seconds", Kind::PositiveInt),
+    spec("batch.max-delay-ms", Kind::PositiveInt),
+    spec("batch.size-bytes", Kind::PositiveInt),
+    spec("user", Kind::Text),
+    spec("username", Kind::Text),
+    spec("password", Kind::Text),
+    spec(
+        "compressor",
+        Kind::OneOf(&["none", "lz4", "zstd", "snappy", "gzip"]),
+    ),
+    spec("rate-limit-bytes-per-second", Kind::PositiveInt),
+];
+
+fn check_value(stage: &str, key: &str, kind: Kind, v: &str) -> Result<String> {
+    let bad =
+        |what: &str| ExecError::semantic(format!("{stage} parameter '{key}' = '{v}': {what}"));
+    Ok(match kind {
+        Kind::Bool => match v.to_ascii_lowercase().as_str() {
+            b @ ("true" | "false") => b.to_string(),
+            _ => return Err(bad("expected true or false")),
+        },
+        Kind::Port => match v.parse::<u16>() {
+            Ok(p) if p > 0 => p.to_string(),
+            _ => return Err(bad("expected a port number 1-65535")),
+        },
+        Kind::PositiveInt => match v.parse::<u64>() {
+            Ok(n) if n > 0 => n.to_string(),
+            _ => return Err(bad("expected a positive integer")),
+        },
+        Kind::Time => {
+            if v.parse::<i64>().is_err() && duet_parser::iso_to_millis(v, 0).is_err() {
+                return Err(bad(
+                    "expected milliseconds since the epoch or an ISO-8601 time",
+                ));
+            }
+            v.to_string()
+        }
+        Kind::Text => {
+            if v.trim().is_empty() {
+                return Err(bad("must not be empty"));
+            }
+            v.to_string()
+        }
+        Kind::NodeUrls => {
+            for url in v.split(',') {
+                let ok = url
+                    .trim()
+                    .rsplit_once(':')
+                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+                if !ok {
+                    return Err(bad("expected host:port[,host:port...]"));
+                }
+            }
+            v.to_string()
+        }
+        Kind::OneOf(options) => match options.iter().find(|o| o.eq_ignore_ascii_case(v)) {
+            Some(o) => o.to_string(),
+            None => return Err(bad(&format!("expected one of {}", options.join(", ")))),
+        },
+        Kind::Inclusion => {
+            for part in v.split(',') {
+                if !INCLUSIONS.contains(&part.trim()) {
+                    return Err(bad(&format!(
+                        "expected a comma-separated list of {}",
+                        INCLUSIONS.join(", ")
+                    )));
+                }
+            }
+            v.to_string()
+        }
+    })
+}
+
+fn normalize_stage(
+    stage: &str,
+    prefixes: &[&str],
+    specs: &[PipeParamSpec],
+    params: &[(String, String)],
+) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (key, value) in params {
+        let lower = key.to_ascii_lowercase();
+        // The stage's type key is the bare prefix itself ('sink'='...').
+        let bare = prefixes
+            .iter()
+            .find_map(|p| lower.strip_prefix(&format!("{p}.")))
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                if prefixes.contains(&lower.as_str()) {
+                    prefixes[0].to_string()
+                } else {
+                    lower.clone()
+                }
+            });
+        let Some(spec) = specs.iter().find(|s| s.name == bare) else {
+            let accepted: Vec<String> = specs
+                .iter()
+                .map(|s| {
+                    if s.name == prefixes[0] {
+                        s.name.to_string()
+                    } else {
+                        format!("{}.{}", prefixes[0], s.name)
+                    }
+                })
+                .collect();
+            return Err(ExecError::semantic(format!(
+                "unknown {stage} parameter '{key}'; accepted: {}",
+                accepted.join(", ")
+            )));
+        };
+        let canonical = if spec.name == prefixes[0] {
+            spec.name.to_string()
+        } else {
+            format!("{}.{}", prefixes[0], spec.name)
+        };
+        let v = check_value(stage, key, spec.kind, value)?;
+        if out.insert(canonical.clone(), v).is_some() {
+            return Err(ExecError::semantic(format!(
+                "{stage} parameter {canonical} is given twice"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks a pipe definition; nothing is created if this fails.
+pub fn validate(
+    source: &[(String, String)],
+    processor: &[(String, String)],
+    sink: &[(String, String)],
+) -> Result<ValidatedPipe> {
+    let pipe = ValidatedPipe {
+        source: normalize_stage("source", &["source", "extractor"], SOURCE, source)?,
+        processor: normalize_stage("processor", &["processor"], PROCESSOR, processor)?,
+        sink: normalize_stage("sink", &["sink", "connector"], SINK, sink)?,
+    };
+    let sink_type = pipe.sink.get("sink").ok_or_else(|| {
+        ExecError::semantic(format!(
+            "the sink needs 'sink' = one of {}",
+            SINK_TYPES.join(", ")
+        ))
+    })?;
+    if sink_type != "do-nothing-sink" {
+        let has_ip_port = pipe.sink.contains_key("sink.ip") && pipe.sink.contains_key("sink.port");
+        if !has_ip_port && !pipe.sink.contains_key("sink.node-urls") {
+            return Err(ExecError::semantic(format!(
+                "{sink_type} needs 'sink.ip' and 'sink.port', or 'sink.node-urls'"
+            )));
+        }
+    }
+    if pipe.source.get("source.history.enable").map(String::as_str) == Some("false")
+        && pipe
+            .source
+            .get("source.realtime.enable")
+            .map(String::as_str)
+            == Some("false")
+    {
+        return Err(ExecError::semantic(
+            "a pipe with history and realtime both disabled would send nothing",
+        ));
+    }
+    Ok(pipe)
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 64 {
+        return Err(ExecError::semantic(
+            "a pipe name must be 1 to 64 characters",
+        ));
+    }
+    Ok(())
+}
+
+pub fn execute(pipes: Option<&dyn PipeControl>, stmt: &Statement) -> Result<Output> {
+    // Validation first, so bad input gets its real error even where pipes do not run.
+    let validated = match stmt {
+        Statement::CreatePipe {
+            name,
+            source,
+            processor,
+            sink,
+            ..
+        } => {
+            check_name(name)?;
+            Some(validate(source, processor, sink)?)
+        }
+        _ => None,
+    };
+    let Some(p) = pipes else {
+        return Err(ExecError::new(
+            ErrorKind::Unsupported,
+            "pipes are not running in this process",
+        ));
+    };
+    match (stmt, validated) {
+        (
+            Statement::CreatePipe {
+                if_not_exists,
+                name,
+                ..
+            },
+            Some(v),
+        ) => p.create(*if_not_exists, name, v).map(|_| Output::Done),
+        (Statement::StartPipe { name }, _) => p.start(name).map(|_| Output::Done),
+        (Statement::StopPipe { name }, _) => p.stop(name).map(|_| Output::Done),
+        (Statement::DropPipe { if_exists, name }, _) => {
+            p.drop_pipe(*if_exists, name).map(|_| Output::Done)
+        }
+        (Statement::ShowPipes, _) => p.show(None),
+        (Statement::ShowPipe { name }, _) => p.show(Some(name)),
+        _ => Err(ExecError::semantic("not a pipe statement")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_guide_pipe_validates_with_canonical_keys() {
+        let p = validate(
+            &kv(&[("source.mode.double-living", "true")]),
+            &[],
+            &kv(&[
+                ("sink", "iotdb-thrift-sink"),
+                ("sink.ip", "iotdb-2"),
+                ("sink.port", "6667"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(p.source.get("source.mode.double-living").unwrap(), "true");
+        assert_eq!(p.sink.get("sink.ip").unwrap(), "iotdb-2");
+        // Unprefixed and IoTDB's older spellings mean the same.
+        let q = validate(
+            &kv(&[("extractor.mode.double-living", "TRUE")]),
+            &[],
+            &kv(&[
+                ("connector", "iotdb-thrift-sink"),
+                ("ip", "iotdb-2"),
+                ("connector.port", "6667"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(p, q);
+    }
+
+    #[test]
+    fn bad_parameters_are_rejected_with_the_accepted_keys() {
+        let sink = kv(&[
+            ("sink", "iotdb-thrift-sink"),
+            ("sink.ip", "h"),
+            ("sink.port", "6667"),
+        ]);
+        let e = validate(
+            &kv(&[("source.mode.double-living-typo", "true")]),
+            &[],
+            &sink,
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("unknown source parameter 'source.mode.double-living-typo'"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("source.mode.double-living,"),
+            "{}",
+            e.message
+        );
+        for (k, v) in [
+            ("sink.port", "70000"),
+            ("sink", "kafka-sink"),
+            ("sink.batch.size-bytes", "-1"),
+        ] {
+            let mut s = sink.clone();
+            s.retain(|(key, _)| key != k);
+            s.push((k.into(), v.into()));
+            assert!(validate(&[], &[], &s).is_err(), "{k}={v} accepted");
+        }
+        assert!(validate(&[], &[], &kv(&[("sink", "iotdb-thrift-sink")]))
+            .unwrap_err()
+            .message
+            .contains("sink.ip"));
+        assert!(validate(&kv(&[("source.mode.double-living", "yes")]), &[], &sink).is_err());
+        assert!(validate(&[], &[], &kv(&[("sink", "do-nothing-sink")])).is_ok());
+    }
+}

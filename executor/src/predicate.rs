@@ -1,0 +1,243 @@
+//! `WHERE` clauses: the time range a scan can be narrowed to, and the row
+//! predicate itself with SQL's three-valued logic (a comparison with a
+//! missing value is unknown, and only rows that are true pass).
+
+use crate::convert;
+use crate::error::{ExecError, Result};
+use crate::Session;
+use duet_engine::{Value, MAX_TIME, MIN_TIME};
+use duet_parser::{CmpOp, Expr, Literal, Operand};
+use std::cmp::Ordering;
+
+/// Inclusive time bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub start: i64,
+    pub end: i64,
+}
+
+impl TimeRange {
+    pub const ALL: TimeRange = TimeRange {
+        start: MIN_TIME,
+        end: MAX_TIME,
+    };
+
+    pub fn is_empty(&self) -> bool {
+        self.start > self.end
+    }
+
+    fn narrow(&mut self, op: CmpOp, t: i64) {
+        match op {
+            CmpOp::Eq => {
+                self.start = self.start.max(t);
+                self.end = self.end.min(t);
+            }
+            CmpOp::Gt => self.start = self.start.max(t.saturating_add(1)),
+            CmpOp::GtEq => self.start = self.start.max(t),
+            CmpOp::Lt => self.end = self.end.min(t.saturating_sub(1)),
+            CmpOp::LtEq => self.end = self.end.min(t),
+            CmpOp::NotEq => {}
+        }
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::LtEq => CmpOp::GtEq,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::GtEq => CmpOp::LtEq,
+        other => other,
+    }
+}
+
+/// A time comparison `time op t` (either side), if `e` is one.
+fn time_cmp(e: &Expr, session: &Session) -> Result<Option<(CmpOp, i64)>> {
+    let Expr::Cmp { lhs, op, rhs } = e else {
+        return Ok(None);
+    };
+    let value = |o: &Operand| -> Result<Option<i64>> {
+        match o {
+            Operand::Literal(Literal::Int(t)) => Ok(Some(*t)),
+            Operand::TimeValue(te) => convert::time(te, session).map(Some),
+            _ => Ok(None),
+        }
+    };
+    match (lhs, rhs) {
+        (Operand::Time, other) => Ok(value(other)?.map(|t| (*op, t))),
+        (other, Operand::Time) => Ok(value(other)?.map(|t| (flip(*op), t))),
+        _ => Ok(None),
+    }
+}
+
+/// The range implied by the time comparisons ANDed at the top of `e`
+/// (everything else is left to the row predicate).
+pub fn scan_range(e: Option<&Expr>, session: &Session) -> Result<TimeRange> {
+    let mut r = TimeRange::ALL;
+    fn walk(e: &Expr, r: &mut TimeRange, session: &Session) -> Result<()> {
+        match e {
+            Expr::And(a, b) => {
+                walk(a, r, session)?;
+                walk(b, r, session)
+            }
+            other => {
+                if let Some((op, t)) = time_cmp(other, session)? {
+                    r.narrow(op, t);
+                }
+                Ok(())
+            }
+        }
+    }
+    if let Some(e) = e {
+        walk(e, &mut r, session)?;
+    }
+    Ok(r)
+}
+
+/// For `DELETE`: the clause must be time comparisons joined by AND.
+pub fn delete_range(e: Option<&Expr>, session: &Session) -> Result<TimeRange> {
+    fn check(e: &Expr, session: &Session) -> Result<()> {
+        match e {
+            Expr::And(a, b) => {
+                check(a, session)?;
+                check(b, session)
+            }
+            other => match time_cmp(other, session)? {
+                Some((CmpOp::NotEq, _)) => {
+                    Err(ExecError::semantic("DELETE does not support time != t"))
+                }
+                Some(_) => Ok(()),
+                None => Err(ExecError::semantic(format!(
+                    "DELETE takes only time conditions joined by AND, not {other}"
+                ))),
+            },
+        }
+    }
+    if let Some(e) = e {
+        check(e, session)?;
+    }
+    scan_range(e, session)
+}
+
+/// A predicate with its column names resolved to row positions.
+#[derive(Debug, Clone)]
+pub enum Pred {
+    Cmp { lhs: Term, op: CmpOp, rhs: Term },
+    And(Box<Pred>, Box<Pred>),
+    Or(Box<Pred>, Box<Pred>),
+    Not(Box<Pred>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Term {
+    Time,
+    /// Values at these row positions: the comparison holds if it holds for any.
+    Columns(Vec<usize>),
+    Value(Value),
+}
+
+impl Pred {
+    /// Resolves `e`; `columns(name)` gives the row positions of a measurement.
+    pub fn compile(
+        e: &Expr,
+        session: &Session,
+        columns: &mut dyn FnMut(&str) -> Result<Vec<usize>>,
+    ) -> Result<Pred> {
+        Ok(match e {
+            Expr::And(a, b) => Pred::And(
+                Box::new(Self::compile(a, session, columns)?),
+                Box::new(Self::compile(b, session, columns)?),
+            ),
+            Expr::Or(a, b) => Pred::Or(
+                Box::new(Self::compile(a, session, columns)?),
+                Box::new(Self::compile(b, session, columns)?),
+            ),
+            Expr::Not(a) => Pred::Not(Box::new(Self::compile(a, session, columns)?)),
+            Expr::Cmp { lhs, op, rhs } => {
+                let mut term = |o: &Operand| -> Result<Term> {
+                    Ok(match o {
+                        Operand::Time => Term::Time,
+                        Operand::Column(c) => Term::Columns(columns(c)?),
+                        Operand::Literal(l) => match convert::literal(l) {
+                            Some(v) => Term::Value(v),
+                            None => {
+                                return Err(ExecError::semantic(
+                                    "compare with null using a value, not null",
+                                ))
+                            }
+                        },
+                        Operand::TimeValue(te) => {
+                            Term::Value(Value::I64(convert::time(te, session)?))
+                        }
+                    })
+                };
+                Pred::Cmp {
+                    lhs: term(lhs)?,
+                    op: *op,
+                    rhs: term(rhs)?,
+                }
+            }
+        })
+    }
+
+    /// `Some(true)` passes; false and unknown do not.
+    pub fn eval(&self, time: i64, row: &[Option<Value>]) -> Option<bool> {
+        match self {
+            Pred::And(a, b) => match (a.eval(time, row), b.eval(time, row)) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            Pred::Or(a, b) => match (a.eval(time, row), b.eval(time, row)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            Pred::Not(a) => a.eval(time, row).map(|b| !b),
+            Pred::Cmp { lhs, op, rhs } => {
+                let l = values(lhs, time, row);
+                let r = values(rhs, time, row);
+                let mut any_known = false;
+                for a in l.iter().flatten() {
+                    for b in r.iter().flatten() {
+                        if let Some(ord) = compare(a, b) {
+                            any_known = true;
+                            if holds(*op, ord) {
+                                return Some(true);
+                            }
+                        }
+                    }
+                }
+                any_known.then_some(false)
+            }
+        }
+    }
+}
+
+fn values(t: &Term, time: i64, row: &[Option<Value>]) -> Vec<Option<Value>> {
+    match t {
+        Term::Time => vec![Some(Value::I64(time))],
+        Term::Value(v) => vec![Some(v.clone())],
+        Term::Columns(idx) => idx.iter().map(|&i| row.get(i).cloned().flatten()).collect(),
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::I64(x), Value::I64(y)) => Some(x.cmp(y)),
+        _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+    }
+}
+
+fn holds(op: CmpOp, ord: Ordering) -> bool {
+    match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::NotEq => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::LtEq => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::GtEq => ord != Ordering::Less,
+    }
+}

@@ -1,0 +1,373 @@
+//! Queries. A `FROM` path is a device or device pattern; a selected name `m`
+//! means the series `from.m` (patterns allowed), `*` means `from.*`, as in
+//! IoTDB. Raw queries stream rows aligned by time; aggregates run over the
+//! same rows (or straight over each series when there is no predicate);
+//! `GROUP BY` emits one row per window as the scan passes it.
+
+use crate::convert;
+use crate::error::{ExecError, Result};
+use crate::predicate::{delete_range, scan_range, Pred, TimeRange};
+use crate::{ColumnInfo, ResultSet, Row, Session};
+use duet_engine::{Accumulator, AggFunc, AlignedRows, DataType, Engine, Series, Value};
+use duet_parser::{Expr, Path, Select, SelectItem};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The series a query reads, each once, with their positions in a row.
+struct ScanSet {
+    series: Vec<Arc<Series>>,
+    index: HashMap<String, usize>,
+}
+
+impl ScanSet {
+    fn add(&mut self, s: &Arc<Series>) -> usize {
+        if let Some(&i) = self.index.get(&s.path) {
+            return i;
+        }
+        self.series.push(s.clone());
+        self.index.insert(s.path.clone(), self.series.len() - 1);
+        self.series.len() - 1
+    }
+}
+
+fn resolve(engine: &Engine, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
+    let schema = engine.schema();
+    let mut out: Vec<Arc<Series>> = Vec::new();
+    for f in from {
+        for s in schema.series_matching(&format!("{}.{suffix}", convert::path(f))) {
+            if !out.iter().any(|o| o.path == s.path) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
+    use duet_parser::AggFunc as P;
+    match f {
+        P::Count => AggFunc::Count,
+        P::Sum => AggFunc::Sum,
+        P::Avg => AggFunc::Avg,
+        P::MinValue => AggFunc::MinValue,
+        P::MaxValue => AggFunc::MaxValue,
+        P::FirstValue => AggFunc::FirstValue,
+        P::LastValue => AggFunc::LastValue,
+    }
+}
+
+pub fn execute(engine: &Engine, session: &Session, q: &Select) -> Result<ResultSet> {
+    let aggs = q
+        .items
+        .iter()
+        .filter(|i| matches!(i, SelectItem::Agg { .. }))
+        .count();
+    if aggs > 0 && aggs < q.items.len() {
+        return Err(ExecError::semantic(
+            "a query cannot mix aggregates with raw columns",
+        ));
+    }
+    if q.group_by.is_some() && aggs == 0 {
+        return Err(ExecError::semantic(
+            "GROUP BY needs aggregate functions in SELECT",
+        ));
+    }
+    if q.last && aggs > 0 {
+        return Err(ExecError::semantic(
+            "SELECT LAST takes measurements, not aggregates",
+        ));
+    }
+    let mut set = ScanSet {
+        series: Vec::new(),
+        index: HashMap::new(),
+    };
+    let range = scan_range(q.where_clause.as_ref(), session)?;
+    if q.last {
+        return last(engine, q, range);
+    }
+
+    // Output columns: (function or none, scan position, name).
+    let mut outputs: Vec<(Option<AggFunc>, usize, ColumnInfo)> = Vec::new();
+    for item in &q.items {
+        let (func, suffix) = match item {
+            SelectItem::Wildcard => (None, "*"),
+            SelectItem::Column(c) => (None, c.as_str()),
+            SelectItem::Agg { func, arg } => (Some(agg_func(*func)), arg.as_deref().unwrap_or("*")),
+        };
+        for s in resolve(engine, &q.from, suffix) {
+            let pos = set.add(&s);
+            let info = match func {
+                None => ColumnInfo {
+                    name: s.path.clone(),
+                    data_type: s.data_type,
+                },
+                Some(f) => ColumnInfo {
+                    name: format!("{}({})", f.name(), s.path),
+                    data_type: f.result_type(s.data_type, &s.path)?,
+                },
+            };
+            outputs.push((func, pos, info));
+        }
+    }
+    let pred = match &q.where_clause {
+        Some(e) => Some(compile_pred(engine, e, session, &q.from, &mut set)?),
+        None => None,
+    };
+    let columns: Vec<ColumnInfo> = outputs.iter().map(|o| o.2.clone()).collect();
+    let offset = q.offset.unwrap_or(0) as usize;
+    let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
+
+    if aggs == 0 {
+        let selected: Vec<usize> = outputs.iter().map(|o| o.1).collect();
+        let rows = aligned(engine, &set, range, q.order_desc, pred)
+            .filter(move |r| {
+                r.as_ref()
+                    .map_or(true, |(_, row)| selected.iter().any(|&i| row[i].is_some()))
+            })
+            .skip(offset)
+            .take(limit)
+            .map({
+                let selected: Vec<usize> = outputs.iter().map(|o| o.1).collect();
+                move |r| {
+                    r.map(|(t, row)| Row {
+                        time: Some(t),
+                        values: selected.iter().map(|&i| row[i].clone()).collect(),
+                    })
+                }
+            });
+        return Ok(ResultSet {
+            has_time: true,
+            columns,
+            rows: Box::new(rows),
+        });
+    }
+
+    let specs: Vec<(AggFunc, usize)> = outputs
+        .iter()
+        .map(|o| (o.0.unwrap_or(AggFunc::Count), o.1))
+        .collect();
+    if let Some(gb) = &q.group_by {
+        let start = convert::time(&gb.start, session)?;
+        let end = convert::time(&gb.end, session)?;
+        if end <= start {
+            return Err(ExecError::semantic(format!(
+                "GROUP BY window [{start}, {end}) is empty: end must be after start"
+            )));
+        }
+        if gb.step_ms <= 0 {
+            return Err(ExecError::semantic("GROUP BY step must be positive"));
+        }
+        let windows = ((end - start) as i128 + gb.step_ms as i128 - 1) / gb.step_ms as i128;
+        let scan = TimeRange {
+            start: range.start.max(start),
+            end: range.end.min(end - 1),
+        };
+        let rows = aligned(engine, &set, scan, q.order_desc, pred);
+        let iter = GroupBy {
+            rows: rows.peekable(),
+            accs: specs.iter().map(|(f, _)| Accumulator::new(*f)).collect(),
+            specs,
+            start,
+            step: gb.step_ms,
+            next: if q.order_desc { windows as i64 - 1 } else { 0 },
+            windows: windows as i64,
+            desc: q.order_desc,
+        };
+        return Ok(ResultSet {
+            has_time: true,
+            columns,
+            rows: Box::new(iter.skip(offset).take(limit)),
+        });
+    }
+
+    let mut accs: Vec<Accumulator> = specs.iter().map(|(f, _)| Accumulator::new(*f)).collect();
+    if pred.is_none() {
+        // No predicate: each series on its own, without aligning rows.
+        for ((_, pos), acc) in specs.iter().zip(&mut accs) {
+            for block in engine.scan(set.series[*pos].clone(), range.start, range.end, false) {
+                let block = block?;
+                for (i, &t) in block.times.iter().enumerate() {
+                    if let Some(v) = block.values.get(i) {
+                        acc.update(t, &v);
+                    }
+                }
+            }
+        }
+    } else {
+        for r in aligned(engine, &set, range, false, pred) {
+            let (t, row) = r?;
+            for ((_, pos), acc) in specs.iter().zip(&mut accs) {
+                if let Some(v) = &row[*pos] {
+                    acc.update(t, v);
+                }
+            }
+        }
+    }
+    let row = Row {
+        time: None,
+        values: accs.iter().map(Accumulator::finish).collect(),
+    };
+    let rows: Vec<Row> = std::iter::once(row).skip(offset).take(limit).collect();
+    Ok(ResultSet::from_rows(false, columns, rows))
+}
+
+fn compile_pred(
+    engine: &Engine,
+    e: &Expr,
+    session: &Session,
+    from: &[Path],
+    set: &mut ScanSet,
+) -> Result<Pred> {
+    Pred::compile(e, session, &mut |name: &str| {
+        let found = resolve(engine, from, name);
+        if found.is_empty() {
+            return Err(ExecError::new(
+                crate::ErrorKind::NotFound,
+                format!("WHERE names {name}, which matches no time series"),
+            ));
+        }
+        Ok(found.iter().map(|s| set.add(s)).collect())
+    })
+}
+
+type AlignedIter = Box<dyn Iterator<Item = Result<(i64, Vec<Option<Value>>)>> + Send>;
+
+fn aligned(
+    engine: &Engine,
+    set: &ScanSet,
+    range: TimeRange,
+    desc: bool,
+    pred: Option<Pred>,
+) -> AlignedIter {
+    if range.is_empty() || set.series.is_empty() {
+        return Box::new(std::iter::empty());
+    }
+    let scans = set
+        .series
+        .iter()
+        .map(|s| engine.scan(s.clone(), range.start, range.end, desc))
+        .collect();
+    let rows = AlignedRows::new(scans, desc).map(|r| r.map_err(ExecError::from));
+    match pred {
+        None => Box::new(rows),
+        Some(p) => Box::new(rows.filter(move |r| match r {
+            Ok((t, row)) => p.eval(*t, row) == Some(true),
+            Err(_) => true,
+        })),
+    }
+}
+
+struct GroupBy {
+    rows: std::iter::Peekable<AlignedIter>,
+    specs: Vec<(AggFunc, usize)>,
+    accs: Vec<Accumulator>,
+    start: i64,
+    step: i64,
+    next: i64,
+    windows: i64,
+    desc: bool,
+}
+
+impl Iterator for GroupBy {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Result<Row>> {
+        if self.next < 0 || self.next >= self.windows {
+            return None;
+        }
+        let k = self.next;
+        self.next += if self.desc { -1 } else { 1 };
+        self.accs.iter_mut().for_each(Accumulator::reset);
+        loop {
+            let window = match self.rows.peek() {
+                None => break,
+                Some(Err(_)) => match self.rows.next() {
+                    Some(Err(e)) => return Some(Err(e)),
+                    _ => break,
+                },
+                Some(Ok((t, _))) => (t - self.start) / self.step,
+            };
+            if window != k {
+                break;
+            }
+            if let Some(Ok((t, row))) = self.rows.next() {
+                for ((_, pos), acc) in self.specs.iter().zip(&mut self.accs) {
+                    if let Some(v) = &row[*pos] {
+                        acc.update(t, v);
+                    }
+                }
+            }
+        }
+        Some(Ok(Row {
+            time: Some(self.start + k * self.step),
+            values: self.accs.iter().map(Accumulator::finish).collect(),
+        }))
+    }
+}
+
+fn last(engine: &Engine, q: &Select, range: TimeRange) -> Result<ResultSet> {
+    let mut series: Vec<Arc<Series>> = Vec::new();
+    for item in &q.items {
+        let suffix = match item {
+            SelectItem::Wildcard => "*",
+            SelectItem::Column(c) => c.as_str(),
+            SelectItem::Agg { .. } => {
+                return Err(ExecError::semantic("SELECT LAST takes measurements"))
+            }
+        };
+        for s in resolve(engine, &q.from, suffix) {
+            if !series.iter().any(|o| o.path == s.path) {
+                series.push(s);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for s in series {
+        if range.is_empty() {
+            break;
+        }
+        let mut scan = engine.scan(s.clone(), range.start, range.end, true);
+        if let Some(block) = scan.next() {
+            let block = block?;
+            if let (Some(&t), Some(v)) = (block.times.first(), block.values.get(0)) {
+                rows.push(Row {
+                    time: Some(t),
+                    values: vec![
+                        Some(Value::Text(s.path.clone())),
+                        Some(Value::Text(v.to_string())),
+                        Some(Value::Text(s.data_type.name().to_string())),
+                    ],
+                });
+            }
+        }
+    }
+    let columns = ["Timeseries", "Value", "DataType"]
+        .iter()
+        .map(|n| ColumnInfo {
+            name: n.to_string(),
+            data_type: DataType::Text,
+        })
+        .collect();
+    let offset = q.offset.unwrap_or(0) as usize;
+    let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
+    Ok(ResultSet::from_rows(
+        true,
+        columns,
+        rows.into_iter().skip(offset).take(limit).collect(),
+    ))
+}
+
+/// `DELETE FROM paths [WHERE time conditions]`.
+pub fn delete(
+    engine: &Engine,
+    session: &Session,
+    paths: &[Path],
+    where_clause: Option<&Expr>,
+) -> Result<usize> {
+    let range = delete_range(where_clause, session)?;
+    if range.is_empty() {
+        return Ok(0);
+    }
+    let patterns: Vec<String> = paths.iter().map(convert::path).collect();
+    Ok(engine.delete_points(&patterns, range.start, range.end)?)
+}

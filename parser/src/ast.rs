@@ -1,0 +1,261 @@
+//! The statement tree. Every type here has a `Display` (in `display.rs`) that
+//! prints valid SQL, and `parse(&stmt.to_string()) == stmt` holds for every
+//! statement (property-tested). Keywords are not recorded where two spellings
+//! mean the same (`SOURCE`/`EXTRACTOR`, `SINK`/`CONNECTOR`, `TIME`/`TIMESTAMP`):
+//! `Display` prints the canonical one.
+
+/// A path in IoTDB's tree: `root.plant.line1.temp`. In a pattern a node may be
+/// `*` (exactly one level) or `**` (any number of levels, at least one).
+/// Nodes that are not plain identifiers are written in backquotes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Path(pub Vec<String>);
+
+impl Path {
+    pub fn nodes(&self) -> &[String] {
+        &self.0
+    }
+    pub fn is_pattern(&self) -> bool {
+        self.0.iter().any(|n| n == "*" || n == "**")
+    }
+}
+
+/// Column types of IoTDB's tree model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataType {
+    Boolean,
+    Int32,
+    Int64,
+    Float,
+    Double,
+    Text,
+}
+
+/// A literal value in `VALUES (...)` or a predicate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// Integer literal (optionally signed). Out-of-range integers are a parse error.
+    Int(i64),
+    /// Decimal literal (`21.5`, `-1e3`). Never NaN or infinite.
+    Float(f64),
+    /// `'text'` or `"text"`; `''` inside single quotes is one quote.
+    Str(String),
+    Bool(bool),
+    Null,
+}
+
+/// A point in time as written in SQL: a millisecond integer, an ISO-8601
+/// literal (`2024-01-01T00:00:00`, `2024-01-01 00:00:00.123+08:00`, `2024-01-01`),
+/// or `now()`, each optionally followed by `+`/`-` durations (`now() - 1h`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeExpr {
+    pub base: TimeBase,
+    /// Signed offsets in milliseconds, in the order written: `now() - 1h + 5m`
+    /// is `[-3_600_000, 300_000]`.
+    pub offsets: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeBase {
+    /// Milliseconds since the epoch (may be negative).
+    Millis(i64),
+    /// An ISO-8601 literal exactly as written (validated by the parser; the
+    /// executor converts it with the session's time zone).
+    Iso(String),
+    Now,
+}
+
+/// Operand of a comparison in `WHERE`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// `time` or `timestamp`
+    Time,
+    /// A measurement (or suffix path such as `d1.temp`, stored joined with `.`).
+    Column(String),
+    Literal(Literal),
+    /// A time literal that is not a bare integer: ISO-8601 or `now()` arithmetic.
+    TimeValue(TimeExpr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+/// `WHERE` expression. `Display` parenthesises every `And`/`Or`/`Not` so the
+/// tree shape survives a round trip.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Cmp {
+        lhs: Operand,
+        op: CmpOp,
+        rhs: Operand,
+    },
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggFunc {
+    Count,
+    Sum,
+    Avg,
+    MinValue,
+    MaxValue,
+    FirstValue,
+    LastValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectItem {
+    /// `*`
+    Wildcard,
+    /// A measurement or suffix path (joined with `.`).
+    Column(String),
+    /// `count(temp)`; `arg == None` is `count(*)`.
+    Agg { func: AggFunc, arg: Option<String> },
+}
+
+/// `GROUP BY ([start, end), step)`: windows `[start + k*step, start + (k+1)*step)`
+/// that lie before `end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupBy {
+    pub start: TimeExpr,
+    pub end: TimeExpr,
+    /// Window length in milliseconds, > 0 (`1h`, `10m`, `30s`, `100ms`, `1d`, or a bare integer).
+    pub step_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Select {
+    /// `SELECT LAST ...`
+    pub last: bool,
+    pub items: Vec<SelectItem>,
+    /// Devices or device patterns (`root.plant.**`).
+    pub from: Vec<Path>,
+    pub where_clause: Option<Expr>,
+    pub group_by: Option<GroupBy>,
+    pub order_desc: bool,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// One row of `VALUES`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertRow {
+    pub time: TimeExpr,
+    pub values: Vec<Literal>,
+}
+
+/// Key/value parameters of a pipe stage, in the order written. Keys and values
+/// are the quoted strings' contents (unescaped).
+pub type PipeParams = Vec<(String, String)>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// `CREATE DATABASE root.plant [WITH BUCKET_SPAN = 1h]`
+    CreateDatabase {
+        path: Path,
+        bucket_span_ms: Option<i64>,
+    },
+    /// `SHOW DATABASES [pattern]`
+    ShowDatabases {
+        pattern: Option<Path>,
+    },
+    /// `DROP DATABASE root.plant` (also `DELETE DATABASE`)
+    DropDatabase {
+        path: Path,
+    },
+    /// `CREATE TIMESERIES p WITH DATATYPE=T [, ENCODING=E] [, COMPRESSOR=C]`
+    /// (`COMPRESSION` accepted for `COMPRESSOR`). Encoding and compressor are
+    /// stored upper-cased; the parser accepts only names IoTDB knows.
+    CreateTimeseries {
+        path: Path,
+        data_type: DataType,
+        encoding: Option<String>,
+        compressor: Option<String>,
+    },
+    /// `SHOW TIMESERIES [pattern]`
+    ShowTimeseries {
+        pattern: Option<Path>,
+    },
+    /// `COUNT TIMESERIES [pattern]`
+    CountTimeseries {
+        pattern: Option<Path>,
+    },
+    /// `SHOW DEVICES [pattern]`
+    ShowDevices {
+        pattern: Option<Path>,
+    },
+    /// `DELETE TIMESERIES pattern[, pattern]`
+    DeleteTimeseries {
+        patterns: Vec<Path>,
+    },
+    /// `INSERT INTO device(time, m1, m2) VALUES (t, v1, v2)[, (...)]`
+    Insert {
+        device: Path,
+        measurements: Vec<String>,
+        rows: Vec<InsertRow>,
+    },
+    Select(Box<Select>),
+    /// `DELETE FROM path[, path] [WHERE time-predicate]`; no `WHERE` deletes all points.
+    Delete {
+        paths: Vec<Path>,
+        where_clause: Option<Expr>,
+    },
+    /// `CREATE PIPE [IF NOT EXISTS] name WITH SOURCE (...) [WITH PROCESSOR (...)] WITH SINK (...)`
+    /// (`EXTRACTOR` = `SOURCE`, `CONNECTOR` = `SINK`; `WITH SOURCE` may be omitted
+    /// as in IoTDB, which is an empty source list).
+    CreatePipe {
+        if_not_exists: bool,
+        name: String,
+        source: PipeParams,
+        processor: PipeParams,
+        sink: PipeParams,
+    },
+    StartPipe {
+        name: String,
+    },
+    StopPipe {
+        name: String,
+    },
+    DropPipe {
+        if_exists: bool,
+        name: String,
+    },
+    ShowPipes,
+    ShowPipe {
+        name: String,
+    },
+    ShowCluster,
+    ShowVersion,
+    Flush,
+    /// `VERIFY REPLICA [pattern]`
+    VerifyReplica {
+        pattern: Option<Path>,
+    },
+    /// `BACKUP TO 'dir'`
+    Backup {
+        dir: String,
+    },
+    /// `CREATE USER name 'password'`
+    CreateUser {
+        name: String,
+        password: String,
+    },
+    /// `ALTER USER name SET PASSWORD 'password'`
+    AlterUserPassword {
+        name: String,
+        password: String,
+    },
+    DropUser {
+        name: String,
+    },
+    /// `LIST USER`
+    ListUser,
+}

@@ -1,0 +1,433 @@
+//! `Display` for the AST: canonical SQL that parses back to the same value.
+//! Upper-case keywords, `time` for the time column, durations in the largest
+//! exact unit, strings in single quotes, every AND/OR/NOT in parentheses.
+
+use std::fmt::{self, Display, Formatter, Write};
+
+use crate::ast::*;
+use crate::expr::agg_name;
+use crate::time::format_duration;
+
+/// Words that would be read as syntax where a name is expected; names equal
+/// to one (in any case) are printed in backquotes.
+const RESERVED: [&str; 44] = [
+    "SELECT",
+    "LAST",
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "BY",
+    "ORDER",
+    "ASC",
+    "DESC",
+    "LIMIT",
+    "OFFSET",
+    "AND",
+    "OR",
+    "NOT",
+    "BETWEEN",
+    "TIME",
+    "TIMESTAMP",
+    "NOW",
+    "TRUE",
+    "FALSE",
+    "NULL",
+    "ROOT",
+    "INSERT",
+    "INTO",
+    "VALUES",
+    "CREATE",
+    "DROP",
+    "DELETE",
+    "SHOW",
+    "WITH",
+    "IF",
+    "EXISTS",
+    "SET",
+    "PASSWORD",
+    "COUNT",
+    "SUM",
+    "AVG",
+    "MIN_VALUE",
+    "MAX_VALUE",
+    "FIRST_VALUE",
+    "LAST_VALUE",
+    "SOURCE",
+    "PROCESSOR",
+    "SINK",
+];
+
+fn is_plain_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
+}
+
+fn backquote(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_char('`')?;
+    f.write_str(&s.replace('`', "``"))?;
+    f.write_char('`')
+}
+
+/// A pipe, user or measurement name.
+fn name(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
+    if is_plain_name(s) {
+        f.write_str(s)
+    } else {
+        backquote(f, s)
+    }
+}
+
+/// A suffix path such as `d1.temp`, one name per `.`-separated node.
+fn column(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
+    for (k, node) in s.split('.').enumerate() {
+        if k > 0 {
+            f.write_char('.')?;
+        }
+        name(f, node)?;
+    }
+    Ok(())
+}
+
+fn quoted(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_char('\'')?;
+    f.write_str(&s.replace('\'', "''"))?;
+    f.write_char('\'')
+}
+
+fn list<T>(
+    f: &mut Formatter<'_>,
+    items: &[T],
+    mut each: impl FnMut(&mut Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            f.write_str(", ")?;
+        }
+        each(f, item)?;
+    }
+    Ok(())
+}
+
+impl Display for Path {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        for (k, node) in self.0.iter().enumerate() {
+            if k > 0 {
+                f.write_char('.')?;
+            }
+            let plain =
+                !node.is_empty() && node.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if plain || node == "*" || node == "**" {
+                f.write_str(node)?;
+            } else {
+                backquote(f, node)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Display for DataType {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DataType::Boolean => "BOOLEAN",
+            DataType::Int32 => "INT32",
+            DataType::Int64 => "INT64",
+            DataType::Float => "FLOAT",
+            DataType::Double => "DOUBLE",
+            DataType::Text => "TEXT",
+        })
+    }
+}
+
+impl Display for Literal {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Int(n) => write!(f, "{n}"),
+            // `{:?}` prints the shortest text that reads back as the same f64,
+            // and always with a `.` or exponent (`1.0`, `1e100`), so it stays a Float.
+            Literal::Float(x) => write!(f, "{x:?}"),
+            Literal::Str(s) => quoted(f, s),
+            Literal::Bool(true) => f.write_str("TRUE"),
+            Literal::Bool(false) => f.write_str("FALSE"),
+            Literal::Null => f.write_str("NULL"),
+        }
+    }
+}
+
+impl Display for TimeBase {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeBase::Millis(n) => write!(f, "{n}"),
+            TimeBase::Iso(text) => f.write_str(text),
+            TimeBase::Now => f.write_str("now()"),
+        }
+    }
+}
+
+impl Display for TimeExpr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.base)?;
+        for &off in &self.offsets {
+            let sign = if off < 0 { '-' } else { '+' };
+            write!(f, " {sign} {}", format_duration(off.unsigned_abs()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for Operand {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Time => f.write_str("time"),
+            Operand::Column(c) => column(f, c),
+            Operand::Literal(l) => write!(f, "{l}"),
+            Operand::TimeValue(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+impl Display for CmpOp {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CmpOp::Eq => "=",
+            CmpOp::NotEq => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::LtEq => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::GtEq => ">=",
+        })
+    }
+}
+
+impl Display for Expr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Cmp { lhs, op, rhs } => write!(f, "{lhs} {op} {rhs}"),
+            Expr::And(a, b) => write!(f, "({a} AND {b})"),
+            Expr::Or(a, b) => write!(f, "({a} OR {b})"),
+            Expr::Not(e) => write!(f, "(NOT {e})"),
+        }
+    }
+}
+
+impl Display for AggFunc {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(&agg_name(*self).to_ascii_uppercase())
+    }
+}
+
+impl Display for SelectItem {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            SelectItem::Wildcard => f.write_char('*'),
+            SelectItem::Column(c) => column(f, c),
+            SelectItem::Agg { func, arg: None } => write!(f, "{func}(*)"),
+            SelectItem::Agg { func, arg: Some(c) } => {
+                write!(f, "{func}(")?;
+                column(f, c)?;
+                f.write_char(')')
+            }
+        }
+    }
+}
+
+impl Display for GroupBy {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let step = format_duration(self.step_ms.unsigned_abs());
+        write!(f, "GROUP BY ([{}, {}), {step})", self.start, self.end)
+    }
+}
+
+impl Display for Select {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.last { "SELECT LAST " } else { "SELECT " })?;
+        list(f, &self.items, |f, i| write!(f, "{i}"))?;
+        f.write_str(" FROM ")?;
+        list(f, &self.from, |f, p| write!(f, "{p}"))?;
+        if let Some(w) = &self.where_clause {
+            write!(f, " WHERE {w}")?;
+        }
+        if let Some(g) = &self.group_by {
+            write!(f, " {g}")?;
+        }
+        if self.order_desc {
+            f.write_str(" ORDER BY time DESC")?;
+        }
+        if let Some(n) = self.limit {
+            write!(f, " LIMIT {n}")?;
+        }
+        if let Some(n) = self.offset {
+            write!(f, " OFFSET {n}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Display for InsertRow {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "({}", self.time)?;
+        for v in &self.values {
+            write!(f, ", {v}")?;
+        }
+        f.write_char(')')
+    }
+}
+
+/// `('k'='v', ...)`.
+fn params(f: &mut Formatter<'_>, p: &PipeParams) -> fmt::Result {
+    f.write_char('(')?;
+    list(f, p, |f, (k, v)| {
+        quoted(f, k)?;
+        f.write_char('=')?;
+        quoted(f, v)
+    })?;
+    f.write_char(')')
+}
+
+fn opt_pattern(f: &mut Formatter<'_>, head: &str, p: &Option<Path>) -> fmt::Result {
+    f.write_str(head)?;
+    match p {
+        Some(p) => write!(f, " {p}"),
+        None => Ok(()),
+    }
+}
+
+impl Display for Statement {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Statement::CreateDatabase {
+                path,
+                bucket_span_ms,
+            } => {
+                write!(f, "CREATE DATABASE {path}")?;
+                if let Some(ms) = bucket_span_ms {
+                    write!(
+                        f,
+                        " WITH BUCKET_SPAN={}",
+                        format_duration(ms.unsigned_abs())
+                    )?;
+                }
+                Ok(())
+            }
+            Statement::ShowDatabases { pattern } => opt_pattern(f, "SHOW DATABASES", pattern),
+            Statement::DropDatabase { path } => write!(f, "DROP DATABASE {path}"),
+            Statement::CreateTimeseries {
+                path,
+                data_type,
+                encoding,
+                compressor,
+            } => {
+                write!(f, "CREATE TIMESERIES {path} WITH DATATYPE={data_type}")?;
+                if let Some(e) = encoding {
+                    write!(f, ", ENCODING={e}")?;
+                }
+                if let Some(c) = compressor {
+                    write!(f, ", COMPRESSOR={c}")?;
+                }
+                Ok(())
+            }
+            Statement::ShowTimeseries { pattern } => opt_pattern(f, "SHOW TIMESERIES", pattern),
+            Statement::CountTimeseries { pattern } => opt_pattern(f, "COUNT TIMESERIES", pattern),
+            Statement::ShowDevices { pattern } => opt_pattern(f, "SHOW DEVICES", pattern),
+            Statement::DeleteTimeseries { patterns } => {
+                f.write_str("DELETE TIMESERIES ")?;
+                list(f, patterns, |f, p| write!(f, "{p}"))
+            }
+            Statement::Insert {
+                device,
+                measurements,
+                rows,
+            } => {
+                write!(f, "INSERT INTO {device}(time")?;
+                for m in measurements {
+                    f.write_str(", ")?;
+                    column(f, m)?;
+                }
+                f.write_str(") VALUES ")?;
+                list(f, rows, |f, r| write!(f, "{r}"))
+            }
+            Statement::Select(s) => write!(f, "{s}"),
+            Statement::Delete {
+                paths,
+                where_clause,
+            } => {
+                f.write_str("DELETE FROM ")?;
+                list(f, paths, |f, p| write!(f, "{p}"))?;
+                if let Some(w) = where_clause {
+                    write!(f, " WHERE {w}")?;
+                }
+                Ok(())
+            }
+            Statement::CreatePipe {
+                if_not_exists,
+                name: pipe,
+                source,
+                processor,
+                sink,
+            } => {
+                f.write_str("CREATE PIPE ")?;
+                if *if_not_exists {
+                    f.write_str("IF NOT EXISTS ")?;
+                }
+                name(f, pipe)?;
+                if !source.is_empty() {
+                    f.write_str(" WITH SOURCE ")?;
+                    params(f, source)?;
+                }
+                if !processor.is_empty() {
+                    f.write_str(" WITH PROCESSOR ")?;
+                    params(f, processor)?;
+                }
+                f.write_str(" WITH SINK ")?;
+                params(f, sink)
+            }
+            Statement::StartPipe { name: n } => {
+                f.write_str("START PIPE ")?;
+                name(f, n)
+            }
+            Statement::StopPipe { name: n } => {
+                f.write_str("STOP PIPE ")?;
+                name(f, n)
+            }
+            Statement::DropPipe { if_exists, name: n } => {
+                f.write_str(if *if_exists {
+                    "DROP PIPE IF EXISTS "
+                } else {
+                    "DROP PIPE "
+                })?;
+                name(f, n)
+            }
+            Statement::ShowPipes => f.write_str("SHOW PIPES"),
+            Statement::ShowPipe { name: n } => {
+                f.write_str("SHOW PIPE ")?;
+                name(f, n)
+            }
+            Statement::ShowCluster => f.write_str("SHOW CLUSTER"),
+            Statement::ShowVersion => f.write_str("SHOW VERSION"),
+            Statement::Flush => f.write_str("FLUSH"),
+            Statement::VerifyReplica { pattern } => opt_pattern(f, "VERIFY REPLICA", pattern),
+            Statement::Backup { dir } => {
+                f.write_str("BACKUP TO ")?;
+                quoted(f, dir)
+            }
+            Statement::CreateUser { name: n, password } => {
+                f.write_str("CREATE USER ")?;
+                name(f, n)?;
+                f.write_char(' ')?;
+                quoted(f, password)
+            }
+            Statement::AlterUserPassword { name: n, password } => {
+                f.write_str("ALTER USER ")?;
+                name(f, n)?;
+                f.write_str(" SET PASSWORD ")?;
+                quoted(f, password)
+            }
+            Statement::DropUser { name: n } => {
+                f.write_str("DROP USER ")?;
+                name(f, n)
+            }
+            Statement::ListUser => f.write_str("LIST USER"),
+        }
+    }
+}

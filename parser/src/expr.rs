@@ -1,0 +1,285 @@
+//! Values and `WHERE` expressions: literals, operands, comparisons and
+//! AND/OR/NOT with the usual precedence (NOT > AND > OR), plus select items.
+
+use crate::ast::{AggFunc, CmpOp, Expr, Literal, Operand, SelectItem, TimeBase, TimeExpr};
+use crate::error::{bad, commit, fail, failure, Res};
+use crate::lex::{
+    at_iso, at_kw, column, iso_lit, kw, now_call, number, string_lit, sym, time_offsets, word, ws,
+};
+
+/// Deepest nesting of parentheses and NOT in one expression. Parsing recurses
+/// per level, so this bounds the stack whatever the input.
+pub const MAX_NESTING: usize = 64;
+
+/// Most AND/OR/NOT operators in one expression. Each makes the tree one level
+/// deeper, and dropping or printing the tree recurses over it.
+pub const MAX_OPERATORS: usize = 1000;
+
+const VALUE: &str = "a value (number, 'string', true, false or null)";
+
+/// A literal in `VALUES` or a predicate.
+pub(crate) fn literal(i: &str) -> Res<'_, Literal> {
+    let j = ws(i);
+    match j.chars().next() {
+        Some('\'' | '"') => {
+            let (rest, s) = string_lit(j)?;
+            Ok((rest, Literal::Str(s)))
+        }
+        Some(c) if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => {
+            number(j).or_else(|e| match e {
+                nom::Err::Error(_) => fail(j, VALUE),
+                other => Err(other),
+            })
+        }
+        _ => {
+            if let Ok((rest, _)) = kw("true")(j) {
+                Ok((rest, Literal::Bool(true)))
+            } else if let Ok((rest, _)) = kw("false")(j) {
+                Ok((rest, Literal::Bool(false)))
+            } else if let Ok((rest, _)) = kw("null")(j) {
+                Ok((rest, Literal::Null))
+            } else {
+                fail(j, VALUE)
+            }
+        }
+    }
+}
+
+const OPERAND: &str = "a column, `time` or a value";
+
+/// One side of a comparison.
+pub(crate) fn operand(i: &str) -> Res<'_, Operand> {
+    let j = ws(i);
+    if at_kw(j, "time") || at_kw(j, "timestamp") {
+        let (rest, _) = word(j)?;
+        return Ok((rest, Operand::Time));
+    }
+    if at_kw(j, "now") {
+        let (rest, ()) = now_call(j)?;
+        let (rest, offsets) = time_offsets(rest)?;
+        return Ok((
+            rest,
+            Operand::TimeValue(TimeExpr {
+                base: TimeBase::Now,
+                offsets,
+            }),
+        ));
+    }
+    if at_iso(j) {
+        let (rest, text) = iso_lit(j)?;
+        let (rest, offsets) = time_offsets(rest)?;
+        return Ok((
+            rest,
+            Operand::TimeValue(TimeExpr {
+                base: TimeBase::Iso(text.to_string()),
+                offsets,
+            }),
+        ));
+    }
+    if j.starts_with(|c: char| c == '`' || c == '_' || c.is_ascii_alphabetic())
+        && !at_kw(j, "true")
+        && !at_kw(j, "false")
+        && !at_kw(j, "null")
+    {
+        let (rest, c) = column(false)(j)?;
+        return Ok((rest, Operand::Column(c)));
+    }
+    let (rest, lit) = literal(j).or_else(|e| match e {
+        nom::Err::Error(_) => fail(j, OPERAND),
+        other => Err(other),
+    })?;
+    // An integer followed by `+ 1h` is a time, not a number.
+    if let Literal::Int(n) = lit {
+        let k = ws(rest);
+        let offset_follows = (k.starts_with('+') || k.starts_with('-'))
+            && ws(&k[1..]).starts_with(|c: char| c.is_ascii_digit());
+        if offset_follows {
+            let (rest, offsets) = time_offsets(rest)?;
+            return Ok((
+                rest,
+                Operand::TimeValue(TimeExpr {
+                    base: TimeBase::Millis(n),
+                    offsets,
+                }),
+            ));
+        }
+    }
+    Ok((rest, Operand::Literal(lit)))
+}
+
+/// Longest operators first so `<=` is not read as `<`.
+const OPS: [(&str, CmpOp); 8] = [
+    ("<=", CmpOp::LtEq),
+    ("<>", CmpOp::NotEq),
+    (">=", CmpOp::GtEq),
+    ("==", CmpOp::Eq),
+    ("!=", CmpOp::NotEq),
+    ("<", CmpOp::Lt),
+    (">", CmpOp::Gt),
+    ("=", CmpOp::Eq),
+];
+
+fn cmp_op(i: &str) -> Res<'_, CmpOp> {
+    let j = ws(i);
+    for (text, op) in OPS {
+        if let Some(rest) = j.strip_prefix(text) {
+            return Ok((rest, op));
+        }
+    }
+    fail(j, "a comparison operator (=, !=, <, <=, >, >=) or BETWEEN")
+}
+
+/// Counts operators and nesting while one expression is parsed.
+struct Budget {
+    operators: usize,
+}
+
+impl Budget {
+    fn operator<'a>(&mut self, at: &'a str) -> Res<'a, ()> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return bad(
+                at,
+                "expression too long",
+                format!("at most {MAX_OPERATORS} AND/OR/NOT operators"),
+            );
+        }
+        Ok((at, ()))
+    }
+}
+
+/// A `WHERE` expression.
+pub(crate) fn expr(i: &str) -> Res<'_, Expr> {
+    or_expr(i, 0, &mut Budget { operators: 0 })
+}
+
+fn or_expr<'a>(i: &'a str, depth: usize, b: &mut Budget) -> Res<'a, Expr> {
+    let (mut rest, mut left) = and_expr(i, depth, b)?;
+    while let Ok((r, _)) = kw("OR")(rest) {
+        b.operator(ws(rest))?;
+        let (r, right) = commit(and_expr(r, depth, b))?;
+        left = Expr::Or(Box::new(left), Box::new(right));
+        rest = r;
+    }
+    Ok((rest, left))
+}
+
+fn and_expr<'a>(i: &'a str, depth: usize, b: &mut Budget) -> Res<'a, Expr> {
+    let (mut rest, mut left) = not_expr(i, depth, b)?;
+    while let Ok((r, _)) = kw("AND")(rest) {
+        b.operator(ws(rest))?;
+        let (r, right) = commit(not_expr(r, depth, b))?;
+        left = Expr::And(Box::new(left), Box::new(right));
+        rest = r;
+    }
+    Ok((rest, left))
+}
+
+fn deeper(at: &str, depth: usize) -> Res<'_, usize> {
+    if depth >= MAX_NESTING {
+        return bad(
+            at,
+            "expression nested too deeply",
+            format!("at most {MAX_NESTING} levels of parentheses and NOT"),
+        );
+    }
+    Ok((at, depth + 1))
+}
+
+fn not_expr<'a>(i: &'a str, depth: usize, b: &mut Budget) -> Res<'a, Expr> {
+    let j = ws(i);
+    if let Ok((r, _)) = kw("NOT")(j) {
+        let (_, depth) = deeper(j, depth)?;
+        b.operator(j)?;
+        let (r, inner) = commit(not_expr(r, depth, b))?;
+        return Ok((r, Expr::Not(Box::new(inner))));
+    }
+    if let Some(r) = j.strip_prefix('(') {
+        let (_, depth) = deeper(j, depth)?;
+        let (r, inner) = commit(or_expr(r, depth, b))?;
+        let k = ws(r);
+        return match k.strip_prefix(')') {
+            Some(r) => Ok((r, inner)),
+            None => failure(k, "AND, OR or `)`"),
+        };
+    }
+    comparison(j)
+}
+
+fn comparison(i: &str) -> Res<'_, Expr> {
+    let (rest, lhs) = operand(i).or_else(|e| match e {
+        nom::Err::Error(_) => fail(
+            ws(i),
+            "a condition such as `time > now() - 1h` or `temp >= 20`",
+        ),
+        other => Err(other),
+    })?;
+    if let Ok((r, _)) = kw("BETWEEN")(rest) {
+        let (r, low) = commit(operand(r))?;
+        let (r, _) = commit(kw("AND")(r))?;
+        let (r, high) = commit(operand(r))?;
+        let ge = Expr::Cmp {
+            lhs: lhs.clone(),
+            op: CmpOp::GtEq,
+            rhs: low,
+        };
+        let le = Expr::Cmp {
+            lhs,
+            op: CmpOp::LtEq,
+            rhs: high,
+        };
+        return Ok((r, Expr::And(Box::new(ge), Box::new(le))));
+    }
+    let (rest, op) = commit(cmp_op(rest))?;
+    let (rest, rhs) = commit(operand(rest))?;
+    Ok((rest, Expr::Cmp { lhs, op, rhs }))
+}
+
+const AGGS: [(&str, AggFunc); 7] = [
+    ("count", AggFunc::Count),
+    ("sum", AggFunc::Sum),
+    ("avg", AggFunc::Avg),
+    ("min_value", AggFunc::MinValue),
+    ("max_value", AggFunc::MaxValue),
+    ("first_value", AggFunc::FirstValue),
+    ("last_value", AggFunc::LastValue),
+];
+
+pub(crate) fn agg_name(f: AggFunc) -> &'static str {
+    AGGS.iter()
+        .find(|(_, g)| *g == f)
+        .map_or("count", |(n, _)| n)
+}
+
+/// `*`, a column, or `func(column)` / `func(*)`.
+pub(crate) fn select_item(i: &str) -> Res<'_, SelectItem> {
+    let j = ws(i);
+    if let Some(rest) = j.strip_prefix('*') {
+        return Ok((rest, SelectItem::Wildcard));
+    }
+    if let Ok((after, w)) = word(j) {
+        if let Ok((r, _)) = sym("(")(after) {
+            let Some(&(_, func)) = AGGS.iter().find(|(n, _)| n.eq_ignore_ascii_case(w)) else {
+                return bad(
+                    j,
+                    "unknown function",
+                    "count, sum, avg, min_value, max_value, first_value or last_value",
+                );
+            };
+            let (r, arg) = match sym("*")(r) {
+                Ok((r, _)) => (r, None),
+                Err(_) => {
+                    let (r, c) = commit(column(true)(r))?;
+                    (r, Some(c))
+                }
+            };
+            let (r, _) = commit(sym(")")(r))?;
+            return Ok((r, SelectItem::Agg { func, arg }));
+        }
+    }
+    let (rest, c) = column(true)(j).or_else(|e| match e {
+        nom::Err::Error(_) => fail(j, "`*`, a measurement or an aggregate such as count(temp)"),
+        other => Err(other),
+    })?;
+    Ok((rest, SelectItem::Column(c)))
+}

@@ -1,0 +1,275 @@
+//! `SELECT`, `INSERT` and `DELETE FROM`.
+
+use crate::ast::{GroupBy, InsertRow, Literal, Select, SelectItem, Statement};
+use crate::error::{bad, commit, failure, PErr, Res};
+use crate::expr::{expr, literal, select_item};
+use crate::lex::{
+    column, end_of_statement, kw, path, positive_span, sym, time_expr, unsigned, word, ws,
+};
+use crate::stmt::paths;
+
+/// After `SELECT`.
+pub(crate) fn select(i: &str) -> Res<'_, Statement> {
+    let (rest, last) = match kw("LAST")(i) {
+        Ok((r, _)) => (r, true),
+        Err(_) => (i, false),
+    };
+    let (mut rest, first) = select_item(rest)?;
+    let mut items: Vec<SelectItem> = vec![first];
+    loop {
+        let k = ws(rest);
+        if let Some(r) = k.strip_prefix(',') {
+            let (r, item) = commit(select_item(r))?;
+            items.push(item);
+            rest = r;
+        } else if kw("FROM")(k).is_ok() {
+            break;
+        } else {
+            return failure(k, "`,` or FROM");
+        }
+    }
+    let (rest, _) = kw("FROM")(rest)?;
+    let (rest, from) = paths(rest)?;
+    let (rest, where_clause) = opt_where(rest)?;
+
+    let (rest, group_by) = match kw("GROUP")(rest) {
+        Ok((r, _)) => {
+            let (r, g) = commit(group_by(r))?;
+            (r, Some(g))
+        }
+        Err(_) => (rest, None),
+    };
+
+    let ordered = kw("ORDER")(rest).is_ok();
+    let (rest, order_desc) = match kw("ORDER")(rest) {
+        Ok((r, _)) => {
+            let (r, _) = commit(kw("BY")(r))?;
+            let k = ws(r);
+            let r = match word(k) {
+                Ok((r, w))
+                    if w.eq_ignore_ascii_case("time") || w.eq_ignore_ascii_case("timestamp") =>
+                {
+                    r
+                }
+                _ => return failure(k, "TIME"),
+            };
+            if let Ok((r, _)) = kw("DESC")(r) {
+                (r, true)
+            } else {
+                (kw("ASC")(r).map_or(r, |(r, _)| r), false)
+            }
+        }
+        Err(_) => (rest, false),
+    };
+
+    // IoTDB accepts LIMIT and OFFSET in either order.
+    let (mut rest, mut limit, mut offset) = (rest, None, None);
+    loop {
+        let k = ws(rest);
+        if let Ok((r, _)) = kw("LIMIT")(k) {
+            if limit.is_some() {
+                return bad(k, "LIMIT given twice", "end of statement");
+            }
+            let (r, n) = commit(unsigned(r))?;
+            limit = Some(n);
+            rest = r;
+        } else if let Ok((r, _)) = kw("OFFSET")(k) {
+            if offset.is_some() {
+                return bad(k, "OFFSET given twice", "end of statement");
+            }
+            let (r, n) = commit(unsigned(r))?;
+            offset = Some(n);
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    // What else could have come here, for the message if something else did.
+    let mut hints: Vec<&'static str> = match (&where_clause, &group_by, ordered) {
+        (_, _, true) => vec![],
+        (_, Some(_), false) => vec!["ORDER BY"],
+        (Some(_), None, false) => vec!["AND", "OR", "GROUP BY", "ORDER BY"],
+        (None, None, false) => vec!["`,`", "WHERE", "GROUP BY", "ORDER BY"],
+    };
+    if limit.is_some() || offset.is_some() {
+        hints.clear();
+    }
+    if limit.is_none() {
+        hints.push("LIMIT");
+    }
+    if offset.is_none() {
+        hints.push("OFFSET");
+    }
+    end_of_statement(rest, &hints)?;
+    let select = Select {
+        last,
+        items,
+        from,
+        where_clause,
+        group_by,
+        order_desc,
+        limit,
+        offset,
+    };
+    Ok((rest, Statement::Select(Box::new(select))))
+}
+
+fn opt_where(i: &str) -> Res<'_, Option<crate::ast::Expr>> {
+    match kw("WHERE")(i) {
+        Ok((r, _)) => {
+            let (r, e) = commit(expr(r))?;
+            Ok((r, Some(e)))
+        }
+        Err(_) => Ok((i, None)),
+    }
+}
+
+/// After `GROUP`: `BY ([start, end), step)`.
+fn group_by(i: &str) -> Res<'_, GroupBy> {
+    let (r, _) = kw("BY")(i)?;
+    let (r, _) = sym("(")(r)?;
+    let (r, _) = sym("[")(r)?;
+    let (r, start) = time_expr(r)?;
+    let (r, _) = sym(",")(r)?;
+    let (r, end) = time_expr(r)?;
+    let (r, _) =
+        sym(")")(r).or_else(|_| failure(ws(r), "`)` to close the time range `[start, end)`"))?;
+    let (r, _) = sym(",")(r)?;
+    let (r, step_ms) = positive_span(r)?;
+    let (r, _) = sym(")")(r)?;
+    Ok((
+        r,
+        GroupBy {
+            start,
+            end,
+            step_ms,
+        },
+    ))
+}
+
+/// After `INSERT`: `INTO device(time, m1, ...) VALUES (t, v1, ...), ...`.
+pub(crate) fn insert(i: &str) -> Res<'_, Statement> {
+    let (rest, _) = kw("INTO")(i)?;
+    let (rest, device) = path(rest)?;
+    let (rest, _) = sym("(")(rest)?;
+    let k = ws(rest);
+    let rest = match word(k) {
+        Ok((r, w)) if w.eq_ignore_ascii_case("time") || w.eq_ignore_ascii_case("timestamp") => r,
+        _ => return failure(k, "`time` or `timestamp` as the first column"),
+    };
+    let mut measurements = Vec::new();
+    let mut rest = rest;
+    loop {
+        let k = ws(rest);
+        if let Some(r) = k.strip_prefix(',') {
+            let (r, m) = commit(column(true)(r))?;
+            measurements.push(m);
+            rest = r;
+        } else if let Some(r) = k.strip_prefix(')') {
+            rest = r;
+            break;
+        } else {
+            return failure(k, "`,` or `)` to close the column list");
+        }
+    }
+    let (mut rest, _) = kw("VALUES")(rest)?;
+    let mut rows = Vec::new();
+    loop {
+        let (r, row) = commit(insert_row(rest, rows.len() + 1, measurements.len()))?;
+        rows.push(row);
+        match sym(",")(r) {
+            Ok((r, _)) => rest = r,
+            Err(_) => {
+                rest = r;
+                break;
+            }
+        }
+    }
+    end_of_statement(rest, &["`,`"])?;
+    Ok((
+        rest,
+        Statement::Insert {
+            device,
+            measurements,
+            rows,
+        },
+    ))
+}
+
+/// `(t, v1, ..., vn)` with exactly `n` values after the time.
+fn insert_row(i: &str, number: usize, n: usize) -> Res<'_, InsertRow> {
+    let expected = || {
+        format!(
+            "{} values (the time and {n} measurement{})",
+            n + 1,
+            if n == 1 { "" } else { "s" }
+        )
+    };
+    let (mut rest, _) = sym("(")(i)?;
+    let (r, time) = commit(time_expr(rest))?;
+    rest = r;
+    let mut values: Vec<Literal> = Vec::with_capacity(n);
+    loop {
+        let k = ws(rest);
+        if let Some(r) = k.strip_prefix(',') {
+            let v = ws(r);
+            if values.len() == n {
+                let got = n + 1 + 1 + count_more(v);
+                return bad(v, format!("row {number} has {got} values"), expected());
+            }
+            let (r, lit) = commit(literal(v))?;
+            values.push(lit);
+            rest = r;
+        } else if let Some(r) = k.strip_prefix(')') {
+            if values.len() != n {
+                return bad(
+                    k,
+                    format!("row {number} has {} values", values.len() + 1),
+                    expected(),
+                );
+            }
+            return Ok((r, InsertRow { time, values }));
+        } else {
+            return Err(nom::Err::Failure(PErr::new(
+                k,
+                "`,` or `)` to close the row",
+            )));
+        }
+    }
+}
+
+/// How many more comma-separated values follow `v` in the row (best effort,
+/// for the message only; stops at the row's `)`).
+fn count_more(v: &str) -> usize {
+    let mut rest = v;
+    let mut more = 0;
+    while let Ok((r, _)) = literal(rest) {
+        match ws(r).strip_prefix(',') {
+            Some(r) => {
+                more += 1;
+                rest = r;
+            }
+            None => break,
+        }
+    }
+    more
+}
+
+/// After `DELETE FROM`.
+pub(crate) fn delete_from(i: &str) -> Res<'_, Statement> {
+    let (rest, paths) = paths(i)?;
+    let (rest, where_clause) = opt_where(rest)?;
+    let hints: &[&str] = if where_clause.is_some() {
+        &["AND", "OR"]
+    } else {
+        &["`,`", "WHERE"]
+    };
+    end_of_statement(rest, hints)?;
+    Ok((
+        rest,
+        Statement::Delete {
+            paths,
+            where_clause,
+        },
+    ))
+}

@@ -1,0 +1,314 @@
+//! Statement dispatch on the leading keywords, and the schema and admin
+//! statements. Queries live in `query.rs`, pipes and users in `pipe.rs`.
+
+use crate::ast::{DataType, Path, Statement};
+use crate::error::{bad, commit, fail, failure, Res};
+use crate::lex::{end_of_statement, kw, path, positive_span, string_lit, sym, word, ws};
+use crate::{pipe, query};
+
+pub(crate) const STATEMENT: &str = "a statement";
+
+/// One statement, without its terminator.
+pub(crate) fn statement(i: &str) -> Res<'_, Statement> {
+    let j = ws(i);
+    let Ok((rest, first)) = word(j) else {
+        return fail(j, STATEMENT);
+    };
+    let upper = first.to_ascii_uppercase();
+    let r = match upper.as_str() {
+        "SELECT" => query::select(rest),
+        "INSERT" => query::insert(rest),
+        "CREATE" => create(rest),
+        "SHOW" => show(rest),
+        "DROP" => drop(rest),
+        "DELETE" => delete(rest),
+        "SET" => set(rest),
+        "COUNT" => count(rest),
+        "START" | "STOP" => pipe::start_stop(&upper, rest),
+        "ALTER" => pipe::alter_user(rest),
+        "LIST" => pipe::list_user(rest),
+        "FLUSH" => Ok((rest, Statement::Flush)),
+        "VERIFY" => verify(rest),
+        "BACKUP" => backup(rest),
+        _ => return fail(j, STATEMENT),
+    };
+    commit(r)
+}
+
+/// Keyword-led choice: the next word must be one of `choices`.
+fn next_word<'a>(i: &'a str, choices: &'static str) -> Res<'a, String> {
+    let j = ws(i);
+    match word(j) {
+        Ok((rest, w)) => Ok((rest, w.to_ascii_uppercase())),
+        Err(_) => failure(j, choices),
+    }
+}
+
+fn opt_pattern(i: &str) -> Res<'_, Option<Path>> {
+    let j = ws(i);
+    if !j.is_empty() && !j.starts_with(';') {
+        let (rest, p) = path(j)?;
+        Ok((rest, Some(p)))
+    } else {
+        Ok((i, None))
+    }
+}
+
+fn path_list(i: &str) -> Res<'_, Vec<Path>> {
+    let (mut rest, first) = path(i)?;
+    let mut out = vec![first];
+    while let Ok((r, _)) = sym(",")(rest) {
+        let (r, p) = commit(path(r))?;
+        out.push(p);
+        rest = r;
+    }
+    Ok((rest, out))
+}
+
+fn create(i: &str) -> Res<'_, Statement> {
+    const WHAT: &str = "DATABASE, TIMESERIES, PIPE or USER";
+    let j = ws(i);
+    let (rest, w) = next_word(j, WHAT)?;
+    match w.as_str() {
+        "DATABASE" => create_database(rest),
+        "STORAGE" => {
+            let (rest, _) = kw("GROUP")(rest)?;
+            create_database(rest)
+        }
+        "TIMESERIES" => create_timeseries(rest),
+        "PIPE" => pipe::create_pipe(rest),
+        "USER" => pipe::create_user(rest),
+        _ => failure(j, WHAT),
+    }
+}
+
+fn create_database(i: &str) -> Res<'_, Statement> {
+    let (rest, path) = path(i)?;
+    let (rest, bucket_span_ms) = match kw("WITH")(rest) {
+        Ok((r, _)) => {
+            let (r, _) = kw("BUCKET_SPAN")(r)?;
+            let (r, _) = sym("=")(r)?;
+            let (r, span) = positive_span(r)?;
+            (r, Some(span))
+        }
+        Err(_) => {
+            end_of_statement(rest, &["WITH BUCKET_SPAN"])?;
+            (rest, None)
+        }
+    };
+    Ok((
+        rest,
+        Statement::CreateDatabase {
+            path,
+            bucket_span_ms,
+        },
+    ))
+}
+
+/// `SET STORAGE GROUP TO root.x` (IoTDB 0.x spelling of CREATE DATABASE).
+fn set(i: &str) -> Res<'_, Statement> {
+    let (rest, _) = kw("STORAGE")(i)?;
+    let (rest, _) = kw("GROUP")(rest)?;
+    let (rest, _) = kw("TO")(rest)?;
+    let (rest, path) = path(rest)?;
+    Ok((
+        rest,
+        Statement::CreateDatabase {
+            path,
+            bucket_span_ms: None,
+        },
+    ))
+}
+
+const DATA_TYPES: &str = "a data type (BOOLEAN, INT32, INT64, FLOAT, DOUBLE, TEXT)";
+const ENCODINGS: [&str; 9] = [
+    "PLAIN",
+    "RLE",
+    "TS_2DIFF",
+    "GORILLA",
+    "DICTIONARY",
+    "ZIGZAG",
+    "CHIMP",
+    "SPRINTZ",
+    "RLBE",
+];
+const COMPRESSORS: [&str; 6] = ["UNCOMPRESSED", "SNAPPY", "LZ4", "GZIP", "ZSTD", "LZMA2"];
+
+fn data_type(i: &str) -> Res<'_, DataType> {
+    let j = ws(i);
+    let Ok((rest, w)) = word(j) else {
+        return failure(j, DATA_TYPES);
+    };
+    let t = match w.to_ascii_uppercase().as_str() {
+        "BOOLEAN" => DataType::Boolean,
+        "INT32" => DataType::Int32,
+        "INT64" => DataType::Int64,
+        "FLOAT" => DataType::Float,
+        "DOUBLE" => DataType::Double,
+        "TEXT" => DataType::Text,
+        _ => return bad(j, "unknown data type", DATA_TYPES),
+    };
+    Ok((rest, t))
+}
+
+/// An attribute value: a name or a quoted string, upper-cased, from `allowed`.
+fn named_value<'a>(i: &'a str, what: &str, allowed: &[&str]) -> Res<'a, String> {
+    let j = ws(i);
+    let listed = format!("{what} ({})", allowed.join(", "));
+    let (rest, v) = match word(j) {
+        Ok((rest, w)) => (rest, w.to_string()),
+        Err(_) => match string_lit(j) {
+            Ok(ok) => ok,
+            Err(_) => return failure(j, listed),
+        },
+    };
+    let upper = v.to_ascii_uppercase();
+    if !allowed.contains(&upper.as_str()) {
+        return bad(j, format!("unknown {what}"), listed);
+    }
+    Ok((rest, upper))
+}
+
+/// IoTDB's grammar: `p [WITH] [DATATYPE=]T ([,] key=value)*`, which covers
+/// both `WITH DATATYPE=FLOAT, ENCODING=RLE` and the short `p INT32 encoding=RLE`.
+fn create_timeseries(i: &str) -> Res<'_, Statement> {
+    let (rest, path) = path(i)?;
+    let rest = kw("WITH")(rest).map_or(rest, |(r, _)| r);
+    let rest = match kw("DATATYPE")(rest) {
+        Ok((r, _)) => sym("=")(r)?.0,
+        Err(_) => rest,
+    };
+    let (mut rest, data_type) = data_type(rest)?;
+    let (mut encoding, mut compressor) = (None, None);
+    loop {
+        let after_comma = sym(",")(rest).map_or(rest, |(r, _)| r);
+        let k = ws(after_comma);
+        let Ok((r, key)) = word(k) else {
+            if after_comma.len() != rest.len() {
+                return failure(k, "ENCODING or COMPRESSOR");
+            }
+            break;
+        };
+        let slot = match key.to_ascii_uppercase().as_str() {
+            "ENCODING" => &mut encoding,
+            "COMPRESSOR" | "COMPRESSION" => &mut compressor,
+            _ if after_comma.len() == rest.len() => break,
+            _ => return failure(k, "ENCODING or COMPRESSOR"),
+        };
+        if slot.is_some() {
+            return bad(k, "attribute given twice", "each attribute at most once");
+        }
+        let (r, _) = sym("=")(r)?;
+        let (r, v) = if key.eq_ignore_ascii_case("ENCODING") {
+            named_value(r, "encoding", &ENCODINGS)?
+        } else {
+            named_value(r, "compressor", &COMPRESSORS)?
+        };
+        *slot = Some(v);
+        rest = r;
+    }
+    end_of_statement(rest, &["`,`", "ENCODING", "COMPRESSOR"])?;
+    Ok((
+        rest,
+        Statement::CreateTimeseries {
+            path,
+            data_type,
+            encoding,
+            compressor,
+        },
+    ))
+}
+
+fn show(i: &str) -> Res<'_, Statement> {
+    const WHAT: &str = "DATABASES, TIMESERIES, DEVICES, PIPES, PIPE, CLUSTER or VERSION";
+    let j = ws(i);
+    let (rest, w) = next_word(j, WHAT)?;
+    match w.as_str() {
+        "DATABASES" => {
+            let (rest, pattern) = opt_pattern(rest)?;
+            Ok((rest, Statement::ShowDatabases { pattern }))
+        }
+        "STORAGE" => {
+            let (rest, _) = kw("GROUP")(rest)?;
+            let (rest, pattern) = opt_pattern(rest)?;
+            Ok((rest, Statement::ShowDatabases { pattern }))
+        }
+        "TIMESERIES" => {
+            let (rest, pattern) = opt_pattern(rest)?;
+            Ok((rest, Statement::ShowTimeseries { pattern }))
+        }
+        "DEVICES" => {
+            let (rest, pattern) = opt_pattern(rest)?;
+            Ok((rest, Statement::ShowDevices { pattern }))
+        }
+        "PIPES" => Ok((rest, Statement::ShowPipes)),
+        "PIPE" => pipe::show_pipe(rest),
+        "CLUSTER" => Ok((rest, Statement::ShowCluster)),
+        "VERSION" => Ok((rest, Statement::ShowVersion)),
+        _ => failure(j, WHAT),
+    }
+}
+
+fn count(i: &str) -> Res<'_, Statement> {
+    let (rest, _) = kw("TIMESERIES")(i)?;
+    let (rest, pattern) = opt_pattern(rest)?;
+    Ok((rest, Statement::CountTimeseries { pattern }))
+}
+
+fn drop(i: &str) -> Res<'_, Statement> {
+    const WHAT: &str = "DATABASE, TIMESERIES, PIPE or USER";
+    let j = ws(i);
+    let (rest, w) = next_word(j, WHAT)?;
+    match w.as_str() {
+        "DATABASE" => {
+            let (rest, path) = path(rest)?;
+            Ok((rest, Statement::DropDatabase { path }))
+        }
+        "TIMESERIES" => {
+            let (rest, patterns) = path_list(rest)?;
+            Ok((rest, Statement::DeleteTimeseries { patterns }))
+        }
+        "PIPE" => pipe::drop_pipe(rest),
+        "USER" => pipe::drop_user(rest),
+        _ => failure(j, WHAT),
+    }
+}
+
+fn delete(i: &str) -> Res<'_, Statement> {
+    const WHAT: &str = "FROM, TIMESERIES or DATABASE";
+    let j = ws(i);
+    let (rest, w) = next_word(j, WHAT)?;
+    match w.as_str() {
+        "FROM" => query::delete_from(rest),
+        "TIMESERIES" => {
+            let (rest, patterns) = path_list(rest)?;
+            Ok((rest, Statement::DeleteTimeseries { patterns }))
+        }
+        "DATABASE" => {
+            let (rest, path) = path(rest)?;
+            Ok((rest, Statement::DropDatabase { path }))
+        }
+        "STORAGE" => {
+            let (rest, _) = kw("GROUP")(rest)?;
+            let (rest, path) = path(rest)?;
+            Ok((rest, Statement::DropDatabase { path }))
+        }
+        _ => failure(j, WHAT),
+    }
+}
+
+pub(crate) fn paths(i: &str) -> Res<'_, Vec<Path>> {
+    path_list(i)
+}
+
+fn verify(i: &str) -> Res<'_, Statement> {
+    let (rest, _) = kw("REPLICA")(i)?;
+    let (rest, pattern) = opt_pattern(rest)?;
+    Ok((rest, Statement::VerifyReplica { pattern }))
+}
+
+fn backup(i: &str) -> Res<'_, Statement> {
+    let (rest, _) = kw("TO")(i)?;
+    let (rest, dir) = string_lit(rest)?;
+    Ok((rest, Statement::Backup { dir }))
+}

@@ -1,0 +1,280 @@
+//! STYLE habit 3: for every statement, `parse(&stmt.to_string()) == Ok(stmt)`.
+
+use duet_parser::*;
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+
+/// Plain names, names that are keywords (printed in backquotes), and names
+/// that need backquotes (spaces, backquotes, non-ASCII, leading digits).
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[A-Za-z_][A-Za-z0-9_]{0,6}",
+        1 => prop::sample::select(vec!["time", "TIMESTAMP", "now", "true", "Null", "and", "or", "not", "from", "last", "if", "with", "count"])
+            .prop_map(String::from),
+        1 => "[a-z0-9 `ü'\"*-]{1,5}",
+        1 => "[0-9][a-z0-9_]{0,3}",
+    ]
+}
+
+/// A node of a device path or pattern: a name (may contain `.`), `*` or `**`.
+fn path_node() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => name(),
+        1 => "[a-z]{1,2}\\.[a-z]{1,2}",
+        1 => Just("*".to_string()),
+        1 => Just("**".to_string()),
+    ]
+}
+
+fn path() -> impl Strategy<Value = Path> {
+    vec(path_node(), 0..4).prop_map(|nodes| {
+        let mut all = vec!["root".to_string()];
+        all.extend(nodes);
+        Path(all)
+    })
+}
+
+/// A measurement or suffix path; its nodes cannot contain `.` (they are joined with it).
+fn column() -> impl Strategy<Value = String> {
+    vec(name(), 1..3).prop_map(|nodes| nodes.join("."))
+}
+
+fn literal() -> impl Strategy<Value = Literal> {
+    prop_oneof![
+        any::<i64>().prop_map(Literal::Int),
+        prop_oneof![
+            -1e6..1e6f64,
+            any::<f64>().prop_filter("finite", |x| x.is_finite())
+        ]
+        .prop_map(Literal::Float),
+        "[ -~ü\\n]{0,8}".prop_map(Literal::Str),
+        any::<bool>().prop_map(Literal::Bool),
+        Just(Literal::Null),
+    ]
+}
+
+fn iso() -> impl Strategy<Value = String> {
+    let date = (
+        1900u32..2200,
+        1u32..13,
+        1u32..29,
+        prop::sample::select(vec!['-', '/']),
+    )
+        .prop_map(|(y, m, d, s)| format!("{y:04}{s}{m:02}{s}{d:02}"));
+    let time = option::of((
+        prop::sample::select(vec!['T', ' ']),
+        0u32..24,
+        0u32..60,
+        option::of((0u32..60, option::of("[0-9]{1,3}"))),
+        option::of(prop_oneof![
+            Just("Z".to_string()),
+            (prop::sample::select(vec!['+', '-']), 0u32..15, 0u32..60)
+                .prop_map(|(s, h, m)| format!("{s}{h:02}:{m:02}"))
+        ]),
+    ));
+    (date, time).prop_map(|(date, time)| match time {
+        None => date,
+        Some((sep, h, mi, sec, zone)) => {
+            let sec = match sec {
+                None => String::new(),
+                Some((s, None)) => format!(":{s:02}"),
+                Some((s, Some(frac))) => format!(":{s:02}.{frac}"),
+            };
+            format!("{date}{sep}{h:02}:{mi:02}{sec}{}", zone.unwrap_or_default())
+        }
+    })
+}
+
+fn time_expr() -> impl Strategy<Value = TimeExpr> {
+    let base = prop_oneof![
+        any::<i64>().prop_map(TimeBase::Millis),
+        iso().prop_map(TimeBase::Iso),
+        Just(TimeBase::Now)
+    ];
+    let offset = prop_oneof![
+        any::<i64>(),
+        (
+            0i64..1000,
+            prop::sample::select(vec![1i64, 1000, 60_000, 3_600_000, 86_400_000])
+        )
+            .prop_map(|(n, u)| n * u - 500 * u)
+    ];
+    (base, vec(offset, 0..3)).prop_map(|(base, offsets)| TimeExpr { base, offsets })
+}
+
+fn operand() -> impl Strategy<Value = Operand> {
+    prop_oneof![
+        Just(Operand::Time),
+        column().prop_map(Operand::Column),
+        literal().prop_map(Operand::Literal),
+        // A bare integer is `Literal(Int)`, never `TimeValue`.
+        time_expr()
+            .prop_filter("bare integer", |t| !(matches!(t.base, TimeBase::Millis(_))
+                && t.offsets.is_empty()))
+            .prop_map(Operand::TimeValue),
+    ]
+}
+
+fn cmp_op() -> impl Strategy<Value = CmpOp> {
+    use CmpOp::*;
+    prop::sample::select(vec![Eq, NotEq, Lt, LtEq, Gt, GtEq])
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    let leaf =
+        (operand(), cmp_op(), operand()).prop_map(|(lhs, op, rhs)| Expr::Cmp { lhs, op, rhs });
+    leaf.prop_recursive(4, 16, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
+            inner.prop_map(|e| Expr::Not(Box::new(e))),
+        ]
+    })
+}
+
+fn select_item() -> impl Strategy<Value = SelectItem> {
+    use AggFunc::*;
+    let func = prop::sample::select(vec![
+        Count, Sum, Avg, MinValue, MaxValue, FirstValue, LastValue,
+    ]);
+    prop_oneof![
+        Just(SelectItem::Wildcard),
+        column().prop_map(SelectItem::Column),
+        (func, option::of(column())).prop_map(|(func, arg)| SelectItem::Agg { func, arg }),
+    ]
+}
+
+fn select() -> impl Strategy<Value = Select> {
+    let group_by =
+        (time_expr(), time_expr(), 1..=i64::MAX).prop_map(|(start, end, step_ms)| GroupBy {
+            start,
+            end,
+            step_ms,
+        });
+    (
+        any::<bool>(),
+        vec(select_item(), 1..4),
+        vec(path(), 1..3),
+        option::of(expr()),
+        option::of(group_by),
+        any::<bool>(),
+        option::of(any::<u64>()),
+        option::of(any::<u64>()),
+    )
+        .prop_map(
+            |(last, items, from, where_clause, group_by, order_desc, limit, offset)| Select {
+                last,
+                items,
+                from,
+                where_clause,
+                group_by,
+                order_desc,
+                limit,
+                offset,
+            },
+        )
+}
+
+fn insert() -> impl Strategy<Value = Statement> {
+    (path(), vec(column(), 0..4)).prop_flat_map(|(device, measurements)| {
+        let n = measurements.len();
+        let row = (time_expr(), vec(literal(), n..=n))
+            .prop_map(|(time, values)| InsertRow { time, values });
+        vec(row, 1..4).prop_map(move |rows| Statement::Insert {
+            device: device.clone(),
+            measurements: measurements.clone(),
+            rows,
+        })
+    })
+}
+
+fn params() -> impl Strategy<Value = PipeParams> {
+    vec(("[a-z.'\"-]{0,12}", "[ -~ü]{0,10}"), 0..4)
+}
+
+fn data_type() -> impl Strategy<Value = DataType> {
+    use DataType::*;
+    prop::sample::select(vec![Boolean, Int32, Int64, Float, Double, Text])
+}
+
+fn upper(list: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
+    option::of(prop::sample::select(list).prop_map(String::from))
+}
+
+const ENCODINGS: &[&str] = &[
+    "PLAIN",
+    "RLE",
+    "TS_2DIFF",
+    "GORILLA",
+    "DICTIONARY",
+    "ZIGZAG",
+    "CHIMP",
+    "SPRINTZ",
+    "RLBE",
+];
+const COMPRESSORS: &[&str] = &["UNCOMPRESSED", "SNAPPY", "LZ4", "GZIP", "ZSTD", "LZMA2"];
+
+fn statement() -> impl Strategy<Value = Statement> {
+    use Statement::*;
+    let text = || "[ -~ü\\n]{0,12}";
+    prop_oneof![
+        1 => (path(), option::of(1..=i64::MAX)).prop_map(|(path, bucket_span_ms)| CreateDatabase { path, bucket_span_ms }),
+        1 => option::of(path()).prop_map(|pattern| ShowDatabases { pattern }),
+        1 => path().prop_map(|path| DropDatabase { path }),
+        1 => (path(), data_type(), upper(ENCODINGS), upper(COMPRESSORS))
+            .prop_map(|(path, data_type, encoding, compressor)| CreateTimeseries { path, data_type, encoding, compressor }),
+        1 => option::of(path()).prop_map(|pattern| ShowTimeseries { pattern }),
+        1 => option::of(path()).prop_map(|pattern| CountTimeseries { pattern }),
+        1 => option::of(path()).prop_map(|pattern| ShowDevices { pattern }),
+        1 => vec(path(), 1..3).prop_map(|patterns| DeleteTimeseries { patterns }),
+        4 => insert(),
+        6 => select().prop_map(|s| Select(Box::new(s))),
+        2 => (vec(path(), 1..3), option::of(expr())).prop_map(|(paths, where_clause)| Delete { paths, where_clause }),
+        2 => (any::<bool>(), name(), params(), params(), params())
+            .prop_map(|(if_not_exists, name, source, processor, sink)| CreatePipe { if_not_exists, name, source, processor, sink }),
+        1 => name().prop_map(|name| StartPipe { name }),
+        1 => name().prop_map(|name| StopPipe { name }),
+        1 => (any::<bool>(), name()).prop_map(|(if_exists, name)| DropPipe { if_exists, name }),
+        1 => Just(ShowPipes),
+        1 => name().prop_map(|name| ShowPipe { name }),
+        1 => Just(ShowCluster),
+        1 => Just(ShowVersion),
+        1 => Just(Flush),
+        1 => option::of(path()).prop_map(|pattern| VerifyReplica { pattern }),
+        1 => text().prop_map(|dir| Backup { dir }),
+        1 => (name(), text()).prop_map(|(name, password)| CreateUser { name, password }),
+        1 => (name(), text()).prop_map(|(name, password)| AlterUserPassword { name, password }),
+        1 => name().prop_map(|name| DropUser { name }),
+        1 => Just(ListUser),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn display_then_parse_is_identity(st in statement()) {
+        let text = st.to_string();
+        match parse(&text) {
+            Ok(back) => prop_assert_eq!(back, st, "text: {}", text),
+            Err(e) => prop_assert!(false, "{}\nfrom {:?}", e.render(&text), st),
+        }
+    }
+
+    #[test]
+    fn scripts_round_trip(sts in vec(statement(), 0..5)) {
+        let script: String = sts.iter().map(|s| format!("{s};\n-- next\n")).collect();
+        prop_assert_eq!(parse_many(&script), Ok(sts));
+    }
+
+    /// Whatever the text, the parser returns (never panics) and an error's
+    /// position lies inside the text.
+    #[test]
+    fn arbitrary_text_never_panics(text in "[ -~\\nü]{0,60}") {
+        if let Err(e) = parse(&text) {
+            prop_assert!(e.offset <= text.len());
+            let _ = e.render(&text);
+        }
+    }
+}

@@ -1,0 +1,1405 @@
+//! A blocking client session for Duet (or Apache IoTDB) servers, for every
+//! Rust program that talks to one: the CLI, integration tests, the load
+//! generator, pipe code.
+//!
+//! - [`Session::open`] tries [`SessionConfig::hosts`] in order, resolving
+//!   each name at connect time, and makes the Python client's open sequence
+//!   (`shared/iotdb-rpc.md` §1): `openSession` (protocol V3, tree dialect),
+//!   `requestStatementId`, `setTimeZone`.
+//! - [`Session::execute`] runs `executeStatementV2` and answers
+//!   [`Outcome::Done`] or [`Outcome::Rows`]; [`ResultRows`] decodes the
+//!   TsBlocks of the reply, calls `fetchResultsV2` while the server has more
+//!   data, and sends `closeOperation` on [`ResultRows::close`] or drop.
+//! - [`Session::insert_record`] and [`Session::insert_tablet`] encode with
+//!   [`crate::insert`].
+//!
+//! Errors are decisions ([`ClientError`]): `Status` is the server saying no
+//! (the connection is fine); `Transport` means the connection is gone and was
+//! dropped: the next call reconnects, starting with the *next* configured
+//! host (failover), and tries each host once; `Unreachable` means no host
+//! answered. A statement is never retried on another host by this module:
+//! the caller cannot know whether the lost one was applied.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use crate::column::{Column, Value};
+use crate::frame::{Protocol, DEFAULT_MAX_FRAME_BYTES};
+use crate::generated::{
+    TIClientRPCServiceSyncClient, TSCloseOperationReq, TSCloseSessionReq, TSExecuteStatementReq,
+    TSExecuteStatementResp, TSFetchResultsReq, TSInsertRecordReq, TSInsertTabletReq,
+    TSOpenSessionReq, TSProtocolVersion, TSSetTimeZoneReq, TSStatus,
+};
+use crate::insert::{encode_record_values, encode_tablet, Tablet};
+use crate::service::{new_client, RpcClient};
+use crate::status;
+use crate::tsblock::TsBlock;
+
+/// The IoTDB client port.
+pub const DEFAULT_PORT: u16 = 6667;
+
+/// How long a best-effort close (`closeOperation`/`closeSession` on drop)
+/// may wait for a reply, so dropping a session on a hung server is quick.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A server that keeps answering "more data" with empty pages is broken;
+/// stop after this many in a row instead of looping.
+const MAX_EMPTY_FETCHES: u32 = 100;
+
+/// Where and how to connect. `Default` is root/root on 127.0.0.1:6667.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Tried in order at open; after a lost connection, from the next one on.
+    pub hosts: Vec<(String, u16)>,
+    pub user: String,
+    pub password: String,
+    /// Sent with `openSession` and `setTimeZone` (IANA name or `+08:00`).
+    pub zone_id: String,
+    /// Rows per page asked of the server.
+    pub fetch_size: i32,
+    /// Per resolved address.
+    pub connect_timeout: Duration,
+    /// Socket read/write timeout of every call; `None` waits forever.
+    pub request_timeout: Option<Duration>,
+    /// Largest reply frame accepted.
+    pub max_frame_bytes: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            hosts: vec![("127.0.0.1".to_string(), DEFAULT_PORT)],
+            user: "root".to_string(),
+            password: "root".to_string(),
+            zone_id: "UTC".to_string(),
+            fetch_size: 5000,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Some(Duration::from_secs(60)),
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+        }
+    }
+}
+
+/// Parses `a,b:6668,[::1]:6669` into hosts; entries without a port get
+/// `default_port`.
+pub fn parse_hosts(list: &str, default_port: u16) -> Result<Vec<(String, u16)>, ClientError> {
+    let parse_port = |p: &str, entry: &str| {
+        p.parse::<u16>()
+            .map_err(|_| ClientError::Invalid(format!("bad port in host {entry:?}")))
+    };
+    let mut hosts = Vec::new();
+    for entry in list.split(',').map(str::trim) {
+        if entry.is_empty() {
+            return Err(ClientError::Invalid(format!("empty host name in {list:?}")));
+        }
+        let host = if let Some(rest) = entry.strip_prefix('[') {
+            let (addr, tail) = rest
+                .split_once(']')
+                .ok_or_else(|| ClientError::Invalid(format!("unclosed '[' in host {entry:?}")))?;
+            match tail.strip_prefix(':') {
+                Some(p) => (addr.to_string(), parse_port(p, entry)?),
+                None if tail.is_empty() => (addr.to_string(), default_port),
+                None => return Err(ClientError::Invalid(format!("bad host {entry:?}"))),
+            }
+        } else {
+            match entry.split_once(':') {
+                // More than one ':' is a bare IPv6 address.
+                Some((h, p)) if !p.contains(':') => (h.to_string(), parse_port(p, entry)?),
+                _ => (entry.to_string(), default_port),
+            }
+        };
+        hosts.push(host);
+    }
+    Ok(hosts)
+}
+
+/// `host:port`, with brackets around IPv6 addresses.
+pub fn endpoint_name(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// What went wrong, by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server refused (bad SQL, wrong password = 801, ...). The
+    /// connection is fine; `message` is the server's text, verbatim.
+    #[error("{code}: {message}")]
+    Status { code: i32, message: String },
+    /// The connection failed or broke (refused, reset, timeout, garbled
+    /// reply). It was dropped; the next call reconnects, starting with the
+    /// next host.
+    #[error("connection to {endpoint} failed: {detail}")]
+    Transport { endpoint: String, detail: String },
+    /// Every configured host failed to connect; one entry per host.
+    #[error("no server reachable: {}", .attempts.join("; "))]
+    Unreachable { attempts: Vec<String> },
+    /// The server answered, but with something this client cannot use (an
+    /// unknown method, a missing field, an undecodable TsBlock).
+    #[error("unexpected reply from {endpoint}: {detail}")]
+    Protocol { endpoint: String, detail: String },
+    /// The caller's request could not be built, or the session is closed.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ClientError {
+    /// Whether the connection was lost (so a retry may go to another host).
+    pub fn is_transport(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Transport { .. } | ClientError::Unreachable { .. }
+        )
+    }
+
+    /// The server's status code, for `Status` errors.
+    pub fn code(&self) -> Option<i32> {
+        match self {
+            ClientError::Status { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// Fails unless an IoTDB client would accept `status`; a 302 reports its
+/// failed sub-statuses.
+fn check(status: &TSStatus) -> Result<(), ClientError> {
+    if status::is_success(status) {
+        return Ok(());
+    }
+    let mut message = status.message.clone().unwrap_or_default();
+    if let Some(subs) = &status.sub_status {
+        for sub in subs.iter().filter(|s| !status::is_success(s)) {
+            let text = sub.message.as_deref().unwrap_or_default();
+            message.push_str(&format!("\n{}: {text}", sub.code));
+        }
+    }
+    Err(ClientError::Status {
+        code: status.code,
+        message: message.trim_start_matches('\n').to_string(),
+    })
+}
+
+/// A value of a result row. `Display` prints what IoTDB's CLI prints
+/// (floats with `{:?}` so 20.0 stays "20.0"); DATE (yyyyMMdd) and TIMESTAMP
+/// columns arrive as plain I32/I64, see [`ResultRows::column_types`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field {
+    Null,
+    Bool(bool),
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+    /// TEXT and STRING (invalid UTF-8 is replaced).
+    Text(String),
+    /// BLOB columns, shown as `0x` + hex.
+    Blob(Vec<u8>),
+}
+
+impl Field {
+    fn from_value(value: Option<Value>, type_name: &str) -> Field {
+        match value {
+            None => Field::Null,
+            Some(Value::Bool(b)) => Field::Bool(b),
+            Some(Value::I32(x)) => Field::I32(x),
+            Some(Value::I64(x)) => Field::I64(x),
+            Some(Value::F32(x)) => Field::F32(x),
+            Some(Value::F64(x)) => Field::F64(x),
+            Some(Value::Text(bytes)) if type_name == "BLOB" => Field::Blob(bytes),
+            Some(Value::Text(bytes)) => Field::Text(String::from_utf8_lossy(&bytes).into_owned()),
+        }
+    }
+}
+
+/// Java spells infinities out; Rust's `{:?}` says `inf`.
+fn fmt_float(f: &mut fmt::Formatter<'_>, x: f64, debug: &dyn fmt::Debug) -> fmt::Result {
+    if x.is_infinite() {
+        f.write_str(if x > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        write!(f, "{debug:?}")
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Null => f.write_str("null"),
+            Field::Bool(b) => write!(f, "{b}"),
+            Field::I32(x) => write!(f, "{x}"),
+            Field::I64(x) => write!(f, "{x}"),
+            Field::F32(x) => fmt_float(f, f64::from(*x), x),
+            Field::F64(x) => fmt_float(f, *x, x),
+            Field::Text(s) => f.write_str(s),
+            Field::Blob(bytes) => {
+                f.write_str("0x")?;
+                bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+            }
+        }
+    }
+}
+
+/// The ids a call needs from the open connection.
+#[derive(Clone, Copy)]
+struct Ids {
+    session_id: i64,
+    statement_id: i64,
+}
+
+/// One open server session on one TCP connection.
+struct Conn {
+    client: RpcClient,
+    stream: TcpStream,
+    endpoint: String,
+    ids: Ids,
+    /// Counts connections over the session's life, so a result set never
+    /// fetches over a newer connection than the one that ran its query.
+    generation: u64,
+}
+
+fn transport(endpoint: &str, detail: impl fmt::Display) -> ClientError {
+    ClientError::Transport {
+        endpoint: endpoint.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn protocol(endpoint: &str, detail: impl fmt::Display) -> ClientError {
+    ClientError::Protocol {
+        endpoint: endpoint.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+/// An exception reply leaves the stream in step (Protocol); anything else
+/// means it may not be, so the connection must go (Transport).
+fn classify(endpoint: &str, e: thrift::Error) -> ClientError {
+    match e {
+        thrift::Error::Application(a) => protocol(endpoint, a),
+        other => transport(endpoint, other),
+    }
+}
+
+fn connect_stream(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String> {
+    let addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+    let mut last = format!("{host} resolves to no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+impl Conn {
+    /// Connects to host `index` and opens a session there. Returns the
+    /// server's timestamp precision with the connection.
+    fn open(
+        cfg: &SessionConfig,
+        index: usize,
+        generation: u64,
+    ) -> Result<(Conn, String), ClientError> {
+        let (host, port) = cfg
+            .hosts
+            .get(index)
+            .ok_or_else(|| ClientError::Invalid("no hosts configured".into()))?;
+        let endpoint = endpoint_name(host, *port);
+        let stream = connect_stream(host, *port, cfg.connect_timeout)
+            .map_err(|detail| transport(&endpoint, detail))?;
+        let setup = |stream: &TcpStream| -> std::io::Result<(TcpStream, TcpStream)> {
+            stream.set_nodelay(true)?;
+            stream.set_read_timeout(cfg.request_timeout)?;
+            stream.set_write_timeout(cfg.request_timeout)?;
+            Ok((stream.try_clone()?, stream.try_clone()?))
+        };
+        let (reader, writer) = setup(&stream).map_err(|e| transport(&endpoint, e))?;
+        let mut client = new_client(reader, writer, Protocol::Binary, cfg.max_frame_bytes)
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+
+        let configuration = [("version", "V_1_0"), ("sql_dialect", "tree")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>();
+        let req = TSOpenSessionReq::new(
+            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
+            cfg.zone_id.clone(),
+            cfg.user.clone(),
+            cfg.password.clone(),
+            configuration,
+        );
+        let resp = client
+            .open_session(req)
+            .map_err(|e| classify(&endpoint, e))?;
+        check(&resp.status)?;
+        if resp.server_protocol_version == TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V1 {
+            return Err(protocol(&endpoint, "server speaks protocol V1"));
+        }
+        let session_id = resp
+            .session_id
+            .ok_or_else(|| protocol(&endpoint, "openSession reply has no sessionId"))?;
+        let precision = resp
+            .configuration
+            .and_then(|mut c| c.remove("timestamp_precision"))
+            .unwrap_or_else(|| "ms".to_string());
+        let statement_id = client
+            .request_statement_id(session_id)
+            .map_err(|e| classify(&endpoint, e))?;
+        // Like the Python client, ignore the status: only a failed call fails.
+        client
+            .set_time_zone(TSSetTimeZoneReq::new(session_id, cfg.zone_id.clone()))
+            .map_err(|e| classify(&endpoint, e))?;
+        let ids = Ids {
+            session_id,
+            statement_id,
+        };
+        Ok((
+            Conn {
+                client,
+                stream,
+                endpoint,
+                ids,
+                generation,
+            },
+            precision,
+        ))
+    }
+}
+
+/// A session with one server at a time; see the module docs for failover.
+pub struct Session {
+    cfg: SessionConfig,
+    /// Index of the current host, or of the last one that failed.
+    host: usize,
+    conn: Option<Conn>,
+    generation: u64,
+    precision: String,
+    database: Option<String>,
+    closed: bool,
+}
+
+/// What a statement produced.
+// Returned once per statement and matched at once: boxing the rows buys nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Outcome<'s> {
+    /// A statement without a result set.
+    Done,
+    /// A result set to read (and close).
+    Rows(ResultRows<'s>),
+}
+
+impl Session {
+    /// Opens a session on the first host that accepts a connection. A
+    /// refused login (`Status`, e.g. 801) does not fail over.
+    pub fn open(cfg: SessionConfig) -> Result<Session, ClientError> {
+        if cfg.hosts.is_empty() {
+            return Err(ClientError::Invalid("no hosts configured".into()));
+        }
+        let mut session = Session {
+            cfg,
+            host: 0,
+            conn: None,
+            generation: 0,
+            precision: "ms".to_string(),
+            database: None,
+            closed: false,
+        };
+        session.connect_from(0)?;
+        Ok(session)
+    }
+
+    fn connect_from(&mut self, start: usize) -> Result<(), ClientError> {
+        let n = self.cfg.hosts.len();
+        let mut attempts = Vec::new();
+        for k in 0..n {
+            let index = (start + k) % n;
+            self.generation += 1;
+            match Conn::open(&self.cfg, index, self.generation) {
+                Ok((conn, precision)) => {
+                    self.host = index;
+                    self.conn = Some(conn);
+                    self.precision = precision;
+                    return Ok(());
+                }
+                Err(ClientError::Transport { endpoint, detail }) => {
+                    attempts.push(format!("{endpoint}: {detail}"));
+                }
+                Err(other) => {
+                    self.host = index;
+                    return Err(other);
+                }
+            }
+        }
+        Err(ClientError::Unreachable { attempts })
+    }
+
+    /// The connected server's `host:port`, or `None` between a lost
+    /// connection and the next call.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.conn.as_ref().map(|c| c.endpoint.as_str())
+    }
+
+    /// The host the next reconnect tries first.
+    pub fn next_endpoint(&self) -> String {
+        let n = self.cfg.hosts.len().max(1);
+        let next = if self.conn.is_some() {
+            self.host
+        } else {
+            (self.host + 1) % n
+        };
+        self.cfg
+            .hosts
+            .get(next)
+            .map_or_else(String::new, |(h, p)| endpoint_name(h, *p))
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.cfg
+    }
+
+    /// The server's `timestamp_precision` ("ms", "us" or "ns").
+    pub fn timestamp_precision(&self) -> &str {
+        &self.precision
+    }
+
+    /// The database chosen by the last `use` statement, if the server said.
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    /// Reconnects now if the last connection was lost, starting with the
+    /// next host; does nothing while connected. Every call does this first.
+    pub fn ensure_connected(&mut self) -> Result<(), ClientError> {
+        if self.closed {
+            return Err(ClientError::Invalid("the session is closed".into()));
+        }
+        if self.conn.is_none() {
+            self.connect_from(self.host + 1)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the current connection, reconnecting first if the last
+    /// one was lost (unless `generation` pins a connection). A transport
+    /// failure drops the connection.
+    fn call<T>(
+        &mut self,
+        generation: Option<u64>,
+        f: impl FnOnce(&mut RpcClient, Ids) -> thrift::Result<T>,
+    ) -> Result<T, ClientError> {
+        let gone = || ClientError::Invalid("the connection that ran this query was lost".into());
+        if generation.is_some() && self.conn.is_none() {
+            return Err(gone());
+        }
+        self.ensure_connected()?;
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(ClientError::Invalid("not connected".into()));
+        };
+        if generation.is_some_and(|g| g != conn.generation) {
+            return Err(gone());
+        }
+        match f(&mut conn.client, conn.ids) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let err = classify(&conn.endpoint, e);
+                if err.is_transport() {
+                    let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+                    self.conn = None;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs one statement with `executeStatementV2`.
+    pub fn execute(&mut self, sql: &str) -> Result<Outcome<'_>, ClientError> {
+        let fetch_size = self.cfg.fetch_size;
+        let resp = self.call(None, |c, ids| {
+            c.execute_statement_v2(TSExecuteStatementReq::new(
+                ids.session_id,
+                sql.to_string(),
+                ids.statement_id,
+                fetch_size,
+                None,
+                None,
+                None,
+            ))
+        })?;
+        check(&resp.status)?;
+        if let Some(db) = &resp.database {
+            self.database = Some(db.clone());
+        }
+        if resp.columns.as_ref().is_none_or(Vec::is_empty) {
+            return Ok(Outcome::Done);
+        }
+        ResultRows::new(self, sql, resp).map(Outcome::Rows)
+    }
+
+    /// Inserts one row of `device` (`insertRecord`); one value per measurement.
+    pub fn insert_record<S: AsRef<str>>(
+        &mut self,
+        device: &str,
+        time: i64,
+        measurements: &[S],
+        values: &[Value],
+    ) -> Result<(), ClientError> {
+        if measurements.len() != values.len() {
+            return Err(ClientError::Invalid(format!(
+                "{} measurements but {} values",
+                measurements.len(),
+                values.len()
+            )));
+        }
+        let bytes =
+            encode_record_values(values).map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let measurements: Vec<String> = measurements.iter().map(|m| m.as_ref().into()).collect();
+        let status = self.call(None, |c, ids| {
+            c.insert_record(TSInsertRecordReq::new(
+                ids.session_id,
+                device.to_string(),
+                measurements,
+                bytes,
+                time,
+                None,
+                None,
+                None,
+            ))
+        })?;
+        check(&status)
+    }
+
+    /// Inserts the rows of `tablet` into `device` (`insertTablet`), sorted by
+    /// time first as IoTDB's clients do.
+    pub fn insert_tablet<S: AsRef<str>>(
+        &mut self,
+        device: &str,
+        measurements: &[S],
+        tablet: &Tablet,
+    ) -> Result<(), ClientError> {
+        if measurements.len() != tablet.columns.len() {
+            return Err(ClientError::Invalid(format!(
+                "{} measurements but {} columns",
+                measurements.len(),
+                tablet.columns.len()
+            )));
+        }
+        let sorted;
+        let tablet = if tablet.timestamps.is_sorted() {
+            tablet
+        } else {
+            sorted = sort_tablet(tablet);
+            &sorted
+        };
+        let enc = encode_tablet(tablet).map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let measurements: Vec<String> = measurements.iter().map(|m| m.as_ref().into()).collect();
+        let status = self.call(None, |c, ids| {
+            c.insert_tablet(TSInsertTabletReq::new(
+                ids.session_id,
+                device.to_string(),
+                measurements,
+                enc.values,
+                enc.timestamps,
+                enc.types,
+                enc.size,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ))
+        })?;
+        check(&status)
+    }
+
+    /// Ends the session (`closeSession`; like IoTDB's clients, its status is
+    /// ignored). Dropping a session does the same, best effort.
+    pub fn close(mut self) -> Result<(), ClientError> {
+        self.close_inner()
+    }
+
+    fn close_inner(&mut self) -> Result<(), ClientError> {
+        self.closed = true;
+        let Some(mut conn) = self.conn.take() else {
+            return Ok(());
+        };
+        let timeout = self
+            .cfg
+            .request_timeout
+            .map_or(CLOSE_TIMEOUT, |t| t.min(CLOSE_TIMEOUT));
+        let _ = conn.stream.set_read_timeout(Some(timeout));
+        let result = conn
+            .client
+            .close_session(TSCloseSessionReq::new(conn.ids.session_id))
+            .map(drop)
+            .map_err(|e| classify(&conn.endpoint, e));
+        let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+        result
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.close_inner();
+    }
+}
+
+/// A copy of `tablet` with its rows in timestamp order.
+fn sort_tablet(tablet: &Tablet) -> Tablet {
+    let mut order: Vec<usize> = (0..tablet.timestamps.len()).collect();
+    order.sort_by_key(|&i| tablet.timestamps.get(i).copied());
+    fn pick<T: Clone>(v: &[Option<T>], order: &[usize]) -> Vec<Option<T>> {
+        order.iter().map(|&i| v.get(i).cloned().flatten()).collect()
+    }
+    let columns = tablet
+        .columns
+        .iter()
+        .map(|c| match c {
+            Column::Bool(v) => Column::Bool(pick(v, &order)),
+            Column::I32(v) => Column::I32(pick(v, &order)),
+            Column::I64(v) => Column::I64(pick(v, &order)),
+            Column::F32(v) => Column::F32(pick(v, &order)),
+            Column::F64(v) => Column::F64(pick(v, &order)),
+            Column::Text(v) => Column::Text(pick(v, &order)),
+        })
+        .collect();
+    let timestamps = order
+        .iter()
+        .filter_map(|&i| tablet.timestamps.get(i).copied())
+        .collect();
+    Tablet {
+        timestamps,
+        columns,
+    }
+}
+
+/// The rows of one query, read page by page. Holds the session: finish or
+/// drop it before the next statement.
+pub struct ResultRows<'s> {
+    session: &'s mut Session,
+    generation: u64,
+    sql: String,
+    query_id: i64,
+    columns: Vec<String>,
+    types: Vec<String>,
+    has_time: bool,
+    /// TsBlock value column of each non-time display column.
+    block_columns: Vec<usize>,
+    pending: VecDeque<Vec<u8>>,
+    block: Option<TsBlock>,
+    row: usize,
+    more_data: bool,
+    empty_fetches: u32,
+    closed: bool,
+}
+
+impl<'s> ResultRows<'s> {
+    fn new(
+        session: &'s mut Session,
+        sql: &str,
+        resp: TSExecuteStatementResp,
+    ) -> Result<ResultRows<'s>, ClientError> {
+        let endpoint = session.endpoint().unwrap_or_default().to_string();
+        let generation = session.generation;
+        let value_columns = resp.columns.unwrap_or_default();
+        let value_types = resp.data_type_list.unwrap_or_default();
+        let has_time = !resp.ignore_time_stamp.unwrap_or(false);
+        let block_columns = match resp.column_index2_ts_block_column_index_list {
+            Some(list) => list
+                .into_iter()
+                .map(|i| usize::try_from(i).unwrap_or(usize::MAX))
+                .collect(),
+            None => (0..value_columns.len()).collect(),
+        };
+        let mut columns = Vec::with_capacity(value_columns.len() + 1);
+        let mut types = Vec::with_capacity(value_columns.len() + 1);
+        if has_time {
+            columns.push("Time".to_string());
+            types.push("TIMESTAMP".to_string());
+        }
+        let (n_columns, n_types) = (value_columns.len(), value_types.len());
+        columns.extend(value_columns);
+        types.extend(value_types);
+        let rows = ResultRows {
+            session,
+            generation,
+            sql: sql.to_string(),
+            // Without a queryId the rows cannot be fetched or closed; the
+            // check below reports it (and the close goes nowhere useful).
+            query_id: resp.query_id.unwrap_or(-1),
+            columns,
+            types,
+            has_time,
+            block_columns,
+            pending: resp.query_result.unwrap_or_default().into(),
+            block: None,
+            row: 0,
+            more_data: resp.more_data.unwrap_or(false),
+            empty_fetches: 0,
+            closed: resp.query_id.is_none(),
+        };
+        // Dropping `rows` on these errors closes the query on the server.
+        if resp.query_id.is_none() {
+            return Err(protocol(&endpoint, "query reply has no queryId"));
+        }
+        if n_columns != n_types || rows.block_columns.len() != n_columns {
+            return Err(protocol(
+                &endpoint,
+                format!(
+                    "{n_columns} columns, {n_types} data types, {} column indexes",
+                    rows.block_columns.len()
+                ),
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// Display names, starting with "Time" unless the result has no time column.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// IoTDB type names per column ("TIMESTAMP" for Time, then e.g. "INT64").
+    pub fn column_types(&self) -> &[String] {
+        &self.types
+    }
+
+    /// Whether column 0 is "Time".
+    pub fn has_time_column(&self) -> bool {
+        self.has_time
+    }
+
+    /// The server's timestamp precision ("ms", "us", "ns").
+    pub fn timestamp_precision(&self) -> &str {
+        self.session.timestamp_precision()
+    }
+
+    /// The next row, one `Field` per column (Time as `I64`), or `None` at
+    /// the end. Fetches the next page when the current one is used up.
+    pub fn next_row(&mut self) -> Result<Option<Vec<Field>>, ClientError> {
+        let result = self.advance();
+        if result.is_err() {
+            // An error ends the rows: a caller looping until `None` stops.
+            self.more_data = false;
+            self.pending.clear();
+            self.block = None;
+        }
+        result
+    }
+
+    fn advance(&mut self) -> Result<Option<Vec<Field>>, ClientError> {
+        loop {
+            if let Some(block) = &self.block {
+                if self.row < block.row_count() {
+                    let row = self.row_of(block, self.row);
+                    self.row += 1;
+                    return Ok(Some(row));
+                }
+            }
+            self.block = None;
+            self.row = 0;
+            if let Some(bytes) = self.pending.pop_front() {
+                self.block = Some(self.decode(&bytes)?);
+                continue;
+            }
+            if !self.more_data || self.closed {
+                return Ok(None);
+            }
+            self.fetch()?;
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        self.session.endpoint().unwrap_or_default().to_string()
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<TsBlock, ClientError> {
+        let block = TsBlock::decode(bytes).map_err(|e| protocol(&self.endpoint(), e))?;
+        let available = block.columns().len();
+        if let Some(bad) = self.block_columns.iter().find(|&&i| i >= available) {
+            return Err(protocol(
+                &self.endpoint(),
+                format!("column index {bad} but the TsBlock has {available} value columns"),
+            ));
+        }
+        Ok(block)
+    }
+
+    fn row_of(&self, block: &TsBlock, row: usize) -> Vec<Field> {
+        let mut out = Vec::with_capacity(self.columns.len());
+        if self.has_time {
+            out.push(
+                block
+                    .times()
+                    .get(row)
+                    .map_or(Field::Null, |t| Field::I64(*t)),
+            );
+        }
+        let value_types = self.types.iter().skip(usize::from(self.has_time));
+        for (&index, type_name) in self.block_columns.iter().zip(value_types) {
+            let value = block.columns().get(index).and_then(|c| c.value(row));
+            out.push(Field::from_value(value, type_name));
+        }
+        out
+    }
+
+    fn fetch(&mut self) -> Result<(), ClientError> {
+        let fetch_size = self.session.cfg.fetch_size;
+        let (sql, query_id) = (&self.sql, self.query_id);
+        let resp = self.session.call(Some(self.generation), |c, ids| {
+            // The Python client swaps the two ids here (iotdb-rpc.md,
+            // gotcha #1); send what it sends, so a server that works with
+            // this client works with it too. Servers find the query by id.
+            c.fetch_results_v2(TSFetchResultsReq::new(
+                ids.statement_id,
+                sql.clone(),
+                fetch_size,
+                query_id,
+                true,
+                0,
+                ids.session_id,
+            ))
+        })?;
+        check(&resp.status)?;
+        self.more_data = resp.has_result_set && resp.more_data.unwrap_or(false);
+        let pages = resp.query_result.unwrap_or_default();
+        if resp.has_result_set && pages.is_empty() {
+            self.empty_fetches += 1;
+            if self.empty_fetches >= MAX_EMPTY_FETCHES {
+                return Err(protocol(
+                    &self.endpoint(),
+                    format!("{MAX_EMPTY_FETCHES} empty pages in a row"),
+                ));
+            }
+        } else {
+            self.empty_fetches = 0;
+        }
+        self.pending.extend(pages);
+        Ok(())
+    }
+
+    /// Ends the query on the server (`closeOperation`). Dropping the rows
+    /// does the same, ignoring errors.
+    pub fn close(mut self) -> Result<(), ClientError> {
+        self.close_inner()
+    }
+
+    fn close_inner(&mut self) -> Result<(), ClientError> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        let query_id = self.query_id;
+        let status = self.session.call(Some(self.generation), |c, ids| {
+            // Swapped ids, as in `fetch`.
+            c.close_operation(TSCloseOperationReq::new(
+                ids.statement_id,
+                query_id,
+                ids.session_id,
+                None,
+            ))
+        })?;
+        check(&status)
+    }
+}
+
+impl Iterator for ResultRows<'_> {
+    type Item = Result<Vec<Field>, ClientError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row().transpose()
+    }
+}
+
+impl Drop for ResultRows<'_> {
+    fn drop(&mut self) {
+        let _ = self.close_inner();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::frame::{read_frame, write_frame};
+    use crate::generated::*;
+    use crate::insert::decode_insert_tablet;
+    use crate::service::process_frame;
+    use crate::status::{error_status, ok_status, statement_resp, UNSUPPORTED_OPERATION};
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    /// A fake server: logs every call; `select ...` answers two pages (the
+    /// second through fetchResultsV2), `bad ...` a parse error, a statement
+    /// containing "drop connection" makes it hang up without a reply.
+    struct Fake {
+        log: Log,
+    }
+
+    fn unsupported() -> TSStatus {
+        error_status(UNSUPPORTED_OPERATION, "not in this fake")
+    }
+
+    fn page(times: Vec<i64>, s1: Vec<Option<i64>>, s2: Vec<Option<&str>>) -> Vec<u8> {
+        let s2 = s2.into_iter().map(|v| v.map(|s| s.as_bytes().to_vec()));
+        TsBlock::new(times, vec![Column::I64(s1), Column::Text(s2.collect())])
+            .unwrap()
+            .encode()
+    }
+
+    impl Fake {
+        fn log(&self, entry: String) {
+            self.log.lock().unwrap().push(entry);
+        }
+    }
+
+    impl IClientRPCServiceSyncHandler for Fake {
+        fn handle_open_session(&self, req: TSOpenSessionReq) -> thrift::Result<TSOpenSessionResp> {
+            let config = req.configuration.unwrap_or_default();
+            let config: Vec<String> = config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            self.log(format!(
+                "openSession protocol={} zone={} user={} config={}",
+                req.client_protocol.0,
+                req.zone_id,
+                req.username,
+                config.join(",")
+            ));
+            let v3 = TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3;
+            if req.password.as_deref() != Some("root") {
+                let status = error_status(801, "Authentication failed.");
+                return Ok(TSOpenSessionResp::new(status, v3, None, None));
+            }
+            Ok(TSOpenSessionResp::new(ok_status(), v3, 42, None))
+        }
+        fn handle_close_session(&self, req: TSCloseSessionReq) -> thrift::Result<TSStatus> {
+            self.log(format!("closeSession {}", req.session_id));
+            Ok(ok_status())
+        }
+        fn handle_request_statement_id(&self, session_id: i64) -> thrift::Result<i64> {
+            self.log(format!("requestStatementId {session_id}"));
+            Ok(7)
+        }
+        fn handle_set_time_zone(&self, req: TSSetTimeZoneReq) -> thrift::Result<TSStatus> {
+            self.log(format!("setTimeZone {} {}", req.session_id, req.time_zone));
+            Ok(unsupported())
+        }
+        fn handle_get_time_zone(&self, _: i64) -> thrift::Result<TSGetTimeZoneResp> {
+            Ok(TSGetTimeZoneResp::new(unsupported(), String::new()))
+        }
+        fn handle_execute_statement_v2(
+            &self,
+            req: TSExecuteStatementReq,
+        ) -> thrift::Result<TSExecuteStatementResp> {
+            let sql = req.statement;
+            self.log(format!(
+                "executeStatementV2 {} {} fetch={:?} {sql}",
+                req.session_id, req.statement_id, req.fetch_size
+            ));
+            if sql.starts_with("bad") {
+                let message = "line 1:0 mismatched input 'bad'\nbad\n^";
+                return Ok(statement_resp(error_status(700, message)));
+            }
+            if sql == "show mapped" {
+                return Ok(TSExecuteStatementResp {
+                    query_id: Some(5),
+                    columns: Some(vec!["text".into(), "number".into(), "again".into()]),
+                    data_type_list: Some(vec!["TEXT".into(), "INT64".into(), "BLOB".into()]),
+                    ignore_time_stamp: Some(true),
+                    column_index2_ts_block_column_index_list: Some(vec![1, 0, 1]),
+                    query_result: Some(vec![page(vec![0], vec![Some(5)], vec![Some("x")])]),
+                    ..statement_resp(ok_status())
+                });
+            }
+            if !sql.starts_with("select") {
+                return Ok(statement_resp(ok_status()));
+            }
+            Ok(TSExecuteStatementResp {
+                query_id: Some(99),
+                columns: Some(vec!["root.sg.d.s1".into(), "root.sg.d.s2".into()]),
+                data_type_list: Some(vec!["INT64".into(), "TEXT".into()]),
+                ignore_time_stamp: Some(false),
+                query_result: Some(vec![page(
+                    vec![1, 2],
+                    vec![Some(10), None],
+                    vec![Some("a"), Some("b")],
+                )]),
+                more_data: Some(true),
+                ..statement_resp(ok_status())
+            })
+        }
+        fn handle_execute_query_statement_v2(
+            &self,
+            _: TSExecuteStatementReq,
+        ) -> thrift::Result<TSExecuteStatementResp> {
+            Ok(statement_resp(unsupported()))
+        }
+        fn handle_execute_update_statement_v2(
+            &self,
+            _: TSExecuteStatementReq,
+        ) -> thrift::Result<TSExecuteStatementResp> {
+            Ok(statement_resp(unsupported()))
+        }
+        fn handle_fetch_results_v2(
+            &self,
+            req: TSFetchResultsReq,
+        ) -> thrift::Result<TSFetchResultsResp> {
+            self.log(format!(
+                "fetchResultsV2 session={} statement={:?} query={} fetch={}",
+                req.session_id, req.statement_id, req.query_id, req.fetch_size
+            ));
+            let rest = page(vec![3], vec![Some(30)], vec![None]);
+            Ok(TSFetchResultsResp::new(
+                ok_status(),
+                true,
+                true,
+                None,
+                vec![rest],
+                false,
+            ))
+        }
+        fn handle_close_operation(&self, req: TSCloseOperationReq) -> thrift::Result<TSStatus> {
+            self.log(format!(
+                "closeOperation session={} query={:?} statement={:?}",
+                req.session_id, req.query_id, req.statement_id
+            ));
+            Ok(ok_status())
+        }
+        fn handle_insert_record(&self, req: TSInsertRecordReq) -> thrift::Result<TSStatus> {
+            let values = crate::insert::decode_record_values(&req.values, req.measurements.len());
+            self.log(format!(
+                "insertRecord {} {} {:?} {:?}",
+                req.prefix_path, req.timestamp, req.measurements, values
+            ));
+            Ok(ok_status())
+        }
+        fn handle_insert_records(&self, _: TSInsertRecordsReq) -> thrift::Result<TSStatus> {
+            Ok(unsupported())
+        }
+        fn handle_insert_records_of_one_device(
+            &self,
+            _: TSInsertRecordsOfOneDeviceReq,
+        ) -> thrift::Result<TSStatus> {
+            Ok(unsupported())
+        }
+        fn handle_insert_string_record(
+            &self,
+            _: TSInsertStringRecordReq,
+        ) -> thrift::Result<TSStatus> {
+            Ok(unsupported())
+        }
+        fn handle_insert_tablet(&self, req: TSInsertTabletReq) -> thrift::Result<TSStatus> {
+            let tablet = decode_insert_tablet(&req);
+            self.log(format!("insertTablet {} {:?}", req.prefix_path, tablet));
+            Ok(ok_status())
+        }
+        fn handle_insert_tablets(&self, _: TSInsertTabletsReq) -> thrift::Result<TSStatus> {
+            Ok(unsupported())
+        }
+        fn handle_test_connection_empty_r_p_c(&self) -> thrift::Result<TSStatus> {
+            Ok(ok_status())
+        }
+        fn handle_pipe_transfer(&self, _: TPipeTransferReq) -> thrift::Result<TPipeTransferResp> {
+            Ok(TPipeTransferResp::new(unsupported(), None))
+        }
+    }
+
+    /// Starts a fake server on 127.0.0.1:0; returns its host entry and log.
+    fn serve() -> ((String, u16), Log) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Log::default();
+        let processor = Arc::new(IClientRPCServiceSyncProcessor::new(Fake {
+            log: log.clone(),
+        }));
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let processor = processor.clone();
+                std::thread::spawn(move || {
+                    while let Ok(frame) = read_frame(&mut stream, DEFAULT_MAX_FRAME_BYTES) {
+                        if frame.windows(15).any(|w| w == b"drop connection") {
+                            return;
+                        }
+                        let Ok(reply) = process_frame(&*processor, &frame, Protocol::Binary) else {
+                            return;
+                        };
+                        if write_frame(&mut stream, &reply).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (("127.0.0.1".to_string(), port), log)
+    }
+
+    /// A port nobody listens on.
+    fn dead_host() -> (String, u16) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        ("127.0.0.1".to_string(), port)
+    }
+
+    fn config(hosts: Vec<(String, u16)>) -> SessionConfig {
+        SessionConfig {
+            hosts,
+            request_timeout: Some(Duration::from_secs(10)),
+            ..SessionConfig::default()
+        }
+    }
+
+    fn take(log: &Log) -> Vec<String> {
+        std::mem::take(&mut *log.lock().unwrap())
+    }
+
+    #[test]
+    fn open_and_close_make_the_python_clients_calls() {
+        let (host, log) = serve();
+        let session = Session::open(config(vec![host.clone()])).unwrap();
+        assert_eq!(
+            session.endpoint(),
+            Some(endpoint_name(&host.0, host.1).as_str())
+        );
+        assert_eq!(session.timestamp_precision(), "ms");
+        session.close().unwrap();
+        assert_eq!(
+            take(&log),
+            [
+                "openSession protocol=2 zone=UTC user=root config=sql_dialect=tree,version=V_1_0",
+                "requestStatementId 42",
+                "setTimeZone 42 UTC",
+                "closeSession 42",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_query_pages_through_fetch_results_and_closes_by_query_id() {
+        let (host, log) = serve();
+        let mut session = Session::open(config(vec![host])).unwrap();
+        take(&log);
+        let Outcome::Rows(mut rows) = session.execute("select * from root.sg.d").unwrap() else {
+            panic!("expected rows");
+        };
+        assert_eq!(rows.columns(), ["Time", "root.sg.d.s1", "root.sg.d.s2"]);
+        assert_eq!(rows.column_types(), ["TIMESTAMP", "INT64", "TEXT"]);
+        assert!(rows.has_time_column());
+        let all: Vec<Vec<Field>> = rows.by_ref().collect::<Result<_, _>>().unwrap();
+        assert_eq!(
+            all,
+            [
+                vec![Field::I64(1), Field::I64(10), Field::Text("a".into())],
+                vec![Field::I64(2), Field::Null, Field::Text("b".into())],
+                vec![Field::I64(3), Field::I64(30), Field::Null],
+            ]
+        );
+        assert_eq!(rows.next_row().unwrap(), None);
+        rows.close().unwrap();
+        assert_eq!(
+            take(&log),
+            [
+                "executeStatementV2 42 7 fetch=Some(5000) select * from root.sg.d",
+                // Swapped ids, as the Python client sends them.
+                "fetchResultsV2 session=7 statement=Some(42) query=99 fetch=5000",
+                "closeOperation session=7 query=Some(99) statement=Some(42)",
+            ]
+        );
+    }
+
+    #[test]
+    fn dropping_unread_rows_closes_the_query() {
+        let (host, log) = serve();
+        let mut session = Session::open(config(vec![host])).unwrap();
+        let Outcome::Rows(mut rows) = session.execute("select s1 from root.sg.d").unwrap() else {
+            panic!("expected rows");
+        };
+        assert!(rows.next_row().unwrap().is_some());
+        drop(rows);
+        let log = take(&log);
+        assert_eq!(
+            log.last().unwrap(),
+            "closeOperation session=7 query=Some(99) statement=Some(42)"
+        );
+        assert!(!log.iter().any(|l| l.starts_with("fetchResultsV2")));
+    }
+
+    #[test]
+    fn mapped_columns_without_time() {
+        let (host, _log) = serve();
+        let mut session = Session::open(config(vec![host])).unwrap();
+        let Outcome::Rows(mut rows) = session.execute("show mapped").unwrap() else {
+            panic!("expected rows");
+        };
+        assert_eq!(rows.columns(), ["text", "number", "again"]);
+        assert!(!rows.has_time_column());
+        let row = rows.next_row().unwrap().unwrap();
+        assert_eq!(
+            row,
+            [
+                Field::Text("x".into()),
+                Field::I64(5),
+                Field::Blob(b"x".to_vec())
+            ]
+        );
+        assert_eq!(rows.next_row().unwrap(), None);
+    }
+
+    #[test]
+    fn error_statuses_keep_the_session_usable() {
+        let (host, _log) = serve();
+        let mut session = Session::open(config(vec![host])).unwrap();
+        let err = session.execute("bad sql").err().unwrap();
+        assert_eq!(err.code(), Some(700));
+        assert_eq!(
+            err.to_string(),
+            "700: line 1:0 mismatched input 'bad'\nbad\n^"
+        );
+        assert!(!err.is_transport());
+        assert!(matches!(
+            session.execute("create database root.sg"),
+            Ok(Outcome::Done)
+        ));
+    }
+
+    #[test]
+    fn a_wrong_password_is_801_and_does_not_fail_over() {
+        let (first, _) = serve();
+        let (second, second_log) = serve();
+        let cfg = SessionConfig {
+            password: "wrong".into(),
+            ..config(vec![first, second])
+        };
+        let err = Session::open(cfg).err().unwrap();
+        assert_eq!(err.code(), Some(801), "{err}");
+        assert!(take(&second_log).is_empty());
+    }
+
+    #[test]
+    fn open_fails_over_from_a_dead_host_and_reports_all_dead_hosts() {
+        let (live, log) = serve();
+        let session = Session::open(config(vec![dead_host(), live.clone()])).unwrap();
+        assert_eq!(
+            session.endpoint(),
+            Some(endpoint_name(&live.0, live.1).as_str())
+        );
+        assert_eq!(take(&log).len(), 3);
+
+        let err = Session::open(config(vec![dead_host(), dead_host()]))
+            .err()
+            .unwrap();
+        assert!(err.is_transport());
+        let ClientError::Unreachable { attempts } = &err else {
+            panic!("expected Unreachable, got {err}");
+        };
+        assert_eq!(attempts.len(), 2);
+    }
+
+    #[test]
+    fn a_lost_connection_moves_the_next_call_to_the_next_host() {
+        let (first, first_log) = serve();
+        let (second, second_log) = serve();
+        let second_name = endpoint_name(&second.0, second.1);
+        let mut session = Session::open(config(vec![first, second])).unwrap();
+        let err = session.execute("drop connection").err().unwrap();
+        assert!(matches!(err, ClientError::Transport { .. }), "{err}");
+        assert_eq!(session.endpoint(), None);
+        assert_eq!(session.next_endpoint(), second_name);
+        assert!(matches!(session.execute("flush"), Ok(Outcome::Done)));
+        assert_eq!(session.endpoint(), Some(second_name.as_str()));
+        assert_eq!(
+            take(&first_log).len(),
+            3,
+            "the dropped call never reached the handler"
+        );
+        assert_eq!(
+            take(&second_log).last().unwrap(),
+            "executeStatementV2 42 7 fetch=Some(5000) flush"
+        );
+    }
+
+    #[test]
+    fn inserts_encode_records_and_sorted_tablets() {
+        let (host, log) = serve();
+        let mut session = Session::open(config(vec![host])).unwrap();
+        take(&log);
+        session
+            .insert_record(
+                "root.sg.d",
+                5,
+                &["s1", "s2"],
+                &[Value::I64(7), Value::Text(b"hi".to_vec())],
+            )
+            .unwrap();
+        let tablet = Tablet {
+            timestamps: vec![2, 1],
+            columns: vec![Column::F64(vec![Some(2.0), None])],
+        };
+        session
+            .insert_tablet("root.sg.d", &["s3"], &tablet)
+            .unwrap();
+        let err = session
+            .insert_record("root.sg.d", 5, &["s1"], &[])
+            .err()
+            .unwrap();
+        assert!(matches!(err, ClientError::Invalid(_)));
+        assert_eq!(
+            take(&log),
+            [
+                r#"insertRecord root.sg.d 5 ["s1", "s2"] Ok([I64(7), Text([104, 105])])"#,
+                "insertTablet root.sg.d Ok(Tablet { timestamps: [1, 2], columns: [F64([None, Some(2.0)])] })",
+            ]
+        );
+    }
+
+    #[test]
+    fn fields_display_like_iotdbs_cli() {
+        let shown: Vec<String> = [
+            Field::Null,
+            Field::Bool(true),
+            Field::F32(20.0),
+            Field::F64(21.5),
+            Field::F64(f64::NEG_INFINITY),
+            Field::I64(-3),
+            Field::Blob(vec![0, 0xab]),
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            shown,
+            ["null", "true", "20.0", "21.5", "-Infinity", "-3", "0x00ab"]
+        );
+    }
+
+    #[test]
+    fn sessions_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Session>();
+    }
+
+    #[test]
+    fn host_lists_parse() {
+        let hosts = parse_hosts("a, b:7000,[::1]:7001,::1,[fe80::1]", 6667).unwrap();
+        let want = [
+            ("a", 6667),
+            ("b", 7000),
+            ("::1", 7001),
+            ("::1", 6667),
+            ("fe80::1", 6667),
+        ];
+        let want: Vec<(String, u16)> = want.iter().map(|(h, p)| (h.to_string(), *p)).collect();
+        assert_eq!(hosts, want);
+        assert!(parse_hosts("a,,b", 1).is_err());
+        assert!(parse_hosts("a:x", 1).is_err());
+        assert_eq!(endpoint_name("::1", 5), "[::1]:5");
+    }
+}

@@ -1,0 +1,36 @@
+# Shared by the sbin scripts: project root, build directory, and a binary
+# that is built on first use.
+DUET_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../scripts/env.sh
+source "$DUET_HOME/scripts/env.sh"
+# The dev profile shares its RocksDB build with the tests (dependencies are
+# optimised in it); DUET_PROFILE=release builds a separate, fully optimised one.
+DUET_PROFILE="${DUET_PROFILE:-dev}"
+if [ "$DUET_PROFILE" = "dev" ]; then DUET_BIN_DIR="$CARGO_TARGET_DIR/debug"; else DUET_BIN_DIR="$CARGO_TARGET_DIR/$DUET_PROFILE"; fi
+
+# duet_bin NAME: path to a built binary, building it if missing.
+duet_bin() {
+  local name="$1" pkg
+  case "$name" in duet-server) pkg=duet-server ;; duet-cli) pkg=duet-cli ;; *) pkg="$name" ;; esac
+  if [ ! -x "$DUET_BIN_DIR/$name" ] || [ -n "${DUET_REBUILD:-}" ]; then
+    bash "$DUET_HOME/scripts/setup.sh" >&2
+    echo "building $name (the first build compiles RocksDB and takes a while)..." >&2
+    (cd "$DUET_HOME" && cargo build --profile "$DUET_PROFILE" -p "$pkg" --bin "$name" >&2) || return 1
+  fi
+  echo "$DUET_BIN_DIR/$name"
+}
+
+# conf_file [-c FILE] ARGS...: the configuration named by -c, or conf/duet.toml.
+DUET_CONF="$DUET_HOME/conf/duet.toml"
+parse_conf_flag() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      -c|--config) DUET_CONF="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
+      *) echo "unknown argument: $1 (usage: $(basename "$0") [-c conf/duet.toml])" >&2; exit 2 ;;
+    esac
+  done
+  [ -f "$DUET_CONF" ] || { echo "no configuration file $DUET_CONF" >&2; exit 2; }
+  local base; base="$(basename "$DUET_CONF" .toml)"
+  DUET_PID_FILE="$DUET_HOME/run/$base.pid"
+  DUET_LOG_FILE="$DUET_HOME/logs/$base.log"
+}

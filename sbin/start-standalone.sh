@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Starts one Duet node in the background: sbin/start-standalone.sh [-c conf/duet.toml]
+# Builds duet-server on first use, writes logs/<conf>.log and run/<conf>.pid,
+# waits until the node answers, then prints where it listens. Relative paths
+# in the configuration (data_dir) are relative to the project root.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+parse_conf_flag "$@"
+
+if [ -f "$DUET_PID_FILE" ] && kill -0 "$(cat "$DUET_PID_FILE")" 2>/dev/null; then
+  echo "already running: pid $(cat "$DUET_PID_FILE") ($DUET_PID_FILE)" >&2
+  exit 1
+fi
+server="$(duet_bin duet-server)"
+mkdir -p "$DUET_HOME/run" "$DUET_HOME/logs"
+cd "$DUET_HOME"
+: > "$DUET_LOG_FILE"
+nohup "$server" --config "$DUET_CONF" >>"$DUET_LOG_FILE" 2>&1 </dev/null &
+pid=$!
+echo "$pid" > "$DUET_PID_FILE"
+
+for _ in $(seq 1 600); do
+  if ready="$(grep -m1 '^READY ' "$DUET_LOG_FILE" 2>/dev/null)"; then
+    rpc="$(sed -n 's/.*rpc=\([^ ]*\).*/\1/p' <<<"$ready")"
+    http="$(sed -n 's/.*http=\([^ ]*\).*/\1/p' <<<"$ready")"
+    if curl -fsS "http://127.0.0.1:${http##*:}/health" >/dev/null 2>&1 || ! command -v curl >/dev/null; then
+      echo "Duet node started (pid $pid): rpc $rpc, http $http (/health, /metrics)"
+      echo "  log: $DUET_LOG_FILE"
+      echo "  connect: sbin/start-cli.sh -h 127.0.0.1 -p ${rpc##*:} -u root -pw root"
+      exit 0
+    fi
+  fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "duet-server exited during start; last lines of $DUET_LOG_FILE:" >&2
+    tail -n 20 "$DUET_LOG_FILE" >&2
+    rm -f "$DUET_PID_FILE"
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "duet-server (pid $pid) did not become ready within 60 s; see $DUET_LOG_FILE" >&2
+exit 1

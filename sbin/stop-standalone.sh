@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Stops the node started with the same configuration:
+#   sbin/stop-standalone.sh [-c conf/duet.toml]
+# SIGTERM (the node stops accepting, finishes requests, flushes), then
+# SIGKILL if it has not exited after DUET_STOP_TIMEOUT seconds (default 30).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+parse_conf_flag "$@"
+
+if [ ! -f "$DUET_PID_FILE" ]; then
+  echo "not running (no $DUET_PID_FILE)"
+  exit 0
+fi
+pid="$(cat "$DUET_PID_FILE")"
+if ! kill -0 "$pid" 2>/dev/null; then
+  echo "not running (stale pid $pid)"
+  rm -f "$DUET_PID_FILE"
+  exit 0
+fi
+kill -TERM "$pid"
+timeout="${DUET_STOP_TIMEOUT:-30}"
+for _ in $(seq 1 $((timeout * 10))); do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    rm -f "$DUET_PID_FILE"
+    echo "Duet node stopped (pid $pid)"
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "pid $pid still running after ${timeout}s; sending SIGKILL" >&2
+kill -KILL "$pid" 2>/dev/null || true
+rm -f "$DUET_PID_FILE"

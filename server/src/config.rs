@@ -1,0 +1,227 @@
+//! One validated configuration: `conf/duet.toml` (every key optional, the
+//! defaults live in `Default`), then command-line overrides, then
+//! `validate()`.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub node: NodeConfig,
+    pub rpc: RpcConfig,
+    pub http: HttpConfig,
+    pub storage: StorageConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    pub name: String,
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcConfig {
+    pub address: String,
+    pub port: u16,
+    pub max_frame_bytes: u32,
+    pub max_connections: usize,
+    pub idle_timeout_secs: u64,
+    pub default_fetch_size: usize,
+    pub max_open_queries_per_session: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub address: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DurabilityMode {
+    GroupCommit,
+    Fsync,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub durability: DurabilityMode,
+    pub wal_sync_interval_ms: u64,
+    pub default_bucket_span_ms: i64,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            name: "duet".into(),
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            address: "0.0.0.0".into(),
+            port: 6667,
+            max_frame_bytes: 64 << 20,
+            max_connections: 256,
+            idle_timeout_secs: 3600,
+            default_fetch_size: 5000,
+            max_open_queries_per_session: 64,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            address: "0.0.0.0".into(),
+            port: 9091,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            durability: DurabilityMode::GroupCommit,
+            wal_sync_interval_ms: 100,
+            default_bucket_span_ms: 3_600_000,
+        }
+    }
+}
+
+/// Command-line values that override the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub rpc_address: Option<String>,
+    pub rpc_port: Option<u16>,
+    pub http_port: Option<u16>,
+    pub node_name: Option<String>,
+}
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn apply(&mut self, o: Overrides) {
+        if let Some(v) = o.data_dir {
+            self.node.data_dir = v;
+        }
+        if let Some(v) = o.rpc_address {
+            self.rpc.address = v;
+        }
+        if let Some(v) = o.rpc_port {
+            self.rpc.port = v;
+        }
+        if let Some(v) = o.http_port {
+            self.http.port = v;
+        }
+        if let Some(v) = o.node_name {
+            self.node.name = v;
+        }
+    }
+
+    /// Every limit has a sensible range; a bad value is named in the error.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut errors = Vec::new();
+        if self.node.name.trim().is_empty() {
+            errors.push("node.name must not be empty".to_string());
+        }
+        if self.node.data_dir.as_os_str().is_empty() {
+            errors.push("node.data_dir must not be empty".to_string());
+        }
+        if !(1024..=1 << 30).contains(&self.rpc.max_frame_bytes) {
+            errors.push(format!(
+                "rpc.max_frame_bytes = {} must be between 1024 and 1073741824",
+                self.rpc.max_frame_bytes
+            ));
+        }
+        if !(1..=100_000).contains(&self.rpc.max_connections) {
+            errors.push(format!(
+                "rpc.max_connections = {} must be between 1 and 100000",
+                self.rpc.max_connections
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.rpc.default_fetch_size) {
+            errors.push(format!(
+                "rpc.default_fetch_size = {} must be between 1 and 1000000",
+                self.rpc.default_fetch_size
+            ));
+        }
+        if self.rpc.max_open_queries_per_session == 0 {
+            errors.push("rpc.max_open_queries_per_session must be at least 1".to_string());
+        }
+        if self.storage.default_bucket_span_ms <= 0 {
+            errors.push("storage.default_bucket_span_ms must be positive".to_string());
+        }
+        if self.storage.wal_sync_interval_ms == 0
+            && self.storage.durability == DurabilityMode::GroupCommit
+        {
+            errors.push(
+                "storage.wal_sync_interval_ms must be positive with group-commit".to_string(),
+            );
+        }
+        if self.rpc.port != 0
+            && self.rpc.port == self.http.port
+            && self.rpc.address == self.http.address
+        {
+            errors.push(format!("rpc.port and http.port are both {}", self.rpc.port));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_parses_to_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf/duet.toml");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(
+            c,
+            Config::default(),
+            "conf/duet.toml documents the defaults"
+        );
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_rejected() {
+        let e = Config::parse("[rpc]\nprot = 1\n").unwrap_err();
+        assert!(e.contains("prot"), "{e}");
+        let e = Config::parse("[storage]\ndurability = \"sometimes\"\n").unwrap_err();
+        assert!(e.contains("sometimes") || e.contains("variant"), "{e}");
+        let mut c = Config::parse("[rpc]\nmax_frame_bytes = 10\nmax_connections = 0\n").unwrap();
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.contains("rpc.max_frame_bytes") && e.contains("rpc.max_connections"),
+            "{e}"
+        );
+        c.apply(Overrides {
+            rpc_port: Some(7000),
+            ..Default::default()
+        });
+        assert_eq!(c.rpc.port, 7000);
+    }
+}

@@ -1,0 +1,348 @@
+//! Between the wire's types (duet-rpc) and the engine's: insert payloads to
+//! write batches, result rows to TsBlocks, errors to IoTDB status codes.
+
+use crate::service::group;
+use duet_engine::{Column, DataType, Engine, Value, WriteSeries};
+use duet_executor::{ColumnInfo, ErrorKind, ExecError, Row};
+use duet_rpc::column as wire;
+use duet_rpc::generated::{TSInsertTabletsReq, TSStatus};
+use duet_rpc::status::{self, error_status};
+
+/// The IoTDB status code for an execution error, with our message.
+pub fn status_of(e: &ExecError) -> TSStatus {
+    let code = match e.kind {
+        ErrorKind::Parse => status::SQL_PARSE_ERROR,
+        ErrorKind::Semantic => status::SEMANTIC_ERROR,
+        ErrorKind::NotFound => status::PATH_NOT_EXIST,
+        ErrorKind::AlreadyExists => status::METADATA_ERROR,
+        ErrorKind::TypeMismatch => status::DATA_TYPE_MISMATCH,
+        ErrorKind::Auth => status::WRONG_LOGIN_PASSWORD,
+        ErrorKind::Unsupported => status::UNSUPPORTED_OPERATION,
+        ErrorKind::Internal => status::INTERNAL_SERVER_ERROR,
+    };
+    error_status(code, e.message.clone())
+}
+
+/// Minutes east of UTC for a client's zone id: `UTC`, `Z`, `Etc/UTC`,
+/// `GMT`, `+08:00`, `-0530`, `UTC+8`, `GMT+08:00`. Other names (IANA region
+/// names) count as UTC and are logged: ISO literals without an offset are
+/// then read as UTC.
+pub fn zone_offset_minutes(zone: &str) -> i32 {
+    let z = zone.trim();
+    let rest = ["Etc/UTC", "Etc/GMT", "UTC", "GMT", "Z"]
+        .iter()
+        .find_map(|p| z.strip_prefix(p))
+        .unwrap_or(z);
+    if rest.is_empty() {
+        return 0;
+    }
+    let (sign, digits) = match rest.as_bytes().first() {
+        Some(b'+') => (1, &rest[1..]),
+        Some(b'-') => (-1, &rest[1..]),
+        _ => {
+            tracing::info!(
+                "time zone {zone:?} is read as UTC for ISO-8601 literals without an offset"
+            );
+            return 0;
+        }
+    };
+    let (h, m) = match digits.split_once(':') {
+        Some((h, m)) => (h.parse::<i32>().ok(), m.parse::<i32>().ok()),
+        None if digits.len() == 4 => (digits[..2].parse().ok(), digits[2..].parse().ok()),
+        None => (digits.parse().ok(), Some(0)),
+    };
+    match (h, m) {
+        (Some(h), Some(m)) if (0..=18).contains(&h) && (0..60).contains(&m) => sign * (h * 60 + m),
+        _ => {
+            tracing::info!("time zone {zone:?} not understood; ISO-8601 literals without an offset are read as UTC");
+            0
+        }
+    }
+}
+
+/// Result rows as one TsBlock (time column always present; the client drops
+/// it when `ignoreTimeStamp` is set).
+pub fn tsblock(columns: &[ColumnInfo], rows: &[Row]) -> Result<Vec<u8>, TSStatus> {
+    let times: Vec<i64> = rows.iter().map(|r| r.time.unwrap_or(0)).collect();
+    let mut out = Vec::with_capacity(columns.len());
+    for (i, c) in columns.iter().enumerate() {
+        let cell = |r: &Row| r.values.get(i).cloned().flatten();
+        macro_rules! col {
+            ($variant:ident, $pat:ident, $conv:expr) => {
+                wire::Column::$variant(
+                    rows.iter()
+                        .map(|r| match cell(r).and_then(|v| v.convert(c.data_type)) {
+                            Some(Value::$pat(x)) => Some($conv(x)),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            };
+        }
+        out.push(match c.data_type {
+            DataType::Boolean => col!(Bool, Bool, |x| x),
+            DataType::Int32 => col!(I32, I32, |x| x),
+            DataType::Int64 => col!(I64, I64, |x| x),
+            DataType::Float => col!(F32, F32, |x| x),
+            DataType::Double => col!(F64, F64, |x| x),
+            DataType::Text => wire::Column::Text(
+                rows.iter()
+                    .map(|r| cell(r).map(|v| v.to_string().into_bytes()))
+                    .collect(),
+            ),
+        });
+    }
+    duet_rpc::tsblock::TsBlock::new(times, out)
+        .map(|b| b.encode())
+        .map_err(|e| {
+            error_status(
+                status::INTERNAL_SERVER_ERROR,
+                format!("encoding a result block: {e}"),
+            )
+        })
+}
+
+fn value(v: wire::Value, path: &str) -> Result<Value, TSStatus> {
+    Ok(match v {
+        wire::Value::Bool(b) => Value::Bool(b),
+        wire::Value::I32(x) => Value::I32(x),
+        wire::Value::I64(x) => Value::I64(x),
+        wire::Value::F32(x) => Value::F32(x),
+        wire::Value::F64(x) => Value::F64(x),
+        wire::Value::Text(b) => Value::Text(String::from_utf8(b).map_err(|_| {
+            error_status(
+                status::ILLEGAL_PARAMETER,
+                format!("{path}: text value is not UTF-8"),
+            )
+        })?),
+    })
+}
+
+fn bad(e: impl std::fmt::Display) -> TSStatus {
+    error_status(status::ILLEGAL_PARAMETER, e.to_string())
+}
+
+pub fn record(
+    device: &str,
+    measurements: &[String],
+    values: &[u8],
+    t: i64,
+) -> Result<Vec<WriteSeries>, TSStatus> {
+    let vals = duet_rpc::insert::decode_record_values(values, measurements.len()).map_err(bad)?;
+    let mut points = Vec::with_capacity(vals.len());
+    for (m, v) in measurements.iter().zip(vals) {
+        let path = format!("{device}.{m}");
+        let v = value(v, &path)?;
+        points.push((path, t, v));
+    }
+    group(points)
+}
+
+/// `insertRecords` (one device per record) or `insertRecordsOfOneDevice`.
+pub fn records(
+    devices: &[String],
+    one_device: Option<&String>,
+    measurements: &[Vec<String>],
+    values: &[Vec<u8>],
+    times: &[i64],
+) -> Result<Vec<WriteSeries>, TSStatus> {
+    let n = times.len();
+    if measurements.len() != n || values.len() != n || (one_device.is_none() && devices.len() != n)
+    {
+        return Err(bad(format!(
+            "record lists differ in length: {} devices, {} measurement lists, {} value lists, {} timestamps",
+            devices.len(),
+            measurements.len(),
+            values.len(),
+            n
+        )));
+    }
+    let mut points = Vec::new();
+    for i in 0..n {
+        let device = one_device.unwrap_or(&devices[i]);
+        let vals = duet_rpc::insert::decode_record_values(&values[i], measurements[i].len())
+            .map_err(bad)?;
+        for (m, v) in measurements[i].iter().zip(vals) {
+            let path = format!("{device}.{m}");
+            let v = value(v, &path)?;
+            points.push((path, times[i], v));
+        }
+    }
+    group(points)
+}
+
+/// `insertStringRecord`: values as text, typed by the existing series or
+/// inferred (number → DOUBLE, true/false → BOOLEAN, else TEXT).
+pub fn string_record(
+    engine: &Engine,
+    device: &str,
+    measurements: &[String],
+    values: &[String],
+    t: i64,
+) -> Result<Vec<WriteSeries>, TSStatus> {
+    if measurements.len() != values.len() {
+        return Err(bad(format!(
+            "{} measurements but {} values",
+            measurements.len(),
+            values.len()
+        )));
+    }
+    let schema = engine.schema();
+    let mut points = Vec::new();
+    for (m, text) in measurements.iter().zip(values) {
+        let path = format!("{device}.{m}");
+        let ty = schema.series.get(&path).map(|s| s.data_type);
+        let v = parse_text(text, ty).ok_or_else(|| {
+            error_status(
+                status::DATA_TYPE_MISMATCH,
+                format!(
+                    "{path}: {text:?} is not a {}",
+                    ty.map_or("value", DataType::name)
+                ),
+            )
+        })?;
+        points.push((path, t, v));
+    }
+    drop(schema);
+    group(points)
+}
+
+fn parse_text(s: &str, ty: Option<DataType>) -> Option<Value> {
+    let t = s.trim();
+    Some(match ty {
+        Some(DataType::Boolean) => match t.to_ascii_lowercase().as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => return None,
+        },
+        Some(DataType::Int32) => Value::I32(t.parse().ok()?),
+        Some(DataType::Int64) => Value::I64(t.parse().ok()?),
+        Some(DataType::Float) => Value::F32(t.parse().ok().filter(|f: &f32| f.is_finite())?),
+        Some(DataType::Double) => Value::F64(t.parse().ok().filter(|f: &f64| f.is_finite())?),
+        Some(DataType::Text) => Value::Text(s.to_string()),
+        None => {
+            if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
+                Value::Bool(t.eq_ignore_ascii_case("true"))
+            } else if let Some(f) = t.parse::<f64>().ok().filter(|f| f.is_finite()) {
+                Value::F64(f)
+            } else {
+                Value::Text(s.to_string())
+            }
+        }
+    })
+}
+
+pub fn tablet(
+    device: &str,
+    measurements: &[String],
+    t: duet_rpc::insert::Tablet,
+) -> Result<Vec<WriteSeries>, TSStatus> {
+    if measurements.len() != t.columns.len() {
+        return Err(bad(format!(
+            "{} measurements but {} columns",
+            measurements.len(),
+            t.columns.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(measurements.len());
+    for (m, col) in measurements.iter().zip(t.columns) {
+        let path = format!("{device}.{m}");
+        let mut times = Vec::with_capacity(t.timestamps.len());
+        macro_rules! keep {
+            ($cells:expr, $variant:ident, $conv:expr) => {{
+                let mut vals = Vec::with_capacity($cells.len());
+                for (ts, cell) in t.timestamps.iter().zip($cells) {
+                    if let Some(x) = cell {
+                        times.push(*ts);
+                        vals.push($conv(x)?);
+                    }
+                }
+                Column::$variant(vals)
+            }};
+        }
+        let values = match col {
+            wire::Column::Bool(c) => keep!(c, Bool, Ok::<_, TSStatus>),
+            wire::Column::I32(c) => keep!(c, I32, Ok::<_, TSStatus>),
+            wire::Column::I64(c) => keep!(c, I64, Ok::<_, TSStatus>),
+            wire::Column::F32(c) => keep!(c, F32, Ok::<_, TSStatus>),
+            wire::Column::F64(c) => keep!(c, F64, Ok::<_, TSStatus>),
+            wire::Column::Text(c) => {
+                keep!(c, Text, |b: Vec<u8>| String::from_utf8(b).map_err(|_| {
+                    error_status(
+                        status::ILLEGAL_PARAMETER,
+                        format!("{path}: text value is not UTF-8"),
+                    )
+                }))
+            }
+        };
+        if !times.is_empty() {
+            out.push(WriteSeries {
+                path,
+                times,
+                values,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub fn tablets(req: &TSInsertTabletsReq) -> Result<Vec<WriteSeries>, TSStatus> {
+    let n = req.prefix_paths.len();
+    let lens = [
+        req.measurements_list.len(),
+        req.values_list.len(),
+        req.timestamps_list.len(),
+        req.types_list.len(),
+        req.size_list.len(),
+    ];
+    if lens.iter().any(|&l| l != n) {
+        return Err(bad(format!(
+            "tablet lists differ in length: {n} devices, {lens:?}"
+        )));
+    }
+    let mut out = Vec::new();
+    for i in 0..n {
+        let t = duet_rpc::insert::decode_tablet(
+            &req.timestamps_list[i],
+            &req.values_list[i],
+            &req.types_list[i],
+            req.size_list[i],
+        )
+        .map_err(|e| bad(format!("bad tablet for {}: {e}", req.prefix_paths[i])))?;
+        out.extend(tablet(&req.prefix_paths[i], &req.measurements_list[i], t)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones() {
+        for (z, m) in [
+            ("UTC", 0),
+            ("Etc/UTC", 0),
+            ("Z", 0),
+            ("+08:00", 480),
+            ("-0530", -330),
+            ("UTC+8", 480),
+            ("GMT-03:00", -180),
+            ("Asia/Shanghai", 0),
+            ("+99", 0),
+        ] {
+            assert_eq!(zone_offset_minutes(z), m, "{z}");
+        }
+    }
+
+    #[test]
+    fn string_values_are_typed() {
+        assert_eq!(parse_text("1.5", None), Some(Value::F64(1.5)));
+        assert_eq!(parse_text("TRUE", None), Some(Value::Bool(true)));
+        assert_eq!(parse_text("abc", None), Some(Value::Text("abc".into())));
+        assert_eq!(parse_text("7", Some(DataType::Int32)), Some(Value::I32(7)));
+        assert_eq!(parse_text("x", Some(DataType::Int32)), None);
+        assert_eq!(parse_text("yes", Some(DataType::Boolean)), None);
+        assert_eq!(parse_text("NaN", Some(DataType::Double)), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! `duet-server`: one Duet node.
+//!
+//! [`config`] gives the validated settings; [`run`] opens the engine, builds
+//! the executor, and serves IoTDB's client RPC ([`net`] accepts and frames,
+//! [`service`] handles each call through the executor, [`convert`] maps wire
+//! types, results and errors) and HTTP health/metrics ([`http`], [`metrics`]).
+//! Shutdown is ordered: stop accepting and finish in-flight requests, then
+//! sync the write-ahead log and flush the engine.
+
+pub mod config;
+pub mod convert;
+pub mod http;
+pub mod metrics;
+pub mod net;
+pub mod service;
+
+use config::{Config, DurabilityMode};
+use duet_engine::{Durability, Engine, EngineOptions};
+use duet_executor::{Executor, NodeInfo};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Where a started node listens.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub rpc: SocketAddr,
+    pub http: SocketAddr,
+    pub node_id: u32,
+}
+
+/// Runs a node until `shutdown` resolves. `on_bound` is called once both
+/// listeners are bound (ports chosen when configured as 0).
+pub async fn run(
+    cfg: Config,
+    shutdown: impl std::future::Future<Output = ()>,
+    on_bound: impl FnOnce(&Bound),
+) -> Result<(), String> {
+    cfg.validate()?;
+    let opts = EngineOptions {
+        durability: match cfg.storage.durability {
+            DurabilityMode::GroupCommit => Durability::GroupCommit,
+            DurabilityMode::Fsync => Durability::Fsync,
+        },
+        default_bucket_span_ms: cfg.storage.default_bucket_span_ms,
+    };
+    std::fs::create_dir_all(&cfg.node.data_dir).map_err(|e| {
+        format!(
+            "cannot create data dir {}: {e}",
+            cfg.node.data_dir.display()
+        )
+    })?;
+    let engine = Arc::new(Engine::open(&cfg.node.data_dir, opts).map_err(|e| e.to_string())?);
+
+    let rpc = TcpListener::bind((cfg.rpc.address.as_str(), cfg.rpc.port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}:{} (rpc): {e}",
+                cfg.rpc.address, cfg.rpc.port
+            )
+        })?;
+    let http = TcpListener::bind((cfg.http.address.as_str(), cfg.http.port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}:{} (http): {e}",
+                cfg.http.address, cfg.http.port
+            )
+        })?;
+    let bound = Bound {
+        rpc: rpc.local_addr().map_err(|e| e.to_string())?,
+        http: http.local_addr().map_err(|e| e.to_string())?,
+        node_id: engine.node_id(),
+    };
+
+    let node = NodeInfo {
+        rpc_address: cfg.rpc.address.clone(),
+        rpc_port: bound.rpc.port(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let metrics = Arc::new(metrics::Metrics::new());
+    let exec = Executor::new(engine.clone(), node);
+    let shared = Arc::new(service::Shared::new(
+        exec,
+        metrics.clone(),
+        cfg.rpc.default_fetch_size,
+        cfg.rpc.max_open_queries_per_session,
+    ));
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    let limits = net::Limits {
+        max_frame_bytes: cfg.rpc.max_frame_bytes,
+        max_connections: cfg.rpc.max_connections,
+        idle_timeout: (cfg.rpc.idle_timeout_secs > 0)
+            .then(|| Duration::from_secs(cfg.rpc.idle_timeout_secs)),
+    };
+    let rpc_task = tokio::spawn(net::serve(rpc, shared, limits, stop_rx.clone()));
+    let http_state = Arc::new(http::HttpState {
+        engine: engine.clone(),
+        metrics,
+        node_name: cfg.node.name.clone(),
+    });
+    let http_task = tokio::spawn(http::serve(http, http_state, stop_rx.clone()));
+    let wal_task = (cfg.storage.durability == DurabilityMode::GroupCommit).then(|| {
+        tokio::spawn(sync_wal_every(
+            engine.clone(),
+            Duration::from_millis(cfg.storage.wal_sync_interval_ms),
+            stop_rx.clone(),
+        ))
+    });
+
+    tracing::info!(
+        "node {} ({}) serving: rpc {} http {} data {}",
+        bound.node_id,
+        cfg.node.name,
+        bound.rpc,
+        bound.http,
+        cfg.node.data_dir.display()
+    );
+    on_bound(&bound);
+    shutdown.await;
+
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
+    let _ = stop_tx.send(true);
+    let _ = rpc_task.await;
+    let _ = http_task.await;
+    if let Some(t) = wal_task {
+        let _ = t.await;
+    }
+    let flush =
+        tokio::task::spawn_blocking(move || engine.sync_wal().and_then(|_| engine.flush())).await;
+    match flush {
+        Ok(Ok(())) => tracing::info!("engine flushed; stopped"),
+        Ok(Err(e)) => return Err(format!("flush at shutdown failed: {e}")),
+        Err(e) => return Err(format!("flush at shutdown failed: {e}")),
+    }
+    Ok(())
+}
+
+async fn sync_wal_every(engine: Arc<Engine>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let e = engine.clone();
+                if let Ok(Err(err)) = tokio::task::spawn_blocking(move || e.sync_wal()).await {
+                    tracing::error!("syncing the write-ahead log failed: {err}");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! `duet-server`: starts one node. See `conf/duet.toml` for every setting.
+
+use clap::Parser;
+use duet_server::config::{Config, Overrides};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "duet-server",
+    version,
+    about = "A Duet node: IoTDB's client RPC over RocksDB"
+)]
+struct Args {
+    /// Configuration file (TOML); defaults apply to every key it leaves out.
+    #[arg(long, short = 'c')]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    #[arg(long)]
+    rpc_address: Option<String>,
+    /// 0 picks a free port (printed in the READY line).
+    #[arg(long)]
+    rpc_port: Option<u16>,
+    #[arg(long)]
+    http_port: Option<u16>,
+    #[arg(long)]
+    node_name: Option<String>,
+}
+
+fn main() {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut cfg = match &args.config {
+        Some(path) => match Config::load(path) {
+            Ok(c) => c,
+            Err(e) => fail(&e),
+        },
+        None => Config::default(),
+    };
+    cfg.apply(Overrides {
+        data_dir: args.data_dir,
+        rpc_address: args.rpc_address,
+        rpc_port: args.rpc_port,
+        http_port: args.http_port,
+        node_name: args.node_name,
+    });
+    if let Err(e) = cfg.validate() {
+        fail(&format!("invalid configuration: {e}"));
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => fail(&format!("cannot start the runtime: {e}")),
+    };
+    let result = rt.block_on(duet_server::run(cfg, shutdown_signal(), |b| {
+        // One machine-readable line on stdout: scripts and tests wait for it.
+        println!("READY rpc={} http={} node_id={}", b.rpc, b.http, b.node_id);
+        let _ = std::io::stdout().flush();
+    }));
+    if let Err(e) = result {
+        fail(&e);
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("duet-server: {msg}");
+    std::process::exit(1);
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("cannot listen for SIGTERM: {e}");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}

@@ -1,0 +1,87 @@
+//! Prometheus metrics, served as text on `GET /metrics`.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+#[derive(Default)]
+pub struct Metrics {
+    pub connections_open: Gauge,
+    pub connections_accepted: Counter,
+    pub connections_refused: Counter,
+    pub frames_rejected: Counter,
+    pub sessions_open: Gauge,
+    pub auth_failures: Counter,
+    pub statements: Counter,
+    pub statement_errors: Counter,
+    pub points_written: Counter,
+    /// Newest change-log sequence (set when metrics are read).
+    pub log_last_seq: Gauge,
+    pub log_first_seq: Gauge,
+    registry: Registry,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut m = Metrics::default();
+        let mut r = Registry::with_prefix("duet");
+        r.register(
+            "rpc_connections_open",
+            "Open client connections",
+            m.connections_open.clone(),
+        );
+        r.register(
+            "rpc_connections_accepted",
+            "Connections accepted",
+            m.connections_accepted.clone(),
+        );
+        r.register(
+            "rpc_connections_refused",
+            "Connections closed at accept: over rpc.max_connections",
+            m.connections_refused.clone(),
+        );
+        r.register(
+            "rpc_frames_rejected",
+            "Frames over rpc.max_frame_bytes or malformed; the connection was closed",
+            m.frames_rejected.clone(),
+        );
+        r.register(
+            "rpc_sessions_open",
+            "Connections with a session handler",
+            m.sessions_open.clone(),
+        );
+        r.register("auth_failures", "Refused logins", m.auth_failures.clone());
+        r.register("statements", "Statements executed", m.statements.clone());
+        r.register(
+            "statement_errors",
+            "Statements and inserts that returned an error",
+            m.statement_errors.clone(),
+        );
+        r.register(
+            "points_written",
+            "Points written through insert calls",
+            m.points_written.clone(),
+        );
+        r.register(
+            "changelog_last_seq",
+            "Newest change-log sequence",
+            m.log_last_seq.clone(),
+        );
+        r.register(
+            "changelog_first_seq",
+            "Oldest retained change-log sequence",
+            m.log_first_seq.clone(),
+        );
+        m.registry = r;
+        m
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}

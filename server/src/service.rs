@@ -1,0 +1,468 @@
+//! The RPC handler: IoTDB's `IClientRPCService` over Duet's executor and
+//! engine. One handler per connection, because IoTDB clients key their
+//! session by connection (fetch and close arrive with session and statement
+//! ids swapped, so queries are looked up by query id within the connection).
+
+use crate::convert::{self, status_of};
+use crate::metrics::Metrics;
+use duet_engine::{Engine, WriteSeries};
+use duet_executor::{Executor, Output, ResultSet, Row, RowStream, Session};
+use duet_rpc::generated::*;
+use duet_rpc::status::{self, error_status, ok_status, statement_resp};
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// What all connections share.
+pub struct Shared {
+    pub exec: Executor,
+    pub engine: Arc<Engine>,
+    pub metrics: Arc<Metrics>,
+    pub default_fetch_size: usize,
+    pub max_open_queries: usize,
+    next_id: AtomicI64,
+}
+
+impl Shared {
+    pub fn new(
+        exec: Executor,
+        metrics: Arc<Metrics>,
+        default_fetch_size: usize,
+        max_open_queries: usize,
+    ) -> Self {
+        let engine = exec.engine().clone();
+        Shared {
+            exec,
+            engine,
+            metrics,
+            default_fetch_size,
+            max_open_queries,
+            next_id: AtomicI64::new(1),
+        }
+    }
+
+    fn next_id(&self) -> i64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+struct OpenQuery {
+    rows: RowStream,
+    /// A row read ahead to know whether more data follows.
+    peeked: Option<Row>,
+    columns: Vec<duet_executor::ColumnInfo>,
+}
+
+#[derive(Default)]
+struct ConnState {
+    session: Option<(i64, Session, String)>,
+    /// Open queries by id; the oldest is closed when there are too many.
+    queries: BTreeMap<i64, OpenQuery>,
+}
+
+pub struct ConnHandler {
+    shared: Arc<Shared>,
+    state: Mutex<ConnState>,
+}
+
+impl ConnHandler {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        shared.metrics.sessions_open.inc();
+        ConnHandler {
+            shared,
+            state: Mutex::new(ConnState::default()),
+        }
+    }
+
+    fn session(&self) -> Result<Session, TSStatus> {
+        match &self.state.lock().session {
+            Some((_, s, _)) => Ok(s.clone()),
+            None => Err(error_status(
+                status::NOT_LOGIN,
+                "not logged in: call openSession first",
+            )),
+        }
+    }
+
+    fn run_statement(&self, sql: &str, fetch_size: Option<i32>) -> TSExecuteStatementResp {
+        let session = match self.session() {
+            Ok(s) => s,
+            Err(st) => return statement_resp(st),
+        };
+        self.shared.metrics.statements.inc();
+        let out = match self.shared.exec.execute_sql(&session, sql) {
+            Ok(out) => out,
+            Err(e) => {
+                self.shared.metrics.statement_errors.inc();
+                tracing::debug!("statement failed: {e}");
+                return statement_resp(status_of(&e));
+            }
+        };
+        match out {
+            Output::Done => statement_resp(ok_status()),
+            Output::Rows(rs) => self.start_query(rs, self.fetch_size(fetch_size)),
+        }
+    }
+
+    fn fetch_size(&self, requested: Option<i32>) -> usize {
+        match requested {
+            // The Python client's execute_statement sends 0 (a client bug): use the default.
+            Some(n) if n > 0 => (n as usize).min(1_000_000),
+            _ => self.shared.default_fetch_size,
+        }
+    }
+
+    fn start_query(&self, rs: ResultSet, fetch_size: usize) -> TSExecuteStatementResp {
+        let ResultSet {
+            has_time,
+            columns,
+            rows,
+        } = rs;
+        let mut q = OpenQuery {
+            rows,
+            peeked: None,
+            columns,
+        };
+        let page = match next_page(&mut q, fetch_size) {
+            Ok(p) => p,
+            Err(st) => return statement_resp(st),
+        };
+        let names: Vec<String> = q.columns.iter().map(|c| c.name.clone()).collect();
+        let types: Vec<String> = q
+            .columns
+            .iter()
+            .map(|c| c.data_type.name().to_string())
+            .collect();
+        let index: BTreeMap<String, i32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as i32))
+            .collect();
+        let query_id = self.shared.next_id();
+        let more = page.more;
+        if more {
+            let mut st = self.state.lock();
+            st.queries.insert(query_id, q);
+            while st.queries.len() > self.shared.max_open_queries {
+                st.queries.pop_first();
+            }
+        }
+        let mut resp = statement_resp(ok_status());
+        resp.query_id = Some(query_id);
+        resp.columns = Some(names);
+        resp.data_type_list = Some(types);
+        resp.column_name_index_map = Some(index);
+        resp.ignore_time_stamp = Some(!has_time);
+        resp.query_result = Some(page.blocks);
+        resp.more_data = Some(more);
+        resp
+    }
+
+    fn insert(&self, series: Result<Vec<WriteSeries>, TSStatus>) -> TSStatus {
+        if let Err(st) = self.session() {
+            return st;
+        }
+        let series = match series {
+            Ok(s) => s,
+            Err(st) => return st,
+        };
+        let points: usize = series.iter().map(|s| s.times.len()).sum();
+        match self.shared.engine.write(series) {
+            Ok(_) => {
+                self.shared.metrics.points_written.inc_by(points as u64);
+                ok_status()
+            }
+            Err(e) => {
+                self.shared.metrics.statement_errors.inc();
+                status_of(&e.into())
+            }
+        }
+    }
+}
+
+impl Drop for ConnHandler {
+    fn drop(&mut self) {
+        self.shared.metrics.sessions_open.dec();
+    }
+}
+
+struct Page {
+    blocks: Vec<Vec<u8>>,
+    more: bool,
+}
+
+/// Up to `n` rows as one TsBlock, and whether rows remain.
+fn next_page(q: &mut OpenQuery, n: usize) -> Result<Page, TSStatus> {
+    let mut rows = Vec::with_capacity(n.min(4096));
+    if let Some(r) = q.peeked.take() {
+        rows.push(r);
+    }
+    while rows.len() < n {
+        match q.rows.next() {
+            Some(Ok(r)) => rows.push(r),
+            Some(Err(e)) => return Err(status_of(&e)),
+            None => break,
+        }
+    }
+    if rows.len() == n {
+        match q.rows.next() {
+            Some(Ok(r)) => q.peeked = Some(r),
+            Some(Err(e)) => return Err(status_of(&e)),
+            None => {}
+        }
+    }
+    let more = q.peeked.is_some();
+    let blocks = if rows.is_empty() {
+        Vec::new()
+    } else {
+        vec![convert::tsblock(&q.columns, &rows)?]
+    };
+    Ok(Page { blocks, more })
+}
+
+type TResult<T> = thrift::Result<T>;
+
+impl IClientRPCServiceSyncHandler for ConnHandler {
+    fn handle_open_session(&self, req: TSOpenSessionReq) -> TResult<TSOpenSessionResp> {
+        let password = req.password.clone().unwrap_or_default();
+        let v3 = TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3;
+        if let Err(e) = self.shared.engine.authenticate(&req.username, &password) {
+            self.shared.metrics.auth_failures.inc();
+            tracing::warn!("login refused for user {:?}", req.username);
+            return Ok(TSOpenSessionResp::new(
+                error_status(status::WRONG_LOGIN_PASSWORD, e.to_string()),
+                v3,
+                None,
+                None,
+            ));
+        }
+        if req
+            .configuration
+            .as_ref()
+            .and_then(|c| c.get("sql_dialect"))
+            .is_some_and(|d| d == "table")
+        {
+            let st = error_status(
+                status::UNSUPPORTED_OPERATION,
+                "Duet speaks the tree model only (sql_dialect=tree)",
+            );
+            return Ok(TSOpenSessionResp::new(st, v3, None, None));
+        }
+        let id = self.shared.next_id();
+        let offset = convert::zone_offset_minutes(&req.zone_id);
+        let session = Session {
+            user: req.username.clone(),
+            utc_offset_minutes: offset,
+        };
+        let mut st = self.state.lock();
+        st.session = Some((id, session, req.zone_id.clone()));
+        st.queries.clear();
+        let config = BTreeMap::from([("timestamp_precision".to_string(), "ms".to_string())]);
+        Ok(TSOpenSessionResp::new(ok_status(), v3, id, config))
+    }
+
+    fn handle_close_session(&self, _req: TSCloseSessionReq) -> TResult<TSStatus> {
+        let mut st = self.state.lock();
+        st.session = None;
+        st.queries.clear();
+        Ok(ok_status())
+    }
+
+    fn handle_request_statement_id(&self, _session_id: i64) -> TResult<i64> {
+        Ok(self.shared.next_id())
+    }
+
+    fn handle_set_time_zone(&self, req: TSSetTimeZoneReq) -> TResult<TSStatus> {
+        let mut st = self.state.lock();
+        match &mut st.session {
+            Some((_, s, zone)) => {
+                s.utc_offset_minutes = convert::zone_offset_minutes(&req.time_zone);
+                *zone = req.time_zone;
+                Ok(ok_status())
+            }
+            None => Ok(error_status(status::NOT_LOGIN, "not logged in")),
+        }
+    }
+
+    fn handle_get_time_zone(&self, _session_id: i64) -> TResult<TSGetTimeZoneResp> {
+        let zone = self
+            .state
+            .lock()
+            .session
+            .as_ref()
+            .map(|s| s.2.clone())
+            .unwrap_or_else(|| "UTC".into());
+        Ok(TSGetTimeZoneResp::new(ok_status(), zone))
+    }
+
+    fn handle_execute_statement_v2(
+        &self,
+        req: TSExecuteStatementReq,
+    ) -> TResult<TSExecuteStatementResp> {
+        Ok(self.run_statement(&req.statement, req.fetch_size))
+    }
+
+    fn handle_execute_query_statement_v2(
+        &self,
+        req: TSExecuteStatementReq,
+    ) -> TResult<TSExecuteStatementResp> {
+        Ok(self.run_statement(&req.statement, req.fetch_size))
+    }
+
+    fn handle_execute_update_statement_v2(
+        &self,
+        req: TSExecuteStatementReq,
+    ) -> TResult<TSExecuteStatementResp> {
+        Ok(self.run_statement(&req.statement, req.fetch_size))
+    }
+
+    fn handle_fetch_results_v2(&self, req: TSFetchResultsReq) -> TResult<TSFetchResultsResp> {
+        let n = self.fetch_size(Some(req.fetch_size));
+        let mut st = self.state.lock();
+        let Some(q) = st.queries.get_mut(&req.query_id) else {
+            // Finished (the last page said moreData=false) or closed: no result set.
+            return Ok(TSFetchResultsResp::new(
+                ok_status(),
+                false,
+                true,
+                None,
+                None,
+                false,
+            ));
+        };
+        match next_page(q, n) {
+            Ok(page) => {
+                if !page.more {
+                    st.queries.remove(&req.query_id);
+                }
+                let has = !page.blocks.is_empty();
+                Ok(TSFetchResultsResp::new(
+                    ok_status(),
+                    has,
+                    true,
+                    None,
+                    page.blocks,
+                    page.more,
+                ))
+            }
+            Err(e) => {
+                st.queries.remove(&req.query_id);
+                Ok(TSFetchResultsResp::new(e, false, true, None, None, false))
+            }
+        }
+    }
+
+    fn handle_close_operation(&self, req: TSCloseOperationReq) -> TResult<TSStatus> {
+        if let Some(id) = req.query_id {
+            self.state.lock().queries.remove(&id);
+        }
+        Ok(ok_status())
+    }
+
+    fn handle_insert_record(&self, req: TSInsertRecordReq) -> TResult<TSStatus> {
+        let series = convert::record(
+            &req.prefix_path,
+            &req.measurements,
+            &req.values,
+            req.timestamp,
+        );
+        Ok(self.insert(series))
+    }
+
+    fn handle_insert_records(&self, req: TSInsertRecordsReq) -> TResult<TSStatus> {
+        let series = convert::records(
+            &req.prefix_paths,
+            None,
+            &req.measurements_list,
+            &req.values_list,
+            &req.timestamps,
+        );
+        Ok(self.insert(series))
+    }
+
+    fn handle_insert_records_of_one_device(
+        &self,
+        req: TSInsertRecordsOfOneDeviceReq,
+    ) -> TResult<TSStatus> {
+        let series = convert::records(
+            &[],
+            Some(&req.prefix_path),
+            &req.measurements_list,
+            &req.values_list,
+            &req.timestamps,
+        );
+        Ok(self.insert(series))
+    }
+
+    fn handle_insert_string_record(&self, req: TSInsertStringRecordReq) -> TResult<TSStatus> {
+        let series = convert::string_record(
+            &self.shared.engine,
+            &req.prefix_path,
+            &req.measurements,
+            &req.values,
+            req.timestamp,
+        );
+        Ok(self.insert(series))
+    }
+
+    fn handle_insert_tablet(&self, req: TSInsertTabletReq) -> TResult<TSStatus> {
+        let series = duet_rpc::insert::decode_insert_tablet(&req)
+            .map_err(|e| error_status(status::ILLEGAL_PARAMETER, format!("bad tablet: {e}")))
+            .and_then(|t| convert::tablet(&req.prefix_path, &req.measurements, t));
+        Ok(self.insert(series))
+    }
+
+    fn handle_insert_tablets(&self, req: TSInsertTabletsReq) -> TResult<TSStatus> {
+        Ok(self.insert(convert::tablets(&req)))
+    }
+
+    fn handle_test_connection_empty_r_p_c(&self) -> TResult<TSStatus> {
+        Ok(ok_status())
+    }
+
+    fn handle_pipe_transfer(&self, _req: TPipeTransferReq) -> TResult<TPipeTransferResp> {
+        Ok(TPipeTransferResp::new(
+            error_status(
+                status::PIPE_TYPE_ERROR,
+                "this node does not receive pipes yet",
+            ),
+            None,
+        ))
+    }
+}
+
+/// Group points by series path, keeping arrival order (for records).
+pub(crate) fn group(
+    points: Vec<(String, i64, duet_engine::Value)>,
+) -> Result<Vec<WriteSeries>, TSStatus> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_path: HashMap<String, (Vec<i64>, duet_engine::Column)> = HashMap::new();
+    for (path, t, v) in points {
+        let entry = by_path.entry(path.clone()).or_insert_with(|| {
+            order.push(path.clone());
+            (Vec::new(), duet_engine::Column::new(v.data_type()))
+        });
+        if !entry.1.push(&v) {
+            return Err(error_status(
+                status::DATA_TYPE_MISMATCH,
+                format!(
+                    "{path}: a {} value in a request that also writes {} values",
+                    v.data_type(),
+                    entry.1.data_type()
+                ),
+            ));
+        }
+        entry.0.push(t);
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|p| {
+            by_path.remove(&p).map(|(times, values)| WriteSeries {
+                path: p,
+                times,
+                values,
+            })
+        })
+        .collect())
+}
