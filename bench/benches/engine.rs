@@ -6,7 +6,7 @@
 //!   decoding) over the same compacted chunks.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use duet_bench::{tablet, temp_engine};
+use duet_bench::{tablet, temp_engine, STEP_MS};
 use duet_engine::chunk::{decode_points, merge_all, Chunk};
 use duet_engine::{Column, EngineOptions, Version, MAX_TIME, MIN_TIME};
 use rocksdb::{Options, WriteBatch, DB};
@@ -61,7 +61,7 @@ fn ingest(c: &mut Criterion) {
         g.bench_function(format!("engine_tablet_{n}"), |b| {
             b.iter_batched(
                 || {
-                    t0 += n as i64;
+                    t0 += n as i64 * STEP_MS;
                     tablet("root.b.d.s", t0, n)
                 },
                 |t| engine.write(vec![t]).unwrap(),
@@ -79,7 +79,7 @@ fn ingest(c: &mut Criterion) {
         g.bench_function("raw_key_per_point_1000", |b| {
             b.iter_batched(
                 || {
-                    t0 += 1000;
+                    t0 += 1000 * STEP_MS;
                     tablet("root.b.d.s", t0, 1000)
                 },
                 |t| {
@@ -107,7 +107,7 @@ fn ingest(c: &mut Criterion) {
         g.bench_function("raw_chunk_put_1000", |b| {
             b.iter_batched(
                 || {
-                    t0 += 1000;
+                    t0 += 1000 * STEP_MS;
                     tablet("root.b.d.s", t0, 1000)
                 },
                 |t| {
@@ -126,11 +126,8 @@ fn ingest(c: &mut Criterion) {
 
 fn scan(c: &mut Criterion) {
     const POINTS: i64 = 1_000_000;
-    let (_dir, engine) = temp_engine(EngineOptions {
-        default_bucket_span_ms: 1000,
-        ..EngineOptions::default()
-    });
-    for t0 in (0..POINTS).step_by(1000) {
+    let (_dir, engine) = temp_engine(EngineOptions::default());
+    for t0 in (0..POINTS * STEP_MS).step_by(1000 * STEP_MS as usize) {
         engine.write(vec![tablet("root.b.d.s", t0, 1000)]).unwrap();
     }
     engine.flush().unwrap();

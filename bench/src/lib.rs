@@ -12,9 +12,12 @@ pub fn temp_engine(opts: EngineOptions) -> (tempfile::TempDir, Engine) {
     (dir, engine)
 }
 
-/// `n` points of one series starting at `t0`, 1 ms apart, as a tablet.
+/// Spacing of benchmark points: one per second, as an IoT sensor writes.
+pub const STEP_MS: i64 = 1000;
+
+/// `n` points of one series starting at `t0`, [`STEP_MS`] apart, as a tablet.
 pub fn tablet(path: &str, t0: i64, n: usize) -> WriteSeries {
-    let times: Vec<i64> = (0..n as i64).map(|i| t0 + i).collect();
+    let times: Vec<i64> = (0..n as i64).map(|i| t0 + i * STEP_MS).collect();
     let values = Column::F64(times.iter().map(|&t| (t % 1000) as f64 * 0.5).collect());
     WriteSeries {
         path: path.to_string(),

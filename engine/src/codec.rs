@@ -82,15 +82,21 @@ impl<'a> Reader<'a> {
     }
 
     pub fn varint(&mut self) -> Result<u64> {
+        // Hot on the scan path (every timestamp): work on the slice directly.
+        let rest = self.buf.get(self.pos..).unwrap_or(&[]);
         let mut v: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let b = self.u8()?;
-            v |= ((b & 0x7f) as u64) << shift;
+        for (i, &b) in rest.iter().take(10).enumerate() {
+            v |= ((b & 0x7f) as u64) << (7 * i);
             if b & 0x80 == 0 {
+                self.pos += i + 1;
                 return Ok(v);
             }
         }
-        Err(self.corrupt("varint longer than 10 bytes"))
+        Err(self.corrupt(if rest.len() < 10 {
+            "truncated varint"
+        } else {
+            "varint longer than 10 bytes"
+        }))
     }
 
     pub fn ivarint(&mut self) -> Result<i64> {

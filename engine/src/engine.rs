@@ -84,6 +84,11 @@ pub(crate) struct Writer {
 }
 
 fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
+    // One chunk alone is already its own merge (RocksDB asks for this on
+    // every read of a key that was written once and not yet compacted).
+    if existing.is_none() && ops.len() == 1 {
+        return ops.iter().next().map(<[u8]>::to_vec);
+    }
     match merge_encoded(existing, ops.iter()) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -345,8 +350,12 @@ impl Engine {
 
     /// Compacts the data column family (merges every chunk's operands).
     pub fn compact_data(&self) -> Result<()> {
+        let mut o = rocksdb::CompactOptions::default();
+        // Rewrite the bottom level too, so every key's operands are merged
+        // into one value (a plain compaction may just move the files down).
+        o.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
         self.db
-            .compact_range_cf(self.cf(CF_DATA)?, None::<&[u8]>, None::<&[u8]>);
+            .compact_range_cf_opt(self.cf(CF_DATA)?, None::<&[u8]>, None::<&[u8]>, &o);
         Ok(())
     }
 
