@@ -7,12 +7,14 @@ source "$DUET_HOME/scripts/env.sh"
 # optimised in it); DUET_PROFILE=release builds a separate, fully optimised one.
 DUET_PROFILE="${DUET_PROFILE:-dev}"
 if [ "$DUET_PROFILE" = "dev" ]; then DUET_BIN_DIR="$CARGO_TARGET_DIR/debug"; else DUET_BIN_DIR="$CARGO_TARGET_DIR/$DUET_PROFILE"; fi
+# Tests point the scripts at the binaries they built.
+if [ -n "${DUET_BIN_DIR_OVERRIDE:-}" ]; then DUET_BIN_DIR="$DUET_BIN_DIR_OVERRIDE"; fi
 
 # duet_bin NAME: path to a built binary, building it if missing.
 duet_bin() {
   local name="$1" pkg
   case "$name" in duet-server) pkg=duet-server ;; duet-cli) pkg=duet-cli ;; *) pkg="$name" ;; esac
-  if [ ! -x "$DUET_BIN_DIR/$name" ] || [ -n "${DUET_REBUILD:-}" ]; then
+  if [ -z "${DUET_BIN_DIR_OVERRIDE:-}" ] && { [ ! -x "$DUET_BIN_DIR/$name" ] || [ -n "${DUET_REBUILD:-}" ]; }; then
     bash "$DUET_HOME/scripts/setup.sh" >&2
     echo "building $name (the first build compiles RocksDB and takes a while)..." >&2
     (cd "$DUET_HOME" && cargo build --profile "$DUET_PROFILE" -p "$pkg" --bin "$name" >&2) || return 1

@@ -228,6 +228,50 @@ struct TPipeTransferResp {
 
 // ---------------------------------------------------------------- service
 
+// Schema calls of IoTDB's Session (create_time_series, set_storage_group, ...).
+struct TSCreateTimeseriesReq {
+  1: required i64 sessionId
+  2: required string path
+  3: required i32 dataType
+  4: required i32 encoding
+  5: required i32 compressor
+  6: optional map<string, string> props
+  7: optional map<string, string> tags
+  8: optional map<string, string> attributes
+  9: optional string measurementAlias
+}
+
+struct TSCreateMultiTimeseriesReq {
+  1: required i64 sessionId
+  2: required list<string> paths
+  3: required list<i32> dataTypes
+  4: required list<i32> encodings
+  5: required list<i32> compressors
+  6: optional list<map<string, string>> propsList
+  7: optional list<map<string, string>> tagsList
+  8: optional list<map<string, string>> attributesList
+  9: optional list<string> measurementAliasList
+}
+
+struct TSCreateAlignedTimeseriesReq {
+  1: required i64 sessionId
+  2: required string prefixPath
+  3: required list<string> measurements
+  4: required list<i32> dataTypes
+  5: required list<i32> encodings
+  6: required list<i32> compressors
+  7: optional list<string> measurementAlias
+  8: optional list<map<string, string>> tagsList
+  9: optional list<map<string, string>> attributesList
+}
+
+struct TSDeleteDataReq {
+  1: required i64 sessionId
+  2: required list<string> paths
+  3: required i64 startTime
+  4: required i64 endTime
+}
+
 service IClientRPCService {
   TSOpenSessionResp openSession(1: TSOpenSessionReq req)
   TSStatus closeSession(1: TSCloseSessionReq req)
@@ -247,6 +291,14 @@ service IClientRPCService {
   TSStatus insertStringRecord(1: TSInsertStringRecordReq req)
   TSStatus insertTablet(1: TSInsertTabletReq req)
   TSStatus insertTablets(1: TSInsertTabletsReq req)
+
+  TSStatus setStorageGroup(1: i64 sessionId, 2: string storageGroup)
+  TSStatus deleteStorageGroups(1: i64 sessionId, 2: list<string> storageGroup)
+  TSStatus createTimeseries(1: TSCreateTimeseriesReq req)
+  TSStatus createAlignedTimeseries(1: TSCreateAlignedTimeseriesReq req)
+  TSStatus createMultiTimeseries(1: TSCreateMultiTimeseriesReq req)
+  TSStatus deleteTimeseries(1: i64 sessionId, 2: list<string> path)
+  TSStatus deleteData(1: TSDeleteDataReq req)
 
   TSStatus testConnectionEmptyRPC()
 

@@ -122,6 +122,62 @@ fn bad(e: impl std::fmt::Display) -> TSStatus {
     error_status(status::ILLEGAL_PARAMETER, e.to_string())
 }
 
+/// A series definition from IoTDB's numeric codes (`TSDataType`,
+/// `TSEncoding`, `CompressionType`).
+pub fn series_def(
+    data_type: i32,
+    encoding: i32,
+    compressor: i32,
+) -> Result<(DataType, &'static str, &'static str), TSStatus> {
+    let t = wire::DataType::from_ts_code(data_type, "data type").map_err(bad)?;
+    let t = match t {
+        wire::DataType::Boolean => DataType::Boolean,
+        wire::DataType::Int32 => DataType::Int32,
+        wire::DataType::Int64 => DataType::Int64,
+        wire::DataType::Float => DataType::Float,
+        wire::DataType::Double => DataType::Double,
+        wire::DataType::Text => DataType::Text,
+    };
+    const ENCODINGS: [(i32, &str); 13] = [
+        (0, "PLAIN"),
+        (1, "DICTIONARY"),
+        (2, "RLE"),
+        (3, "DIFF"),
+        (4, "TS_2DIFF"),
+        (5, "BITMAP"),
+        (6, "GORILLA_V1"),
+        (7, "REGULAR"),
+        (8, "GORILLA"),
+        (9, "ZIGZAG"),
+        (11, "CHIMP"),
+        (12, "SPRINTZ"),
+        (13, "RLBE"),
+    ];
+    const COMPRESSORS: [(i32, &str); 10] = [
+        (0, "UNCOMPRESSED"),
+        (1, "SNAPPY"),
+        (2, "GZIP"),
+        (3, "LZO"),
+        (4, "SDT"),
+        (5, "PAA"),
+        (6, "PLA"),
+        (7, "LZ4"),
+        (8, "ZSTD"),
+        (9, "LZMA2"),
+    ];
+    let enc = ENCODINGS
+        .iter()
+        .find(|e| e.0 == encoding)
+        .map(|e| e.1)
+        .ok_or_else(|| bad(format!("unknown encoding code {encoding}")))?;
+    let comp = COMPRESSORS
+        .iter()
+        .find(|c| c.0 == compressor)
+        .map(|c| c.1)
+        .ok_or_else(|| bad(format!("unknown compressor code {compressor}")))?;
+    Ok((t, enc, comp))
+}
+
 pub fn record(
     device: &str,
     measurements: &[String],

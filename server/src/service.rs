@@ -181,6 +181,52 @@ impl ConnHandler {
     }
 }
 
+impl ConnHandler {
+    /// Runs an engine call for a logged-in session and maps its error.
+    fn schema_call(&self, f: impl FnOnce(&Engine) -> duet_engine::Result<()>) -> TSStatus {
+        if let Err(st) = self.session() {
+            return st;
+        }
+        match f(&self.shared.engine) {
+            Ok(()) => ok_status(),
+            Err(e) => {
+                self.shared.metrics.statement_errors.inc();
+                status_of(&e.into())
+            }
+        }
+    }
+
+    fn create_many(
+        &self,
+        paths: &[String],
+        types: &[i32],
+        encodings: &[i32],
+        compressors: &[i32],
+    ) -> TSStatus {
+        if types.len() != paths.len()
+            || encodings.len() != paths.len()
+            || compressors.len() != paths.len()
+        {
+            return error_status(
+                status::ILLEGAL_PARAMETER,
+                "paths, data types, encodings and compressors differ in length",
+            );
+        }
+        let mut defs = Vec::with_capacity(paths.len());
+        for i in 0..paths.len() {
+            match convert::series_def(types[i], encodings[i], compressors[i]) {
+                Ok(d) => defs.push(d),
+                Err(st) => return st,
+            }
+        }
+        self.schema_call(|e| {
+            paths.iter().zip(defs).try_for_each(|(p, (t, enc, comp))| {
+                e.create_timeseries(p, t, Some(enc), Some(comp))
+            })
+        })
+    }
+}
+
 impl Drop for ConnHandler {
     fn drop(&mut self) {
         self.shared.metrics.sessions_open.dec();
@@ -415,6 +461,65 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
 
     fn handle_insert_tablets(&self, req: TSInsertTabletsReq) -> TResult<TSStatus> {
         Ok(self.insert(convert::tablets(&req)))
+    }
+
+    fn handle_set_storage_group(
+        &self,
+        _session_id: i64,
+        storage_group: String,
+    ) -> TResult<TSStatus> {
+        Ok(self.schema_call(|e| e.create_database(&storage_group, None)))
+    }
+
+    fn handle_delete_storage_groups(
+        &self,
+        _session_id: i64,
+        storage_group: Vec<String>,
+    ) -> TResult<TSStatus> {
+        Ok(self.schema_call(|e| storage_group.iter().try_for_each(|db| e.drop_database(db))))
+    }
+
+    fn handle_create_timeseries(&self, req: TSCreateTimeseriesReq) -> TResult<TSStatus> {
+        Ok(
+            match convert::series_def(req.data_type, req.encoding, req.compressor) {
+                Ok((t, enc, comp)) => {
+                    self.schema_call(|e| e.create_timeseries(&req.path, t, Some(enc), Some(comp)))
+                }
+                Err(st) => st,
+            },
+        )
+    }
+
+    fn handle_create_aligned_timeseries(
+        &self,
+        req: TSCreateAlignedTimeseriesReq,
+    ) -> TResult<TSStatus> {
+        let paths: Vec<String> = req
+            .measurements
+            .iter()
+            .map(|m| format!("{}.{m}", req.prefix_path))
+            .collect();
+        Ok(self.create_many(&paths, &req.data_types, &req.encodings, &req.compressors))
+    }
+
+    fn handle_create_multi_timeseries(&self, req: TSCreateMultiTimeseriesReq) -> TResult<TSStatus> {
+        Ok(self.create_many(
+            &req.paths,
+            &req.data_types,
+            &req.encodings,
+            &req.compressors,
+        ))
+    }
+
+    fn handle_delete_timeseries(&self, _session_id: i64, path: Vec<String>) -> TResult<TSStatus> {
+        Ok(self.schema_call(|e| e.delete_timeseries(&path).map(|_| ())))
+    }
+
+    fn handle_delete_data(&self, req: TSDeleteDataReq) -> TResult<TSStatus> {
+        Ok(self.schema_call(|e| {
+            e.delete_points(&req.paths, req.start_time, req.end_time)
+                .map(|_| ())
+        }))
     }
 
     fn handle_test_connection_empty_r_p_c(&self) -> TResult<TSStatus> {

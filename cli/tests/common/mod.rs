@@ -159,6 +159,33 @@ impl IClientRPCServiceSyncHandler for Fake {
     fn handle_insert_tablets(&self, _: TSInsertTabletsReq) -> thrift::Result<TSStatus> {
         Ok(unsupported())
     }
+    fn handle_set_storage_group(&self, _: i64, _: String) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
+    fn handle_delete_storage_groups(&self, _: i64, _: Vec<String>) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
+    fn handle_create_timeseries(&self, _: TSCreateTimeseriesReq) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
+    fn handle_create_aligned_timeseries(
+        &self,
+        _: TSCreateAlignedTimeseriesReq,
+    ) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
+    fn handle_create_multi_timeseries(
+        &self,
+        _: TSCreateMultiTimeseriesReq,
+    ) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
+    fn handle_delete_timeseries(&self, _: i64, _: Vec<String>) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
+    fn handle_delete_data(&self, _: TSDeleteDataReq) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
     fn handle_test_connection_empty_r_p_c(&self) -> thrift::Result<TSStatus> {
         Ok(ok_status())
     }

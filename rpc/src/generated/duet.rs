@@ -2847,6 +2847,821 @@ impl TSerializable for TPipeTransferResp {
 }
 
 //
+// TSCreateTimeseriesReq
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TSCreateTimeseriesReq {
+  pub session_id: i64,
+  pub path: String,
+  pub data_type: i32,
+  pub encoding: i32,
+  pub compressor: i32,
+  pub props: Option<BTreeMap<String, String>>,
+  pub tags: Option<BTreeMap<String, String>>,
+  pub attributes: Option<BTreeMap<String, String>>,
+  pub measurement_alias: Option<String>,
+}
+
+impl TSCreateTimeseriesReq {
+  pub fn new<F6, F7, F8, F9>(session_id: i64, path: String, data_type: i32, encoding: i32, compressor: i32, props: F6, tags: F7, attributes: F8, measurement_alias: F9) -> TSCreateTimeseriesReq where F6: Into<Option<BTreeMap<String, String>>>, F7: Into<Option<BTreeMap<String, String>>>, F8: Into<Option<BTreeMap<String, String>>>, F9: Into<Option<String>> {
+    TSCreateTimeseriesReq {
+      session_id,
+      path,
+      data_type,
+      encoding,
+      compressor,
+      props: props.into(),
+      tags: tags.into(),
+      attributes: attributes.into(),
+      measurement_alias: measurement_alias.into(),
+    }
+  }
+}
+
+impl TSerializable for TSCreateTimeseriesReq {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TSCreateTimeseriesReq> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<String> = None;
+    let mut f_3: Option<i32> = None;
+    let mut f_4: Option<i32> = None;
+    let mut f_5: Option<i32> = None;
+    let mut f_6: Option<BTreeMap<String, String>> = None;
+    let mut f_7: Option<BTreeMap<String, String>> = None;
+    let mut f_8: Option<BTreeMap<String, String>> = None;
+    let mut f_9: Option<String> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let val = i_prot.read_string()?;
+          f_2 = Some(val);
+        },
+        3 => {
+          let val = i_prot.read_i32()?;
+          f_3 = Some(val);
+        },
+        4 => {
+          let val = i_prot.read_i32()?;
+          f_4 = Some(val);
+        },
+        5 => {
+          let val = i_prot.read_i32()?;
+          f_5 = Some(val);
+        },
+        6 => {
+          let map_ident = i_prot.read_map_begin()?;
+          let mut val: BTreeMap<String, String> = BTreeMap::new();
+          for _ in 0..map_ident.size {
+            let map_key_41 = i_prot.read_string()?;
+            let map_val_42 = i_prot.read_string()?;
+            val.insert(map_key_41, map_val_42);
+          }
+          i_prot.read_map_end()?;
+          f_6 = Some(val);
+        },
+        7 => {
+          let map_ident = i_prot.read_map_begin()?;
+          let mut val: BTreeMap<String, String> = BTreeMap::new();
+          for _ in 0..map_ident.size {
+            let map_key_43 = i_prot.read_string()?;
+            let map_val_44 = i_prot.read_string()?;
+            val.insert(map_key_43, map_val_44);
+          }
+          i_prot.read_map_end()?;
+          f_7 = Some(val);
+        },
+        8 => {
+          let map_ident = i_prot.read_map_begin()?;
+          let mut val: BTreeMap<String, String> = BTreeMap::new();
+          for _ in 0..map_ident.size {
+            let map_key_45 = i_prot.read_string()?;
+            let map_val_46 = i_prot.read_string()?;
+            val.insert(map_key_45, map_val_46);
+          }
+          i_prot.read_map_end()?;
+          f_8 = Some(val);
+        },
+        9 => {
+          let val = i_prot.read_string()?;
+          f_9 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("TSCreateTimeseriesReq.session_id", &f_1)?;
+    verify_required_field_exists("TSCreateTimeseriesReq.path", &f_2)?;
+    verify_required_field_exists("TSCreateTimeseriesReq.data_type", &f_3)?;
+    verify_required_field_exists("TSCreateTimeseriesReq.encoding", &f_4)?;
+    verify_required_field_exists("TSCreateTimeseriesReq.compressor", &f_5)?;
+    let ret = TSCreateTimeseriesReq {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      path: f_2.expect("auto-generated code should have checked for presence of required fields"),
+      data_type: f_3.expect("auto-generated code should have checked for presence of required fields"),
+      encoding: f_4.expect("auto-generated code should have checked for presence of required fields"),
+      compressor: f_5.expect("auto-generated code should have checked for presence of required fields"),
+      props: f_6,
+      tags: f_7,
+      attributes: f_8,
+      measurement_alias: f_9,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("TSCreateTimeseriesReq");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("path", TType::String, 2))?;
+    o_prot.write_string(&self.path)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("dataType", TType::I32, 3))?;
+    o_prot.write_i32(self.data_type)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("encoding", TType::I32, 4))?;
+    o_prot.write_i32(self.encoding)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("compressor", TType::I32, 5))?;
+    o_prot.write_i32(self.compressor)?;
+    o_prot.write_field_end()?;
+    if let Some(ref fld_var) = self.props {
+      o_prot.write_field_begin(&TFieldIdentifier::new("props", TType::Map, 6))?;
+      o_prot.write_map_begin(&TMapIdentifier::new(TType::String, TType::String, fld_var.len() as i32))?;
+      for (k, v) in fld_var {
+        o_prot.write_string(k)?;
+        o_prot.write_string(v)?;
+      }
+      o_prot.write_map_end()?;
+      o_prot.write_field_end()?
+    }
+    if let Some(ref fld_var) = self.tags {
+      o_prot.write_field_begin(&TFieldIdentifier::new("tags", TType::Map, 7))?;
+      o_prot.write_map_begin(&TMapIdentifier::new(TType::String, TType::String, fld_var.len() as i32))?;
+      for (k, v) in fld_var {
+        o_prot.write_string(k)?;
+        o_prot.write_string(v)?;
+      }
+      o_prot.write_map_end()?;
+      o_prot.write_field_end()?
+    }
+    if let Some(ref fld_var) = self.attributes {
+      o_prot.write_field_begin(&TFieldIdentifier::new("attributes", TType::Map, 8))?;
+      o_prot.write_map_begin(&TMapIdentifier::new(TType::String, TType::String, fld_var.len() as i32))?;
+      for (k, v) in fld_var {
+        o_prot.write_string(k)?;
+        o_prot.write_string(v)?;
+      }
+      o_prot.write_map_end()?;
+      o_prot.write_field_end()?
+    }
+    if let Some(ref fld_var) = self.measurement_alias {
+      o_prot.write_field_begin(&TFieldIdentifier::new("measurementAlias", TType::String, 9))?;
+      o_prot.write_string(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// TSCreateMultiTimeseriesReq
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TSCreateMultiTimeseriesReq {
+  pub session_id: i64,
+  pub paths: Vec<String>,
+  pub data_types: Vec<i32>,
+  pub encodings: Vec<i32>,
+  pub compressors: Vec<i32>,
+  pub props_list: Option<Vec<BTreeMap<String, String>>>,
+  pub tags_list: Option<Vec<BTreeMap<String, String>>>,
+  pub attributes_list: Option<Vec<BTreeMap<String, String>>>,
+  pub measurement_alias_list: Option<Vec<String>>,
+}
+
+impl TSCreateMultiTimeseriesReq {
+  pub fn new<F6, F7, F8, F9>(session_id: i64, paths: Vec<String>, data_types: Vec<i32>, encodings: Vec<i32>, compressors: Vec<i32>, props_list: F6, tags_list: F7, attributes_list: F8, measurement_alias_list: F9) -> TSCreateMultiTimeseriesReq where F6: Into<Option<Vec<BTreeMap<String, String>>>>, F7: Into<Option<Vec<BTreeMap<String, String>>>>, F8: Into<Option<Vec<BTreeMap<String, String>>>>, F9: Into<Option<Vec<String>>> {
+    TSCreateMultiTimeseriesReq {
+      session_id,
+      paths,
+      data_types,
+      encodings,
+      compressors,
+      props_list: props_list.into(),
+      tags_list: tags_list.into(),
+      attributes_list: attributes_list.into(),
+      measurement_alias_list: measurement_alias_list.into(),
+    }
+  }
+}
+
+impl TSerializable for TSCreateMultiTimeseriesReq {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TSCreateMultiTimeseriesReq> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<Vec<String>> = None;
+    let mut f_3: Option<Vec<i32>> = None;
+    let mut f_4: Option<Vec<i32>> = None;
+    let mut f_5: Option<Vec<i32>> = None;
+    let mut f_6: Option<Vec<BTreeMap<String, String>>> = None;
+    let mut f_7: Option<Vec<BTreeMap<String, String>>> = None;
+    let mut f_8: Option<Vec<BTreeMap<String, String>>> = None;
+    let mut f_9: Option<Vec<String>> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_47 = i_prot.read_string()?;
+            val.push(list_elem_47);
+          }
+          i_prot.read_list_end()?;
+          f_2 = Some(val);
+        },
+        3 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_48 = i_prot.read_i32()?;
+            val.push(list_elem_48);
+          }
+          i_prot.read_list_end()?;
+          f_3 = Some(val);
+        },
+        4 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_49 = i_prot.read_i32()?;
+            val.push(list_elem_49);
+          }
+          i_prot.read_list_end()?;
+          f_4 = Some(val);
+        },
+        5 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_50 = i_prot.read_i32()?;
+            val.push(list_elem_50);
+          }
+          i_prot.read_list_end()?;
+          f_5 = Some(val);
+        },
+        6 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let map_ident = i_prot.read_map_begin()?;
+            let mut list_elem_51: BTreeMap<String, String> = BTreeMap::new();
+            for _ in 0..map_ident.size {
+              let map_key_52 = i_prot.read_string()?;
+              let map_val_53 = i_prot.read_string()?;
+              list_elem_51.insert(map_key_52, map_val_53);
+            }
+            i_prot.read_map_end()?;
+            val.push(list_elem_51);
+          }
+          i_prot.read_list_end()?;
+          f_6 = Some(val);
+        },
+        7 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let map_ident = i_prot.read_map_begin()?;
+            let mut list_elem_54: BTreeMap<String, String> = BTreeMap::new();
+            for _ in 0..map_ident.size {
+              let map_key_55 = i_prot.read_string()?;
+              let map_val_56 = i_prot.read_string()?;
+              list_elem_54.insert(map_key_55, map_val_56);
+            }
+            i_prot.read_map_end()?;
+            val.push(list_elem_54);
+          }
+          i_prot.read_list_end()?;
+          f_7 = Some(val);
+        },
+        8 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let map_ident = i_prot.read_map_begin()?;
+            let mut list_elem_57: BTreeMap<String, String> = BTreeMap::new();
+            for _ in 0..map_ident.size {
+              let map_key_58 = i_prot.read_string()?;
+              let map_val_59 = i_prot.read_string()?;
+              list_elem_57.insert(map_key_58, map_val_59);
+            }
+            i_prot.read_map_end()?;
+            val.push(list_elem_57);
+          }
+          i_prot.read_list_end()?;
+          f_8 = Some(val);
+        },
+        9 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_60 = i_prot.read_string()?;
+            val.push(list_elem_60);
+          }
+          i_prot.read_list_end()?;
+          f_9 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("TSCreateMultiTimeseriesReq.session_id", &f_1)?;
+    verify_required_field_exists("TSCreateMultiTimeseriesReq.paths", &f_2)?;
+    verify_required_field_exists("TSCreateMultiTimeseriesReq.data_types", &f_3)?;
+    verify_required_field_exists("TSCreateMultiTimeseriesReq.encodings", &f_4)?;
+    verify_required_field_exists("TSCreateMultiTimeseriesReq.compressors", &f_5)?;
+    let ret = TSCreateMultiTimeseriesReq {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      paths: f_2.expect("auto-generated code should have checked for presence of required fields"),
+      data_types: f_3.expect("auto-generated code should have checked for presence of required fields"),
+      encodings: f_4.expect("auto-generated code should have checked for presence of required fields"),
+      compressors: f_5.expect("auto-generated code should have checked for presence of required fields"),
+      props_list: f_6,
+      tags_list: f_7,
+      attributes_list: f_8,
+      measurement_alias_list: f_9,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("TSCreateMultiTimeseriesReq");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("paths", TType::List, 2))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.paths.len() as i32))?;
+    for e in &self.paths {
+      o_prot.write_string(e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("dataTypes", TType::List, 3))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::I32, self.data_types.len() as i32))?;
+    for e in &self.data_types {
+      o_prot.write_i32(*e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("encodings", TType::List, 4))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::I32, self.encodings.len() as i32))?;
+    for e in &self.encodings {
+      o_prot.write_i32(*e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("compressors", TType::List, 5))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::I32, self.compressors.len() as i32))?;
+    for e in &self.compressors {
+      o_prot.write_i32(*e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    if let Some(ref fld_var) = self.props_list {
+      o_prot.write_field_begin(&TFieldIdentifier::new("propsList", TType::List, 6))?;
+      o_prot.write_list_begin(&TListIdentifier::new(TType::Map, fld_var.len() as i32))?;
+      for e in fld_var {
+        o_prot.write_map_begin(&TMapIdentifier::new(TType::String, TType::String, e.len() as i32))?;
+        for (k, v) in e {
+          o_prot.write_string(k)?;
+          o_prot.write_string(v)?;
+        }
+        o_prot.write_map_end()?;
+      }
+      o_prot.write_list_end()?;
+      o_prot.write_field_end()?
+    }
+    if let Some(ref fld_var) = self.tags_list {
+      o_prot.write_field_begin(&TFieldIdentifier::new("tagsList", TType::List, 7))?;
+      o_prot.write_list_begin(&TListIdentifier::new(TType::Map, fld_var.len() as i32))?;
+      for e in fld_var {
+        o_prot.write_map_begin(&TMapIdentifier::new(TType::String, TType::String, e.len() as i32))?;
+        for (k, v) in e {
+          o_prot.write_string(k)?;
+          o_prot.write_string(v)?;
+        }
+        o_prot.write_map_end()?;
+      }
+      o_prot.write_list_end()?;
+      o_prot.write_field_end()?
+    }
+    if let Some(ref fld_var) = self.attributes_list {
+      o_prot.write_field_begin(&TFieldIdentifier::new("attributesList", TType::List, 8))?;
+      o_prot.write_list_begin(&TListIdentifier::new(TType::Map, fld_var.len() as i32))?;
+      for e in fld_var {
+        o_prot.write_map_begin(&TMapIdentifier::new(TType::String, TType::String, e.len() as i32))?;
+        for (k, v) in e {
+          o_prot.write_string(k)?;
+          o_prot.write_string(v)?;
+        }
+        o_prot.write_map_end()?;
+      }
+      o_prot.write_list_end()?;
+      o_prot.write_field_end()?
+    }
+    if let Some(ref fld_var) = self.measurement_alias_list {
+      o_prot.write_field_begin(&TFieldIdentifier::new("measurementAliasList", TType::List, 9))?;
+      o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+      for e in fld_var {
+        o_prot.write_string(e)?;
+      }
+      o_prot.write_list_end()?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// TSCreateAlignedTimeseriesReq
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TSCreateAlignedTimeseriesReq {
+  pub session_id: i64,
+  pub prefix_path: String,
+  pub measurements: Vec<String>,
+  pub data_types: Vec<i32>,
+  pub encodings: Vec<i32>,
+  pub compressors: Vec<i32>,
+  pub measurement_alias: Option<Vec<String>>,
+  pub tags_list: Option<Vec<BTreeMap<String, String>>>,
+  pub attributes_list: Option<Vec<BTreeMap<String, String>>>,
+}
+
+impl TSCreateAlignedTimeseriesReq {
+  pub fn new<F7, F8, F9>(session_id: i64, prefix_path: String, measurements: Vec<String>, data_types: Vec<i32>, encodings: Vec<i32>, compressors: Vec<i32>, measurement_alias: F7, tags_list: F8, attributes_list: F9) -> TSCreateAlignedTimeseriesReq where F7: Into<Option<Vec<String>>>, F8: Into<Option<Vec<BTreeMap<String, String>>>>, F9: Into<Option<Vec<BTreeMap<String, String>>>> {
+    TSCreateAlignedTimeseriesReq {
+      session_id,
+      prefix_path,
+      measurements,
+      data_types,
+      encodings,
+      compressors,
+      measurement_alias: measurement_alias.into(),
+      tags_list: tags_list.into(),
+      attributes_list: attributes_list.into(),
+    }
+  }
+}
+
+impl TSerializable for TSCreateAlignedTimeseriesReq {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TSCreateAlignedTimeseriesReq> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<String> = None;
+    let mut f_3: Option<Vec<String>> = None;
+    let mut f_4: Option<Vec<i32>> = None;
+    let mut f_5: Option<Vec<i32>> = None;
+    let mut f_6: Option<Vec<i32>> = None;
+    let mut f_7: Option<Vec<String>> = None;
+    let mut f_8: Option<Vec<BTreeMap<String, String>>> = None;
+    let mut f_9: Option<Vec<BTreeMap<String, String>>> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let val = i_prot.read_string()?;
+          f_2 = Some(val);
+        },
+        3 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_61 = i_prot.read_string()?;
+            val.push(list_elem_61);
+          }
+          i_prot.read_list_end()?;
+          f_3 = Some(val);
+        },
+        4 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_62 = i_prot.read_i32()?;
+            val.push(list_elem_62);
+          }
+          i_prot.read_list_end()?;
+          f_4 = Some(val);
+        },
+        5 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_63 = i_prot.read_i32()?;
+            val.push(list_elem_63);
+          }
+          i_prot.read_list_end()?;
+          f_5 = Some(val);
+        },
+        6 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_64 = i_prot.read_i32()?;
+            val.push(list_elem_64);
+          }
+          i_prot.read_list_end()?;
+          f_6 = Some(val);
+        },
+        7 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_65 = i_prot.read_string()?;
+            val.push(list_elem_65);
+          }
+          i_prot.read_list_end()?;
+          f_7 = Some(val);
+        },
+        8 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let map_ident = i_prot.read_map_begin()?;
+            let mut list_elem_66: BTreeMap<String, String> = BTreeMap::new();
+            for _ in 0..map_ident.size {
+              let map_key_67 = i_prot.read_string()?;
+              let map_val_68 = i_prot.read_string()?;
+              list_elem_66.insert(map_key_67, map_val_68);
+            }
+            i_prot.read_map_end()?;
+            val.push(list_elem_66);
+          }
+          i_prot.read_list_end()?;
+          f_8 = Some(val);
+        },
+        9 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let map_ident = i_prot.read_map_begin()?;
+            let mut list_elem_69: BTreeMap<String, String> = BTreeMap::new();
+            for _ in 0..map_ident.size {
+              let map_key_70 = i_prot.read_string()?;
+              let map_val_71 = i_prot.read_string()?;
+              list_elem_69.insert(map_key_70, map_val_71);
+            }
+            i_prot.read_map_end()?;
+            val.push(list_elem_69);
+          }
+          i_prot.read_list_end()?;
+          f_9 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("TSCreateAlignedTimeseriesReq.session_id", &f_1)?;
+    verify_required_field_exists("TSCreateAlignedTimeseriesReq.prefix_path", &f_2)?;
+    verify_required_field_exists("TSCreateAlignedTimeseriesReq.measurements", &f_3)?;
+    verify_required_field_exists("TSCreateAlignedTimeseriesReq.data_types", &f_4)?;
+    verify_required_field_exists("TSCreateAlignedTimeseriesReq.encodings", &f_5)?;
+    verify_required_field_exists("TSCreateAlignedTimeseriesReq.compressors", &f_6)?;
+    let ret = TSCreateAlignedTimeseriesReq {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      prefix_path: f_2.expect("auto-generated code should have checked for presence of required fields"),
+      measurements: f_3.expect("auto-generated code should have checked for presence of required fields"),
+      data_types: f_4.expect("auto-generated code should have checked for presence of required fields"),
+      encodings: f_5.expect("auto-generated code should have checked for presence of required fields"),
+      compressors: f_6.expect("auto-generated code should have checked for presence of required fields"),
+      measurement_alias: f_7,
+      tags_list: f_8,
+      attributes_list: f_9,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("TSCreateAlignedTimeseriesReq");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("prefixPath", TType::String, 2))?;
+    o_prot.write_string(&self.prefix_path)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("measurements", TType::List, 3))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.measurements.len() as i32))?;
+    for e in &self.measurements {
+      o_prot.write_string(e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("dataTypes", TType::List, 4))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::I32, self.data_types.len() as i32))?;
+    for e in &self.data_types {
+      o_prot.write_i32(*e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("encodings", TType::List, 5))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::I32, self.encodings.len() as i32))?;
+    for e in &self.encodings {
+      o_prot.write_i32(*e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("compressors", TType::List, 6))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::I32, self.compressors.len() as i32))?;
+    for e in &self.compressors {
+      o_prot.write_i32(*e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    if let Some(ref fld_var) = self.measurement_alias {
+      o_prot.write_field_begin(&TFieldIdentifier::new("measurementAlias", TType::List, 7))?;
+      o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+      for e in fld_var {
+        o_prot.write_string(e)?;
+      }
+      o_prot.write_list_end()?;
+      o_prot.write_field_end()?
+    }
+    if let Some(ref fld_var) = self.tags_list {
+      o_prot.write_field_begin(&TFieldIdentifier::new("tagsList", TType::List, 8))?;
+      o_prot.write_list_begin(&TListIdentifier::new(TType::Map, fld_var.len() as i32))?;
+      for e in fld_var {
+        o_prot.write_map_begin(&TMapIdentifier::new(TType::String, TType::String, e.len() as i32))?;
+        for (k, v) in e {
+          o_prot.write_string(k)?;
+          o_prot.write_string(v)?;
+        }
+        o_prot.write_map_end()?;
+      }
+      o_prot.write_list_end()?;
+      o_prot.write_field_end()?
+    }
+    if let Some(ref fld_var) = self.attributes_list {
+      o_prot.write_field_begin(&TFieldIdentifier::new("attributesList", TType::List, 9))?;
+      o_prot.write_list_begin(&TListIdentifier::new(TType::Map, fld_var.len() as i32))?;
+      for e in fld_var {
+        o_prot.write_map_begin(&TMapIdentifier::new(TType::String, TType::String, e.len() as i32))?;
+        for (k, v) in e {
+          o_prot.write_string(k)?;
+          o_prot.write_string(v)?;
+        }
+        o_prot.write_map_end()?;
+      }
+      o_prot.write_list_end()?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// TSDeleteDataReq
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TSDeleteDataReq {
+  pub session_id: i64,
+  pub paths: Vec<String>,
+  pub start_time: i64,
+  pub end_time: i64,
+}
+
+impl TSDeleteDataReq {
+  pub fn new(session_id: i64, paths: Vec<String>, start_time: i64, end_time: i64) -> TSDeleteDataReq {
+    TSDeleteDataReq {
+      session_id,
+      paths,
+      start_time,
+      end_time,
+    }
+  }
+}
+
+impl TSerializable for TSDeleteDataReq {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TSDeleteDataReq> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<Vec<String>> = None;
+    let mut f_3: Option<i64> = None;
+    let mut f_4: Option<i64> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_72 = i_prot.read_string()?;
+            val.push(list_elem_72);
+          }
+          i_prot.read_list_end()?;
+          f_2 = Some(val);
+        },
+        3 => {
+          let val = i_prot.read_i64()?;
+          f_3 = Some(val);
+        },
+        4 => {
+          let val = i_prot.read_i64()?;
+          f_4 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("TSDeleteDataReq.session_id", &f_1)?;
+    verify_required_field_exists("TSDeleteDataReq.paths", &f_2)?;
+    verify_required_field_exists("TSDeleteDataReq.start_time", &f_3)?;
+    verify_required_field_exists("TSDeleteDataReq.end_time", &f_4)?;
+    let ret = TSDeleteDataReq {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      paths: f_2.expect("auto-generated code should have checked for presence of required fields"),
+      start_time: f_3.expect("auto-generated code should have checked for presence of required fields"),
+      end_time: f_4.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("TSDeleteDataReq");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("paths", TType::List, 2))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.paths.len() as i32))?;
+    for e in &self.paths {
+      o_prot.write_string(e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("startTime", TType::I64, 3))?;
+    o_prot.write_i64(self.start_time)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("endTime", TType::I64, 4))?;
+    o_prot.write_i64(self.end_time)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
 // IClientRPCService service client
 //
 
@@ -2867,6 +3682,13 @@ pub trait TIClientRPCServiceSyncClient {
   fn insert_string_record(&mut self, req: TSInsertStringRecordReq) -> thrift::Result<TSStatus>;
   fn insert_tablet(&mut self, req: TSInsertTabletReq) -> thrift::Result<TSStatus>;
   fn insert_tablets(&mut self, req: TSInsertTabletsReq) -> thrift::Result<TSStatus>;
+  fn set_storage_group(&mut self, session_id: i64, storage_group: String) -> thrift::Result<TSStatus>;
+  fn delete_storage_groups(&mut self, session_id: i64, storage_group: Vec<String>) -> thrift::Result<TSStatus>;
+  fn create_timeseries(&mut self, req: TSCreateTimeseriesReq) -> thrift::Result<TSStatus>;
+  fn create_aligned_timeseries(&mut self, req: TSCreateAlignedTimeseriesReq) -> thrift::Result<TSStatus>;
+  fn create_multi_timeseries(&mut self, req: TSCreateMultiTimeseriesReq) -> thrift::Result<TSStatus>;
+  fn delete_timeseries(&mut self, session_id: i64, path: Vec<String>) -> thrift::Result<TSStatus>;
+  fn delete_data(&mut self, req: TSDeleteDataReq) -> thrift::Result<TSStatus>;
   fn test_connection_empty_r_p_c(&mut self) -> thrift::Result<TSStatus>;
   fn pipe_transfer(&mut self, req: TPipeTransferReq) -> thrift::Result<TPipeTransferResp>;
 }
@@ -3327,6 +4149,195 @@ impl <C: TThriftClient + TIClientRPCServiceSyncClientMarker> TIClientRPCServiceS
       result.ok_or()
     }
   }
+  fn set_storage_group(&mut self, session_id: i64, storage_group: String) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("setStorageGroup", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceSetStorageGroupArgs { session_id, storage_group };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("setStorageGroup", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceSetStorageGroupResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn delete_storage_groups(&mut self, session_id: i64, storage_group: Vec<String>) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("deleteStorageGroups", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceDeleteStorageGroupsArgs { session_id, storage_group };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("deleteStorageGroups", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceDeleteStorageGroupsResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn create_timeseries(&mut self, req: TSCreateTimeseriesReq) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("createTimeseries", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceCreateTimeseriesArgs { req };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("createTimeseries", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceCreateTimeseriesResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn create_aligned_timeseries(&mut self, req: TSCreateAlignedTimeseriesReq) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("createAlignedTimeseries", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceCreateAlignedTimeseriesArgs { req };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("createAlignedTimeseries", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceCreateAlignedTimeseriesResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn create_multi_timeseries(&mut self, req: TSCreateMultiTimeseriesReq) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("createMultiTimeseries", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceCreateMultiTimeseriesArgs { req };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("createMultiTimeseries", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceCreateMultiTimeseriesResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn delete_timeseries(&mut self, session_id: i64, path: Vec<String>) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("deleteTimeseries", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceDeleteTimeseriesArgs { session_id, path };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("deleteTimeseries", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceDeleteTimeseriesResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn delete_data(&mut self, req: TSDeleteDataReq) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("deleteData", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceDeleteDataArgs { req };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("deleteData", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceDeleteDataResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
   fn test_connection_empty_r_p_c(&mut self) -> thrift::Result<TSStatus> {
     (
       {
@@ -3404,6 +4415,13 @@ pub trait IClientRPCServiceSyncHandler {
   fn handle_insert_string_record(&self, req: TSInsertStringRecordReq) -> thrift::Result<TSStatus>;
   fn handle_insert_tablet(&self, req: TSInsertTabletReq) -> thrift::Result<TSStatus>;
   fn handle_insert_tablets(&self, req: TSInsertTabletsReq) -> thrift::Result<TSStatus>;
+  fn handle_set_storage_group(&self, session_id: i64, storage_group: String) -> thrift::Result<TSStatus>;
+  fn handle_delete_storage_groups(&self, session_id: i64, storage_group: Vec<String>) -> thrift::Result<TSStatus>;
+  fn handle_create_timeseries(&self, req: TSCreateTimeseriesReq) -> thrift::Result<TSStatus>;
+  fn handle_create_aligned_timeseries(&self, req: TSCreateAlignedTimeseriesReq) -> thrift::Result<TSStatus>;
+  fn handle_create_multi_timeseries(&self, req: TSCreateMultiTimeseriesReq) -> thrift::Result<TSStatus>;
+  fn handle_delete_timeseries(&self, session_id: i64, path: Vec<String>) -> thrift::Result<TSStatus>;
+  fn handle_delete_data(&self, req: TSDeleteDataReq) -> thrift::Result<TSStatus>;
   fn handle_test_connection_empty_r_p_c(&self) -> thrift::Result<TSStatus>;
   fn handle_pipe_transfer(&self, req: TPipeTransferReq) -> thrift::Result<TPipeTransferResp>;
 }
@@ -3465,6 +4483,27 @@ impl <H: IClientRPCServiceSyncHandler> IClientRPCServiceSyncProcessor<H> {
   }
   fn process_insert_tablets(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     TIClientRPCServiceProcessFunctions::process_insert_tablets(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_set_storage_group(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_set_storage_group(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_delete_storage_groups(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_delete_storage_groups(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_create_timeseries(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_create_timeseries(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_create_aligned_timeseries(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_create_aligned_timeseries(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_create_multi_timeseries(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_create_multi_timeseries(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_delete_timeseries(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_delete_timeseries(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_delete_data(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_delete_data(&self.handler, incoming_sequence_number, i_prot, o_prot)
   }
   fn process_test_connection_empty_r_p_c(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     TIClientRPCServiceProcessFunctions::process_test_connection_empty_r_p_c(&self.handler, incoming_sequence_number, i_prot, o_prot)
@@ -4069,6 +5108,265 @@ impl TIClientRPCServiceProcessFunctions {
       },
     }
   }
+  pub fn process_set_storage_group<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceSetStorageGroupArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_set_storage_group(args.session_id, args.storage_group) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("setStorageGroup", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceSetStorageGroupResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("setStorageGroup", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("setStorageGroup", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_delete_storage_groups<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceDeleteStorageGroupsArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_delete_storage_groups(args.session_id, args.storage_group) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("deleteStorageGroups", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceDeleteStorageGroupsResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("deleteStorageGroups", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("deleteStorageGroups", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_create_timeseries<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceCreateTimeseriesArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_create_timeseries(args.req) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("createTimeseries", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceCreateTimeseriesResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("createTimeseries", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("createTimeseries", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_create_aligned_timeseries<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceCreateAlignedTimeseriesArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_create_aligned_timeseries(args.req) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("createAlignedTimeseries", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceCreateAlignedTimeseriesResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("createAlignedTimeseries", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("createAlignedTimeseries", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_create_multi_timeseries<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceCreateMultiTimeseriesArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_create_multi_timeseries(args.req) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("createMultiTimeseries", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceCreateMultiTimeseriesResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("createMultiTimeseries", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("createMultiTimeseries", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_delete_timeseries<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceDeleteTimeseriesArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_delete_timeseries(args.session_id, args.path) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("deleteTimeseries", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceDeleteTimeseriesResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("deleteTimeseries", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("deleteTimeseries", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_delete_data<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceDeleteDataArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_delete_data(args.req) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("deleteData", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceDeleteDataResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("deleteData", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("deleteData", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
   pub fn process_test_connection_empty_r_p_c<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     let _ = IClientRPCServiceTestConnectionEmptyRPCArgs::read_from_in_protocol(i_prot)?;
     match handler.handle_test_connection_empty_r_p_c() {
@@ -4196,6 +5494,27 @@ impl <H: IClientRPCServiceSyncHandler> TProcessor for IClientRPCServiceSyncProce
       },
       "insertTablets" => {
         self.process_insert_tablets(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "setStorageGroup" => {
+        self.process_set_storage_group(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "deleteStorageGroups" => {
+        self.process_delete_storage_groups(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "createTimeseries" => {
+        self.process_create_timeseries(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "createAlignedTimeseries" => {
+        self.process_create_aligned_timeseries(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "createMultiTimeseries" => {
+        self.process_create_multi_timeseries(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "deleteTimeseries" => {
+        self.process_delete_timeseries(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "deleteData" => {
+        self.process_delete_data(message_ident.sequence_number, i_prot, o_prot)
       },
       "testConnectionEmptyRPC" => {
         self.process_test_connection_empty_r_p_c(message_ident.sequence_number, i_prot, o_prot)
@@ -5983,6 +7302,836 @@ impl IClientRPCServiceInsertTabletsResult {
   }
   fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     let struct_ident = TStructIdentifier::new("IClientRPCServiceInsertTabletsResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceSetStorageGroupArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceSetStorageGroupArgs {
+  session_id: i64,
+  storage_group: String,
+}
+
+impl IClientRPCServiceSetStorageGroupArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceSetStorageGroupArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<String> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let val = i_prot.read_string()?;
+          f_2 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceSetStorageGroupArgs.session_id", &f_1)?;
+    verify_required_field_exists("IClientRPCServiceSetStorageGroupArgs.storage_group", &f_2)?;
+    let ret = IClientRPCServiceSetStorageGroupArgs {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      storage_group: f_2.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("setStorageGroup_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("storageGroup", TType::String, 2))?;
+    o_prot.write_string(&self.storage_group)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceSetStorageGroupResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceSetStorageGroupResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceSetStorageGroupResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceSetStorageGroup"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceSetStorageGroupResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceSetStorageGroupResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceSetStorageGroupResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceDeleteStorageGroupsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceDeleteStorageGroupsArgs {
+  session_id: i64,
+  storage_group: Vec<String>,
+}
+
+impl IClientRPCServiceDeleteStorageGroupsArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceDeleteStorageGroupsArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<Vec<String>> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_73 = i_prot.read_string()?;
+            val.push(list_elem_73);
+          }
+          i_prot.read_list_end()?;
+          f_2 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceDeleteStorageGroupsArgs.session_id", &f_1)?;
+    verify_required_field_exists("IClientRPCServiceDeleteStorageGroupsArgs.storage_group", &f_2)?;
+    let ret = IClientRPCServiceDeleteStorageGroupsArgs {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      storage_group: f_2.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("deleteStorageGroups_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("storageGroup", TType::List, 2))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.storage_group.len() as i32))?;
+    for e in &self.storage_group {
+      o_prot.write_string(e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceDeleteStorageGroupsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceDeleteStorageGroupsResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceDeleteStorageGroupsResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceDeleteStorageGroups"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceDeleteStorageGroupsResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceDeleteStorageGroupsResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceDeleteStorageGroupsResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceCreateTimeseriesArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceCreateTimeseriesArgs {
+  req: TSCreateTimeseriesReq,
+}
+
+impl IClientRPCServiceCreateTimeseriesArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceCreateTimeseriesArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<TSCreateTimeseriesReq> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = TSCreateTimeseriesReq::read_from_in_protocol(i_prot)?;
+          f_1 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceCreateTimeseriesArgs.req", &f_1)?;
+    let ret = IClientRPCServiceCreateTimeseriesArgs {
+      req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("createTimeseries_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    self.req.write_to_out_protocol(o_prot)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceCreateTimeseriesResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceCreateTimeseriesResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceCreateTimeseriesResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceCreateTimeseries"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceCreateTimeseriesResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceCreateTimeseriesResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceCreateTimeseriesResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceCreateAlignedTimeseriesArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceCreateAlignedTimeseriesArgs {
+  req: TSCreateAlignedTimeseriesReq,
+}
+
+impl IClientRPCServiceCreateAlignedTimeseriesArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceCreateAlignedTimeseriesArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<TSCreateAlignedTimeseriesReq> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = TSCreateAlignedTimeseriesReq::read_from_in_protocol(i_prot)?;
+          f_1 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceCreateAlignedTimeseriesArgs.req", &f_1)?;
+    let ret = IClientRPCServiceCreateAlignedTimeseriesArgs {
+      req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("createAlignedTimeseries_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    self.req.write_to_out_protocol(o_prot)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceCreateAlignedTimeseriesResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceCreateAlignedTimeseriesResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceCreateAlignedTimeseriesResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceCreateAlignedTimeseries"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceCreateAlignedTimeseriesResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceCreateAlignedTimeseriesResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceCreateAlignedTimeseriesResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceCreateMultiTimeseriesArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceCreateMultiTimeseriesArgs {
+  req: TSCreateMultiTimeseriesReq,
+}
+
+impl IClientRPCServiceCreateMultiTimeseriesArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceCreateMultiTimeseriesArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<TSCreateMultiTimeseriesReq> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = TSCreateMultiTimeseriesReq::read_from_in_protocol(i_prot)?;
+          f_1 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceCreateMultiTimeseriesArgs.req", &f_1)?;
+    let ret = IClientRPCServiceCreateMultiTimeseriesArgs {
+      req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("createMultiTimeseries_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    self.req.write_to_out_protocol(o_prot)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceCreateMultiTimeseriesResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceCreateMultiTimeseriesResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceCreateMultiTimeseriesResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceCreateMultiTimeseries"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceCreateMultiTimeseriesResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceCreateMultiTimeseriesResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceCreateMultiTimeseriesResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceDeleteTimeseriesArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceDeleteTimeseriesArgs {
+  session_id: i64,
+  path: Vec<String>,
+}
+
+impl IClientRPCServiceDeleteTimeseriesArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceDeleteTimeseriesArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<Vec<String>> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          for _ in 0..list_ident.size {
+            let list_elem_74 = i_prot.read_string()?;
+            val.push(list_elem_74);
+          }
+          i_prot.read_list_end()?;
+          f_2 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceDeleteTimeseriesArgs.session_id", &f_1)?;
+    verify_required_field_exists("IClientRPCServiceDeleteTimeseriesArgs.path", &f_2)?;
+    let ret = IClientRPCServiceDeleteTimeseriesArgs {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      path: f_2.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("deleteTimeseries_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("path", TType::List, 2))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.path.len() as i32))?;
+    for e in &self.path {
+      o_prot.write_string(e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceDeleteTimeseriesResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceDeleteTimeseriesResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceDeleteTimeseriesResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceDeleteTimeseries"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceDeleteTimeseriesResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceDeleteTimeseriesResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceDeleteTimeseriesResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceDeleteDataArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceDeleteDataArgs {
+  req: TSDeleteDataReq,
+}
+
+impl IClientRPCServiceDeleteDataArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceDeleteDataArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<TSDeleteDataReq> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = TSDeleteDataReq::read_from_in_protocol(i_prot)?;
+          f_1 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceDeleteDataArgs.req", &f_1)?;
+    let ret = IClientRPCServiceDeleteDataArgs {
+      req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("deleteData_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    self.req.write_to_out_protocol(o_prot)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceDeleteDataResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceDeleteDataResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceDeleteDataResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceDeleteData"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceDeleteDataResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceDeleteDataResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceDeleteDataResult");
     o_prot.write_struct_begin(&struct_ident)?;
     if let Some(ref fld_var) = self.result_value {
       o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;

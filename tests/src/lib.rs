@@ -1,0 +1,282 @@
+//! Test harness for real Duet processes: start a node on free ports in a
+//! temporary directory, talk to it with the real client, kill it with
+//! SIGKILL or SIGTERM, restart it on the same data, run `duet-cli`, and wait
+//! on conditions with a deadline (never a fixed sleep).
+
+use duet_rpc::client::{Field, Outcome, Session, SessionConfig};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Directory holding the workspace's built binaries (next to `deps/`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf();
+    for b in ["duet-server", "duet-cli"] {
+        assert!(dir.join(b).exists(), "{} not built: run `cargo test --workspace` (or cargo build -p duet-server -p duet-cli)", dir.join(b).display());
+    }
+    dir
+}
+
+/// Polls `probe` until it returns `Ok`, or panics after `within` with the
+/// last value it reported.
+pub fn wait_until<T>(
+    within: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + within;
+    let mut last = String::from("(never ran)");
+    while Instant::now() < deadline {
+        match probe() {
+            Ok(v) => return v,
+            Err(e) => last = e,
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out after {within:?} waiting for {what}; last seen: {last}");
+}
+
+pub struct Node {
+    pub dir: tempfile::TempDir,
+    pub rpc: SocketAddr,
+    pub http: SocketAddr,
+    pub node_id: u32,
+    extra: Vec<String>,
+    child: Option<Child>,
+}
+
+impl Node {
+    pub fn start() -> Node {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra command-line arguments (e.g. `--config file`).
+    pub fn start_with(extra: &[&str]) -> Node {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut node = Node {
+            dir,
+            rpc: "0.0.0.0:0".parse().unwrap(),
+            http: "0.0.0.0:0".parse().unwrap(),
+            node_id: 0,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            child: None,
+        };
+        node.launch(0, 0);
+        node
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn launch(&mut self, rpc_port: u16, http_port: u16) {
+        let mut cmd = Command::new(bin_dir().join("duet-server"));
+        cmd.arg("--data-dir")
+            .arg(self.data_dir())
+            .args([
+                "--rpc-address",
+                "127.0.0.1",
+                "--rpc-port",
+                &rpc_port.to_string(),
+                "--http-port",
+                &http_port.to_string(),
+            ])
+            .args(&self.extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn duet-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("READY ") {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        let log = self.dir.path().join("server.log");
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("log file");
+            let mut buf = Vec::new();
+            let _ = BufReader::new(stderr).read_to_end(&mut buf);
+            let _ = f.write_all(&buf);
+        });
+        let ready = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "duet-server did not print READY within 60 s; log:\n{}",
+                    self.log()
+                );
+            }
+        };
+        let field = |k: &str| {
+            ready
+                .split_whitespace()
+                .find_map(|f| f.strip_prefix(k))
+                .expect("READY field")
+                .to_string()
+        };
+        self.rpc = field("rpc=").parse().expect("rpc addr");
+        self.http = field("http=").parse().expect("http addr");
+        self.node_id = field("node_id=").parse().expect("node id");
+        self.child = Some(child);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    pub fn session(&self) -> Session {
+        self.session_as("root", "root").expect("open session")
+    }
+
+    pub fn session_as(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<Session, duet_rpc::client::ClientError> {
+        Session::open(SessionConfig {
+            hosts: vec![("127.0.0.1".into(), self.rpc.port())],
+            user: user.into(),
+            password: password.into(),
+            ..SessionConfig::default()
+        })
+    }
+
+    /// SIGKILL, no cleanup.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut c = self.child.take().expect("running");
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                return st;
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                panic!("duet-server ignored SIGTERM for 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts again on the same data and the same ports.
+    pub fn restart(&mut self) {
+        self.kill9();
+        let (rpc, http) = (self.rpc.port(), self.http.port());
+        // The old process is gone; its ports may linger briefly in the kernel.
+        wait_until(Duration::from_secs(10), "ports to be free", || {
+            std::net::TcpListener::bind(("127.0.0.1", rpc))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+        self.launch(rpc, http);
+    }
+
+    pub fn http_get(&self, path: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.http.port())).expect("connect http");
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").expect("send");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        let code = out
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = out
+            .split_once("\r\n\r\n")
+            .map(|x| x.1.to_string())
+            .unwrap_or_default();
+        (code, body)
+    }
+
+    /// Runs `duet-cli` against this node with `args`, feeding `stdin`.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        cli(&[("127.0.0.1", self.rpc.port())], args, stdin)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Runs `duet-cli -h <hosts>` with `args`.
+pub fn cli(hosts: &[(&str, u16)], args: &[&str], stdin: &str) -> std::process::Output {
+    let h: Vec<String> = hosts.iter().map(|(h, p)| format!("{h}:{p}")).collect();
+    let mut child = Command::new(bin_dir().join("duet-cli"))
+        .args(["-h", &h.join(","), "--history-file", ""])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn duet-cli");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.as_bytes()).expect("write stdin");
+    drop(input);
+    child.wait_with_output().expect("duet-cli output")
+}
+
+/// Every row of a query as strings (`Time` first when present).
+pub fn query(s: &mut Session, sql: &str) -> Result<Vec<Vec<String>>, String> {
+    match s.execute(sql).map_err(|e| e.to_string())? {
+        Outcome::Done => Err(format!("{sql} returned no result set")),
+        Outcome::Rows(mut rows) => {
+            let mut out = Vec::new();
+            while let Some(r) = rows.next_row().map_err(|e| e.to_string())? {
+                out.push(r.iter().map(Field::to_string).collect());
+            }
+            Ok(out)
+        }
+    }
+}
+
+pub fn exec(s: &mut Session, sql: &str) {
+    if let Err(e) = s.execute(sql) {
+        panic!("{sql}: {e}");
+    }
+}
+
+/// Resident memory of a process in KiB (Linux).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}

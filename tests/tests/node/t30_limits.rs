@@ -1,0 +1,87 @@
+//! Named limits, tested at the limit: connections, frame size, idle timeout.
+
+use duet_tests::{exec, query, wait_until, Node};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+fn node_with(config: &str) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("duet.toml");
+    std::fs::write(&path, config).unwrap();
+    let node = Node::start_with(&["--config", path.to_str().unwrap()]);
+    drop(dir); // read at start
+    node
+}
+
+fn closed_by_server(c: &mut TcpStream) -> bool {
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut b = [0u8; 1];
+    matches!(c.read(&mut b), Ok(0) | Err(_))
+}
+
+#[test]
+fn t30_connections_over_the_limit_are_closed() {
+    let node = node_with("[rpc]\nmax_connections = 2\n");
+    let _a = node.session();
+    let _b = node.session();
+    let mut third = TcpStream::connect(node.rpc).unwrap();
+    assert!(
+        closed_by_server(&mut third),
+        "a third connection is closed at accept"
+    );
+    drop(_a);
+    // A slot frees when a connection ends.
+    let mut s = wait_until(Duration::from_secs(10), "a free connection slot", || {
+        node.session_as("root", "root").map_err(|e| e.to_string())
+    });
+    exec(&mut s, "SHOW VERSION");
+}
+
+#[test]
+fn t31_frames_over_max_frame_bytes_close_the_connection() {
+    let node = node_with("[rpc]\nmax_frame_bytes = 65536\n");
+    let mut s = node.session();
+    // Just under the limit works (a statement of ~60 KB).
+    let rows: Vec<String> = (0..4000).map(|i| format!("({i},{i})")).collect();
+    let sql = format!("INSERT INTO root.l.d(time, v) VALUES {}", rows.join(","));
+    assert!(sql.len() < 60_000);
+    exec(&mut s, &sql);
+    // Over the limit: refused, connection closed, the node keeps serving.
+    let mut c = TcpStream::connect(node.rpc).unwrap();
+    c.write_all(&(65_537u32).to_be_bytes()).unwrap();
+    assert!(closed_by_server(&mut c));
+    assert_eq!(
+        query(&mut node.session(), "SELECT count(v) FROM root.l.d").unwrap()[0][0],
+        "4000"
+    );
+}
+
+#[test]
+fn t32_idle_connections_time_out() {
+    let node = node_with("[rpc]\nidle_timeout_secs = 1\n");
+    let mut c = TcpStream::connect(node.rpc).unwrap();
+    assert!(
+        closed_by_server(&mut c),
+        "an idle connection is closed after rpc.idle_timeout_secs"
+    );
+}
+
+#[test]
+fn t33_a_bad_config_is_refused_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[rpc]\nmax_conections = 3\n").unwrap();
+    let out = std::process::Command::new(duet_tests::bin_dir().join("duet-server"))
+        .args([
+            "--config",
+            path.to_str().unwrap(),
+            "--data-dir",
+            dir.path().join("d").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("max_conections"), "{err}");
+}

@@ -1,0 +1,89 @@
+//! The sbin scripts as a user runs them: start, connect, stop.
+
+use duet_tests::wait_until;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn t70_start_cli_stop() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("t70-{}", std::process::id());
+    let conf = dir.path().join(format!("{name}.toml"));
+    std::fs::write(
+        &conf,
+        format!(
+            "[node]\ndata_dir = \"{}\"\n[rpc]\naddress = \"127.0.0.1\"\nport = 0\n[http]\naddress = \"127.0.0.1\"\nport = 0\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    // Use the binaries this test run built.
+    let bin = duet_tests::bin_dir();
+    let env = [("DUET_BIN_DIR_OVERRIDE", bin.to_str().unwrap())];
+    let start = Command::new("bash")
+        .arg(root.join("sbin/start-standalone.sh"))
+        .arg("-c")
+        .arg(&conf)
+        .envs(env)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&start.stdout).into_owned();
+    assert!(
+        start.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&start.stderr)
+    );
+    let port = out
+        .split("-p ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("connect line with -p")
+        .to_string();
+    let cli = Command::new("bash")
+        .arg(root.join("sbin/start-cli.sh"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-u",
+            "root",
+            "-pw",
+            "root",
+            "-e",
+            "show version",
+        ])
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let stop = Command::new("bash")
+        .arg(root.join("sbin/stop-standalone.sh"))
+        .arg("-c")
+        .arg(&conf)
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    assert!(String::from_utf8_lossy(&stop.stdout).contains("stopped"));
+    wait_until(
+        Duration::from_secs(10),
+        "the port to close",
+        || match std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())) {
+            Ok(_) => Err("still accepting".into()),
+            Err(_) => Ok(()),
+        },
+    );
+    let _ = std::fs::remove_file(root.join("run").join(format!("{name}.pid")));
+    let _ = std::fs::remove_file(root.join("logs").join(format!("{name}.log")));
+}
