@@ -17,9 +17,11 @@
 //!    [`tsblock`] turns query results into the TsBlock bytes of
 //!    `queryResult`. [`status`] builds the `TSStatus` of every reply.
 //!
-//! Clients (the CLI, pipe sinks) take the same path the other way:
-//! [`service::new_client`] runs the generated client over a framed stream,
-//! [`insert`] encodes, [`tsblock`] decodes.
+//! Clients (the CLI, tests, pipe sinks) take the same path the other way:
+//! [`client::Session`] opens a session as IoTDB's clients do (with failover
+//! over several hosts), runs statements and pages through results;
+//! underneath, [`service::new_client`] runs the generated client over a
+//! framed stream, [`insert`] encodes, [`tsblock`] decodes.
 //!
 //! The crate has no server, sessions or storage: those live in `server/`.
 //! Errors are [`Error`]; the generated code reports `thrift::Error`.
