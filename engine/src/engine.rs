@@ -279,12 +279,20 @@ impl Engine {
         let mut delta = SchemaDelta::default();
         let mut new_hwm: HashMap<NodeId, u64> = HashMap::new();
         for (event, bytes) in decoded.iter().zip(raw) {
+            if event.origin == self.node_id {
+                outcome.skipped += 1;
+                continue;
+            }
+            // origin_seq 0 marks a snapshot event (history transfer): no
+            // position in the origin's log, always applied (the merge makes
+            // applying it again harmless), no high-water mark.
+            let snapshot = event.origin_seq == 0;
             let seen = new_hwm
                 .get(&event.origin)
                 .or(w.hwm.get(&event.origin))
                 .copied()
                 .unwrap_or(0);
-            if event.origin == self.node_id || event.origin_seq <= seen {
+            if !snapshot && event.origin_seq <= seen {
                 outcome.skipped += 1;
                 continue;
             }
@@ -292,7 +300,9 @@ impl Engine {
             apply_body(self, w, &mut batch, event, &mut delta)?;
             batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
             w.next_seq += 1;
-            new_hwm.insert(event.origin, event.origin_seq);
+            if !snapshot {
+                new_hwm.insert(event.origin, event.origin_seq);
+            }
             outcome.applied += 1;
         }
         if outcome.applied == 0 {
@@ -389,6 +399,25 @@ impl Engine {
     }
 
     /// Meta records are written with the writer lock held; plain reads go here.
+    /// Records other parts of the node keep in `meta` (pipe definitions
+    /// and positions), under `rec/<namespace>/<name>`; written with fsync.
+    pub fn put_record(&self, namespace: &str, name: &str, value: &[u8]) -> Result<()> {
+        self.meta_put(
+            &meta_key(PREFIX_RECORD, &format!("{namespace}/{name}")),
+            value,
+            true,
+        )
+    }
+
+    pub fn delete_record(&self, namespace: &str, name: &str) -> Result<()> {
+        self.meta_delete(&meta_key(PREFIX_RECORD, &format!("{namespace}/{name}")))
+    }
+
+    /// Every record of a namespace, by name.
+    pub fn records(&self, namespace: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.meta_scan(&format!("{PREFIX_RECORD}{namespace}/"))
+    }
+
     pub(crate) fn meta_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.db
             .get_cf(self.cf(CF_META)?, key)

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod query;
 pub mod read;
 pub mod schema;
+pub mod snapshot;
 pub mod types;
 pub mod users;
 pub mod write;

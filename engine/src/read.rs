@@ -65,42 +65,18 @@ impl SeriesScan {
     }
 
     fn refill(&mut self) -> Result<()> {
-        let Some(cursor) = self.cursor else {
+        let Some(cursor) = self.cursor.take() else {
             return Ok(());
         };
-        let data = self
-            .db
-            .cf_handle(CF_DATA)
-            .ok_or_else(|| Error::corrupt("database", "data column family missing"))?;
-        let dir = if self.reverse {
-            Direction::Reverse
-        } else {
-            Direction::Forward
-        };
-        self.cursor = None;
-        for (read, item) in self
-            .db
-            .iterator_cf(data, IteratorMode::From(&cursor, dir))
-            .enumerate()
-        {
-            let (k, v) = item.map_err(|source| Error::Storage {
-                context: format!("reading chunks of {}", self.series.path),
-                source,
-            })?;
-            let past = if self.reverse {
-                *k < self.bound[..]
-            } else {
-                *k > self.bound[..]
-            };
-            if past {
-                break;
-            }
-            if read == CHUNKS_PER_READ {
-                let mut next = [0u8; 16];
-                next.copy_from_slice(&k);
-                self.cursor = Some(next);
-                break;
-            }
+        let (chunks, next) = read_chunks(
+            &self.db,
+            &self.series.path,
+            cursor,
+            self.bound,
+            self.reverse,
+        )?;
+        self.cursor = next;
+        for (k, v) in chunks {
             let block = self.decode(&v).map_err(|e| match e {
                 Error::Corrupt { what, detail } => Error::Corrupt {
                     what,
@@ -173,4 +149,45 @@ impl Iterator for SeriesScan {
         }
         self.ready.pop_front().map(Ok)
     }
+}
+
+/// Up to [`CHUNKS_PER_READ`] raw chunks from `cursor` towards `bound`
+/// (inclusive), with one seek; the cursor to continue from, if any.
+pub(crate) fn read_chunks(
+    db: &DB,
+    path: &str,
+    cursor: [u8; 16],
+    bound: [u8; 16],
+    reverse: bool,
+) -> Result<(Vec<(Box<[u8]>, Box<[u8]>)>, Option<[u8; 16]>)> {
+    let data = db
+        .cf_handle(CF_DATA)
+        .ok_or_else(|| Error::corrupt("database", "data column family missing"))?;
+    let dir = if reverse {
+        Direction::Reverse
+    } else {
+        Direction::Forward
+    };
+    let mut out = Vec::new();
+    for item in db.iterator_cf(data, IteratorMode::From(&cursor, dir)) {
+        let (k, v) = item.map_err(|source| Error::Storage {
+            context: format!("reading chunks of {path}"),
+            source,
+        })?;
+        let past = if reverse {
+            *k < bound[..]
+        } else {
+            *k > bound[..]
+        };
+        if past {
+            break;
+        }
+        if out.len() == CHUNKS_PER_READ {
+            let mut next = [0u8; 16];
+            next.copy_from_slice(&k);
+            return Ok((out, Some(next)));
+        }
+        out.push((k, v));
+    }
+    Ok((out, None))
 }

@@ -1,0 +1,211 @@
+//! History transfer: the node's current data as change events, so a new
+//! pipe (or one whose log position was trimmed away) can bring a peer up to
+//! date before it streams the log. Events carry `origin_seq = 0` (no log
+//! position) and the original versions inside their chunks, so applying a
+//! snapshot converges with whatever the peer already has.
+
+use crate::chunk::Chunk;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::event::{ChangeEvent, EventBody, SchemaChange, SeriesDelete, SeriesWrite};
+use crate::hlc::Version;
+use crate::keys::{bucket_of, data_key};
+use crate::read::read_chunks;
+use crate::schema::{matches, path_nodes, Series};
+use rocksdb::DB;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// What a snapshot includes.
+#[derive(Debug, Clone)]
+pub struct SnapshotFilter {
+    /// Series path pattern (`root.sg.**`); `None` for everything.
+    pub pattern: Option<String>,
+    /// Points with `start <= time <= end`.
+    pub start: i64,
+    pub end: i64,
+    pub schema: bool,
+    pub inserts: bool,
+    pub deletes: bool,
+}
+
+pub struct Snapshot {
+    db: Arc<DB>,
+    node: u32,
+    filter: SnapshotFilter,
+    series: VecDeque<Arc<Series>>,
+    ready: VecDeque<ChangeEvent>,
+    /// Chunk cursor of the series being read.
+    current: Option<(Arc<Series>, Option<[u8; 16]>, [u8; 16])>,
+    /// Series not yet fully sent (for progress).
+    pub remaining_series: usize,
+}
+
+impl Engine {
+    pub fn snapshot(&self, filter: SnapshotFilter) -> Snapshot {
+        let schema = self.schema();
+        let pat = filter.pattern.as_deref().map(path_nodes);
+        let series: VecDeque<Arc<Series>> = schema
+            .series
+            .values()
+            .filter(|s| {
+                pat.as_ref()
+                    .is_none_or(|p| matches(p, &path_nodes(&s.path)))
+            })
+            .cloned()
+            .collect();
+        let mut ready = VecDeque::new();
+        if filter.schema {
+            let node = self.node_id();
+            for db in schema.databases.values() {
+                if series.iter().any(|s| {
+                    schema
+                        .database_of(&s.path)
+                        .is_some_and(|d| d.path == db.path)
+                }) {
+                    ready.push_back(schema_event(
+                        node,
+                        SchemaChange::CreateDatabase {
+                            path: db.path.clone(),
+                            bucket_span_ms: db.bucket_span_ms,
+                        },
+                    ));
+                }
+            }
+        }
+        Snapshot {
+            db: self.db.clone(),
+            node: self.node_id(),
+            remaining_series: series.len(),
+            filter,
+            series,
+            ready,
+            current: None,
+        }
+    }
+}
+
+fn schema_event(node: u32, change: SchemaChange) -> ChangeEvent {
+    ChangeEvent {
+        origin: node,
+        origin_seq: 0,
+        version: Version::new(0, node),
+        body: EventBody::Schema(change),
+    }
+}
+
+impl Snapshot {
+    fn next_series(&mut self) {
+        let Some(s) = self.series.pop_front() else {
+            return;
+        };
+        if self.filter.schema {
+            self.ready.push_back(schema_event(
+                self.node,
+                SchemaChange::CreateTimeseries {
+                    path: s.path.clone(),
+                    data_type: s.data_type,
+                    encoding: s.encoding.clone(),
+                    compressor: s.compressor.clone(),
+                },
+            ));
+        }
+        if self.filter.deletes {
+            for t in &s.tombstones {
+                self.ready.push_back(ChangeEvent {
+                    origin: self.node,
+                    origin_seq: 0,
+                    version: t.version,
+                    body: EventBody::Delete(vec![SeriesDelete {
+                        path: s.path.clone(),
+                        data_type: s.data_type,
+                        start: t.start,
+                        end: t.end,
+                    }]),
+                });
+            }
+        }
+        if self.filter.inserts && self.filter.start <= self.filter.end {
+            let span = s.bucket_span_ms;
+            let first = data_key(
+                s.id,
+                bucket_of(self.filter.start.max(crate::MIN_TIME), span),
+            );
+            let last = data_key(s.id, bucket_of(self.filter.end.min(crate::MAX_TIME), span));
+            self.current = Some((s, Some(first), last));
+        } else {
+            self.remaining_series -= 1;
+        }
+    }
+
+    fn read_current(&mut self) -> Result<()> {
+        let Some((s, Some(cursor), bound)) = self.current.clone() else {
+            if self.current.take().is_some() {
+                self.remaining_series -= 1;
+            }
+            return Ok(());
+        };
+        let (chunks, next) = read_chunks(&self.db, &s.path, cursor, bound, false)?;
+        for (_, v) in chunks {
+            // Range deletes travel as the series' Delete events; the chunk
+            // keeps only its points.
+            let c = Chunk::decode(&v)?;
+            let (lo, hi) = (self.filter.start, self.filter.end);
+            let keep: Vec<usize> = (0..c.len())
+                .filter(|&i| (lo..=hi).contains(&c.times[i]))
+                .collect();
+            if keep.is_empty() {
+                continue;
+            }
+            let c = if keep.len() == c.len() {
+                Chunk {
+                    tombstones: Vec::new(),
+                    ..c
+                }
+            } else {
+                Chunk {
+                    times: keep.iter().map(|&i| c.times[i]).collect(),
+                    versions: keep.iter().map(|&i| c.versions[i]).collect(),
+                    values: c.values.select(&keep),
+                    tombstones: Vec::new(),
+                }
+            };
+            let version = c.versions.iter().max().copied().unwrap_or_default();
+            self.ready.push_back(ChangeEvent {
+                origin: self.node,
+                origin_seq: 0,
+                version,
+                body: EventBody::Insert(vec![SeriesWrite {
+                    path: s.path.clone(),
+                    chunk: c,
+                }]),
+            });
+        }
+        self.current = Some((s, next, bound));
+        Ok(())
+    }
+}
+
+impl Iterator for Snapshot {
+    type Item = Result<ChangeEvent>;
+
+    fn next(&mut self) -> Option<Result<ChangeEvent>> {
+        loop {
+            if let Some(e) = self.ready.pop_front() {
+                return Some(Ok(e));
+            }
+            if self.current.is_some() {
+                if let Err(e) = self.read_current() {
+                    self.current = None;
+                    self.series.clear();
+                    return Some(Err(e));
+                }
+                continue;
+            }
+            if self.series.is_empty() {
+                return None;
+            }
+            self.next_series();
+        }
+    }
+}
