@@ -151,6 +151,10 @@ impl Iterator for SeriesScan {
     }
 }
 
+/// A `data` key and its encoded chunk.
+pub(crate) type RawChunk = (Box<[u8]>, Box<[u8]>);
+pub(crate) type DataKey = [u8; 16];
+
 /// Up to [`CHUNKS_PER_READ`] raw chunks from `cursor` towards `bound`
 /// (inclusive), with one seek; the cursor to continue from, if any.
 pub(crate) fn read_chunks(
@@ -159,7 +163,7 @@ pub(crate) fn read_chunks(
     cursor: [u8; 16],
     bound: [u8; 16],
     reverse: bool,
-) -> Result<(Vec<(Box<[u8]>, Box<[u8]>)>, Option<[u8; 16]>)> {
+) -> Result<(Vec<RawChunk>, Option<DataKey>)> {
     let data = db
         .cf_handle(CF_DATA)
         .ok_or_else(|| Error::corrupt("database", "data column family missing"))?;

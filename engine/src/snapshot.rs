@@ -29,6 +29,9 @@ pub struct SnapshotFilter {
     pub deletes: bool,
 }
 
+/// A series being read: next key (if any) and the last key of the range.
+type SeriesCursor = (Arc<Series>, Option<[u8; 16]>, [u8; 16]);
+
 pub struct Snapshot {
     db: Arc<DB>,
     node: u32,
@@ -36,7 +39,7 @@ pub struct Snapshot {
     series: VecDeque<Arc<Series>>,
     ready: VecDeque<ChangeEvent>,
     /// Chunk cursor of the series being read.
-    current: Option<(Arc<Series>, Option<[u8; 16]>, [u8; 16])>,
+    current: Option<SeriesCursor>,
     /// Series not yet fully sent (for progress).
     pub remaining_series: usize,
 }
