@@ -92,10 +92,7 @@ static SINK: &[PipeParamSpec] = &[
     spec("user", Kind::Text),
     spec("username", Kind::Text),
     spec("password", Kind::Text),
-    spec(
-        "compressor",
-        Kind::OneOf(&["none", "lz4", "zstd", "snappy", "gzip"]),
-    ),
+    spec("compressor", Kind::OneOf(&["none", "lz4"])),
     spec("rate-limit-bytes-per-second", Kind::PositiveInt),
 ];
 

@@ -12,6 +12,7 @@ pub struct Config {
     pub rpc: RpcConfig,
     pub http: HttpConfig,
     pub storage: StorageConfig,
+    pub replication: ReplicationConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -53,6 +54,24 @@ pub struct StorageConfig {
     pub durability: DurabilityMode,
     pub wal_sync_interval_ms: u64,
     pub default_bucket_span_ms: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplicationConfig {
+    /// The change log keeps at most this many events; a pipe that falls
+    /// further behind resends history.
+    pub log_max_events: u64,
+    pub trim_interval_secs: u64,
+}
+
+impl Default for ReplicationConfig {
+    fn default() -> Self {
+        ReplicationConfig {
+            log_max_events: 10_000_000,
+            trim_interval_secs: 10,
+        }
+    }
 }
 
 impl Default for NodeConfig {

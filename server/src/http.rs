@@ -14,6 +14,7 @@ pub struct HttpState {
     pub engine: Arc<Engine>,
     pub metrics: Arc<Metrics>,
     pub node_name: String,
+    pub pipes: Option<std::sync::Arc<duet_pipe::PipeManager>>,
 }
 
 pub async fn serve(

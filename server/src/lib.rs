@@ -4,14 +4,17 @@
 //! the executor, and serves IoTDB's client RPC ([`net`] accepts and frames,
 //! [`service`] handles each call through the executor, [`convert`] maps wire
 //! types, results and errors) and HTTP health/metrics ([`http`], [`metrics`]).
-//! Shutdown is ordered: stop accepting and finish in-flight requests, then
-//! sync the write-ahead log and flush the engine.
+//! Pipes ([`pipes`] over `duet-pipe`) start with the node in the state they
+//! were in. Shutdown is ordered: stop accepting and finish in-flight
+//! requests, stop pipes (saving positions), then sync the write-ahead log
+//! and flush the engine.
 
 pub mod config;
 pub mod convert;
 pub mod http;
 pub mod metrics;
 pub mod net;
+pub mod pipes;
 pub mod service;
 
 use config::{Config, DurabilityMode};
@@ -82,7 +85,18 @@ pub async fn run(
         version: env!("CARGO_PKG_VERSION").into(),
     };
     let metrics = Arc::new(metrics::Metrics::new());
-    let exec = Executor::new(engine.clone(), node);
+    let manager = duet_pipe::PipeManager::open(
+        engine.clone(),
+        tokio::runtime::Handle::current(),
+        cfg.replication.log_max_events,
+    )
+    .map_err(|e| format!("loading pipes: {e}"))?;
+    let pipes = Arc::new(pipes::Pipes {
+        manager: manager.clone(),
+        engine: engine.clone(),
+        node: node.clone(),
+    });
+    let exec = Executor::new(engine.clone(), node).with_pipes(pipes);
     let shared = Arc::new(service::Shared::new(
         exec,
         metrics.clone(),
@@ -102,7 +116,12 @@ pub async fn run(
         engine: engine.clone(),
         metrics,
         node_name: cfg.node.name.clone(),
+        pipes: Some(manager.clone()),
     });
+    let trimmer = manager.spawn_trimmer(
+        Duration::from_secs(cfg.replication.trim_interval_secs),
+        stop_rx.clone(),
+    );
     let http_task = tokio::spawn(http::serve(http, http_state, stop_rx.clone()));
     let wal_task = (cfg.storage.durability == DurabilityMode::GroupCommit).then(|| {
         tokio::spawn(sync_wal_every(
@@ -127,6 +146,9 @@ pub async fn run(
     let _ = stop_tx.send(true);
     let _ = rpc_task.await;
     let _ = http_task.await;
+    tracing::info!("stopping pipes (their positions are saved)");
+    manager.shutdown().await;
+    let _ = trimmer.await;
     if let Some(t) = wal_task {
         let _ = t.await;
     }

@@ -59,6 +59,8 @@ struct ConnState {
     session: Option<(i64, Session, String)>,
     /// Open queries by id; the oldest is closed when there are too many.
     queries: BTreeMap<i64, OpenQuery>,
+    /// A pipe sink's handshake on this connection.
+    receiver: duet_pipe::receiver::ReceiverState,
 }
 
 pub struct ConnHandler {
@@ -526,14 +528,23 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         Ok(ok_status())
     }
 
-    fn handle_pipe_transfer(&self, _req: TPipeTransferReq) -> TResult<TPipeTransferResp> {
-        Ok(TPipeTransferResp::new(
-            error_status(
-                status::PIPE_TYPE_ERROR,
-                "this node does not receive pipes yet",
-            ),
-            None,
-        ))
+    fn handle_pipe_transfer(&self, req: TPipeTransferReq) -> TResult<TPipeTransferResp> {
+        let mut st = self.state.lock();
+        let reply = duet_pipe::receiver::handle(
+            &self.shared.engine,
+            &mut st.receiver,
+            req.type_,
+            &req.body,
+        );
+        if reply.code != status::SUCCESS_STATUS {
+            tracing::warn!("pipe request refused ({}): {}", reply.code, reply.message);
+        }
+        let st = if reply.code == status::SUCCESS_STATUS {
+            ok_status()
+        } else {
+            error_status(reply.code, reply.message)
+        };
+        Ok(TPipeTransferResp::new(st, reply.body))
     }
 }
 

@@ -1,0 +1,317 @@
+//! A pipe's parameters (canonical keys, already checked by the executor)
+//! turned into typed settings, with IoTDB's defaults.
+
+use crate::error::PipeError;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub type Params = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inclusion {
+    pub inserts: bool,
+    pub deletes: bool,
+    pub schema: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceConfig {
+    /// Forward only events that originated on this node (and include
+    /// deletes and schema changes): how two pipes avoid loops.
+    pub double_living: bool,
+    /// `false`: do not forward events that arrived through a pipe.
+    pub forwarding: bool,
+    /// Series path pattern the pipe carries; `None` = everything.
+    pub pattern: Option<String>,
+    pub history: bool,
+    pub realtime: bool,
+    /// Points with `start <= time <= end` (realtime and history).
+    pub start: i64,
+    pub end: i64,
+    /// Extra bounds for the history transfer only.
+    pub history_start: i64,
+    pub history_end: i64,
+    pub inclusion: Inclusion,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkKind {
+    Thrift { urls: Vec<(String, u16)> },
+    DoNothing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkConfig {
+    pub kind: SinkKind,
+    /// Wait up to this long for more events before sending a partial batch
+    /// (0: send what is there; batches grow while a send is in flight).
+    pub batch_delay: Duration,
+    pub batch_bytes: usize,
+    /// One event per request (`sink.batch.enable = false`).
+    pub single_events: bool,
+    pub user: String,
+    pub password: String,
+    pub lz4: bool,
+    pub rate_limit_bytes_per_sec: Option<u64>,
+}
+
+fn flag(p: &Params, key: &str, default: bool) -> bool {
+    p.get(key)
+        .map_or(default, |v| v.eq_ignore_ascii_case("true"))
+}
+
+fn time(p: &Params, key: &str, default: i64) -> Result<i64, PipeError> {
+    match p.get(key) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .or_else(|| duet_parser::iso_to_millis(v, 0).ok())
+            .ok_or_else(|| PipeError::Config(format!("{key} = '{v}' is not a time"))),
+    }
+}
+
+fn inclusion(p: &Params, double_living: bool) -> Inclusion {
+    let parse = |v: &str| {
+        let mut inc = Inclusion {
+            inserts: false,
+            deletes: false,
+            schema: false,
+        };
+        for part in v.split(',').map(str::trim) {
+            match part {
+                "all" => {
+                    inc = Inclusion {
+                        inserts: true,
+                        deletes: true,
+                        schema: true,
+                    }
+                }
+                "data" => {
+                    inc.inserts = true;
+                    inc.deletes = true
+                }
+                "data.insert" => inc.inserts = true,
+                "data.delete" => inc.deletes = true,
+                "schema" => inc.schema = true,
+                _ => {}
+            }
+        }
+        inc
+    };
+    // IoTDB carries inserts by default; double-living carries deletes and
+    // schema changes too, so both sides stay identical.
+    let mut inc = match p.get("source.inclusion") {
+        Some(v) => parse(v),
+        None if double_living => Inclusion {
+            inserts: true,
+            deletes: true,
+            schema: true,
+        },
+        None => Inclusion {
+            inserts: true,
+            deletes: false,
+            schema: false,
+        },
+    };
+    if let Some(v) = p.get("source.inclusion.exclusion") {
+        let ex = parse(v);
+        inc.inserts &= !ex.inserts;
+        inc.deletes &= !ex.deletes;
+        inc.schema &= !ex.schema;
+    }
+    inc
+}
+
+impl SourceConfig {
+    pub fn from_params(p: &Params) -> Result<SourceConfig, PipeError> {
+        let double_living = flag(p, "source.mode.double-living", false);
+        let pattern = match (p.get("source.path"), p.get("source.pattern")) {
+            (Some(path), _) => Some(path.clone()),
+            // IoTDB's older `pattern` is a prefix: everything below it.
+            (None, Some(prefix)) => Some(format!("{}.**", prefix.trim_end_matches(".**"))),
+            (None, None) => None,
+        };
+        if let Some(pat) = &pattern {
+            if !pat.starts_with("root") {
+                return Err(PipeError::Config(format!(
+                    "source path {pat} must start with root"
+                )));
+            }
+        }
+        let start = time(p, "source.start-time", i64::MIN)?;
+        let end = time(p, "source.end-time", i64::MAX)?;
+        Ok(SourceConfig {
+            double_living,
+            forwarding: flag(p, "source.forwarding-pipe-requests", true),
+            pattern,
+            history: flag(p, "source.history.enable", true),
+            realtime: flag(p, "source.realtime.enable", true),
+            start,
+            end,
+            history_start: time(p, "source.history.start-time", i64::MIN)?.max(start),
+            history_end: time(p, "source.history.end-time", i64::MAX)?.min(end),
+            inclusion: inclusion(p, double_living),
+        })
+    }
+}
+
+impl SinkConfig {
+    pub fn from_params(p: &Params) -> Result<SinkConfig, PipeError> {
+        let kind = match p.get("sink").map(String::as_str) {
+            Some("do-nothing-sink") => SinkKind::DoNothing,
+            Some("iotdb-thrift-sink" | "iotdb-thrift-sync-sink" | "iotdb-thrift-async-sink") => {
+                let mut urls = Vec::new();
+                if let (Some(ip), Some(port)) = (p.get("sink.ip"), p.get("sink.port")) {
+                    urls.push((
+                        ip.clone(),
+                        port.parse()
+                            .map_err(|_| PipeError::Config(format!("bad sink.port {port}")))?,
+                    ));
+                }
+                for u in p
+                    .get("sink.node-urls")
+                    .map(|s| s.split(',').collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
+                    let (h, port) = u
+                        .trim()
+                        .rsplit_once(':')
+                        .ok_or_else(|| PipeError::Config(format!("bad node url {u}")))?;
+                    let port = port
+                        .parse()
+                        .map_err(|_| PipeError::Config(format!("bad port in node url {u}")))?;
+                    urls.push((
+                        h.trim_start_matches('[').trim_end_matches(']').to_string(),
+                        port,
+                    ));
+                }
+                if urls.is_empty() {
+                    return Err(PipeError::Config(
+                        "the sink needs sink.ip and sink.port, or sink.node-urls".into(),
+                    ));
+                }
+                SinkKind::Thrift { urls }
+            }
+            other => return Err(PipeError::Config(format!("unknown sink {other:?}"))),
+        };
+        let delay = match (
+            p.get("sink.batch.max-delay-ms"),
+            p.get("sink.batch.max-delay-seconds"),
+        ) {
+            (Some(ms), _) => Duration::from_millis(ms.parse().unwrap_or(0)),
+            (None, Some(s)) => Duration::from_secs(s.parse().unwrap_or(0)),
+            (None, None) => Duration::ZERO,
+        };
+        let compressor = p
+            .get("sink.compressor")
+            .map(String::as_str)
+            .unwrap_or("none");
+        if !matches!(compressor, "none" | "lz4") {
+            return Err(PipeError::Config(format!(
+                "sink.compressor {compressor}: Duet pipes support none and lz4"
+            )));
+        }
+        Ok(SinkConfig {
+            kind,
+            batch_delay: delay,
+            batch_bytes: p
+                .get("sink.batch.size-bytes")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(4 << 20),
+            single_events: !flag(p, "sink.batch.enable", true),
+            user: p
+                .get("sink.username")
+                .or(p.get("sink.user"))
+                .cloned()
+                .unwrap_or_else(|| "root".into()),
+            password: p
+                .get("sink.password")
+                .cloned()
+                .unwrap_or_else(|| "root".into()),
+            lz4: compressor == "lz4",
+            rate_limit_bytes_per_sec: p
+                .get("sink.rate-limit-bytes-per-second")
+                .and_then(|v| v.parse().ok()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(kv: &[(&str, &str)]) -> Params {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_iotdb() {
+        let s = SourceConfig::from_params(&params(&[])).unwrap();
+        assert!(!s.double_living && s.forwarding && s.history && s.realtime);
+        assert_eq!(
+            s.inclusion,
+            Inclusion {
+                inserts: true,
+                deletes: false,
+                schema: false
+            }
+        );
+        let d =
+            SourceConfig::from_params(&params(&[("source.mode.double-living", "true")])).unwrap();
+        assert_eq!(
+            d.inclusion,
+            Inclusion {
+                inserts: true,
+                deletes: true,
+                schema: true
+            }
+        );
+        let x = SourceConfig::from_params(&params(&[
+            ("source.mode.double-living", "true"),
+            ("source.inclusion.exclusion", "schema"),
+            ("source.pattern", "root.sg"),
+            ("source.start-time", "2024-01-01T00:00:00Z"),
+        ]))
+        .unwrap();
+        assert!(!x.inclusion.schema && x.inclusion.deletes);
+        assert_eq!(x.pattern.as_deref(), Some("root.sg.**"));
+        assert_eq!(x.start, 1_704_067_200_000);
+    }
+
+    #[test]
+    fn sinks() {
+        let s = SinkConfig::from_params(&params(&[
+            ("sink", "iotdb-thrift-sink"),
+            ("sink.ip", "iotdb-2"),
+            ("sink.port", "6667"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.kind,
+            SinkKind::Thrift {
+                urls: vec![("iotdb-2".into(), 6667)]
+            }
+        );
+        assert_eq!((s.user.as_str(), s.password.as_str()), ("root", "root"));
+        let f = SinkConfig::from_params(&params(&[
+            ("sink", "iotdb-thrift-sink"),
+            ("sink.node-urls", "a:1, b:2"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            f.kind,
+            SinkKind::Thrift {
+                urls: vec![("a".into(), 1), ("b".into(), 2)]
+            }
+        );
+        assert!(SinkConfig::from_params(&params(&[("sink", "iotdb-thrift-sink")])).is_err());
+        assert!(SinkConfig::from_params(&params(&[
+            ("sink", "do-nothing-sink"),
+            ("sink.compressor", "zstd")
+        ]))
+        .is_err());
+    }
+}

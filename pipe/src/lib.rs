@@ -1,0 +1,24 @@
+//! Pipes: change-data-capture streams between Duet nodes, declared in SQL.
+//!
+//! The path of a change: the engine commits it to its change log; a pipe's
+//! task ([`task`]) reads the log from its acknowledged position, keeps what
+//! its source wants ([`filter`], pure functions over events, configured by
+//! [`config`]), batches it and hands it to the [`sink`], which speaks
+//! IoTDB's `pipeTransfer` call with Duet's request bodies ([`wire`]) to the
+//! peer. There [`receiver`] checks the handshake and applies each batch
+//! exactly once. A new pipe, or one whose position was trimmed away, first
+//! sends a history snapshot. [`manager`] holds the registry, persists each
+//! pipe's [`record`] in `meta`, restores pipes at start and trims the log.
+
+pub mod config;
+pub mod error;
+pub mod filter;
+pub mod manager;
+pub mod receiver;
+pub mod record;
+pub mod sink;
+pub mod task;
+pub mod wire;
+
+pub use error::{PipeError, SendError};
+pub use manager::{PipeInfo, PipeManager};

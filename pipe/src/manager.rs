@@ -1,0 +1,329 @@
+//! The pipe registry: create, start, stop, drop and list pipes; restore them
+//! at start in the state they were in; trim the change log below what every
+//! pipe still needs (capped by a configured size); stop them all, saving
+//! their positions, at shutdown.
+
+use crate::config::{Params, SinkConfig, SinkKind, SourceConfig};
+use crate::error::PipeError;
+use crate::record::{PipeRecord, NAMESPACE};
+use crate::task::{PipeStats, PipeTask, TaskHandle};
+use dashmap::DashMap;
+use duet_engine::{ChangeLog, Engine};
+use parking_lot::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Entry {
+    record: Arc<Mutex<PipeRecord>>,
+    stats: Arc<PipeStats>,
+    task: Option<TaskHandle>,
+}
+
+pub struct PipeManager {
+    engine: Arc<Engine>,
+    rt: tokio::runtime::Handle,
+    pipes: DashMap<String, Entry>,
+    /// The change log never holds more than this many events.
+    log_max_events: u64,
+}
+
+/// One row of SHOW PIPES.
+#[derive(Debug, Clone)]
+pub struct PipeInfo {
+    pub name: String,
+    pub created_ms: i64,
+    pub running: bool,
+    pub source: Params,
+    pub processor: Params,
+    pub sink: Params,
+    pub exception: String,
+    pub remaining_events: u64,
+    pub estimated_remaining_secs: f64,
+    pub lag_ms: u64,
+    pub events_sent: u64,
+    pub bytes_sent: u64,
+    pub retries: u64,
+    pub peer_address: Option<String>,
+    pub peer_node_id: Option<u32>,
+    pub peer_reachable: bool,
+    pub history_remaining_series: u64,
+}
+
+fn incarnation() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(duet_engine::hlc::wall_clock_ms());
+    h.finish() | 1
+}
+
+impl PipeManager {
+    /// Loads every saved pipe and starts the ones that were running.
+    pub fn open(
+        engine: Arc<Engine>,
+        rt: tokio::runtime::Handle,
+        log_max_events: u64,
+    ) -> Result<Arc<PipeManager>, PipeError> {
+        let m = Arc::new(PipeManager {
+            engine: engine.clone(),
+            rt,
+            pipes: DashMap::new(),
+            log_max_events,
+        });
+        for rec in PipeRecord::load_all(&engine)? {
+            let name = rec.name.clone();
+            let running = rec.running;
+            m.pipes.insert(
+                name.clone(),
+                Entry {
+                    record: Arc::new(Mutex::new(rec)),
+                    stats: Arc::default(),
+                    task: None,
+                },
+            );
+            if running {
+                if let Err(e) = m.spawn(&name) {
+                    tracing::error!("pipe {name} could not start: {e}");
+                }
+            }
+        }
+        Ok(m)
+    }
+
+    fn spawn(&self, name: &str) -> Result<(), PipeError> {
+        let mut entry = self
+            .pipes
+            .get_mut(name)
+            .ok_or_else(|| PipeError::NotFound(name.into()))?;
+        if entry.task.as_ref().is_some_and(|t| !t.join.is_finished()) {
+            return Ok(());
+        }
+        let rec = entry.record.lock().clone();
+        let source = SourceConfig::from_params(&rec.source)?;
+        let sink = SinkConfig::from_params(&rec.sink)?;
+        let task = PipeTask {
+            engine: self.engine.clone(),
+            record: entry.record.clone(),
+            stats: entry.stats.clone(),
+            incarnation: rec.incarnation,
+            source,
+            sink,
+        };
+        entry.task = Some(task.spawn(&self.rt));
+        Ok(())
+    }
+
+    /// `CREATE PIPE`: saved first, then started (RUNNING, as in IoTDB).
+    pub fn create(
+        &self,
+        if_not_exists: bool,
+        name: &str,
+        source: Params,
+        processor: Params,
+        sink: Params,
+    ) -> Result<(), PipeError> {
+        // Check the definition before anything is saved.
+        SourceConfig::from_params(&source)?;
+        SinkConfig::from_params(&sink)?;
+        if self.pipes.contains_key(name) {
+            return if if_not_exists {
+                Ok(())
+            } else {
+                Err(PipeError::AlreadyExists(name.into()))
+            };
+        }
+        let rec = PipeRecord {
+            name: name.into(),
+            source,
+            processor,
+            sink,
+            created_ms: duet_engine::hlc::wall_clock_ms() as i64,
+            running: true,
+            exception: String::new(),
+            position: self.engine.last_seq() + 1,
+            incarnation: incarnation(),
+            history_pending: true,
+        };
+        rec.save(&self.engine)?;
+        self.pipes.insert(
+            name.into(),
+            Entry {
+                record: Arc::new(Mutex::new(rec)),
+                stats: Arc::default(),
+                task: None,
+            },
+        );
+        self.spawn(name)
+    }
+
+    pub fn start(&self, name: &str) -> Result<(), PipeError> {
+        {
+            let entry = self
+                .pipes
+                .get(name)
+                .ok_or_else(|| PipeError::NotFound(name.into()))?;
+            let mut rec = entry.record.lock();
+            rec.running = true;
+            rec.exception.clear();
+            rec.save(&self.engine)?;
+        }
+        self.spawn(name)
+    }
+
+    /// Stops the task; it saves its position as it ends.
+    pub fn stop(&self, name: &str) -> Result<(), PipeError> {
+        let mut entry = self
+            .pipes
+            .get_mut(name)
+            .ok_or_else(|| PipeError::NotFound(name.into()))?;
+        {
+            let mut rec = entry.record.lock();
+            rec.running = false;
+            rec.save(&self.engine)?;
+        }
+        if let Some(t) = entry.task.take() {
+            let _ = t.stop.send(true);
+        }
+        Ok(())
+    }
+
+    pub fn drop_pipe(&self, if_exists: bool, name: &str) -> Result<(), PipeError> {
+        let Some((_, entry)) = self.pipes.remove(name) else {
+            return if if_exists {
+                Ok(())
+            } else {
+                Err(PipeError::NotFound(name.into()))
+            };
+        };
+        {
+            // Under the record's lock: a task saving now sees incarnation 0.
+            let mut rec = entry.record.lock();
+            rec.incarnation = 0;
+            self.engine.delete_record(NAMESPACE, name)?;
+        }
+        if let Some(t) = entry.task {
+            let _ = t.stop.send(true);
+        }
+        Ok(())
+    }
+
+    pub fn list(&self) -> Vec<PipeInfo> {
+        let last = self.engine.last_seq();
+        let now = duet_engine::hlc::wall_clock_ms();
+        let mut out: Vec<PipeInfo> = self
+            .pipes
+            .iter()
+            .map(|e| {
+                let rec = e.record.lock().clone();
+                let s = &e.stats;
+                let running = rec.running && e.task.as_ref().is_some_and(|t| !t.join.is_finished());
+                let acked = s.acked_position.load(Ordering::Acquire).max(rec.position);
+                let remaining =
+                    (last + 1).saturating_sub(acked) + s.history_remaining.load(Ordering::Relaxed);
+                let rate = s.rate_milli.load(Ordering::Relaxed) as f64 / 1000.0;
+                let last_ms = s.last_acked_ms.load(Ordering::Relaxed);
+                PipeInfo {
+                    name: rec.name.clone(),
+                    created_ms: rec.created_ms,
+                    running,
+                    exception: rec.exception.clone(),
+                    remaining_events: remaining,
+                    estimated_remaining_secs: if remaining == 0 {
+                        0.0
+                    } else if rate > 0.0 {
+                        remaining as f64 / rate
+                    } else {
+                        -1.0
+                    },
+                    lag_ms: if remaining == 0 || last_ms == 0 {
+                        0
+                    } else {
+                        now.saturating_sub(last_ms)
+                    },
+                    events_sent: s.events_sent.load(Ordering::Relaxed),
+                    bytes_sent: s.bytes_sent.load(Ordering::Relaxed),
+                    retries: s.retries.load(Ordering::Relaxed),
+                    peer_address: s
+                        .peer_address
+                        .lock()
+                        .clone()
+                        .or_else(|| first_url(&rec.sink)),
+                    peer_node_id: match s.peer_node_id.load(Ordering::Relaxed) {
+                        0 => None,
+                        id => Some(id as u32),
+                    },
+                    peer_reachable: s.peer_reachable.load(Ordering::Relaxed),
+                    history_remaining_series: s.history_remaining.load(Ordering::Relaxed),
+                    source: rec.source,
+                    processor: rec.processor,
+                    sink: rec.sink,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// Trims the log below what every pipe still needs, and to at most
+    /// `log_max_events` events (a pipe that falls off resends history).
+    pub fn trim_log(&self) -> Result<u64, PipeError> {
+        let last = self.engine.last_seq();
+        let needed = self
+            .pipes
+            .iter()
+            .map(|e| e.record.lock().position)
+            .min()
+            .unwrap_or(last + 1);
+        let cap_floor = (last + 1).saturating_sub(self.log_max_events);
+        Ok(self.engine.trim_below(needed.max(cap_floor))?)
+    }
+
+    /// Runs `trim_log` every `every` until `stop` fires.
+    pub fn spawn_trimmer(
+        self: &Arc<Self>,
+        every: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let m = self.clone();
+        self.rt.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        let mm = m.clone();
+                        match tokio::task::spawn_blocking(move || mm.trim_log()).await {
+                            Ok(Ok(n)) if n > 0 => tracing::debug!("trimmed {n} change-log events"),
+                            Ok(Err(e)) => tracing::error!("trimming the change log failed: {e}"),
+                            _ => {}
+                        }
+                    }
+                    _ = stop.changed() => return,
+                }
+            }
+        })
+    }
+
+    /// Stops every task and waits for each to save its position.
+    pub async fn shutdown(&self) {
+        let tasks: Vec<TaskHandle> = self
+            .pipes
+            .iter_mut()
+            .filter_map(|mut e| e.task.take())
+            .collect();
+        for t in &tasks {
+            let _ = t.stop.send(true);
+        }
+        for t in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t.join).await;
+        }
+    }
+}
+
+fn first_url(sink: &Params) -> Option<String> {
+    match SinkConfig::from_params(sink).ok()?.kind {
+        SinkKind::Thrift { urls } => urls
+            .first()
+            .map(|(h, p)| duet_rpc::client::endpoint_name(h, *p)),
+        SinkKind::DoNothing => None,
+    }
+}

@@ -1,0 +1,126 @@
+//! The receiving side of a pipe, per connection: the handshake decides
+//! whether this peer may send (not this node itself, a protocol we speak,
+//! valid credentials), then each batch is applied in one WriteBatch with
+//! its origins' high-water marks, so a batch re-sent after a lost
+//! acknowledgement changes nothing.
+
+use crate::wire::*;
+use duet_engine::{Engine, Error as EngineError};
+use duet_rpc::status;
+use std::collections::BTreeMap;
+
+/// What one connection has established.
+#[derive(Debug, Default)]
+pub struct ReceiverState {
+    /// The sending node, once the handshake succeeded.
+    pub peer: Option<u32>,
+}
+
+/// The reply to one `pipeTransfer` request.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub code: i32,
+    pub message: String,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    fn ok(body: Option<Vec<u8>>) -> Reply {
+        Reply {
+            code: status::SUCCESS_STATUS,
+            message: String::new(),
+            body,
+        }
+    }
+    fn err(code: i32, message: impl Into<String>) -> Reply {
+        Reply {
+            code,
+            message: message.into(),
+            body: None,
+        }
+    }
+}
+
+pub fn handle(engine: &Engine, state: &mut ReceiverState, req_type: i16, body: &[u8]) -> Reply {
+    match req_type {
+        HANDSHAKE_DATANODE_V2 => handshake(engine, state, body),
+        HANDSHAKE_DATANODE_V1 => Reply::err(
+            status::PIPE_HANDSHAKE_ERROR,
+            "Duet receives pipes with handshake V2 only (from a Duet node)",
+        ),
+        DUET_EVENTS => {
+            if state.peer.is_none() {
+                return Reply::err(status::PIPE_HANDSHAKE_ERROR, "handshake first");
+            }
+            apply(engine, body)
+        }
+        other => Reply::err(
+            status::PIPE_TYPE_ERROR,
+            format!("pipe request type {other} is not one Duet receives (Duet receives pipes from Duet nodes)"),
+        ),
+    }
+}
+
+fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
+    let refuse = |m: String| Reply::err(status::PIPE_HANDSHAKE_ERROR, m);
+    let params = match decode_params(body) {
+        Ok(p) => p,
+        Err(e) => return refuse(format!("bad handshake: {e}")),
+    };
+    let get = |k: &str| params.get(k).map(String::as_str);
+    let Some(protocol) = get(KEY_PROTOCOL) else {
+        return refuse(
+            "not a Duet pipe (no duet.protocolVersion): Duet receives pipes from Duet nodes".into(),
+        );
+    };
+    if protocol != PROTOCOL_VERSION {
+        return refuse(format!("pipe protocol version {protocol} is not supported (this node speaks {PROTOCOL_VERSION})"));
+    }
+    let node: Option<u32> = get(KEY_NODE_ID).and_then(|v| v.parse().ok());
+    let Some(node) = node else {
+        return refuse("the handshake has no valid duet.nodeId".into());
+    };
+    if node == engine.node_id() || get(KEY_CLUSTER_ID) == Some(engine.cluster_id()) {
+        return refuse(format!(
+            "refusing a pipe from this node to itself (node {node}): sink.ip/sink.port point back at the sender"
+        ));
+    }
+    match get(KEY_PRECISION) {
+        Some("ms") => {}
+        other => {
+            return refuse(format!(
+                "timestamp precision {other:?} differs from this node's (ms)"
+            ))
+        }
+    }
+    let (Some(user), Some(password)) = (get(KEY_USERNAME), get(KEY_PASSWORD)) else {
+        return Reply::err(
+            status::NOT_LOGIN,
+            "the handshake carries no username and password",
+        );
+    };
+    if let Err(e) = engine.authenticate(user, password) {
+        return refuse(format!("sink credentials refused: {e}"));
+    }
+    state.peer = Some(node);
+    let reply: BTreeMap<String, String> =
+        [(KEY_NODE_ID.to_string(), engine.node_id().to_string())].into();
+    Reply::ok(Some(encode_params(&reply)))
+}
+
+fn apply(engine: &Engine, body: &[u8]) -> Reply {
+    let events = match decode_batch(body) {
+        Ok(e) => e,
+        Err(e) => return Reply::err(status::ILLEGAL_PARAMETER, format!("bad batch: {e}")),
+    };
+    match engine.apply_remote(&events) {
+        Ok(_) => Reply::ok(None),
+        Err(e @ EngineError::Storage { .. }) => {
+            Reply::err(status::STORAGE_ENGINE_ERROR, e.to_string())
+        }
+        Err(e @ EngineError::TypeMismatch(_)) => {
+            Reply::err(status::DATA_TYPE_MISMATCH, e.to_string())
+        }
+        Err(e) => Reply::err(status::PIPE_ERROR, e.to_string()),
+    }
+}

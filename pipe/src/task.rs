@@ -1,0 +1,425 @@
+//! One running pipe: a handle plus a loop (STYLE habits 4-6). The loop
+//! reads the change log from the acknowledged position, keeps what the
+//! source wants (pure functions in `filter`), sends it through the sink and
+//! moves the position only on the receiver's acknowledgement. It sleeps on
+//! the log's commit notification, never on a polling timer; a peer that
+//! cannot be reached gets the same batch again after a capped, jittered
+//! backoff; a refusal stops the pipe with its message.
+
+use crate::config::{SinkConfig, SourceConfig};
+use crate::error::SendError;
+use crate::filter;
+use crate::record::PipeRecord;
+use crate::sink::{LocalIdentity, Sink};
+use crate::wire::encode_batch;
+use duet_engine::event::{ChangeEvent, EventHeader};
+use duet_engine::snapshot::SnapshotFilter;
+use duet_engine::{ChangeLog, Engine};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Live figures of one pipe (SHOW PIPES, /metrics).
+#[derive(Debug, Default)]
+pub struct PipeStats {
+    pub events_sent: AtomicU64,
+    pub bytes_sent: AtomicU64,
+    pub batches_sent: AtomicU64,
+    pub retries: AtomicU64,
+    /// Wall-clock ms (from the HLC) of the newest event acknowledged.
+    pub last_acked_ms: AtomicU64,
+    /// Position acknowledged by the receiver (in memory; saved lazily).
+    pub acked_position: AtomicU64,
+    pub peer_reachable: AtomicBool,
+    pub peer_node_id: AtomicU64,
+    pub peer_address: Mutex<Option<String>>,
+    /// Series still to send in a history transfer (0 when none runs).
+    pub history_remaining: AtomicU64,
+    /// Events per second acknowledged, smoothed.
+    pub rate_milli: AtomicU64,
+}
+
+pub struct TaskHandle {
+    pub stop: watch::Sender<bool>,
+    pub join: tokio::task::JoinHandle<()>,
+}
+
+pub struct PipeTask {
+    pub engine: Arc<Engine>,
+    pub record: Arc<Mutex<PipeRecord>>,
+    pub stats: Arc<PipeStats>,
+    pub incarnation: u64,
+    pub source: SourceConfig,
+    pub sink: SinkConfig,
+}
+
+/// Save the position at most this often while streaming (a re-send after a
+/// crash is harmless: the receiver skips what it has).
+const SAVE_EVERY: Duration = Duration::from_millis(200);
+const MAX_EVENTS_PER_BATCH: usize = 10_000;
+
+enum Exit {
+    Stopped,
+    Rejected(String),
+}
+
+struct Backoff {
+    attempt: u32,
+}
+
+impl Backoff {
+    /// 100 ms doubling to 10 s, with ±25 % jitter so two sides do not retry in step.
+    fn next(&mut self) -> Duration {
+        let base = 100u64.saturating_mul(1 << self.attempt.min(7)).min(10_000);
+        self.attempt += 1;
+        let jitter = (duet_engine::hlc::wall_clock_ms().wrapping_mul(2654435761) % 51) as i64 - 25;
+        Duration::from_millis((base as i64 + base as i64 * jitter / 100).max(10) as u64)
+    }
+    fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+impl PipeTask {
+    pub fn spawn(self, rt: &tokio::runtime::Handle) -> TaskHandle {
+        let (stop, rx) = watch::channel(false);
+        let join = rt.spawn(self.run(rx));
+        TaskHandle { stop, join }
+    }
+
+    /// Writes the record unless the pipe was dropped or created anew.
+    fn save(&self, update: impl FnOnce(&mut PipeRecord)) {
+        let mut rec = self.record.lock();
+        if rec.incarnation != self.incarnation {
+            return;
+        }
+        update(&mut rec);
+        if let Err(e) = rec.save(&self.engine) {
+            tracing::error!("pipe {}: saving its position failed: {e}", rec.name);
+        }
+    }
+
+    fn name(&self) -> String {
+        self.record.lock().name.clone()
+    }
+
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let local = LocalIdentity {
+            node_id: self.engine.node_id(),
+            cluster_id: self.engine.cluster_id().to_string(),
+        };
+        let mut sink = Some(Sink::new(self.sink.clone(), local));
+        let exit = self.run_loop(&mut sink, &mut stop).await;
+        let position = self.stats.acked_position.load(Ordering::Acquire);
+        match exit {
+            Exit::Stopped => self.save(|r| r.position = r.position.max(position)),
+            Exit::Rejected(msg) => {
+                tracing::error!("pipe {} stopped: {msg}", self.name());
+                self.save(|r| {
+                    r.position = r.position.max(position);
+                    r.running = false;
+                    r.exception = msg;
+                });
+            }
+        }
+    }
+
+    async fn run_loop(&self, sink: &mut Option<Sink>, stop: &mut watch::Receiver<bool>) -> Exit {
+        let mut commits = self.engine.subscribe();
+        let mut backoff = Backoff { attempt: 0 };
+        let mut last_save = Instant::now();
+        let mut position = self.record.lock().position;
+        self.stats.acked_position.store(position, Ordering::Release);
+        loop {
+            if *stop.borrow() {
+                return Exit::Stopped;
+            }
+            if self.record.lock().history_pending {
+                match self.history(sink, stop, &mut backoff).await {
+                    Ok(start) => position = start,
+                    Err(exit) => return exit,
+                }
+                continue;
+            }
+            // Seen before reading, so a commit after the read still wakes us.
+            commits.borrow_and_update();
+            let engine = self.engine.clone();
+            let from = position;
+            let read = tokio::task::spawn_blocking(move || {
+                engine.read(from, MAX_EVENTS_PER_BATCH, 16 << 20)
+            })
+            .await;
+            let entries = match read {
+                Ok(Ok(e)) => e,
+                Ok(Err(duet_engine::Error::Trimmed { requested, first })) => {
+                    let msg = format!(
+                        "position {requested} was trimmed from the change log (it starts at {first}): resending history"
+                    );
+                    tracing::warn!("pipe {}: {msg}", self.name());
+                    self.save(|r| {
+                        r.history_pending = true;
+                        r.exception = msg;
+                    });
+                    continue;
+                }
+                Ok(Err(e)) => return Exit::Rejected(format!("reading the change log failed: {e}")),
+                Err(e) => return Exit::Rejected(format!("reading the change log failed: {e}")),
+            };
+            let Some(last) = entries.last().map(|e| e.seq) else {
+                if last_save.elapsed() >= SAVE_EVERY {
+                    self.save(|r| r.position = position);
+                    last_save = Instant::now();
+                }
+                tokio::select! {
+                    _ = commits.changed() => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            };
+            let delay = self.sink.batch_delay;
+            if !delay.is_zero()
+                && entries.iter().map(|e| e.bytes.len()).sum::<usize>() < self.sink.batch_bytes
+            {
+                // Let the batch fill for up to the configured delay.
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stop.changed() => return Exit::Stopped,
+                }
+            }
+            let mut batch: Vec<Vec<u8>> = Vec::new();
+            let mut newest_ms = 0u64;
+            for entry in entries {
+                let header = match EventHeader::decode(&entry.bytes) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        return Exit::Rejected(format!(
+                            "change log entry {} is corrupt: {e}",
+                            entry.seq
+                        ))
+                    }
+                };
+                if !self.source.realtime
+                    || !filter::wanted(&self.source, self.engine.node_id(), &header)
+                {
+                    continue;
+                }
+                newest_ms = newest_ms.max(header.version.millis());
+                if filter::needs_shaping(&self.source) {
+                    match ChangeEvent::decode(&entry.bytes) {
+                        Ok(e) => {
+                            if let Some(e) = filter::shape(&self.source, e) {
+                                batch.push(e.encode());
+                            }
+                        }
+                        Err(e) => {
+                            return Exit::Rejected(format!(
+                                "change log entry {} is corrupt: {e}",
+                                entry.seq
+                            ))
+                        }
+                    }
+                } else {
+                    batch.push(entry.bytes);
+                }
+            }
+            if !batch.is_empty() {
+                if let Err(exit) = self.send_all(sink, stop, &mut backoff, batch).await {
+                    return exit;
+                }
+                if newest_ms > 0 {
+                    self.stats.last_acked_ms.store(newest_ms, Ordering::Relaxed);
+                }
+            }
+            position = last + 1;
+            self.stats.acked_position.store(position, Ordering::Release);
+            if last_save.elapsed() >= SAVE_EVERY {
+                self.save(|r| r.position = position);
+                last_save = Instant::now();
+            }
+        }
+    }
+
+    /// Sends events (split into batches by size), each until acknowledged.
+    async fn send_all(
+        &self,
+        sink: &mut Option<Sink>,
+        stop: &mut watch::Receiver<bool>,
+        backoff: &mut Backoff,
+        events: Vec<Vec<u8>>,
+    ) -> Result<(), Exit> {
+        let mut chunk: Vec<Vec<u8>> = Vec::new();
+        let mut bytes = 0usize;
+        let n = events.len();
+        for (i, e) in events.into_iter().enumerate() {
+            bytes += e.len();
+            chunk.push(e);
+            let full = self.sink.single_events || bytes >= self.sink.batch_bytes || i + 1 == n;
+            if full {
+                self.send_one(sink, stop, backoff, std::mem::take(&mut chunk))
+                    .await?;
+                bytes = 0;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_one(
+        &self,
+        sink: &mut Option<Sink>,
+        stop: &mut watch::Receiver<bool>,
+        backoff: &mut Backoff,
+        events: Vec<Vec<u8>>,
+    ) -> Result<(), Exit> {
+        let count = events.len() as u64;
+        let body = encode_batch(&events, self.sink.lz4);
+        let size = body.len() as u64;
+        loop {
+            let Some(mut s) = sink.take() else {
+                return Err(Exit::Rejected("sink lost".into()));
+            };
+            let b = body.clone();
+            let started = Instant::now();
+            let (s, result) = match tokio::task::spawn_blocking(move || {
+                let r = s.send(b);
+                (s, r)
+            })
+            .await
+            {
+                Ok(x) => x,
+                Err(e) => return Err(Exit::Rejected(format!("sink task failed: {e}"))),
+            };
+            *self.stats.peer_address.lock() = s.address();
+            if let Some(id) = s.peer_node_id {
+                self.stats.peer_node_id.store(id as u64, Ordering::Relaxed);
+            }
+            *sink = Some(s);
+            match result {
+                Ok(()) => {
+                    backoff.reset();
+                    self.stats.peer_reachable.store(true, Ordering::Relaxed);
+                    self.stats.events_sent.fetch_add(count, Ordering::Relaxed);
+                    self.stats.bytes_sent.fetch_add(size, Ordering::Relaxed);
+                    self.stats.batches_sent.fetch_add(1, Ordering::Relaxed);
+                    let secs = started.elapsed().as_secs_f64().max(1e-3);
+                    let rate = (count as f64 / secs * 1000.0) as u64;
+                    let old = self.stats.rate_milli.load(Ordering::Relaxed);
+                    self.stats.rate_milli.store(
+                        if old == 0 { rate } else { (old * 7 + rate) / 8 },
+                        Ordering::Relaxed,
+                    );
+                    if let Some(limit) = self.sink.rate_limit_bytes_per_sec.filter(|&l| l > 0) {
+                        let due = Duration::from_secs_f64(size as f64 / limit as f64);
+                        if let Some(wait) = due.checked_sub(started.elapsed()) {
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
+                    return Ok(());
+                }
+                Err(SendError::Rejected(msg)) => return Err(Exit::Rejected(msg)),
+                Err(SendError::Unreachable(msg)) => {
+                    self.stats.peer_reachable.store(false, Ordering::Relaxed);
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    let wait = backoff.next();
+                    tracing::warn!("pipe {}: {msg}; retrying in {wait:?}", self.name());
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.changed() => return Err(Exit::Stopped),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A history transfer: remembers where the log is now, sends the data
+    /// that exists, then resumes from that position. Returns it.
+    async fn history(
+        &self,
+        sink: &mut Option<Sink>,
+        stop: &mut watch::Receiver<bool>,
+        backoff: &mut Backoff,
+    ) -> Result<u64, Exit> {
+        let start = self.engine.last_seq() + 1;
+        self.save(|r| r.position = start);
+        self.stats.acked_position.store(start, Ordering::Release);
+        if self.source.history {
+            let inc = self.source.inclusion;
+            let filter = SnapshotFilter {
+                pattern: self.source.pattern.clone(),
+                start: self.source.history_start,
+                end: self.source.history_end,
+                schema: inc.schema,
+                inserts: inc.inserts,
+                deletes: inc.deletes,
+            };
+            let mut snap = Some(self.engine.snapshot(filter));
+            loop {
+                if *stop.borrow() {
+                    return Err(Exit::Stopped);
+                }
+                let Some(mut s) = snap.take() else { break };
+                let limit = self.sink.batch_bytes;
+                let (s, batch) = match tokio::task::spawn_blocking(move || {
+                    let mut batch = Vec::new();
+                    let mut bytes = 0;
+                    while bytes < limit && batch.len() < MAX_EVENTS_PER_BATCH {
+                        match s.next() {
+                            Some(Ok(e)) => {
+                                let b = e.encode();
+                                bytes += b.len();
+                                batch.push(b);
+                            }
+                            Some(Err(e)) => return (s, Err(e)),
+                            None => break,
+                        }
+                    }
+                    (s, Ok(batch))
+                })
+                .await
+                {
+                    Ok(x) => x,
+                    Err(e) => return Err(Exit::Rejected(format!("history transfer failed: {e}"))),
+                };
+                self.stats
+                    .history_remaining
+                    .store(s.remaining_series as u64, Ordering::Relaxed);
+                let batch =
+                    batch.map_err(|e| Exit::Rejected(format!("history transfer failed: {e}")))?;
+                if batch.is_empty() {
+                    break;
+                }
+                self.send_all(sink, stop, backoff, batch).await?;
+                snap = Some(s);
+            }
+        }
+        self.stats.history_remaining.store(0, Ordering::Relaxed);
+        self.save(|r| {
+            r.history_pending = false;
+            r.position = start;
+            if r.exception.contains("resending history") {
+                r.exception.clear();
+            }
+        });
+        Ok(start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_cap_with_jitter() {
+        let mut b = Backoff { attempt: 0 };
+        let waits: Vec<Duration> = (0..12).map(|_| b.next()).collect();
+        assert!(waits[0] <= Duration::from_millis(125) && waits[0] >= Duration::from_millis(75));
+        assert!(waits.iter().all(|w| *w <= Duration::from_millis(12_500)));
+        assert!(
+            waits[11] >= Duration::from_millis(7_500),
+            "capped near 10 s: {waits:?}"
+        );
+        b.reset();
+        assert!(b.next() <= Duration::from_millis(125));
+    }
+}

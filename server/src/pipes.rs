@@ -1,0 +1,275 @@
+//! SQL pipe statements on top of the pipe manager: the executor's
+//! `PipeControl`, SHOW PIPES / SHOW CLUSTER result shapes, and pipe lines
+//! for /metrics.
+
+use duet_engine::{DataType, Engine, Value};
+use duet_executor::{
+    ColumnInfo, ErrorKind, ExecError, NodeInfo, Output, PipeControl, ResultSet, Row,
+};
+use duet_pipe::{PipeError, PipeInfo, PipeManager};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub struct Pipes {
+    pub manager: Arc<PipeManager>,
+    pub engine: Arc<Engine>,
+    pub node: NodeInfo,
+}
+
+fn err(e: PipeError) -> ExecError {
+    let kind = match e {
+        PipeError::NotFound(_) => ErrorKind::NotFound,
+        PipeError::AlreadyExists(_) => ErrorKind::AlreadyExists,
+        PipeError::Config(_) => ErrorKind::Semantic,
+        PipeError::Engine(_) => ErrorKind::Internal,
+    };
+    ExecError::new(kind, e.to_string())
+}
+
+fn text(s: impl Into<String>) -> Option<Value> {
+    Some(Value::Text(s.into()))
+}
+
+/// `{k=v, ...}` as IoTDB prints a stage; passwords masked.
+fn stage(m: &BTreeMap<String, String>) -> String {
+    let parts: Vec<String> = m
+        .iter()
+        .map(|(k, v)| {
+            if k.ends_with("password") {
+                format!("{k}=******")
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// Milliseconds since the epoch as ISO-8601 UTC.
+pub fn iso_ms(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+pub fn show_pipes(list: &[PipeInfo]) -> ResultSet {
+    let rows = list
+        .iter()
+        .map(|p| Row {
+            time: None,
+            values: vec![
+                text(p.name.clone()),
+                text(iso_ms(p.created_ms)),
+                text(if p.running { "RUNNING" } else { "STOPPED" }),
+                text(stage(&p.source)),
+                text(stage(&p.processor)),
+                text(stage(&p.sink)),
+                text(p.exception.clone()),
+                Some(Value::I64(p.remaining_events as i64)),
+                Some(Value::F64(p.estimated_remaining_secs)),
+                Some(Value::I64(p.lag_ms as i64)),
+            ],
+        })
+        .collect();
+    let mut cols: Vec<ColumnInfo> = [
+        "ID",
+        "CreationTime",
+        "State",
+        "PipeSource",
+        "PipeProcessor",
+        "PipeSink",
+        "ExceptionMessage",
+    ]
+    .iter()
+    .map(|n| ColumnInfo {
+        name: n.to_string(),
+        data_type: DataType::Text,
+    })
+    .collect();
+    cols.push(ColumnInfo {
+        name: "RemainingEventCount".into(),
+        data_type: DataType::Int64,
+    });
+    cols.push(ColumnInfo {
+        name: "EstimatedRemainingSeconds".into(),
+        data_type: DataType::Double,
+    });
+    cols.push(ColumnInfo {
+        name: "LagMs".into(),
+        data_type: DataType::Int64,
+    });
+    ResultSet::from_rows(false, cols, rows)
+}
+
+impl PipeControl for Pipes {
+    fn create(
+        &self,
+        if_not_exists: bool,
+        name: &str,
+        pipe: duet_executor::pipes::ValidatedPipe,
+    ) -> duet_executor::Result<()> {
+        self.manager
+            .create(if_not_exists, name, pipe.source, pipe.processor, pipe.sink)
+            .map_err(err)
+    }
+
+    fn start(&self, name: &str) -> duet_executor::Result<()> {
+        self.manager.start(name).map_err(err)
+    }
+
+    fn stop(&self, name: &str) -> duet_executor::Result<()> {
+        self.manager.stop(name).map_err(err)
+    }
+
+    fn drop_pipe(&self, if_exists: bool, name: &str) -> duet_executor::Result<()> {
+        self.manager.drop_pipe(if_exists, name).map_err(err)
+    }
+
+    fn show(&self, name: Option<&str>) -> duet_executor::Result<Output> {
+        let mut list = self.manager.list();
+        if let Some(n) = name {
+            list.retain(|p| p.name == n);
+            if list.is_empty() {
+                return Err(err(PipeError::NotFound(n.into())));
+            }
+        }
+        Ok(Output::Rows(show_pipes(&list)))
+    }
+
+    fn show_cluster(&self) -> duet_executor::Result<Output> {
+        let mut peers: Vec<(String, u16, String, String)> = Vec::new();
+        for p in self.manager.list() {
+            let Some(addr) = p.peer_address else { continue };
+            let (host, port) = addr
+                .rsplit_once(':')
+                .map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0)))
+                .unwrap_or((addr, 0));
+            if peers.iter().any(|x| x.0 == host && x.1 == port) {
+                continue;
+            }
+            let status = if p.running && p.peer_reachable {
+                "Running"
+            } else if p.running {
+                "Unreachable"
+            } else {
+                "Stopped"
+            };
+            peers.push((
+                host,
+                port,
+                p.peer_node_id.map_or("?".into(), |id| id.to_string()),
+                status.into(),
+            ));
+        }
+        Ok(Output::Rows(duet_executor::ddl::show_cluster(
+            &self.engine,
+            &self.node,
+            &peers,
+        )))
+    }
+}
+
+/// Name, sample suffix, type, help, value.
+type Family = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&PipeInfo) -> f64,
+);
+
+/// Pipe figures in Prometheus text format.
+pub fn metrics(list: &[PipeInfo]) -> String {
+    let mut out = String::new();
+    // OpenMetrics: a counter family `x` has samples `x_total`.
+    let families: [Family; 6] = [
+        (
+            "duet_pipe_events_sent",
+            "_total",
+            "counter",
+            "Change events acknowledged by the peer",
+            |p| p.events_sent as f64,
+        ),
+        (
+            "duet_pipe_bytes_sent",
+            "_total",
+            "counter",
+            "Batch bytes acknowledged by the peer",
+            |p| p.bytes_sent as f64,
+        ),
+        (
+            "duet_pipe_retries",
+            "_total",
+            "counter",
+            "Sends retried after the peer was unreachable",
+            |p| p.retries as f64,
+        ),
+        (
+            "duet_pipe_remaining_events",
+            "",
+            "gauge",
+            "Change-log events not yet sent",
+            |p| p.remaining_events as f64,
+        ),
+        (
+            "duet_pipe_lag_ms",
+            "",
+            "gauge",
+            "Age of the newest acknowledged event while behind",
+            |p| p.lag_ms as f64,
+        ),
+        (
+            "duet_pipe_running",
+            "",
+            "gauge",
+            "1 when the pipe is running",
+            |p| p.running as u8 as f64,
+        ),
+    ];
+    for (name, suffix, kind, help, f) in families {
+        out.push_str(&format!("# HELP {name} {help}.\n# TYPE {name} {kind}\n"));
+        for p in list {
+            out.push_str(&format!(
+                "{name}{suffix}{{pipe=\"{}\"}} {}\n",
+                p.name.replace(['"', '\\', '\n'], "_"),
+                f(p)
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(iso_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_ms(1_704_067_201_500), "2024-01-01T00:00:01.500Z");
+        assert_eq!(iso_ms(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn passwords_are_masked() {
+        let m: BTreeMap<String, String> =
+            [("sink.password".to_string(), "secret".to_string())].into();
+        assert_eq!(stage(&m), "{sink.password=******}");
+    }
+}
