@@ -21,4 +21,4 @@ pub mod task;
 pub mod wire;
 
 pub use error::{PipeError, SendError};
-pub use manager::{PipeInfo, PipeManager};
+pub use manager::{PipeInfo, PipeManager, PipeSettings};

@@ -24,8 +24,25 @@ pub struct PipeManager {
     engine: Arc<Engine>,
     rt: tokio::runtime::Handle,
     pipes: DashMap<String, Entry>,
+    settings: PipeSettings,
+}
+
+/// Node-wide pipe settings (the server's `[replication]` section).
+#[derive(Debug, Clone)]
+pub struct PipeSettings {
     /// The change log never holds more than this many events.
-    log_max_events: u64,
+    pub log_max_events: u64,
+    /// A sink request with no reply by then is retried.
+    pub request_timeout: Duration,
+}
+
+impl Default for PipeSettings {
+    fn default() -> Self {
+        PipeSettings {
+            log_max_events: 10_000_000,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// One row of SHOW PIPES.
@@ -62,13 +79,13 @@ impl PipeManager {
     pub fn open(
         engine: Arc<Engine>,
         rt: tokio::runtime::Handle,
-        log_max_events: u64,
+        settings: PipeSettings,
     ) -> Result<Arc<PipeManager>, PipeError> {
         let m = Arc::new(PipeManager {
             engine: engine.clone(),
             rt,
             pipes: DashMap::new(),
-            log_max_events,
+            settings,
         });
         for rec in PipeRecord::load_all(&engine)? {
             let name = rec.name.clone();
@@ -108,6 +125,7 @@ impl PipeManager {
             incarnation: rec.incarnation,
             source,
             sink,
+            request_timeout: self.settings.request_timeout,
         };
         entry.task = Some(task.spawn(&self.rt));
         Ok(())
@@ -274,7 +292,7 @@ impl PipeManager {
             .map(|e| e.record.lock().position)
             .min()
             .unwrap_or(last + 1);
-        let cap_floor = (last + 1).saturating_sub(self.log_max_events);
+        let cap_floor = (last + 1).saturating_sub(self.settings.log_max_events);
         Ok(self.engine.trim_below(needed.max(cap_floor))?)
     }
 

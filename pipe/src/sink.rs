@@ -23,6 +23,7 @@ pub struct LocalIdentity {
 
 pub struct Sink {
     cfg: SinkConfig,
+    request_timeout: Duration,
     local: LocalIdentity,
     conn: Option<(RpcClient, String)>,
     /// Index of the address to try first.
@@ -32,12 +33,14 @@ pub struct Sink {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Sink {
-    pub fn new(cfg: SinkConfig, local: LocalIdentity) -> Sink {
+    /// `request_timeout`: a send with no reply by then counts as an
+    /// unreachable peer (the batch is sent again).
+    pub fn new(cfg: SinkConfig, local: LocalIdentity, request_timeout: Duration) -> Sink {
         Sink {
             cfg,
+            request_timeout,
             local,
             conn: None,
             next_url: 0,
@@ -60,6 +63,26 @@ impl Sink {
 
     pub fn is_connected(&self) -> bool {
         self.conn.is_some()
+    }
+
+    /// Connects and handshakes if not connected, else checks the connection
+    /// with an empty call: what an idle pipe does to know its peer's state
+    /// (and to hear a refusal before it has anything to send).
+    pub fn probe(&mut self) -> Result<(), SendError> {
+        if self.cfg.kind == SinkKind::DoNothing {
+            return Ok(());
+        }
+        let Some((client, addr)) = self.conn.as_mut() else {
+            return self.connect();
+        };
+        match client.test_connection_empty_r_p_c() {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let addr = addr.clone();
+                self.conn = None;
+                Err(SendError::Unreachable(format!("{addr}: {e}")))
+            }
+        }
     }
 
     /// Sends one batch body; `Ok` means the receiver applied it.
@@ -143,10 +166,10 @@ impl Sink {
         let stream = stream.ok_or_else(|| unreachable(err))?;
         let _ = stream.set_nodelay(true);
         stream
-            .set_read_timeout(Some(REQUEST_TIMEOUT))
+            .set_read_timeout(Some(self.request_timeout))
             .map_err(|e| unreachable(e.to_string()))?;
         stream
-            .set_write_timeout(Some(REQUEST_TIMEOUT))
+            .set_write_timeout(Some(self.request_timeout))
             .map_err(|e| unreachable(e.to_string()))?;
         let reader = stream.try_clone().map_err(|e| unreachable(e.to_string()))?;
         let mut client = new_client(reader, stream, Protocol::Binary, 64 << 20)

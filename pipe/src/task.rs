@@ -53,12 +53,15 @@ pub struct PipeTask {
     pub incarnation: u64,
     pub source: SourceConfig,
     pub sink: SinkConfig,
+    pub request_timeout: Duration,
 }
 
 /// Save the position at most this often while streaming (a re-send after a
 /// crash is harmless: the receiver skips what it has).
 const SAVE_EVERY: Duration = Duration::from_millis(200);
 const MAX_EVENTS_PER_BATCH: usize = 10_000;
+/// How often an idle pipe checks that its peer is there.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
 
 enum Exit {
     Stopped,
@@ -110,7 +113,7 @@ impl PipeTask {
             node_id: self.engine.node_id(),
             cluster_id: self.engine.cluster_id().to_string(),
         };
-        let mut sink = Some(Sink::new(self.sink.clone(), local));
+        let mut sink = Some(Sink::new(self.sink.clone(), local, self.request_timeout));
         let exit = self.run_loop(&mut sink, &mut stop).await;
         let position = self.stats.acked_position.load(Ordering::Acquire);
         match exit {
@@ -132,6 +135,10 @@ impl PipeTask {
         let mut last_save = Instant::now();
         let mut position = self.record.lock().position;
         self.stats.acked_position.store(position, Ordering::Release);
+        // Handshake at once: a refusal shows before there is data to send.
+        if let Err(exit) = self.probe(sink).await {
+            return exit;
+        }
         loop {
             if *stop.borrow() {
                 return Exit::Stopped;
@@ -175,6 +182,12 @@ impl PipeTask {
                 tokio::select! {
                     _ = commits.changed() => {}
                     _ = stop.changed() => {}
+                    // Idle: check on the peer now and then (SHOW CLUSTER).
+                    _ = tokio::time::sleep(PROBE_EVERY) => {
+                        if let Err(exit) = self.probe(sink).await {
+                            return exit;
+                        }
+                    }
                 }
                 continue;
             };
@@ -237,6 +250,40 @@ impl PipeTask {
             if last_save.elapsed() >= SAVE_EVERY {
                 self.save(|r| r.position = position);
                 last_save = Instant::now();
+            }
+        }
+    }
+
+    /// Checks the peer while idle; a refusal stops the pipe.
+    async fn probe(&self, sink: &mut Option<Sink>) -> Result<(), Exit> {
+        let Some(mut s) = sink.take() else {
+            return Err(Exit::Rejected("sink lost".into()));
+        };
+        let (s, r) = match tokio::task::spawn_blocking(move || {
+            let r = s.probe();
+            (s, r)
+        })
+        .await
+        {
+            Ok(x) => x,
+            Err(e) => return Err(Exit::Rejected(format!("sink task failed: {e}"))),
+        };
+        *self.stats.peer_address.lock() = s.address();
+        if let Some(id) = s.peer_node_id {
+            self.stats.peer_node_id.store(id as u64, Ordering::Relaxed);
+        }
+        *sink = Some(s);
+        match r {
+            Ok(()) => {
+                self.stats.peer_reachable.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(SendError::Rejected(m)) => Err(Exit::Rejected(m)),
+            Err(SendError::Unreachable(m)) => {
+                if self.stats.peer_reachable.swap(false, Ordering::Relaxed) {
+                    tracing::warn!("pipe {}: {m}", self.name());
+                }
+                Ok(())
             }
         }
     }

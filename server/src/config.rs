@@ -63,6 +63,7 @@ pub struct ReplicationConfig {
     /// further behind resends history.
     pub log_max_events: u64,
     pub trim_interval_secs: u64,
+    pub sink_request_timeout_secs: u64,
 }
 
 impl Default for ReplicationConfig {
@@ -70,6 +71,7 @@ impl Default for ReplicationConfig {
         ReplicationConfig {
             log_max_events: 10_000_000,
             trim_interval_secs: 10,
+            sink_request_timeout_secs: 30,
         }
     }
 }
@@ -200,6 +202,19 @@ impl Config {
             && self.rpc.address == self.http.address
         {
             errors.push(format!("rpc.port and http.port are both {}", self.rpc.port));
+        }
+        let r = &self.replication;
+        for (key, v) in [
+            ("replication.log_max_events", r.log_max_events),
+            ("replication.trim_interval_secs", r.trim_interval_secs),
+            (
+                "replication.sink_request_timeout_secs",
+                r.sink_request_timeout_secs,
+            ),
+        ] {
+            if v == 0 {
+                errors.push(format!("{key} must be at least 1"));
+            }
         }
         if errors.is_empty() {
             Ok(())

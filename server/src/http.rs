@@ -70,11 +70,13 @@ async fn handle(mut stream: TcpStream, state: &HttpState) -> std::io::Result<()>
                 .metrics
                 .log_first_seq
                 .set(state.engine.first_seq() as i64);
-            (
-                "200 OK",
-                "text/plain; version=0.0.4; charset=utf-8",
-                state.metrics.render(),
-            )
+            let mut body = state.metrics.render();
+            if let Some(p) = &state.pipes {
+                // Before the closing `# EOF`, which ends an OpenMetrics exposition.
+                let eof = body.rfind("# EOF").unwrap_or(body.len());
+                body.insert_str(eof, &crate::pipes::metrics(&p.list()));
+            }
+            ("200 OK", "text/plain; version=0.0.4; charset=utf-8", body)
         }
         ("GET", _) => (
             "404 Not Found",

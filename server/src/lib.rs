@@ -88,7 +88,10 @@ pub async fn run(
     let manager = duet_pipe::PipeManager::open(
         engine.clone(),
         tokio::runtime::Handle::current(),
-        cfg.replication.log_max_events,
+        duet_pipe::PipeSettings {
+            log_max_events: cfg.replication.log_max_events,
+            request_timeout: Duration::from_secs(cfg.replication.sink_request_timeout_secs),
+        },
     )
     .map_err(|e| format!("loading pipes: {e}"))?;
     let pipes = Arc::new(pipes::Pipes {

@@ -3,6 +3,8 @@
 //! SIGKILL or SIGTERM, restart it on the same data, run `duet-cli`, and wait
 //! on conditions with a deadline (never a fixed sleep).
 
+pub mod proxy;
+
 use duet_rpc::client::{Field, Outcome, Session, SessionConfig};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -279,4 +281,76 @@ pub fn rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+impl Node {
+    /// The newest change-log sequence (from /metrics).
+    pub fn log_last_seq(&self) -> u64 {
+        self.metric("duet_changelog_last_seq").unwrap_or(0.0) as u64
+    }
+
+    /// A sample of /metrics by its full name (labels included).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let (_, body) = self.http_get("/metrics");
+        body.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+    }
+
+    /// SHOW PIPES as (name, state, exception, remaining events).
+    pub fn pipes(&self) -> Vec<(String, String, String, i64)> {
+        let mut s = self.session();
+        query(&mut s, "SHOW PIPES")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                (
+                    r[0].clone(),
+                    r[2].clone(),
+                    r[6].clone(),
+                    r[7].parse().unwrap_or(-1),
+                )
+            })
+            .collect()
+    }
+
+    /// Runs one statement, panicking with its error.
+    pub fn sql(&self, sql: &str) {
+        exec(&mut self.session(), sql);
+    }
+
+    /// Rows of a query, or the error text.
+    pub fn rows(&self, sql: &str) -> Result<Vec<Vec<String>>, String> {
+        let mut s = self.session_as("root", "root").map_err(|e| e.to_string())?;
+        query(&mut s, sql)
+    }
+}
+
+/// `CREATE PIPE name` on `from`, double-living, to `port` on localhost.
+pub fn pipe_sql(name: &str, port: u16) -> String {
+    format!(
+        "CREATE PIPE {name} WITH SOURCE ('source.mode.double-living'='true') \
+         WITH SINK ('sink'='iotdb-thrift-sink', 'sink.ip'='127.0.0.1', 'sink.port'='{port}')"
+    )
+}
+
+/// A node started elsewhere, reached by port (for threads).
+pub struct NodeRef {
+    port: u16,
+}
+
+impl NodeRef {
+    pub fn new(port: u16) -> NodeRef {
+        NodeRef { port }
+    }
+
+    pub fn sql(&self, sql: &str) {
+        let mut s = Session::open(SessionConfig {
+            hosts: vec![("127.0.0.1".into(), self.port)],
+            ..SessionConfig::default()
+        })
+        .expect("open session");
+        exec(&mut s, sql);
+    }
 }
