@@ -112,8 +112,22 @@ impl PipeManager {
             .pipes
             .get_mut(name)
             .ok_or_else(|| PipeError::NotFound(name.into()))?;
-        if entry.task.as_ref().is_some_and(|t| !t.join.is_finished()) {
-            return Ok(());
+        // A task still running keeps running; one that is stopping is
+        // waited for, so two tasks never send for the same pipe.
+        let stopping = match &entry.task {
+            Some(t) if !t.join.is_finished() && !*t.stop.borrow() => return Ok(()),
+            _ => entry.task.take(),
+        };
+        if let Some(old) = stopping {
+            drop(entry);
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !old.join.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            entry = self
+                .pipes
+                .get_mut(name)
+                .ok_or_else(|| PipeError::NotFound(name.into()))?;
         }
         let rec = entry.record.lock().clone();
         let source = SourceConfig::from_params(&rec.source)?;
@@ -161,6 +175,7 @@ impl PipeManager {
             position: self.engine.last_seq() + 1,
             incarnation: incarnation(),
             history_pending: true,
+            peer_node_id: 0,
         };
         rec.save(&self.engine)?;
         self.pipes.insert(
@@ -190,16 +205,17 @@ impl PipeManager {
 
     /// Stops the task; it saves its position as it ends.
     pub fn stop(&self, name: &str) -> Result<(), PipeError> {
-        let mut entry = self
+        let entry = self
             .pipes
-            .get_mut(name)
+            .get(name)
             .ok_or_else(|| PipeError::NotFound(name.into()))?;
         {
             let mut rec = entry.record.lock();
             rec.running = false;
             rec.save(&self.engine)?;
         }
-        if let Some(t) = entry.task.take() {
+        // The handle stays: a START right after waits for this task to end.
+        if let Some(t) = &entry.task {
             let _ = t.stop.send(true);
         }
         Ok(())

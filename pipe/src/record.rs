@@ -26,6 +26,9 @@ pub struct PipeRecord {
     pub incarnation: u64,
     /// A history transfer is due (new pipe, or the position was trimmed).
     pub history_pending: bool,
+    /// The receiving node, once known. A different node there later (a
+    /// peer rebuilt from scratch) gets the history again.
+    pub peer_node_id: u32,
 }
 
 fn put_map(out: &mut Vec<u8>, m: &Params) {
@@ -59,6 +62,7 @@ impl PipeRecord {
         out.extend_from_slice(&self.position.to_le_bytes());
         out.extend_from_slice(&self.incarnation.to_le_bytes());
         out.push(self.history_pending as u8);
+        out.extend_from_slice(&self.peer_node_id.to_le_bytes());
         out
     }
 
@@ -78,6 +82,7 @@ impl PipeRecord {
             position: r.u64()?,
             incarnation: r.u64()?,
             history_pending: r.u8()? == 1,
+            peer_node_id: r.u32()?,
         };
         if !r.is_empty() {
             return Err(r.corrupt("trailing bytes"));
@@ -115,6 +120,7 @@ mod tests {
             position: 42,
             incarnation: 7,
             history_pending: true,
+            peer_node_id: 9,
         };
         let b = r.encode();
         assert_eq!(PipeRecord::decode(&b).unwrap(), r);

@@ -254,6 +254,28 @@ impl PipeTask {
         }
     }
 
+    /// Remembers the receiving node; if a different node answers at the
+    /// same address (a peer rebuilt from scratch, which has none of the
+    /// history), the history is sent again.
+    fn note_peer(&self, id: u32) {
+        self.stats.peer_node_id.store(id as u64, Ordering::Relaxed);
+        let known = self.record.lock().peer_node_id;
+        if known == id {
+            return;
+        }
+        if known != 0 {
+            let msg = format!("the peer is now node {id} (was {known}): resending history");
+            tracing::warn!("pipe {}: {msg}", self.name());
+            self.save(|r| {
+                r.peer_node_id = id;
+                r.history_pending = true;
+                r.exception = msg;
+            });
+        } else {
+            self.save(|r| r.peer_node_id = id);
+        }
+    }
+
     /// Checks the peer while idle; a refusal stops the pipe.
     async fn probe(&self, sink: &mut Option<Sink>) -> Result<(), Exit> {
         let Some(mut s) = sink.take() else {
@@ -270,7 +292,7 @@ impl PipeTask {
         };
         *self.stats.peer_address.lock() = s.address();
         if let Some(id) = s.peer_node_id {
-            self.stats.peer_node_id.store(id as u64, Ordering::Relaxed);
+            self.note_peer(id);
         }
         *sink = Some(s);
         match r {
@@ -339,7 +361,7 @@ impl PipeTask {
             };
             *self.stats.peer_address.lock() = s.address();
             if let Some(id) = s.peer_node_id {
-                self.stats.peer_node_id.store(id as u64, Ordering::Relaxed);
+                self.note_peer(id);
             }
             *sink = Some(s);
             match result {

@@ -193,6 +193,14 @@ impl Node {
         }
     }
 
+    /// Kills the node, deletes its data, and starts a new node (new id) on
+    /// the same ports: a machine rebuilt from scratch.
+    pub fn wipe_and_restart(&mut self) {
+        self.kill9();
+        std::fs::remove_dir_all(self.data_dir()).expect("remove data dir");
+        self.restart();
+    }
+
     /// Starts again on the same data and the same ports.
     pub fn restart(&mut self) {
         self.kill9();

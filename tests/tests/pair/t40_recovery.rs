@@ -44,3 +44,15 @@ fn t41_a_killed_with_batches_in_flight() {
         }
     });
 }
+
+#[test]
+fn t42_a_peer_rebuilt_from_scratch_gets_the_history_again() {
+    let (a, mut b) = pair();
+    insert(&a, "root.r.w", "v", 0, 300, 1.0);
+    wait_count(&b, "root.r.w", "v", 300);
+    let old_id = b.node_id;
+    b.wipe_and_restart();
+    assert_ne!(b.node_id, old_id);
+    insert(&a, "root.r.w", "v", 300, 10, 1.0);
+    wait_count(&b, "root.r.w", "v", 310);
+}
