@@ -28,6 +28,10 @@ use tokio::sync::watch;
 pub const MIN_TIME: i64 = -(1 << 62);
 pub const MAX_TIME: i64 = 1 << 62;
 
+/// Merge operands a data key may gather in the memtable before a write
+/// folds them into one value.
+const MAX_SUCCESSIVE_MERGES: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// Each write is in RocksDB's WAL before it returns (survives a process
@@ -109,6 +113,11 @@ impl Engine {
         db_opts.increase_parallelism(2);
         let mut data_opts = Options::default();
         data_opts.set_merge_operator("duet-chunk-merge-v1", merge_op, merge_op);
+        // A bucket written by many small inserts would otherwise hold
+        // thousands of operands until compaction, and every read of it
+        // would merge them all. After this many, the write merges them
+        // once (a read on one write in MAX_SUCCESSIVE_MERGES).
+        data_opts.set_max_successive_merges(MAX_SUCCESSIVE_MERGES);
         data_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         let mut log_opts = Options::default();
         log_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);

@@ -60,6 +60,7 @@ pub struct PipeTask {
 /// crash is harmless: the receiver skips what it has).
 const SAVE_EVERY: Duration = Duration::from_millis(200);
 const MAX_EVENTS_PER_BATCH: usize = 10_000;
+const MAX_BACKOFF_MS: u64 = 2_000;
 /// How often an idle pipe checks that its peer is there.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
 
@@ -73,9 +74,12 @@ struct Backoff {
 }
 
 impl Backoff {
-    /// 100 ms doubling to 10 s, with ±25 % jitter so two sides do not retry in step.
+    /// 100 ms doubling to 2 s, with ±25 % jitter so two sides do not retry
+    /// in step. The cap is short: a returning peer is found within ~2 s.
     fn next(&mut self) -> Duration {
-        let base = 100u64.saturating_mul(1 << self.attempt.min(7)).min(10_000);
+        let base = 100u64
+            .saturating_mul(1 << self.attempt.min(5))
+            .min(MAX_BACKOFF_MS);
         self.attempt += 1;
         let jitter = (duet_engine::hlc::wall_clock_ms().wrapping_mul(2654435761) % 51) as i64 - 25;
         Duration::from_millis((base as i64 + base as i64 * jitter / 100).max(10) as u64)
@@ -391,7 +395,17 @@ impl PipeTask {
                     self.stats.peer_reachable.store(false, Ordering::Relaxed);
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     let wait = backoff.next();
-                    tracing::warn!("pipe {}: {msg}; retrying in {wait:?}", self.name());
+                    // Warn on the first failure and then about every minute.
+                    let n = self.stats.retries.load(Ordering::Relaxed);
+                    if backoff.attempt == 1 || n % 30 == 0 {
+                        tracing::warn!(
+                            "pipe {}: {msg}; retrying (attempt {}) in {wait:?}",
+                            self.name(),
+                            backoff.attempt
+                        );
+                    } else {
+                        tracing::debug!("pipe {}: {msg}; retrying in {wait:?}", self.name());
+                    }
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop.changed() => return Err(Exit::Stopped),
@@ -483,10 +497,10 @@ mod tests {
         let mut b = Backoff { attempt: 0 };
         let waits: Vec<Duration> = (0..12).map(|_| b.next()).collect();
         assert!(waits[0] <= Duration::from_millis(125) && waits[0] >= Duration::from_millis(75));
-        assert!(waits.iter().all(|w| *w <= Duration::from_millis(12_500)));
+        assert!(waits.iter().all(|w| *w <= Duration::from_millis(2_500)));
         assert!(
-            waits[11] >= Duration::from_millis(7_500),
-            "capped near 10 s: {waits:?}"
+            waits[11] >= Duration::from_millis(1_500),
+            "capped near 2 s: {waits:?}"
         );
         b.reset();
         assert!(b.next() <= Duration::from_millis(125));
