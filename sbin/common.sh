@@ -10,15 +10,18 @@ if [ "$DUET_PROFILE" = "dev" ]; then DUET_BIN_DIR="$CARGO_TARGET_DIR/debug"; els
 # Tests point the scripts at the binaries they built.
 if [ -n "${DUET_BIN_DIR_OVERRIDE:-}" ]; then DUET_BIN_DIR="$DUET_BIN_DIR_OVERRIDE"; fi
 
-# duet_bin NAME: path to a built binary, building it if missing.
+# duet_bin NAME: path to the binary, built (or brought up to date: a no-op
+# when nothing changed) with cargo when cargo is there.
 duet_bin() {
-  local name="$1" pkg
-  case "$name" in duet-server) pkg=duet-server ;; duet-cli) pkg=duet-cli ;; *) pkg="$name" ;; esac
-  if [ -z "${DUET_BIN_DIR_OVERRIDE:-}" ] && { [ ! -x "$DUET_BIN_DIR/$name" ] || [ -n "${DUET_REBUILD:-}" ]; }; then
-    bash "$DUET_HOME/scripts/setup.sh" >&2
-    echo "building $name (the first build compiles RocksDB and takes a while)..." >&2
-    (cd "$DUET_HOME" && cargo build --profile "$DUET_PROFILE" -p "$pkg" --bin "$name" >&2) || return 1
+  local name="$1"
+  if [ -z "${DUET_BIN_DIR_OVERRIDE:-}" ] && command -v cargo >/dev/null 2>&1; then
+    if [ ! -x "$DUET_BIN_DIR/$name" ]; then
+      bash "$DUET_HOME/scripts/setup.sh" >&2
+      echo "building $name (the first build compiles RocksDB and takes a while)..." >&2
+    fi
+    (cd "$DUET_HOME" && cargo build -q --profile "$DUET_PROFILE" -p "$name" --bin "$name" >&2) || return 1
   fi
+  [ -x "$DUET_BIN_DIR/$name" ] || { echo "no $name in $DUET_BIN_DIR (and no cargo to build it)" >&2; return 1; }
   echo "$DUET_BIN_DIR/$name"
 }
 
