@@ -1,6 +1,7 @@
 //! A fault-injecting TCP proxy for link faults between two nodes: pass
-//! traffic through, add delay, cut every connection (and refuse new ones),
-//! or close connections in the middle of a frame.
+//! traffic through, add delay, drop everything (blackhole), cut every
+//! connection (and refuse new ones), or close connections in the middle of
+//! a frame.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -17,6 +18,9 @@ pub enum Fault {
     Cut,
     /// Connections forward this many more client bytes, then close.
     CloseAfter(u64),
+    /// Connections stay open but every byte is dropped: the peer looks
+    /// alive and never answers.
+    Blackhole,
 }
 
 struct State {
@@ -122,6 +126,7 @@ fn pump(st: Arc<State>, from: Option<TcpStream>, to: Option<TcpStream>, from_cli
             match fault {
                 Fault::Cut => break,
                 Fault::Delay(d) => std::thread::sleep(d),
+                Fault::Blackhole => continue,
                 _ => {}
             }
             let mut n = n;

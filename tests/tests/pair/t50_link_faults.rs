@@ -1,5 +1,5 @@
 //! Link faults between the nodes (a userspace proxy): cut, delay, close in
-//! the middle of a frame. Pipes retry and catch up; nothing lost, nothing
+//! the middle of a frame, blackhole. Pipes retry and catch up; nothing lost, nothing
 //! applied twice.
 
 use crate::{insert, wait_count, WAIT};
@@ -50,14 +50,35 @@ fn t50_cut_delay_and_close_mid_frame() {
     insert(&a, "root.l.d", "v", 200, 100, 1.0);
     proxy.set(Fault::Pass);
     wait_count(&b, "root.l.d", "v", 300);
-    wait_until(WAIT, "B applied A's 3 events once", || {
+
+    // A blackhole: the link swallows everything; the request times out
+    // (sink_request_timeout_secs = 2) and is sent again once it heals.
+    proxy.set(Fault::Blackhole);
+    let retries_before = retries(&a);
+    insert(&a, "root.l.d", "v", 300, 100, 1.0);
+    wait_until(WAIT, "the blackholed send to time out", || {
+        let r = retries(&a);
+        if r > retries_before {
+            Ok(())
+        } else {
+            Err(format!("{r} retries"))
+        }
+    });
+    proxy.set(Fault::Pass);
+    wait_count(&b, "root.l.d", "v", 400);
+    wait_until(WAIT, "B applied A's 4 events once", || {
         let s = b.log_last_seq();
-        if s == 3 {
+        if s == 4 {
             Ok(())
         } else {
             Err(format!("B last_seq {s}"))
         }
     });
+}
+
+fn retries(n: &Node) -> f64 {
+    n.metric("duet_pipe_retries_total{pipe=\"AB\"}")
+        .unwrap_or(0.0)
 }
 
 /// A short sink timeout so a stalled link is noticed quickly.
