@@ -31,11 +31,15 @@ fn chunk(c: &mut Criterion) {
     g.bench_function("decode_points_1000", |b| {
         b.iter(|| black_box(decode_points(&bytes).unwrap()))
     });
-    let appends: Vec<Chunk> = (0..10).map(|i| chunk_of(100, i * 100, 1)).collect();
+    let appends: Vec<Chunk> = (0..10)
+        .map(|i| chunk_of(100, i * 100 * STEP_MS, 1))
+        .collect();
     g.bench_function("merge_10x100_appends", |b| {
         b.iter(|| black_box(merge_all(&appends).unwrap()))
     });
-    let overlapping: Vec<Chunk> = (0..10).map(|i| chunk_of(100, i * 50, i as u64)).collect();
+    let overlapping: Vec<Chunk> = (0..10)
+        .map(|i| chunk_of(100, i * 50 * STEP_MS, i as u64))
+        .collect();
     g.bench_function("merge_10x100_overlapping", |b| {
         b.iter(|| black_box(merge_all(&overlapping).unwrap()))
     });
