@@ -280,13 +280,18 @@ impl PipeTask {
         }
     }
 
-    /// Checks the peer while idle; a refusal stops the pipe.
-    async fn probe(&self, sink: &mut Option<Sink>) -> Result<(), Exit> {
+    /// Runs `f` on the sink on a blocking thread (the sink does network IO)
+    /// and records what it learned about the peer.
+    async fn with_sink<R: Send + 'static>(
+        &self,
+        sink: &mut Option<Sink>,
+        f: impl FnOnce(&mut Sink) -> R + Send + 'static,
+    ) -> Result<R, Exit> {
         let Some(mut s) = sink.take() else {
             return Err(Exit::Rejected("sink lost".into()));
         };
         let (s, r) = match tokio::task::spawn_blocking(move || {
-            let r = s.probe();
+            let r = f(&mut s);
             (s, r)
         })
         .await
@@ -299,6 +304,12 @@ impl PipeTask {
             self.note_peer(id);
         }
         *sink = Some(s);
+        Ok(r)
+    }
+
+    /// Checks the peer while idle; a refusal stops the pipe.
+    async fn probe(&self, sink: &mut Option<Sink>) -> Result<(), Exit> {
+        let r = self.with_sink(sink, Sink::probe).await?;
         match r {
             Ok(()) => {
                 self.stats.peer_reachable.store(true, Ordering::Relaxed);
@@ -349,25 +360,9 @@ impl PipeTask {
         let body = encode_batch(&events, self.sink.lz4);
         let size = body.len() as u64;
         loop {
-            let Some(mut s) = sink.take() else {
-                return Err(Exit::Rejected("sink lost".into()));
-            };
             let b = body.clone();
             let started = Instant::now();
-            let (s, result) = match tokio::task::spawn_blocking(move || {
-                let r = s.send(b);
-                (s, r)
-            })
-            .await
-            {
-                Ok(x) => x,
-                Err(e) => return Err(Exit::Rejected(format!("sink task failed: {e}"))),
-            };
-            *self.stats.peer_address.lock() = s.address();
-            if let Some(id) = s.peer_node_id {
-                self.note_peer(id);
-            }
-            *sink = Some(s);
+            let result = self.with_sink(sink, move |s| s.send(b)).await?;
             match result {
                 Ok(()) => {
                     backoff.reset();
