@@ -137,6 +137,13 @@ struct Cx<'a, 'b> {
 
 impl Cx<'_, '_> {
     fn insert(&mut self, sw: &SeriesWrite) -> Result<()> {
+        // Local writes are checked before they get here; a peer's are not.
+        for t in [sw.chunk.times.first(), sw.chunk.times.last()]
+            .into_iter()
+            .flatten()
+        {
+            crate::write::check_time(*t)?;
+        }
         let series = self.series_or_create(&sw.path, sw.chunk.data_type())?;
         let converted;
         let chunk = if sw.chunk.data_type() == series.data_type {
@@ -162,6 +169,15 @@ impl Cx<'_, '_> {
 
     fn delete(&mut self, d: &SeriesDelete, event: &ChangeEvent) -> Result<()> {
         let series = self.series_or_create(&d.path, d.data_type)?;
+        // Within the valid time range, so bucket arithmetic cannot overflow.
+        let d = &SeriesDelete {
+            start: d.start.max(crate::MIN_TIME),
+            end: d.end.min(crate::MAX_TIME),
+            ..d.clone()
+        };
+        if d.start > d.end {
+            return Ok(());
+        }
         let tomb = Tombstone {
             start: d.start,
             end: d.end,

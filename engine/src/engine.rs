@@ -87,7 +87,7 @@ pub(crate) struct Writer {
     pub next_seq: u64,
     pub next_series_id: u64,
     /// Per remote origin: the highest origin sequence applied here.
-    pub hwm: HashMap<NodeId, u64>,
+    pub hwm: HashMap<(NodeId, String), u64>,
 }
 
 fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
@@ -265,15 +265,17 @@ impl Engine {
     /// Applies events received from a peer, in one WriteBatch with each
     /// origin's new high-water mark: a batch sent again after a lost
     /// acknowledgement changes nothing. Events keep their origin, so a
-    /// double-living pipe does not send them back.
-    pub fn apply_remote(&self, events: &[Vec<u8>]) -> Result<ApplyOutcome> {
+    /// double-living pipe does not send them back. Marks are kept per
+    /// `stream` (the sending pipe): two pipes from one node, each carrying
+    /// part of its log, do not skip each other's events.
+    pub fn apply_remote(&self, stream: &str, events: &[Vec<u8>]) -> Result<ApplyOutcome> {
         let decoded: Vec<ChangeEvent> = events
             .iter()
             .map(|b| ChangeEvent::decode(b))
             .collect::<Result<_>>()?;
         let mut w = self.writer.lock();
         let first_seq = w.next_seq;
-        let result = self.apply_remote_locked(&mut w, &decoded, events);
+        let result = self.apply_remote_locked(&mut w, stream, &decoded, events);
         if result.is_err() {
             w.next_seq = first_seq;
         }
@@ -283,6 +285,7 @@ impl Engine {
     fn apply_remote_locked(
         &self,
         w: &mut Writer,
+        stream: &str,
         decoded: &[ChangeEvent],
         raw: &[Vec<u8>],
     ) -> Result<ApplyOutcome> {
@@ -290,6 +293,7 @@ impl Engine {
         let mut outcome = ApplyOutcome::default();
         let mut delta = SchemaDelta::default();
         let mut new_hwm: HashMap<NodeId, u64> = HashMap::new();
+        let key = |origin: NodeId| (origin, stream.to_string());
         for (event, bytes) in decoded.iter().zip(raw) {
             if event.origin == self.node_id {
                 outcome.skipped += 1;
@@ -301,7 +305,7 @@ impl Engine {
             let snapshot = event.origin_seq == 0;
             let seen = new_hwm
                 .get(&event.origin)
-                .or(w.hwm.get(&event.origin))
+                .or(w.hwm.get(&key(event.origin)))
                 .copied()
                 .unwrap_or(0);
             if !snapshot && event.origin_seq <= seen {
@@ -323,7 +327,7 @@ impl Engine {
         for (origin, seq) in &new_hwm {
             batch.put_cf(
                 self.cf(CF_META)?,
-                meta_key(PREFIX_HWM, &origin.to_string()),
+                meta_key(PREFIX_HWM, &format!("{origin}/{stream}")),
                 seq.to_le_bytes(),
             );
         }
@@ -331,14 +335,21 @@ impl Engine {
         self.write_batch(batch, || {
             format!("applying {} events from a peer", outcome.applied)
         })?;
-        w.hwm.extend(new_hwm);
+        w.hwm
+            .extend(new_hwm.into_iter().map(|(o, seq)| (key(o), seq)));
         self.publish(delta, w.next_seq - 1);
         Ok(outcome)
     }
 
-    /// The highest sequence of `origin`'s log applied here (0 if none).
-    pub fn high_water_mark(&self, origin: NodeId) -> u64 {
-        self.writer.lock().hwm.get(&origin).copied().unwrap_or(0)
+    /// The highest sequence of `origin`'s log applied here through `stream`
+    /// (0 if none).
+    pub fn high_water_mark(&self, origin: NodeId, stream: &str) -> u64 {
+        self.writer
+            .lock()
+            .hwm
+            .get(&(origin, stream.to_string()))
+            .copied()
+            .unwrap_or(0)
     }
 
     fn write_batch(&self, batch: WriteBatch, what: impl FnOnce() -> String) -> Result<()> {
@@ -475,7 +486,7 @@ fn meta_scan(db: &DB, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
-fn load_meta(db: &DB) -> Result<(Schema, u64, HashMap<NodeId, u64>)> {
+fn load_meta(db: &DB) -> Result<(Schema, u64, HashMap<(NodeId, String), u64>)> {
     let mut schema = Schema::default();
     for (path, v) in meta_scan(db, PREFIX_DB)? {
         let mut r = crate::codec::Reader::new(&v, "database record");
@@ -518,15 +529,16 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, HashMap<NodeId, u64>)> {
         None => 1,
     };
     let mut hwm = HashMap::new();
-    for (origin, v) in meta_scan(db, PREFIX_HWM)? {
-        let origin: NodeId = origin
-            .parse()
-            .map_err(|_| Error::corrupt("high-water mark key", origin.clone()))?;
+    for (key, v) in meta_scan(db, PREFIX_HWM)? {
+        let (origin, stream) = key
+            .split_once('/')
+            .and_then(|(o, s)| Some((o.parse::<NodeId>().ok()?, s.to_string())))
+            .ok_or_else(|| Error::corrupt("high-water mark key", key.clone()))?;
         let a: [u8; 8] = v
             .as_slice()
             .try_into()
             .map_err(|_| Error::corrupt("high-water mark", "not 8 bytes"))?;
-        hwm.insert(origin, u64::from_le_bytes(a));
+        hwm.insert((origin, stream), u64::from_le_bytes(a));
     }
     Ok((schema, next.max(max_id + 1), hwm))
 }

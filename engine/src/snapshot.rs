@@ -16,6 +16,9 @@ use rocksdb::DB;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+/// A bucket of a dense series is sent in pieces of at most this many points.
+const MAX_POINTS_PER_EVENT: usize = 50_000;
+
 /// What a snapshot includes.
 #[derive(Debug, Clone)]
 pub struct SnapshotFilter {
@@ -173,16 +176,29 @@ impl Snapshot {
                     tombstones: Vec::new(),
                 }
             };
-            let version = c.versions.iter().max().copied().unwrap_or_default();
-            self.ready.push_back(ChangeEvent {
-                origin: self.node,
-                origin_seq: 0,
-                version,
-                body: EventBody::Insert(vec![SeriesWrite {
-                    path: s.path.clone(),
-                    chunk: c,
-                }]),
-            });
+            // Pieces small enough for one request whatever the data density.
+            let mut from = 0;
+            while from < c.len() {
+                let to = (from + MAX_POINTS_PER_EVENT).min(c.len());
+                let idx: Vec<usize> = (from..to).collect();
+                let piece = Chunk {
+                    times: c.times[from..to].to_vec(),
+                    versions: c.versions[from..to].to_vec(),
+                    values: c.values.select(&idx),
+                    tombstones: Vec::new(),
+                };
+                let version = piece.versions.iter().max().copied().unwrap_or_default();
+                self.ready.push_back(ChangeEvent {
+                    origin: self.node,
+                    origin_seq: 0,
+                    version,
+                    body: EventBody::Insert(vec![SeriesWrite {
+                        path: s.path.clone(),
+                        chunk: piece,
+                    }]),
+                });
+                from = to;
+            }
         }
         self.current = Some((s, next, bound));
         Ok(())

@@ -54,13 +54,13 @@ fn a_batch_applied_twice_changes_nothing_and_keeps_its_origin() {
     write(&a, "root.sg.d.s", 2, 2.0);
     a.delete_points(&["root.sg.d.s".into()], 1, 1).unwrap();
     let batch = events(&a);
-    let first = b.apply_remote(&batch).unwrap();
+    let first = b.apply_remote("t", &batch).unwrap();
     assert_eq!((first.applied, first.skipped), (3, 0));
-    let again = b.apply_remote(&batch).unwrap();
+    let again = b.apply_remote("t", &batch).unwrap();
     assert_eq!((again.applied, again.skipped), (0, 3));
     assert_eq!(b.last_seq(), 3, "the re-sent batch did not reach the log");
     assert_eq!(dump(&a), dump(&b));
-    assert_eq!(b.high_water_mark(a.node_id()), 3);
+    assert_eq!(b.high_water_mark(a.node_id(), "t"), 3);
     for entry in b.read(1, 10, usize::MAX).unwrap() {
         assert_eq!(
             entry.header().unwrap().origin,
@@ -69,7 +69,7 @@ fn a_batch_applied_twice_changes_nothing_and_keeps_its_origin() {
         );
     }
     // Events that come back to their origin are skipped.
-    let back = a.apply_remote(&events(&b)).unwrap();
+    let back = a.apply_remote("t", &events(&b)).unwrap();
     assert_eq!((back.applied, back.skipped), (0, 3));
 }
 
@@ -80,11 +80,11 @@ fn high_water_marks_survive_restart() {
     write(&a, "root.sg.d.s", 1, 1.0);
     {
         let b = Engine::open(b_dir.path(), EngineOptions::default()).unwrap();
-        b.apply_remote(&events(&a)).unwrap();
+        b.apply_remote("t", &events(&a)).unwrap();
     }
     let b = Engine::open(b_dir.path(), EngineOptions::default()).unwrap();
-    assert_eq!(b.high_water_mark(a.node_id()), 1);
-    assert_eq!(b.apply_remote(&events(&a)).unwrap().applied, 0);
+    assert_eq!(b.high_water_mark(a.node_id(), "t"), 1);
+    assert_eq!(b.apply_remote("t", &events(&a)).unwrap().applied, 0);
 }
 
 #[test]
@@ -94,8 +94,8 @@ fn concurrent_writes_converge_to_the_greater_version() {
     write(&a, "root.sg.d.s", 10, 1.0);
     write(&b, "root.sg.d.s", 10, 2.0);
     let (from_a, from_b) = (events(&a), events(&b));
-    a.apply_remote(&from_b).unwrap();
-    b.apply_remote(&from_a).unwrap();
+    a.apply_remote("t", &from_b).unwrap();
+    b.apply_remote("t", &from_a).unwrap();
     assert_eq!(dump(&a), dump(&b));
     assert_eq!(dump(&a).len(), 1);
 }
@@ -108,8 +108,8 @@ fn a_late_older_write_does_not_resurrect_deleted_data() {
     write(&a, "root.sg.d.s", 1, 1.0);
     a.delete_points(&["root.sg.d.s".into()], 0, 100).unwrap(); // newer delete on A
     let from_b = events(&b);
-    a.apply_remote(&from_b).unwrap(); // B's older write reaches A after the delete
-    b.apply_remote(&events(&a)).unwrap();
+    a.apply_remote("t", &from_b).unwrap(); // B's older write reaches A after the delete
+    b.apply_remote("t", &events(&a)).unwrap();
     assert!(dump(&a).is_empty(), "{:?}", dump(&a));
     assert_eq!(dump(&a), dump(&b));
 }
@@ -121,10 +121,10 @@ fn bad_event_bytes_change_nothing() {
     write(&a, "root.sg.d.s", 1, 1.0);
     let mut batch = events(&a);
     batch.push(vec![1, 2, 3]);
-    assert!(b.apply_remote(&batch).is_err());
+    assert!(b.apply_remote("t", &batch).is_err());
     assert_eq!(b.last_seq(), 0);
     assert!(dump(&b).is_empty());
-    assert_eq!(b.high_water_mark(a.node_id()), 0);
+    assert_eq!(b.high_water_mark(a.node_id(), "t"), 0);
 }
 
 #[derive(Debug, Clone)]
@@ -183,7 +183,7 @@ proptest! {
                 let end = (next[o] + n).min(per_origin[o].len());
                 // Sometimes re-send what was already sent before the new events.
                 let from = if (rng >> 50) % 3 == 0 { next[o].saturating_sub(2) } else { next[o] };
-                receiver.apply_remote(&per_origin[o][from..end]).unwrap();
+                receiver.apply_remote("t", &per_origin[o][from..end]).unwrap();
                 next[o] = end;
             }
         }
@@ -258,8 +258,8 @@ fn a_snapshot_brings_a_peer_to_the_same_data() {
         .snapshot(all.clone())
         .map(|e| e.unwrap().encode())
         .collect();
-    assert!(b.apply_remote(&events).unwrap().applied > 0);
-    b.apply_remote(&events).unwrap(); // twice: still the same
+    assert!(b.apply_remote("t", &events).unwrap().applied > 0);
+    b.apply_remote("t", &events).unwrap(); // twice: still the same
     let (da, db) = (dump(&a), dump(&b));
     assert_eq!(da.len(), db.len());
     assert!(
@@ -268,7 +268,7 @@ fn a_snapshot_brings_a_peer_to_the_same_data() {
         da.iter().zip(&db).find(|(x, y)| x != y)
     );
     assert_eq!(
-        b.high_water_mark(a.node_id()),
+        b.high_water_mark(a.node_id(), "t"),
         0,
         "snapshots do not move the high-water mark"
     );
@@ -281,10 +281,42 @@ fn a_snapshot_brings_a_peer_to_the_same_data() {
         ..all
     };
     let events: Vec<Vec<u8>> = a.snapshot(some).map(|e| e.unwrap().encode()).collect();
-    c.apply_remote(&events).unwrap();
+    c.apply_remote("t", &events).unwrap();
     let d = dump(&c);
     assert!(d
         .iter()
         .all(|(p, t, _)| p == "root.sg.d2.s" && (1000..=1999).contains(t)));
     assert_eq!(d.len(), (1000..2000).filter(|t| t % 3 == 2).count());
+}
+
+#[test]
+fn two_streams_from_one_origin_do_not_skip_each_other() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    for t in 0..4 {
+        write(&a, &format!("root.sg.d{}.s", t % 2), t, t as f64);
+    }
+    let all = events(&a);
+    // One pipe carries d1 (events 2 and 4) and gets there first; the other
+    // carries d0 (events 1 and 3).
+    assert_eq!(
+        b.apply_remote("p1", &[all[1].clone(), all[3].clone()])
+            .unwrap()
+            .applied,
+        2
+    );
+    assert_eq!(
+        b.apply_remote("p2", &[all[0].clone(), all[2].clone()])
+            .unwrap()
+            .applied,
+        2
+    );
+    assert_eq!(dump(&a), dump(&b));
+    assert_eq!(
+        (
+            b.high_water_mark(a.node_id(), "p1"),
+            b.high_water_mark(a.node_id(), "p2")
+        ),
+        (4, 3)
+    );
 }

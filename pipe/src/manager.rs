@@ -128,6 +128,11 @@ impl PipeManager {
                 .pipes
                 .get_mut(name)
                 .ok_or_else(|| PipeError::NotFound(name.into()))?;
+            // While we waited, another START may have started a task, or a
+            // STOP may have asked for none.
+            if entry.task.is_some() || !entry.record.lock().running {
+                return Ok(());
+            }
         }
         let rec = entry.record.lock().clone();
         let source = SourceConfig::from_params(&rec.source)?;
@@ -157,13 +162,6 @@ impl PipeManager {
         // Check the definition before anything is saved.
         SourceConfig::from_params(&source)?;
         SinkConfig::from_params(&sink)?;
-        if self.pipes.contains_key(name) {
-            return if if_not_exists {
-                Ok(())
-            } else {
-                Err(PipeError::AlreadyExists(name.into()))
-            };
-        }
         let rec = PipeRecord {
             name: name.into(),
             source,
@@ -177,15 +175,20 @@ impl PipeManager {
             history_pending: true,
             peer_node_id: 0,
         };
-        rec.save(&self.engine)?;
-        self.pipes.insert(
-            name.into(),
-            Entry {
-                record: Arc::new(Mutex::new(rec)),
-                stats: Arc::default(),
-                task: None,
-            },
-        );
+        // Checked and inserted under the map's lock: two CREATEs of one
+        // name cannot both succeed.
+        match self.pipes.entry(name.to_string()) {
+            dashmap::Entry::Occupied(_) if if_not_exists => return Ok(()),
+            dashmap::Entry::Occupied(_) => return Err(PipeError::AlreadyExists(name.into())),
+            dashmap::Entry::Vacant(v) => {
+                rec.save(&self.engine)?;
+                v.insert(Entry {
+                    record: Arc::new(Mutex::new(rec)),
+                    stats: Arc::default(),
+                    task: None,
+                });
+            }
+        }
         self.spawn(name)
     }
 

@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 pub struct ReceiverState {
     /// The sending node, once the handshake succeeded.
     pub peer: Option<u32>,
+    /// The sending pipe (name#incarnation).
+    pub stream: String,
 }
 
 /// The reply to one `pipeTransfer` request.
@@ -52,7 +54,7 @@ pub fn handle(engine: &Engine, state: &mut ReceiverState, req_type: i16, body: &
             if state.peer.is_none() {
                 return Reply::err(status::PIPE_HANDSHAKE_ERROR, "handshake first");
             }
-            apply(engine, body)
+            apply(engine, &state.stream, body)
         }
         other => Reply::err(
             status::PIPE_TYPE_ERROR,
@@ -102,18 +104,24 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
     if let Err(e) = engine.authenticate(user, password) {
         return refuse(format!("sink credentials refused: {e}"));
     }
+    let Some(stream) =
+        get(KEY_STREAM).filter(|s| !s.is_empty() && s.len() <= 200 && !s.contains('/'))
+    else {
+        return refuse("the handshake names no valid duet.stream".into());
+    };
     state.peer = Some(node);
+    state.stream = stream.to_string();
     let reply: BTreeMap<String, String> =
         [(KEY_NODE_ID.to_string(), engine.node_id().to_string())].into();
     Reply::ok(Some(encode_params(&reply)))
 }
 
-fn apply(engine: &Engine, body: &[u8]) -> Reply {
+fn apply(engine: &Engine, stream: &str, body: &[u8]) -> Reply {
     let events = match decode_batch(body) {
         Ok(e) => e,
         Err(e) => return Reply::err(status::ILLEGAL_PARAMETER, format!("bad batch: {e}")),
     };
-    match engine.apply_remote(&events) {
+    match engine.apply_remote(stream, &events) {
         Ok(_) => Reply::ok(None),
         Err(e @ EngineError::Storage { .. }) => {
             Reply::err(status::STORAGE_ENGINE_ERROR, e.to_string())

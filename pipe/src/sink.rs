@@ -19,6 +19,8 @@ use std::time::Duration;
 pub struct LocalIdentity {
     pub node_id: u32,
     pub cluster_id: String,
+    /// The sending pipe, `name#incarnation`.
+    pub stream: String,
 }
 
 pub struct Sink {
@@ -181,6 +183,7 @@ impl Sink {
             (KEY_PASSWORD, self.cfg.password.clone()),
             (KEY_NODE_ID, self.local.node_id.to_string()),
             (KEY_PROTOCOL, PROTOCOL_VERSION.to_string()),
+            (KEY_STREAM, self.local.stream.clone()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

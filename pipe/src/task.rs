@@ -39,6 +39,8 @@ pub struct PipeStats {
     pub history_remaining: AtomicU64,
     /// Events per second acknowledged, smoothed.
     pub rate_milli: AtomicU64,
+    /// Times a different node answered at the peer's address.
+    pub peer_changes: AtomicU64,
 }
 
 pub struct TaskHandle {
@@ -116,6 +118,7 @@ impl PipeTask {
         let local = LocalIdentity {
             node_id: self.engine.node_id(),
             cluster_id: self.engine.cluster_id().to_string(),
+            stream: format!("{}#{}", self.name(), self.incarnation),
         };
         let mut sink = Some(Sink::new(self.sink.clone(), local, self.request_timeout));
         let exit = self.run_loop(&mut sink, &mut stop).await;
@@ -268,6 +271,7 @@ impl PipeTask {
             return;
         }
         if known != 0 {
+            self.stats.peer_changes.fetch_add(1, Ordering::AcqRel);
             let msg = format!("the peer is now node {id} (was {known}): resending history");
             tracing::warn!("pipe {}: {msg}", self.name());
             self.save(|r| {
@@ -418,9 +422,15 @@ impl PipeTask {
         stop: &mut watch::Receiver<bool>,
         backoff: &mut Backoff,
     ) -> Result<u64, Exit> {
-        let start = self.engine.last_seq() + 1;
+        let changes = self.stats.peer_changes.load(Ordering::Acquire);
+        let start = if self.source.history {
+            self.engine.last_seq() + 1
+        } else {
+            // No history wanted: stream from where the pipe was created
+            // (or from the oldest event still held, if that was trimmed).
+            self.record.lock().position.max(self.engine.first_seq())
+        };
         self.save(|r| r.position = start);
-        self.stats.acked_position.store(start, Ordering::Release);
         if self.source.history {
             let inc = self.source.inclusion;
             let filter = SnapshotFilter {
@@ -472,6 +482,10 @@ impl PipeTask {
             }
         }
         self.stats.history_remaining.store(0, Ordering::Relaxed);
+        if self.stats.peer_changes.load(Ordering::Acquire) != changes {
+            // A different node answered during the transfer: start over.
+            return Ok(start);
+        }
         self.save(|r| {
             r.history_pending = false;
             r.position = start;

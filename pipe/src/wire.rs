@@ -21,6 +21,9 @@ pub const KEY_USERNAME: &str = "username";
 pub const KEY_PASSWORD: &str = "password";
 pub const KEY_NODE_ID: &str = "duet.nodeId";
 pub const KEY_PROTOCOL: &str = "duet.protocolVersion";
+/// Names the sending pipe (name#incarnation): the receiver keeps one
+/// high-water mark per origin and stream.
+pub const KEY_STREAM: &str = "duet.stream";
 
 /// Largest decompressed batch a receiver accepts.
 pub const MAX_BATCH_BYTES: usize = 256 << 20;

@@ -83,6 +83,16 @@ impl ChangeLog for Engine {
                 bytes: v.to_vec(),
             });
         }
+        // A trim between the floor check and the iterator would make the
+        // read start later than `from`: the log has no gaps, so a first
+        // entry other than `from` (or a floor now above it) means trimmed.
+        let first = self.first_seq();
+        if out.first().is_some_and(|e| e.seq != from) || (out.is_empty() && from < first) {
+            return Err(Error::Trimmed {
+                requested: from,
+                first,
+            });
+        }
         Ok(out)
     }
 

@@ -9,6 +9,7 @@ mod t40_recovery;
 mod t50_link_faults;
 mod t60_refusals;
 mod t70_trim;
+mod t80_two_pipes;
 
 use duet_tests::{pipe_sql, wait_until, Node};
 use std::time::Duration;
