@@ -83,11 +83,14 @@ pub struct Engine {
     write_opts: WriteOptions,
 }
 
+/// High-water marks by (origin node, sending pipe).
+pub(crate) type Marks = HashMap<(NodeId, String), u64>;
+
 pub(crate) struct Writer {
     pub next_seq: u64,
     pub next_series_id: u64,
     /// Per remote origin: the highest origin sequence applied here.
-    pub hwm: HashMap<(NodeId, String), u64>,
+    pub hwm: Marks,
 }
 
 fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
@@ -486,7 +489,7 @@ fn meta_scan(db: &DB, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
-fn load_meta(db: &DB) -> Result<(Schema, u64, HashMap<(NodeId, String), u64>)> {
+fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
     let mut schema = Schema::default();
     for (path, v) in meta_scan(db, PREFIX_DB)? {
         let mut r = crate::codec::Reader::new(&v, "database record");
