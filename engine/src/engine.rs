@@ -78,6 +78,8 @@ pub struct Engine {
     pub(crate) schema: RwLock<Schema>,
     writer: Mutex<Writer>,
     first_seq: AtomicU64,
+    /// Every change up to this sequence is fsynced.
+    durable_seq: AtomicU64,
     last_seq: watch::Sender<u64>,
     pub(crate) opts: EngineOptions,
     write_opts: WriteOptions,
@@ -212,6 +214,7 @@ impl Engine {
                 hwm,
             }),
             first_seq: AtomicU64::new(first),
+            durable_seq: AtomicU64::new(last),
             last_seq: watch::channel(last).0,
             opts,
             write_opts,
@@ -369,9 +372,26 @@ impl Engine {
 
     /// fsyncs the WAL: what group commit does on its interval.
     pub fn sync_wal(&self) -> Result<()> {
+        let upto = *self.last_seq.borrow();
         self.db
             .flush_wal(true)
-            .ctx(|| "syncing the write-ahead log".into())
+            .ctx(|| "syncing the write-ahead log".into())?;
+        self.durable_seq
+            .fetch_max(upto, std::sync::atomic::Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Makes every change up to `seq` durable (fsync) unless it already is.
+    /// Pipes call this before shipping: a peer must never hold an event
+    /// this node could lose in a power cut, or this node would later reuse
+    /// its sequence number and the peer would skip the new event.
+    pub fn ensure_durable(&self, seq: u64) -> Result<()> {
+        if self.opts.durability == Durability::Fsync
+            || self.durable_seq.load(std::sync::atomic::Ordering::Acquire) >= seq
+        {
+            return Ok(());
+        }
+        self.sync_wal()
     }
 
     /// Flushes memtables to SST files (`FLUSH`).

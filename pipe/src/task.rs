@@ -245,6 +245,20 @@ impl PipeTask {
                 }
             }
             if !batch.is_empty() {
+                let engine = self.engine.clone();
+                match tokio::task::spawn_blocking(move || engine.ensure_durable(last)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        return Exit::Rejected(format!(
+                            "syncing the log before sending failed: {e}"
+                        ))
+                    }
+                    Err(e) => {
+                        return Exit::Rejected(format!(
+                            "syncing the log before sending failed: {e}"
+                        ))
+                    }
+                }
                 if let Err(exit) = self.send_all(sink, stop, &mut backoff, batch).await {
                     return exit;
                 }
