@@ -90,3 +90,39 @@ fn subscribers_see_the_last_sequence() {
     assert!(rx.has_changed().unwrap());
     assert_eq!(*rx.borrow_and_update(), 1);
 }
+
+#[test]
+fn ensure_durable_syncs_once_per_new_position() {
+    let h = fresh();
+    let seq = h.append(1);
+    assert!(
+        h.engine.ensure_durable_inner(seq).unwrap(),
+        "a new event needs a sync"
+    );
+    assert!(
+        !h.engine.ensure_durable_inner(seq).unwrap(),
+        "then it is durable"
+    );
+    let next = h.append(2);
+    assert!(h.engine.ensure_durable_inner(next).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let fsync = Engine::open(
+        dir.path(),
+        EngineOptions {
+            durability: duet_engine::Durability::Fsync,
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap();
+    let s = fsync
+        .write(vec![WriteSeries {
+            path: "root.a.b.c".into(),
+            times: vec![1],
+            values: Column::I64(vec![1]),
+        }])
+        .unwrap();
+    assert!(
+        !fsync.ensure_durable_inner(s).unwrap(),
+        "fsync mode: every write is durable already"
+    );
+}

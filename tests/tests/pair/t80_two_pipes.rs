@@ -22,3 +22,17 @@ fn t80_pipes_split_by_path_to_one_peer() {
     a.sql("START PIPE PY");
     wait_count(&b, "root.y.d", "v", 50);
 }
+
+#[test]
+fn t81_lz4_batches_with_a_delay_and_a_rate_limit() {
+    let a = Node::start();
+    let b = Node::start();
+    a.sql(&format!(
+        "CREATE PIPE Z WITH SOURCE ('source.mode.double-living'='true') \
+         WITH SINK ('sink'='iotdb-thrift-sink', 'sink.node-urls'='127.0.0.1:1,127.0.0.1:{}', \
+         'sink.compressor'='lz4', 'sink.batch.max-delay-ms'='20', 'sink.rate-limit-bytes-per-second'='10000000')",
+        b.rpc.port()
+    ));
+    insert(&a, "root.z.d", "v", 0, 3000, 1.0);
+    wait_count(&b, "root.z.d", "v", 3000);
+}
