@@ -8,9 +8,10 @@ use crate::chunk::{normalize_tombstones, Chunk, Tombstone};
 use crate::engine::{Engine, Writer};
 use crate::error::{Error, Result};
 use crate::event::{ChangeEvent, EventBody, SchemaChange, SeriesDelete, SeriesWrite};
+use crate::hlc::Version;
 use crate::keys::*;
 use crate::schema::{
-    encode_tombstones, path_nodes, validate_series_path, Database, Schema, Series,
+    encode_tombstones, path_nodes, validate_series_path, Database, Drop, Schema, Series,
 };
 use crate::types::DataType;
 use rocksdb::{IteratorMode, WriteBatch};
@@ -22,11 +23,12 @@ use std::sync::Arc;
 pub(crate) struct SchemaDelta {
     databases: BTreeMap<String, Option<Database>>,
     series: BTreeMap<String, Option<Arc<Series>>>,
+    drops: BTreeMap<String, Drop>,
 }
 
 impl SchemaDelta {
     pub fn is_empty(&self) -> bool {
-        self.databases.is_empty() && self.series.is_empty()
+        self.databases.is_empty() && self.series.is_empty() && self.drops.is_empty()
     }
 
     pub fn apply_to(self, s: &mut Schema) {
@@ -42,6 +44,7 @@ impl SchemaDelta {
                 None => s.series.remove(&path),
             };
         }
+        s.drops.extend(self.drops);
     }
 }
 
@@ -57,6 +60,22 @@ impl View<'_> {
             Some(s) => s.clone(),
             None => self.schema.series.get(path).cloned(),
         }
+    }
+
+    /// The newest drop of `path` or of a path above it.
+    fn drop_covering(&self, path: &str) -> Option<Version> {
+        if self.schema.drops.is_empty() && self.delta.drops.is_empty() {
+            return None;
+        }
+        let nodes = path_nodes(path);
+        (1..=nodes.len())
+            .filter_map(|n| {
+                let prefix = nodes[..n].join(".");
+                let a = self.schema.drops.get(&prefix).map(|d| d.version);
+                let b = self.delta.drops.get(&prefix).map(|d| d.version);
+                a.max(b)
+            })
+            .max()
     }
 
     fn database(&self, path: &str) -> Option<Database> {
@@ -119,6 +138,7 @@ pub(crate) fn apply_body(
         batch,
         view: &mut view,
         local,
+        version: event.version,
     };
     match &event.body {
         EventBody::Insert(writes) => writes.iter().try_for_each(|sw| cx.insert(sw)),
@@ -133,6 +153,8 @@ struct Cx<'a, 'b> {
     batch: &'a mut WriteBatch,
     view: &'a mut View<'b>,
     local: bool,
+    /// The event's version.
+    version: Version,
 }
 
 impl Cx<'_, '_> {
@@ -144,17 +166,37 @@ impl Cx<'_, '_> {
         {
             crate::write::check_time(*t)?;
         }
-        let series = self.series_or_create(&sw.path, sw.chunk.data_type())?;
+        // Points older than a drop of this path are void (last writer wins).
+        let survivors;
+        let incoming = match self.view.drop_covering(&sw.path) {
+            Some(dropped) => {
+                let keep: Vec<usize> = (0..sw.chunk.len())
+                    .filter(|&i| sw.chunk.versions[i] > dropped)
+                    .collect();
+                if keep.is_empty() {
+                    return Ok(());
+                }
+                survivors = Chunk {
+                    times: keep.iter().map(|&i| sw.chunk.times[i]).collect(),
+                    versions: keep.iter().map(|&i| sw.chunk.versions[i]).collect(),
+                    values: sw.chunk.values.select(&keep),
+                    tombstones: Vec::new(),
+                };
+                &survivors
+            }
+            None => &sw.chunk,
+        };
+        let series = self.series_or_create(&sw.path, incoming.data_type())?;
         let converted;
-        let chunk = if sw.chunk.data_type() == series.data_type {
-            &sw.chunk
+        let chunk = if incoming.data_type() == series.data_type {
+            incoming
         } else {
-            converted = convert_chunk(&sw.chunk, series.data_type).ok_or_else(|| {
+            converted = convert_chunk(incoming, series.data_type).ok_or_else(|| {
                 Error::TypeMismatch(format!(
                     "series {} is {}, the write carries {} values that do not convert",
                     series.path,
                     series.data_type,
-                    sw.chunk.data_type()
+                    incoming.data_type()
                 ))
             })?;
             &converted
@@ -168,6 +210,18 @@ impl Cx<'_, '_> {
     }
 
     fn delete(&mut self, d: &SeriesDelete, event: &ChangeEvent) -> Result<()> {
+        if self
+            .view
+            .drop_covering(&d.path)
+            .is_some_and(|dropped| dropped >= event.version)
+        {
+            return Ok(()); // the series was dropped after this delete
+        }
+        self.tombstone_range(d, event.version)
+    }
+
+    /// A versioned range delete on one series (created if needed).
+    fn tombstone_range(&mut self, d: &SeriesDelete, version: Version) -> Result<()> {
         let series = self.series_or_create(&d.path, d.data_type)?;
         // Within the valid time range, so bucket arithmetic cannot overflow.
         let d = &SeriesDelete {
@@ -181,7 +235,7 @@ impl Cx<'_, '_> {
         let tomb = Tombstone {
             start: d.start,
             end: d.end,
-            version: event.version,
+            version,
         };
         let mut updated = (*series).clone();
         updated.tombstones.push(tomb);
@@ -214,7 +268,7 @@ impl Cx<'_, '_> {
             let clipped = Tombstone {
                 start: d.start.max(b),
                 end: d.end.min(b.saturating_add(series.bucket_span_ms - 1)),
-                version: event.version,
+                version,
             };
             self.batch.merge_cf(
                 data,
@@ -255,19 +309,22 @@ impl Cx<'_, '_> {
                 self.put_database(path, *bucket_span_ms)
             }
             SchemaChange::DropDatabase { path } => {
-                if self.view.database(path).is_none() {
-                    return if self.local {
-                        Err(Error::NotFound(format!("database {path} does not exist")))
-                    } else {
-                        Ok(())
-                    };
+                if self.view.database(path).is_none() && self.local {
+                    return Err(Error::NotFound(format!("database {path} does not exist")));
                 }
+                self.record_drop(path, true)?;
+                let mut kept = 0;
                 for s in self.view.series_under(path) {
-                    self.remove_series(&s)?;
+                    if !self.drop_series(&s)? {
+                        kept += 1;
+                    }
                 }
-                self.batch
-                    .delete_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, path));
-                self.view.delta.databases.insert(path.clone(), None);
+                // A series written after the drop (on the peer) keeps its database.
+                if kept == 0 && self.view.database(path).is_some() {
+                    self.batch
+                        .delete_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, path));
+                    self.view.delta.databases.insert(path.clone(), None);
+                }
                 Ok(())
             }
             SchemaChange::CreateTimeseries {
@@ -276,6 +333,13 @@ impl Cx<'_, '_> {
                 encoding,
                 compressor,
             } => {
+                if self
+                    .view
+                    .drop_covering(path)
+                    .is_some_and(|d| d >= self.version)
+                {
+                    return Ok(()); // dropped after this creation
+                }
                 if let Some(existing) = self.view.series(path) {
                     if self.local {
                         return Err(Error::AlreadyExists(format!(
@@ -295,12 +359,13 @@ impl Cx<'_, '_> {
             }
             SchemaChange::DeleteTimeseries { paths } => {
                 for p in paths {
-                    match self.view.series(p) {
-                        Some(s) => self.remove_series(&s)?,
-                        None if self.local => {
-                            return Err(Error::NotFound(format!("time series {p} does not exist")))
-                        }
-                        None => {}
+                    let series = self.view.series(p);
+                    if series.is_none() && self.local {
+                        return Err(Error::NotFound(format!("time series {p} does not exist")));
+                    }
+                    self.record_drop(p, false)?;
+                    if let Some(s) = series {
+                        self.drop_series(&s)?;
                     }
                 }
                 Ok(())
@@ -388,6 +453,7 @@ impl Cx<'_, '_> {
             compressor: compressor.to_string(),
             bucket_span_ms: db.bucket_span_ms,
             tombstones: Vec::new(),
+            created: self.version,
         };
         let meta = self.engine.cf(CF_META)?;
         self.batch
@@ -400,6 +466,70 @@ impl Cx<'_, '_> {
             .series
             .insert(path.to_string(), Some(series.clone()));
         Ok(series)
+    }
+
+    /// Remembers that `path` was dropped at this event's version (the newest
+    /// drop wins), so older writes that arrive later are void.
+    fn record_drop(&mut self, path: &str, database: bool) -> Result<()> {
+        let newer = self
+            .view
+            .schema
+            .drops
+            .get(path)
+            .or(self.view.delta.drops.get(path))
+            .is_none_or(|d| d.version < self.version);
+        if newer {
+            let d = Drop {
+                version: self.version,
+                database,
+            };
+            self.batch.put_cf(
+                self.engine.cf(CF_META)?,
+                meta_key(PREFIX_DROP, path),
+                d.encode(),
+            );
+            self.view.delta.drops.insert(path.to_string(), d);
+        }
+        Ok(())
+    }
+
+    /// Drops a series at this event's version: removed with its data,
+    /// unless something in it is newer than the drop (written on the peer
+    /// before the drop arrived there) — then only its older points go, as a
+    /// full-range tombstone. Returns whether it was removed.
+    fn drop_series(&mut self, s: &Arc<Series>) -> Result<bool> {
+        let v = self.version;
+        if s.created > v
+            || s.tombstones.iter().any(|t| t.version > v)
+            || self.has_points_newer_than(s, v)?
+        {
+            let d = SeriesDelete {
+                path: s.path.clone(),
+                data_type: s.data_type,
+                start: crate::MIN_TIME,
+                end: crate::MAX_TIME,
+            };
+            self.tombstone_range(&d, v)?;
+            return Ok(false);
+        }
+        self.remove_series(s)?;
+        Ok(true)
+    }
+
+    fn has_points_newer_than(&self, s: &Series, v: Version) -> Result<bool> {
+        let mut cursor = Some(data_key(s.id, bucket_of(crate::MIN_TIME, s.bucket_span_ms)));
+        let bound = data_key(s.id, bucket_of(crate::MAX_TIME, s.bucket_span_ms));
+        while let Some(c) = cursor {
+            let (chunks, next) =
+                crate::read::read_chunks(&self.engine.db, &s.path, c, bound, false)?;
+            for (_, value) in chunks {
+                if Chunk::decode(&value)?.versions.iter().any(|&pv| pv > v) {
+                    return Ok(true);
+                }
+            }
+            cursor = next;
+        }
+        Ok(false)
     }
 
     fn remove_series(&mut self, s: &Series) -> Result<()> {

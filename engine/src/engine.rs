@@ -527,6 +527,9 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
             },
         );
     }
+    for (path, v) in meta_scan(db, PREFIX_DROP)? {
+        schema.drops.insert(path, crate::schema::Drop::decode(&v)?);
+    }
     let mut tombs: HashMap<u64, Vec<crate::chunk::Tombstone>> = HashMap::new();
     for (id, v) in meta_scan(db, PREFIX_TOMB)? {
         let id = u64::from_str_radix(&id, 16)

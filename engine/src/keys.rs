@@ -63,6 +63,7 @@ pub const PREFIX_TOMB: &str = "tomb/";
 pub const PREFIX_USER: &str = "user/";
 pub const PREFIX_HWM: &str = "hwm/";
 pub const PREFIX_RECORD: &str = "rec/";
+pub const PREFIX_DROP: &str = "drop/";
 
 pub fn meta_key(prefix: &str, name: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + name.len());

@@ -32,6 +32,9 @@ pub struct Series {
     /// Range deletes on this series, applied when reading (they also reach
     /// the chunks that existed when the delete ran, through the merge).
     pub tombstones: Vec<Tombstone>,
+    /// Version of the change that created it: a drop with a greater
+    /// version removes it, an older drop only hides its older points.
+    pub created: Version,
 }
 
 impl Series {
@@ -49,6 +52,8 @@ impl Series {
         put_str(&mut out, &self.encoding);
         put_str(&mut out, &self.compressor);
         put_ivarint(&mut out, self.bucket_span_ms);
+        out.extend_from_slice(&self.created.hlc.to_le_bytes());
+        out.extend_from_slice(&self.created.node.to_le_bytes());
         out
     }
     pub(crate) fn decode(path: &str, bytes: &[u8]) -> Result<Series> {
@@ -63,7 +68,9 @@ impl Series {
         if bucket_span_ms <= 0 {
             return Err(r.corrupt("bucket span must be positive"));
         }
+        let created = Version::new(r.u64()?, r.u32()?);
         Ok(Series {
+            created,
             id,
             path: path.to_string(),
             data_type,
@@ -173,6 +180,33 @@ pub fn matches_prefix_of(pattern: &[&str], path: &[&str]) -> bool {
 pub struct Schema {
     pub databases: BTreeMap<String, Database>,
     pub series: BTreeMap<String, Arc<Series>>,
+    /// Dropped series and databases with the version of the drop: writes
+    /// older than it are void, so a drop and a concurrent insert on the
+    /// other node end the same on both (last writer wins).
+    pub drops: BTreeMap<String, Drop>,
+}
+
+/// A drop of a series or a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drop {
+    pub version: Version,
+    pub database: bool,
+}
+
+impl Drop {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(13);
+        out.extend_from_slice(&self.version.hlc.to_le_bytes());
+        out.extend_from_slice(&self.version.node.to_le_bytes());
+        out.push(self.database as u8);
+        out
+    }
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Drop> {
+        let mut r = Reader::new(bytes, "drop record");
+        let version = Version::new(r.u64()?, r.u32()?);
+        let database = r.u8()? == 1;
+        Ok(Drop { version, database })
+    }
 }
 
 impl Schema {
@@ -291,6 +325,7 @@ mod tests {
             compressor: String::new(),
             bucket_span_ms: 1,
             tombstones: vec![],
+            created: Version::default(),
         };
         assert_eq!(s.device(), "root.sg.`d.1`");
         assert_eq!(s.measurement(), "temp");

@@ -62,6 +62,31 @@ impl Engine {
             .collect();
         let mut ready = VecDeque::new();
         if filter.schema {
+            // Drops first: the peer voids older writes it holds or receives.
+            let node = self.node_id();
+            for (path, d) in &schema.drops {
+                if pat
+                    .as_ref()
+                    .is_some_and(|p| !crate::schema::matches_prefix_of(p, &path_nodes(path)))
+                {
+                    continue;
+                }
+                let change = if d.database {
+                    SchemaChange::DropDatabase { path: path.clone() }
+                } else {
+                    SchemaChange::DeleteTimeseries {
+                        paths: vec![path.clone()],
+                    }
+                };
+                ready.push_back(ChangeEvent {
+                    origin: node,
+                    origin_seq: 0,
+                    version: d.version,
+                    body: EventBody::Schema(change),
+                });
+            }
+        }
+        if filter.schema {
             let node = self.node_id();
             for db in schema.databases.values() {
                 if series.iter().any(|s| {

@@ -141,19 +141,24 @@ enum Op {
         start: i64,
         len: i64,
     },
+    Drop {
+        node: usize,
+        series: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..3usize, 0..3u8, 0..40i64, any::<i32>()).prop_map(|(node, series, t, v)| Op::Write { node, series, t, v }),
         1 => (0..3usize, 0..3u8, 0..40i64, 0..10i64).prop_map(|(node, series, start, len)| Op::Delete { node, series, start, len }),
+        1 => (0..3usize, 0..3u8).prop_map(|(node, series)| Op::Drop { node, series }),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
 
-    /// Three origins make versioned writes and deletes; two receivers apply
+    /// Three origins make versioned writes, deletes and drops; two receivers apply
     /// all their events in different interleavings (each origin's events in
     /// order, as a pipe delivers them) with random re-sends, and must hold
     /// identical data. Small buckets make writes cross chunk boundaries.
@@ -167,6 +172,9 @@ proptest! {
                 Op::Write { node, series, t, v } => write(&nodes[node], &format!("root.sg.d.s{series}"), t, v as f64),
                 Op::Delete { node, series, start, len } => {
                     let _ = nodes[node].delete_points(&[format!("root.sg.d.s{series}")], start, start + len);
+                }
+                Op::Drop { node, series } => {
+                    let _ = nodes[node].delete_timeseries(&[format!("root.sg.d.s{series}")]);
                 }
             }
         }
@@ -188,6 +196,8 @@ proptest! {
             }
         }
         prop_assert_eq!(dump(&nodes[3]), dump(&nodes[4]));
+        let names = |n: &Engine| n.schema().series.keys().cloned().collect::<Vec<_>>();
+        prop_assert_eq!(names(&nodes[3]), names(&nodes[4]), "the same series exist on both");
         nodes[3].compact_data().unwrap();
         prop_assert_eq!(dump(&nodes[3]), dump(&nodes[4]), "compaction changes nothing");
     }
@@ -246,6 +256,10 @@ fn a_snapshot_brings_a_peer_to_the_same_data() {
         write(&a, &format!("root.sg.d{}.s", t % 3), t, t as f64);
     }
     a.delete_points(&["root.sg.d0.s".into()], 100, 200).unwrap();
+    // A series B has and A dropped later: the snapshot carries the drop.
+    write(&b, "root.sg.gone.s", 1, 1.0);
+    write(&a, "root.sg.gone.s", 2, 2.0);
+    a.delete_timeseries(&["root.sg.gone.s".into()]).unwrap();
     let all = SnapshotFilter {
         pattern: None,
         start: MIN_TIME,
@@ -261,6 +275,10 @@ fn a_snapshot_brings_a_peer_to_the_same_data() {
     assert!(b.apply_remote("t", &events).unwrap().applied > 0);
     b.apply_remote("t", &events).unwrap(); // twice: still the same
     let (da, db) = (dump(&a), dump(&b));
+    assert!(
+        !b.schema().series.contains_key("root.sg.gone.s"),
+        "the drop reached B"
+    );
     assert_eq!(da.len(), db.len());
     assert!(
         da == db,

@@ -31,3 +31,36 @@ fn t30_conflicting_writes_converge() {
     assert_eq!(at("5").as_deref(), Some("-5.0"));
     assert_eq!(at("0").as_deref(), Some("0.0"));
 }
+
+#[test]
+fn t31_a_drop_and_a_concurrent_insert_end_the_same_on_both() {
+    let (a, b) = pair();
+    insert(&a, "root.c.x", "v", 0, 10, 1.0);
+    insert(&a, "root.c.y", "v", 0, 10, 1.0);
+    crate::wait_count(&b, "root.c.x", "v", 10);
+    crate::wait_count(&b, "root.c.y", "v", 10);
+    a.sql("STOP PIPE AB");
+    b.sql("STOP PIPE BA");
+    // x: B writes before A drops (the drop wins); y: A drops before B
+    // writes (the write wins, the older points stay dropped).
+    b.sql("INSERT INTO root.c.x(time, v) VALUES (100, 100)");
+    a.sql("DELETE TIMESERIES root.c.x.v");
+    a.sql("DELETE TIMESERIES root.c.y.v");
+    b.sql("INSERT INTO root.c.y(time, v) VALUES (100, 100)");
+    a.sql("START PIPE AB");
+    b.sql("START PIPE BA");
+    for n in [&a, &b] {
+        wait_until(WAIT, "the drops and writes to settle", || {
+            let series = n
+                .rows("SHOW TIMESERIES root.c.**")
+                .map_err(|e| e.to_string())?;
+            let y = points(n, "root.c.y", "v");
+            if series.len() == 1 && series[0][0] == "root.c.y.v" && y.len() == 1 && y[0][0] == "100"
+            {
+                Ok(())
+            } else {
+                Err(format!("{series:?} {y:?}"))
+            }
+        });
+    }
+}
