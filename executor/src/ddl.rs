@@ -159,7 +159,9 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
             return rows(false, text_columns(&["Version", "BuildInfo"]), out);
         }
         S::Flush => engine.flush()?,
-        S::VerifyReplica { pattern: p } => return verify(engine, &pattern(p, "root.**")),
+        S::VerifyReplica { pattern: p, .. } => {
+            return verify_local(engine, &pattern(p, "root.**")).map(Output::Rows)
+        }
         S::Backup { dir } => engine.checkpoint(std::path::Path::new(dir))?,
         S::CreateUser { name, password } => engine.create_user(name, password)?,
         S::AlterUserPassword { name, password } => engine.alter_password(name, password)?,
@@ -223,7 +225,7 @@ pub fn show_cluster(
 
 /// Per series: point count and a digest of every (time, value), so two
 /// nodes' outputs can be compared line by line.
-fn verify(engine: &Engine, pattern: &str) -> Result<Output> {
+pub fn verify_local(engine: &Engine, pattern: &str) -> Result<ResultSet> {
     let series = engine.schema().series_matching(pattern);
     let mut out = Vec::with_capacity(series.len());
     for s in series {
@@ -259,7 +261,7 @@ fn verify(engine: &Engine, pattern: &str) -> Result<Output> {
         data_type: DataType::Int64,
     });
     cols.extend(text_columns(&["Digest"]));
-    Ok(Output::Rows(ResultSet::from_rows(false, cols, out)))
+    Ok(ResultSet::from_rows(false, cols, out))
 }
 
 /// FNV-1a: stable across builds and machines, unlike std's hasher.

@@ -167,6 +167,14 @@ impl Executor {
             | S::DropPipe { .. }
             | S::ShowPipes
             | S::ShowPipe { .. } => pipes::execute(self.pipes.as_deref(), stmt),
+            S::VerifyReplica { pattern, local: false } => match &self.pipes {
+                Some(p) => p.verify(&pattern.as_ref().map(convert::path).unwrap_or_else(|| "root.**".into())),
+                None => Err(ExecError::new(
+                    ErrorKind::Unsupported,
+                    "VERIFY REPLICA compares with the peer of a pipe, and pipes are not running here; \
+                     VERIFY REPLICA LOCAL lists this node's digests",
+                )),
+            },
             S::ShowCluster => match &self.pipes {
                 Some(p) => p.show_cluster(),
                 None => Ok(Output::Rows(ddl::show_cluster(

@@ -18,6 +18,8 @@ pub trait PipeControl: Send + Sync {
     /// `SHOW PIPES` (all) or `SHOW PIPE name`.
     fn show(&self, name: Option<&str>) -> Result<Output>;
     fn show_cluster(&self) -> Result<Output>;
+    /// `VERIFY REPLICA [pattern]`: this node's digests against its peer's.
+    fn verify(&self, pattern: &str) -> Result<Output>;
 }
 
 /// A pipe definition with canonical keys (`source.x`, `processor.x`, `sink.x`).

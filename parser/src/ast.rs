@@ -235,9 +235,11 @@ pub enum Statement {
     ShowCluster,
     ShowVersion,
     Flush,
-    /// `VERIFY REPLICA [pattern]`
+    /// `VERIFY REPLICA [pattern] [LOCAL]`: compare this node's data with
+    /// its peer's (`LOCAL`: this node's digests only).
     VerifyReplica {
         pattern: Option<Path>,
+        local: bool,
     },
     /// `BACKUP TO 'dir'`
     Backup {

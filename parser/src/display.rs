@@ -406,7 +406,13 @@ impl Display for Statement {
             Statement::ShowCluster => f.write_str("SHOW CLUSTER"),
             Statement::ShowVersion => f.write_str("SHOW VERSION"),
             Statement::Flush => f.write_str("FLUSH"),
-            Statement::VerifyReplica { pattern } => opt_pattern(f, "VERIFY REPLICA", pattern),
+            Statement::VerifyReplica { pattern, local } => {
+                opt_pattern(f, "VERIFY REPLICA", pattern)?;
+                if *local {
+                    f.write_str(" LOCAL")?;
+                }
+                Ok(())
+            }
             Statement::Backup { dir } => {
                 f.write_str("BACKUP TO ")?;
                 quoted(f, dir)

@@ -303,8 +303,21 @@ pub(crate) fn paths(i: &str) -> Res<'_, Vec<Path>> {
 
 fn verify(i: &str) -> Res<'_, Statement> {
     let (rest, _) = kw("REPLICA")(i)?;
+    if let Ok((rest, _)) = kw("LOCAL")(rest) {
+        return Ok((
+            rest,
+            Statement::VerifyReplica {
+                pattern: None,
+                local: true,
+            },
+        ));
+    }
     let (rest, pattern) = opt_pattern(rest)?;
-    Ok((rest, Statement::VerifyReplica { pattern }))
+    let (rest, local) = match kw("LOCAL")(rest) {
+        Ok((r, _)) => (r, true),
+        Err(_) => (rest, false),
+    };
+    Ok((rest, Statement::VerifyReplica { pattern, local }))
 }
 
 fn backup(i: &str) -> Res<'_, Statement> {

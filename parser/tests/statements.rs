@@ -434,11 +434,32 @@ fn admin_and_users() {
     both("show  cluster", Statement::ShowCluster);
     both("SHOW VERSION", Statement::ShowVersion);
     both("flush", Statement::Flush);
-    both("verify replica", Statement::VerifyReplica { pattern: None });
+    both(
+        "verify replica",
+        Statement::VerifyReplica {
+            pattern: None,
+            local: false,
+        },
+    );
+    both(
+        "verify replica local",
+        Statement::VerifyReplica {
+            pattern: None,
+            local: true,
+        },
+    );
     both(
         "verify replica root.plant.**",
         Statement::VerifyReplica {
             pattern: Some(path("root.plant.**")),
+            local: false,
+        },
+    );
+    both(
+        "verify replica root.plant.** LOCAL",
+        Statement::VerifyReplica {
+            pattern: Some(path("root.plant.**")),
+            local: true,
         },
     );
     both(

@@ -152,6 +152,10 @@ impl PipeControl for Pipes {
         Ok(Output::Rows(show_pipes(&list)))
     }
 
+    fn verify(&self, pattern: &str) -> duet_executor::Result<Output> {
+        self.compare_with_peer(pattern).map(Output::Rows)
+    }
+
     fn show_cluster(&self) -> duet_executor::Result<Output> {
         let mut peers: Vec<(String, u16, String, String)> = Vec::new();
         for p in self.manager.list() {
@@ -182,6 +186,113 @@ impl PipeControl for Pipes {
             &self.node,
             &peers,
         )))
+    }
+}
+
+/// (points, digest) per series from a VERIFY REPLICA LOCAL result.
+type Digests = BTreeMap<String, (i64, String)>;
+
+fn digests(rows: impl Iterator<Item = Vec<String>>) -> Digests {
+    rows.filter(|r| r.len() >= 3)
+        .map(|r| (r[0].clone(), (r[1].parse().unwrap_or(-1), r[2].clone())))
+        .collect()
+}
+
+impl Pipes {
+    /// This node's digests against the peer's (through the first pipe with
+    /// a thrift sink, with its address and credentials).
+    fn compare_with_peer(&self, pattern: &str) -> Result<ResultSet, ExecError> {
+        let local = duet_executor::ddl::verify_local(&self.engine, pattern)?;
+        let here = digests(local.rows.filter_map(|r| r.ok()).map(|r| {
+            r.values
+                .iter()
+                .map(|v| v.as_ref().map(|v| v.to_string()).unwrap_or_default())
+                .collect()
+        }));
+        let sink = self
+            .manager
+            .list()
+            .into_iter()
+            .find_map(|p| {
+                duet_pipe::config::SinkConfig::from_params(&p.sink)
+                    .ok()
+                    .filter(|s| matches!(s.kind, duet_pipe::config::SinkKind::Thrift { .. }))
+            })
+            .ok_or_else(|| {
+                ExecError::new(
+                    ErrorKind::Unsupported,
+                    "no pipe to a peer here: VERIFY REPLICA LOCAL lists this node's digests",
+                )
+            })?;
+        let duet_pipe::config::SinkKind::Thrift { urls } = &sink.kind else {
+            return Err(ExecError::new(
+                ErrorKind::Internal,
+                "sink without an address",
+            ));
+        };
+        let cfg = duet_rpc::client::SessionConfig {
+            hosts: urls.clone(),
+            user: sink.user.clone(),
+            password: sink.password.clone(),
+            ..duet_rpc::client::SessionConfig::default()
+        };
+        let peer_err = |e: duet_rpc::client::ClientError| {
+            ExecError::new(ErrorKind::Internal, format!("asking the peer: {e}"))
+        };
+        let mut session = duet_rpc::client::Session::open(cfg).map_err(peer_err)?;
+        let mut peer_rows = Vec::new();
+        if let duet_rpc::client::Outcome::Rows(mut rows) = session
+            .execute(&format!("VERIFY REPLICA {pattern} LOCAL"))
+            .map_err(peer_err)?
+        {
+            while let Some(r) = rows.next_row().map_err(peer_err)? {
+                peer_rows.push(r.iter().map(|f| f.to_string()).collect::<Vec<String>>());
+            }
+        }
+        let there = digests(peer_rows.into_iter());
+        let mut names: Vec<&String> = here.keys().chain(there.keys()).collect();
+        names.sort();
+        names.dedup();
+        let rows = names
+            .into_iter()
+            .map(|name| {
+                let (a, b) = (here.get(name), there.get(name));
+                let status = match (a, b) {
+                    (Some(x), Some(y)) if x == y => "SAME",
+                    (Some(_), Some(_)) => "DIFFERENT",
+                    (Some(_), None) => "ONLY_HERE",
+                    _ => "ONLY_ON_PEER",
+                };
+                Row {
+                    time: None,
+                    values: vec![
+                        text(name.clone()),
+                        a.map(|x| Value::I64(x.0)),
+                        b.map(|x| Value::I64(x.0)),
+                        text(status),
+                    ],
+                }
+            })
+            .collect();
+        let cols = vec![
+            ColumnInfo {
+                name: "Timeseries".into(),
+                data_type: DataType::Text,
+            },
+            ColumnInfo {
+                name: "PointsHere".into(),
+                data_type: DataType::Int64,
+            },
+            ColumnInfo {
+                name: "PointsOnPeer".into(),
+                data_type: DataType::Int64,
+            },
+            ColumnInfo {
+                name: "Status".into(),
+                data_type: DataType::Text,
+            },
+        ];
+        Ok(ResultSet::from_rows(false, cols, rows))
     }
 }
 

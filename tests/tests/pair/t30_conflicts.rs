@@ -64,3 +64,28 @@ fn t31_a_drop_and_a_concurrent_insert_end_the_same_on_both() {
         });
     }
 }
+
+#[test]
+fn t32_verify_replica_names_the_series_that_differ() {
+    let (a, b) = pair();
+    insert(&a, "root.v.d", "v", 0, 20, 1.0);
+    insert(&a, "root.v.e", "v", 0, 20, 1.0);
+    crate::wait_count(&b, "root.v.d", "v", 20);
+    crate::wait_count(&b, "root.v.e", "v", 20);
+    let same = a.rows("VERIFY REPLICA root.v.**").unwrap();
+    assert!(
+        same.len() == 2 && same.iter().all(|r| r[3] == "SAME"),
+        "{same:?}"
+    );
+    a.sql("STOP PIPE AB");
+    b.sql("STOP PIPE BA");
+    b.sql("INSERT INTO root.v.e(time, v) VALUES (5, -5)");
+    let diff = a.rows("VERIFY REPLICA root.v.**").unwrap();
+    let status = |name: &str| diff.iter().find(|r| r[0] == name).map(|r| r[3].clone());
+    assert_eq!(status("root.v.d.v").as_deref(), Some("SAME"), "{diff:?}");
+    assert_eq!(
+        status("root.v.e.v").as_deref(),
+        Some("DIFFERENT"),
+        "{diff:?}"
+    );
+}
