@@ -338,9 +338,13 @@ impl Engine {
             );
         }
         batch.put_cf(self.cf(CF_META)?, META_HLC, self.hlc.last().to_le_bytes());
-        self.write_batch(batch, || {
-            format!("applying {} events from a peer", outcome.applied)
-        })?;
+        // Always fsynced: the peer moves past these events once we answer,
+        // so losing them in a power cut would lose them for good here.
+        let mut synced = WriteOptions::default();
+        synced.set_sync(true);
+        self.db
+            .write_opt(batch, &synced)
+            .ctx(|| format!("applying {} events from a peer", outcome.applied))?;
         w.hwm
             .extend(new_hwm.into_iter().map(|(o, seq)| (key(o), seq)));
         self.publish(delta, w.next_seq - 1);
