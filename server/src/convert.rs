@@ -23,26 +23,28 @@ pub fn status_of(e: &ExecError) -> TSStatus {
     error_status(code, e.message.clone())
 }
 
-/// Minutes east of UTC for a client's zone id: `UTC`, `Z`, `Etc/UTC`,
-/// `GMT`, `+08:00`, `-0530`, `UTC+8`, `GMT+08:00`. Other names (IANA region
-/// names) count as UTC and are logged: ISO literals without an offset are
-/// then read as UTC.
+/// Minutes east of UTC for a client's zone id, now: `UTC`, `Z`, `GMT`,
+/// offsets (`+08:00`, `-0530`, `UTC+8`, `GMT+08:00`), or IANA names
+/// (`Asia/Shanghai`, `Etc/GMT-8`) from the system's zoneinfo. A zone with
+/// summer time gets today's offset. Unknown zones count as UTC, logged.
 pub fn zone_offset_minutes(zone: &str) -> i32 {
     let z = zone.trim();
-    let rest = ["Etc/UTC", "Etc/GMT", "UTC", "GMT", "Z"]
+    if ["UTC", "GMT", "Z", "Etc/UTC", "Etc/GMT", "UCT", "Zulu"].contains(&z) {
+        return 0;
+    }
+    let now = duet_engine::hlc::wall_clock_ms() as i64 / 1000;
+    if let Some(m) = crate::tz::offset_minutes(z, now) {
+        return m;
+    }
+    let rest = ["UTC", "GMT"]
         .iter()
         .find_map(|p| z.strip_prefix(p))
         .unwrap_or(z);
-    if rest.is_empty() {
-        return 0;
-    }
     let (sign, digits) = match rest.as_bytes().first() {
         Some(b'+') => (1, &rest[1..]),
         Some(b'-') => (-1, &rest[1..]),
         _ => {
-            tracing::info!(
-                "time zone {zone:?} is read as UTC for ISO-8601 literals without an offset"
-            );
+            tracing::info!("time zone {zone:?} is unknown here; ISO-8601 literals without an offset are read as UTC");
             return 0;
         }
     };
@@ -376,6 +378,7 @@ mod tests {
 
     #[test]
     fn zones() {
+        let zoneinfo = std::path::Path::new("/usr/share/zoneinfo/Asia/Shanghai").exists();
         for (z, m) in [
             ("UTC", 0),
             ("Etc/UTC", 0),
@@ -384,7 +387,8 @@ mod tests {
             ("-0530", -330),
             ("UTC+8", 480),
             ("GMT-03:00", -180),
-            ("Asia/Shanghai", 0),
+            ("Asia/Shanghai", if zoneinfo { 480 } else { 0 }),
+            ("Nowhere/Land", 0),
             ("+99", 0),
         ] {
             assert_eq!(zone_offset_minutes(z), m, "{z}");

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod net;
 pub mod pipes;
 pub mod service;
+pub mod tz;
 
 use config::{Config, DurabilityMode};
 use duet_engine::{Durability, Engine, EngineOptions};

@@ -116,3 +116,42 @@ fn t12_errors_have_iotdb_codes_and_change_nothing() {
     );
     node.session_as("root", "newpass").expect("new password");
 }
+
+#[test]
+fn t13_the_session_zone_gives_iso_literals_their_meaning() {
+    if !std::path::Path::new("/usr/share/zoneinfo/Asia/Shanghai").exists() {
+        return; // no zoneinfo on this machine: IANA names read as UTC
+    }
+    let node = Node::start();
+    let mut s = duet_rpc::client::Session::open(duet_rpc::client::SessionConfig {
+        hosts: vec![("127.0.0.1".into(), node.rpc.port())],
+        zone_id: "Asia/Shanghai".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    exec(
+        &mut s,
+        "INSERT INTO root.z.d(time, v) VALUES (2024-01-01T08:00:00, 1)",
+    );
+    let mut utc = node.session();
+    exec(
+        &mut utc,
+        "INSERT INTO root.z.d(time, v) VALUES (2024-01-01T08:00:00, 2)",
+    );
+    let mut raw = duet_rpc::client::Session::open(duet_rpc::client::SessionConfig {
+        hosts: vec![("127.0.0.1".into(), node.rpc.port())],
+        zone_id: "UTC".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let rows = query(
+        &mut raw,
+        "SELECT v FROM root.z.d WHERE time >= 1704067200000 AND time <= 1704096000000",
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        rows[0][1], "1.0",
+        "08:00 in Shanghai is 00:00 UTC: {rows:?}"
+    );
+}
