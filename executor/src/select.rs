@@ -180,6 +180,10 @@ pub fn execute(engine: &Engine, session: &Session, q: &Select) -> Result<ResultS
         });
     }
 
+    if specs.is_empty() {
+        // Nothing matched: an empty result, not a row of nothing.
+        return Ok(ResultSet::from_rows(false, columns, Vec::new()));
+    }
     let mut accs: Vec<Accumulator> = specs.iter().map(|(f, _)| Accumulator::new(*f)).collect();
     if pred.is_none() {
         // No predicate: each series on its own, without aligning rows.
