@@ -67,3 +67,74 @@ fn t61_bad_definitions_create_nothing() {
     assert!(s.execute("DROP PIPE P4").is_err());
     assert!(a.pipes().is_empty());
 }
+
+#[test]
+fn t62_garbage_pipe_requests_are_refused_and_change_nothing() {
+    use duet_rpc::generated::{TIClientRPCServiceSyncClient, TPipeTransferReq};
+    let a = Node::start();
+    let stream = std::net::TcpStream::connect(a.rpc).unwrap();
+    let mut c = duet_rpc::service::new_client(
+        stream.try_clone().unwrap(),
+        stream,
+        duet_rpc::Protocol::Binary,
+        1 << 20,
+    )
+    .unwrap();
+    let mut seed = 7u64;
+    let mut junk = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (seed >> 56) as u8
+            })
+            .collect()
+    };
+    // Data before a handshake, garbage handshakes, unknown request types.
+    for (ty, body) in [
+        (1000i16, junk(64)),
+        (51, junk(3)),
+        (51, junk(500)),
+        (51, vec![0, 0, 0, 0]),
+        (2, junk(100)),
+        (-1, vec![]),
+    ] {
+        let resp = c
+            .pipe_transfer(TPipeTransferReq::new(1, ty, body))
+            .expect("a reply, not a dropped connection");
+        assert_ne!(resp.status.code, 200, "type {ty} accepted");
+    }
+    // A valid handshake, then batches that do not decode.
+    let params: std::collections::BTreeMap<String, String> = [
+        ("clusterID", "other-cluster"),
+        ("timestampPrecision", "ms"),
+        ("username", "root"),
+        ("password", "root"),
+        ("duet.nodeId", "12345"),
+        ("duet.protocolVersion", "1"),
+        ("duet.stream", "X#1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let ok = c
+        .pipe_transfer(TPipeTransferReq::new(
+            1,
+            51,
+            duet_pipe::wire::encode_params(&params),
+        ))
+        .unwrap();
+    assert_eq!(ok.status.code, 200, "{:?}", ok.status.message);
+    for body in [
+        junk(1),
+        junk(50),
+        vec![0, 0, 0, 0, 1, 0, 0, 0, 9, 1, 2],
+        vec![1, 255, 255, 255, 127],
+    ] {
+        let resp = c
+            .pipe_transfer(TPipeTransferReq::new(1, 1000, body))
+            .unwrap();
+        assert_ne!(resp.status.code, 200);
+    }
+    assert_eq!(a.log_last_seq(), 0, "nothing applied");
+    a.sql("SHOW VERSION");
+}
