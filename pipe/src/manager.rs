@@ -137,11 +137,17 @@ impl PipeManager {
         let rec = entry.record.lock().clone();
         let source = SourceConfig::from_params(&rec.source)?;
         let sink = SinkConfig::from_params(&rec.sink)?;
+        let task_id = entry
+            .stats
+            .current_task
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+            + 1;
         let task = PipeTask {
             engine: self.engine.clone(),
             record: entry.record.clone(),
             stats: entry.stats.clone(),
             incarnation: rec.incarnation,
+            task_id,
             source,
             sink,
             request_timeout: self.settings.request_timeout,

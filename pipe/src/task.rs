@@ -39,6 +39,9 @@ pub struct PipeStats {
     pub history_remaining: AtomicU64,
     /// Events per second acknowledged, smoothed.
     pub rate_milli: AtomicU64,
+    /// The task that owns the pipe now; an older task still finishing a
+    /// send after STOP/START writes nothing.
+    pub current_task: AtomicU64,
     /// Times a different node answered at the peer's address.
     pub peer_changes: AtomicU64,
 }
@@ -53,6 +56,8 @@ pub struct PipeTask {
     pub record: Arc<Mutex<PipeRecord>>,
     pub stats: Arc<PipeStats>,
     pub incarnation: u64,
+    /// This task's number (see `PipeStats::current_task`).
+    pub task_id: u64,
     pub source: SourceConfig,
     pub sink: SinkConfig,
     pub request_timeout: Duration,
@@ -101,7 +106,9 @@ impl PipeTask {
     /// Writes the record unless the pipe was dropped or created anew.
     fn save(&self, update: impl FnOnce(&mut PipeRecord)) {
         let mut rec = self.record.lock();
-        if rec.incarnation != self.incarnation {
+        if rec.incarnation != self.incarnation
+            || self.stats.current_task.load(Ordering::Acquire) != self.task_id
+        {
             return;
         }
         update(&mut rec);
