@@ -176,12 +176,7 @@ impl Cx<'_, '_> {
                 if keep.is_empty() {
                     return Ok(());
                 }
-                survivors = Chunk {
-                    times: keep.iter().map(|&i| sw.chunk.times[i]).collect(),
-                    versions: keep.iter().map(|&i| sw.chunk.versions[i]).collect(),
-                    values: sw.chunk.values.select(&keep),
-                    tombstones: Vec::new(),
-                };
+                survivors = sw.chunk.select(&keep);
                 &survivors
             }
             None => &sw.chunk,
@@ -557,14 +552,8 @@ pub fn default_encoding(t: DataType) -> &'static str {
 }
 
 fn convert_chunk(c: &Chunk, target: DataType) -> Option<Chunk> {
-    let mut values = crate::types::Column::with_capacity(target, c.len());
-    for i in 0..c.len() {
-        if !values.push(&c.values.get(i)?) {
-            return None;
-        }
-    }
     Some(Chunk {
-        values,
+        values: c.values.convert_to(target)?,
         ..c.clone()
     })
 }
@@ -583,15 +572,7 @@ pub(crate) fn split_by_bucket(c: &Chunk, span: i64) -> Vec<(i64, std::borrow::Co
         let b = bucket_of(c.times[start], span);
         let end = start + c.times[start..].partition_point(|&t| bucket_of(t, span) == b);
         let idx: Vec<usize> = (start..end).collect();
-        out.push((
-            b,
-            std::borrow::Cow::Owned(Chunk {
-                times: c.times[start..end].to_vec(),
-                versions: c.versions[start..end].to_vec(),
-                values: c.values.select(&idx),
-                tombstones: Vec::new(),
-            }),
-        ));
+        out.push((b, std::borrow::Cow::Owned(c.select(&idx))));
         start = end;
     }
     out

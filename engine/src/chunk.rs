@@ -97,6 +97,16 @@ impl Chunk {
         }
     }
 
+    /// The points at `keep` (ascending indices), without tombstones.
+    pub fn select(&self, keep: &[usize]) -> Chunk {
+        Chunk {
+            times: keep.iter().map(|&i| self.times[i]).collect(),
+            versions: keep.iter().map(|&i| self.versions[i]).collect(),
+            values: self.values.select(keep),
+            tombstones: Vec::new(),
+        }
+    }
+
     /// A chunk that only carries a tombstone.
     pub fn tombstone(dtype: DataType, t: Tombstone) -> Chunk {
         Chunk {

@@ -110,10 +110,8 @@ impl SeriesScan {
             if keep.len() == c.len() {
                 (c.times, c.values)
             } else {
-                (
-                    keep.iter().map(|&i| c.times[i]).collect(),
-                    c.values.select(&keep),
-                )
+                let kept = c.select(&keep);
+                (kept.times, kept.values)
             }
         };
         if values.data_type() != self.series.data_type {

@@ -194,24 +194,13 @@ impl Snapshot {
                     ..c
                 }
             } else {
-                Chunk {
-                    times: keep.iter().map(|&i| c.times[i]).collect(),
-                    versions: keep.iter().map(|&i| c.versions[i]).collect(),
-                    values: c.values.select(&keep),
-                    tombstones: Vec::new(),
-                }
+                c.select(&keep)
             };
             // Pieces small enough for one request whatever the data density.
             let mut from = 0;
             while from < c.len() {
                 let to = (from + MAX_POINTS_PER_EVENT).min(c.len());
-                let idx: Vec<usize> = (from..to).collect();
-                let piece = Chunk {
-                    times: c.times[from..to].to_vec(),
-                    versions: c.versions[from..to].to_vec(),
-                    values: c.values.select(&idx),
-                    tombstones: Vec::new(),
-                };
+                let piece = c.select(&(from..to).collect::<Vec<_>>());
                 let version = piece.versions.iter().max().copied().unwrap_or_default();
                 self.ready.push_back(ChangeEvent {
                     origin: self.node,

@@ -235,12 +235,24 @@ impl Column {
     }
 
     /// Keeps the elements whose index is in `keep` (ascending).
-    pub(crate) fn select(&self, keep: &[usize]) -> Column {
+    /// The values at `keep` (indices into this column).
+    pub fn select(&self, keep: &[usize]) -> Column {
         let mut out = Column::with_capacity(self.data_type(), keep.len());
         for &i in keep {
             out.push_from(self, i);
         }
         out
+    }
+
+    /// Every value converted to `target`, or `None` if one does not fit.
+    pub fn convert_to(&self, target: DataType) -> Option<Column> {
+        let mut out = Column::with_capacity(target, self.len());
+        for i in 0..self.len() {
+            if !out.push(&self.get(i)?) {
+                return None;
+            }
+        }
+        Some(out)
     }
 
     pub(crate) fn reverse(&mut self) {

@@ -54,7 +54,7 @@ impl Engine {
             for s in &series {
                 let values = match schema.series.get(&s.path) {
                     Some(existing) if existing.data_type != s.values.data_type() => {
-                        convert_column(&s.values, existing.data_type).ok_or_else(|| {
+                        s.values.convert_to(existing.data_type).ok_or_else(|| {
                             Error::TypeMismatch(format!(
                                 "series {} is {}; {} values do not fit",
                                 s.path,
@@ -177,16 +177,6 @@ impl Engine {
         })?;
         Ok(n)
     }
-}
-
-fn convert_column(c: &Column, target: DataType) -> Option<Column> {
-    let mut out = Column::with_capacity(target, c.len());
-    for i in 0..c.len() {
-        if !out.push(&c.get(i)?) {
-            return None;
-        }
-    }
-    Some(out)
 }
 
 /// Checks a pattern is a path below root (wildcards allowed).

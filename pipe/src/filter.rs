@@ -44,12 +44,7 @@ pub fn shape(cfg: &SourceConfig, mut e: ChangeEvent) -> Option<ChangeEvent> {
                     let keep: Vec<usize> = (0..c.len())
                         .filter(|&i| (lo..=hi).contains(&c.times[i]))
                         .collect();
-                    w.chunk = duet_engine::chunk::Chunk {
-                        times: keep.iter().map(|&i| c.times[i]).collect(),
-                        versions: keep.iter().map(|&i| c.versions[i]).collect(),
-                        values: select(&c.values, &keep),
-                        tombstones: Vec::new(),
-                    };
+                    w.chunk = c.select(&keep);
                 }
             }
             writes.retain(|w| !w.chunk.is_empty());
@@ -77,16 +72,6 @@ pub fn shape(cfg: &SourceConfig, mut e: ChangeEvent) -> Option<ChangeEvent> {
             keep.then_some(e)
         }
     }
-}
-
-fn select(c: &duet_engine::Column, keep: &[usize]) -> duet_engine::Column {
-    let mut out = duet_engine::Column::with_capacity(c.data_type(), keep.len());
-    for &i in keep {
-        if let Some(v) = c.get(i) {
-            out.push(&v);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
