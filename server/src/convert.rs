@@ -111,12 +111,16 @@ fn value(v: wire::Value, path: &str) -> Result<Value, TSStatus> {
         wire::Value::I64(x) => Value::I64(x),
         wire::Value::F32(x) => Value::F32(x),
         wire::Value::F64(x) => Value::F64(x),
-        wire::Value::Text(b) => Value::Text(String::from_utf8(b).map_err(|_| {
-            error_status(
-                status::ILLEGAL_PARAMETER,
-                format!("{path}: text value is not UTF-8"),
-            )
-        })?),
+        wire::Value::Text(b) => Value::Text(text(b, path)?),
+    })
+}
+
+fn text(b: Vec<u8>, path: &str) -> Result<String, TSStatus> {
+    String::from_utf8(b).map_err(|_| {
+        error_status(
+            status::ILLEGAL_PARAMETER,
+            format!("{path}: text value is not UTF-8"),
+        )
     })
 }
 
@@ -324,14 +328,7 @@ pub fn tablet(
             wire::Column::I64(c) => keep!(c, I64, Ok::<_, TSStatus>),
             wire::Column::F32(c) => keep!(c, F32, Ok::<_, TSStatus>),
             wire::Column::F64(c) => keep!(c, F64, Ok::<_, TSStatus>),
-            wire::Column::Text(c) => {
-                keep!(c, Text, |b: Vec<u8>| String::from_utf8(b).map_err(|_| {
-                    error_status(
-                        status::ILLEGAL_PARAMETER,
-                        format!("{path}: text value is not UTF-8"),
-                    )
-                }))
-            }
+            wire::Column::Text(c) => keep!(c, Text, |b: Vec<u8>| text(b, &path)),
         };
         if !times.is_empty() {
             out.push(WriteSeries {
