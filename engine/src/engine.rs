@@ -389,12 +389,8 @@ impl Engine {
     /// Pipes call this before shipping: a peer must never hold an event
     /// this node could lose in a power cut, or this node would later reuse
     /// its sequence number and the peer would skip the new event.
-    pub fn ensure_durable(&self, seq: u64) -> Result<()> {
-        self.ensure_durable_inner(seq).map(|_| ())
-    }
-
-    /// Whether `ensure_durable` had to sync (for tests).
-    pub fn ensure_durable_inner(&self, seq: u64) -> Result<bool> {
+    /// Returns whether it had to sync.
+    pub fn ensure_durable(&self, seq: u64) -> Result<bool> {
         if self.opts.durability == Durability::Fsync
             || self.durable_seq.load(std::sync::atomic::Ordering::Acquire) >= seq
         {

@@ -96,15 +96,12 @@ fn ensure_durable_syncs_once_per_new_position() {
     let h = fresh();
     let seq = h.append(1);
     assert!(
-        h.engine.ensure_durable_inner(seq).unwrap(),
+        h.engine.ensure_durable(seq).unwrap(),
         "a new event needs a sync"
     );
-    assert!(
-        !h.engine.ensure_durable_inner(seq).unwrap(),
-        "then it is durable"
-    );
+    assert!(!h.engine.ensure_durable(seq).unwrap(), "then it is durable");
     let next = h.append(2);
-    assert!(h.engine.ensure_durable_inner(next).unwrap());
+    assert!(h.engine.ensure_durable(next).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let fsync = Engine::open(
         dir.path(),
@@ -122,7 +119,7 @@ fn ensure_durable_syncs_once_per_new_position() {
         }])
         .unwrap();
     assert!(
-        !fsync.ensure_durable_inner(s).unwrap(),
+        !fsync.ensure_durable(s).unwrap(),
         "fsync mode: every write is durable already"
     );
 }

@@ -254,7 +254,7 @@ impl PipeTask {
             if !batch.is_empty() {
                 let engine = self.engine.clone();
                 match tokio::task::spawn_blocking(move || engine.ensure_durable(last)).await {
-                    Ok(Ok(())) => {}
+                    Ok(Ok(_)) => {}
                     Ok(Err(e)) => {
                         return Exit::Rejected(format!(
                             "syncing the log before sending failed: {e}"
