@@ -18,6 +18,9 @@ pub const DEFAULT_BUCKET_SPAN_MS: i64 = 3_600_000;
 pub struct Database {
     pub path: String,
     pub bucket_span_ms: i64,
+    /// The version of its creation (0 for one created before versions were
+    /// kept): a drop newer than it voids a creation that arrives late.
+    pub created: Version,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,9 +275,52 @@ impl Schema {
     }
 }
 
-/// Checks a path names a series: starts at `root`, at least a database node,
-/// a device and a measurement, no wildcards, no empty nodes.
+/// The longest path a client may name, in bytes. Checked before anything is
+/// built from a client's path, so a long name costs its sender, not the node.
+pub const MAX_PATH_BYTES: usize = 1024;
+/// The most levels (nodes, `root` included) a path may have.
+pub const MAX_PATH_LEVELS: usize = 64;
+
+/// Checks a path's size against [`MAX_PATH_BYTES`] and [`MAX_PATH_LEVELS`]
+/// without allocating; the message shows only the path's start.
+pub fn check_path_size(path: &str) -> Result<()> {
+    let shown = || {
+        let mut end = path.len().min(64);
+        while !path.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &path[..end])
+    };
+    if path.len() > MAX_PATH_BYTES {
+        return Err(Error::invalid(format!(
+            "path {} is {} bytes long; the limit is {MAX_PATH_BYTES}",
+            shown(),
+            path.len()
+        )));
+    }
+    let mut levels = 1;
+    let mut quoted = false;
+    for b in path.bytes() {
+        match b {
+            b'`' => quoted = !quoted,
+            b'.' if !quoted => levels += 1,
+            _ => {}
+        }
+    }
+    if levels > MAX_PATH_LEVELS {
+        return Err(Error::invalid(format!(
+            "path {} has {levels} levels; the limit is {MAX_PATH_LEVELS}",
+            shown()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a path names a series: not too long or deep, starts at `root`, at
+/// least a database node, a device and a measurement, no wildcards, no empty
+/// nodes.
 pub fn validate_series_path(path: &str) -> Result<()> {
+    check_path_size(path)?;
     let nodes = path_nodes(path);
     if nodes.first() != Some(&"root") {
         return Err(Error::invalid(format!("path {path} must start with root")));
@@ -338,5 +384,13 @@ mod tests {
         assert!(validate_series_path("foo.a.b").is_err());
         assert!(validate_series_path("root.a.*").is_err());
         assert!(validate_series_path("root..b").is_err());
+        let long = format!("root.sg.d.{}", "m".repeat(MAX_PATH_BYTES));
+        let e = validate_series_path(&long).unwrap_err().to_string();
+        assert!(e.contains("the limit is 1024") && e.len() < 200, "{e}");
+        let deep = format!("root{}", ".a".repeat(MAX_PATH_LEVELS));
+        assert!(validate_series_path(&deep).is_err());
+        let just = format!("root{}", ".a".repeat(MAX_PATH_LEVELS - 1));
+        assert!(validate_series_path(&just).is_ok());
+        assert!(validate_series_path("root.sg.`a.b.c`.m").is_ok());
     }
 }

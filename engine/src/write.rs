@@ -111,6 +111,7 @@ impl Engine {
     }
 
     pub fn create_database(&self, path: &str, bucket_span_ms: Option<i64>) -> Result<()> {
+        crate::schema::check_path_size(path)?;
         let bucket_span_ms = bucket_span_ms.unwrap_or(self.default_span());
         if bucket_span_ms <= 0 {
             return Err(Error::invalid("bucket span must be positive"));
@@ -181,6 +182,7 @@ impl Engine {
 
 /// Checks a pattern is a path below root (wildcards allowed).
 pub fn validate_pattern(p: &str) -> Result<()> {
+    crate::schema::check_path_size(p)?;
     let nodes = path_nodes(p);
     if nodes.first() != Some(&"root") || nodes.iter().any(|n| n.is_empty()) {
         return Err(Error::invalid(format!("{p} is not a path below root")));

@@ -25,17 +25,51 @@ use crate::wire::{put_len_prefixed, Cursor};
 
 /// Decodes a record's `values` for `measurement_count` measurements.
 pub fn decode_record_values(values: &[u8], measurement_count: usize) -> Result<Vec<Value>> {
-    let mut cur = Cursor::new(values);
+    record_values(values, measurement_count)?.collect()
+}
+
+/// A record's `values`, decoded one at a time, so a server can account for
+/// each value before it keeps it. After the last value, trailing bytes are
+/// reported as one final error.
+pub fn record_values(values: &[u8], measurement_count: usize) -> Result<RecordValues<'_>> {
+    let cur = Cursor::new(values);
     // Each value takes at least 2 bytes (type code + a bool).
     cur.require_items(measurement_count, 2, "record values")?;
-    let mut out = Vec::with_capacity(measurement_count);
-    for _ in 0..measurement_count {
-        let code = cur.u8("record value type")?;
-        let data_type = DataType::from_ts_code(i32::from(code), "record value type")?;
-        out.push(read_value(&mut cur, data_type)?);
+    Ok(RecordValues {
+        cur,
+        left: measurement_count,
+        done: false,
+    })
+}
+
+/// The iterator [`record_values`] returns.
+pub struct RecordValues<'a> {
+    cur: Cursor<'a>,
+    left: usize,
+    done: bool,
+}
+
+impl Iterator for RecordValues<'_> {
+    type Item = Result<Value>;
+
+    fn next(&mut self) -> Option<Result<Value>> {
+        if self.done {
+            return None;
+        }
+        if self.left == 0 {
+            self.done = true;
+            return self.cur.finish("record values").err().map(Err);
+        }
+        self.left -= 1;
+        let value = self.cur.u8("record value type").and_then(|code| {
+            let data_type = DataType::from_ts_code(i32::from(code), "record value type")?;
+            read_value(&mut self.cur, data_type)
+        });
+        if value.is_err() {
+            self.done = true;
+        }
+        Some(value)
     }
-    cur.finish("record values")?;
-    Ok(out)
 }
 
 fn read_value(cur: &mut Cursor<'_>, data_type: DataType) -> Result<Value> {
@@ -94,6 +128,23 @@ pub struct EncodedTablet {
     pub values: Vec<u8>,
     pub types: Vec<i32>,
     pub size: i32,
+}
+
+/// An upper bound of the memory [`decode_tablet`] allocates for a tablet
+/// with these column types, `size` rows and a `values` payload of
+/// `values_len` bytes: a server charges it before decoding.
+pub fn tablet_decoded_bytes(types: &[i32], size: i32, values_len: usize) -> usize {
+    let rows = usize::try_from(size).unwrap_or(0);
+    let cell = |code: i32| match DataType::from_ts_code(code, "") {
+        Ok(DataType::Boolean) => std::mem::size_of::<Option<bool>>(),
+        Ok(DataType::Int32) => std::mem::size_of::<Option<i32>>(),
+        Ok(DataType::Int64) => std::mem::size_of::<Option<i64>>(),
+        Ok(DataType::Float) => std::mem::size_of::<Option<f32>>(),
+        Ok(DataType::Double) => std::mem::size_of::<Option<f64>>(),
+        Ok(DataType::Text) | Err(_) => std::mem::size_of::<Option<Vec<u8>>>(),
+    };
+    let per_row: usize = 8 + types.iter().map(|&t| cell(t)).sum::<usize>();
+    rows.saturating_mul(per_row).saturating_add(values_len)
 }
 
 /// Decodes a `TSInsertTabletReq`, after checking that it has one type per

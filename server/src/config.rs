@@ -28,6 +28,14 @@ pub struct RpcConfig {
     pub address: String,
     pub port: u16,
     pub max_frame_bytes: u32,
+    /// Until a connection has logged in (openSession or a pipe handshake),
+    /// its frames may be at most this large and must arrive within
+    /// `login_timeout_secs` of the connection's start.
+    pub max_login_frame_bytes: u32,
+    pub login_timeout_secs: u64,
+    /// What one insert request may make the node allocate while decoding it
+    /// (paths, timestamps and values), checked before each allocation.
+    pub max_request_memory_bytes: u64,
     pub max_connections: usize,
     pub idle_timeout_secs: u64,
     pub default_fetch_size: usize,
@@ -64,6 +72,10 @@ pub struct ReplicationConfig {
     pub log_max_events: u64,
     pub trim_interval_secs: u64,
     pub sink_request_timeout_secs: u64,
+    /// The most two nodes' clocks may disagree: a pipe to a peer further
+    /// off is refused at its handshake, and a change whose version is
+    /// further ahead of this node's clock is refused, never adopted.
+    pub max_clock_skew_ms: u64,
 }
 
 impl Default for ReplicationConfig {
@@ -72,6 +84,7 @@ impl Default for ReplicationConfig {
             log_max_events: 10_000_000,
             trim_interval_secs: 10,
             sink_request_timeout_secs: 30,
+            max_clock_skew_ms: duet_engine::engine::DEFAULT_MAX_CLOCK_SKEW_MS,
         }
     }
 }
@@ -91,6 +104,9 @@ impl Default for RpcConfig {
             address: "0.0.0.0".into(),
             port: 6667,
             max_frame_bytes: 64 << 20,
+            max_login_frame_bytes: 16 << 10,
+            login_timeout_secs: 10,
+            max_request_memory_bytes: 256 << 20,
             max_connections: 256,
             idle_timeout_secs: 3600,
             default_fetch_size: 5000,
@@ -172,6 +188,21 @@ impl Config {
                 self.rpc.max_frame_bytes
             ));
         }
+        if !(1024..=self.rpc.max_frame_bytes.max(1024)).contains(&self.rpc.max_login_frame_bytes) {
+            errors.push(format!(
+                "rpc.max_login_frame_bytes = {} must be between 1024 and rpc.max_frame_bytes",
+                self.rpc.max_login_frame_bytes
+            ));
+        }
+        if self.rpc.login_timeout_secs == 0 {
+            errors.push("rpc.login_timeout_secs must be at least 1".to_string());
+        }
+        if self.rpc.max_request_memory_bytes < 1 << 20 {
+            errors.push(format!(
+                "rpc.max_request_memory_bytes = {} must be at least 1048576",
+                self.rpc.max_request_memory_bytes
+            ));
+        }
         if !(1..=100_000).contains(&self.rpc.max_connections) {
             errors.push(format!(
                 "rpc.max_connections = {} must be between 1 and 100000",
@@ -215,6 +246,12 @@ impl Config {
             if v == 0 {
                 errors.push(format!("{key} must be at least 1"));
             }
+        }
+        if !(1..=86_400_000).contains(&r.max_clock_skew_ms) {
+            errors.push(format!(
+                "replication.max_clock_skew_ms = {} must be between 1 and 86400000",
+                r.max_clock_skew_ms
+            ));
         }
         if errors.is_empty() {
             Ok(())

@@ -1,12 +1,12 @@
 //! Between the wire's types (duet-rpc) and the engine's: insert payloads to
 //! write batches, result rows to TsBlocks, errors to IoTDB status codes.
 
-use crate::service::group;
 use duet_engine::{Column, DataType, Engine, Value, WriteSeries};
 use duet_executor::{ColumnInfo, ErrorKind, ExecError, Row};
 use duet_rpc::column as wire;
 use duet_rpc::generated::{TSInsertTabletsReq, TSStatus};
 use duet_rpc::status::{self, error_status};
+use std::collections::HashMap;
 
 /// The IoTDB status code for an execution error, with our message.
 pub fn status_of(e: &ExecError) -> TSStatus {
@@ -104,22 +104,22 @@ pub fn tsblock(columns: &[ColumnInfo], rows: &[Row]) -> Result<Vec<u8>, TSStatus
         })
 }
 
-fn value(v: wire::Value, path: &str) -> Result<Value, TSStatus> {
+fn value(v: wire::Value, device: &str, measurement: &str) -> Result<Value, TSStatus> {
     Ok(match v {
         wire::Value::Bool(b) => Value::Bool(b),
         wire::Value::I32(x) => Value::I32(x),
         wire::Value::I64(x) => Value::I64(x),
         wire::Value::F32(x) => Value::F32(x),
         wire::Value::F64(x) => Value::F64(x),
-        wire::Value::Text(b) => Value::Text(text(b, path)?),
+        wire::Value::Text(b) => Value::Text(text(b, device, measurement)?),
     })
 }
 
-fn text(b: Vec<u8>, path: &str) -> Result<String, TSStatus> {
+fn text(b: Vec<u8>, device: &str, measurement: &str) -> Result<String, TSStatus> {
     String::from_utf8(b).map_err(|_| {
         error_status(
             status::ILLEGAL_PARAMETER,
-            format!("{path}: text value is not UTF-8"),
+            format!("{device}.{measurement}: text value is not UTF-8"),
         )
     })
 }
@@ -184,53 +184,186 @@ pub fn series_def(
     Ok((t, enc, comp))
 }
 
+/// What one request may make the node allocate while it is decoded
+/// (`rpc.max_request_memory_bytes`): every path, timestamp and value is
+/// charged before it is built.
+pub struct Budget {
+    left: u64,
+    limit: u64,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Budget {
+        Budget { left: limit, limit }
+    }
+
+    pub fn charge(&mut self, bytes: usize) -> Result<(), TSStatus> {
+        let bytes = bytes as u64;
+        if bytes > self.left {
+            return Err(error_status(
+                status::ILLEGAL_PARAMETER,
+                format!(
+                    "request too large: decoding it needs more than rpc.max_request_memory_bytes = {}; split it into smaller requests",
+                    self.limit
+                ),
+            ));
+        }
+        self.left -= bytes;
+        Ok(())
+    }
+}
+
+/// A client's device or measurement name, checked for size before any path
+/// is built from it.
+fn checked_name<'a>(name: &'a str, what: &str) -> Result<&'a str, TSStatus> {
+    duet_engine::schema::check_path_size(name)
+        .map_err(|e| error_status(status::ILLEGAL_PARAMETER, format!("{what}: {e}")))?;
+    Ok(name)
+}
+
+/// Builds the series of one insert request: each distinct (device,
+/// measurement) path is built once, however many points name it, and
+/// every allocation is charged to the request's budget first.
+struct SeriesBuilder<'a, 'b> {
+    budget: &'b mut Budget,
+    index: HashMap<(&'a str, &'a str), usize>,
+    out: Vec<WriteSeries>,
+}
+
+impl<'a, 'b> SeriesBuilder<'a, 'b> {
+    fn new(budget: &'b mut Budget) -> Self {
+        SeriesBuilder {
+            budget,
+            index: HashMap::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// The series for `device.measurement`, created (path built) the first
+    /// time it is named.
+    fn series(
+        &mut self,
+        device: &'a str,
+        measurement: &'a str,
+        data_type: DataType,
+    ) -> Result<usize, TSStatus> {
+        if let Some(&i) = self.index.get(&(device, measurement)) {
+            return Ok(i);
+        }
+        checked_name(measurement, "measurement")?;
+        let len = device.len() + 1 + measurement.len();
+        self.budget
+            .charge(len + std::mem::size_of::<WriteSeries>() + 64)?;
+        let path = format!("{device}.{measurement}");
+        duet_engine::schema::check_path_size(&path).map_err(bad)?;
+        self.out.push(WriteSeries {
+            path,
+            times: Vec::new(),
+            values: Column::new(data_type),
+        });
+        self.index.insert((device, measurement), self.out.len() - 1);
+        Ok(self.out.len() - 1)
+    }
+
+    fn push(
+        &mut self,
+        device: &'a str,
+        measurement: &'a str,
+        t: i64,
+        v: Value,
+    ) -> Result<(), TSStatus> {
+        self.budget.charge(8 + value_bytes(&v))?;
+        let i = self.series(device, measurement, v.data_type())?;
+        let s = &mut self.out[i];
+        if !s.values.push(&v) {
+            return Err(error_status(
+                status::DATA_TYPE_MISMATCH,
+                format!(
+                    "{}: a {} value in a request that also writes {} values",
+                    s.path,
+                    v.data_type(),
+                    s.values.data_type()
+                ),
+            ));
+        }
+        s.times.push(t);
+        Ok(())
+    }
+
+    fn finish(self) -> Vec<WriteSeries> {
+        self.out
+    }
+}
+
+/// The memory a value takes once kept in a column.
+fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::Text(s) => std::mem::size_of::<String>() + s.len(),
+        _ => 8,
+    }
+}
+
 pub fn record(
     device: &str,
     measurements: &[String],
     values: &[u8],
     t: i64,
+    budget: &mut Budget,
 ) -> Result<Vec<WriteSeries>, TSStatus> {
-    let vals = duet_rpc::insert::decode_record_values(values, measurements.len()).map_err(bad)?;
-    let mut points = Vec::with_capacity(vals.len());
+    let device = checked_name(device, "device")?;
+    let mut b = SeriesBuilder::new(budget);
+    let vals = duet_rpc::insert::record_values(values, measurements.len()).map_err(bad)?;
     for (m, v) in measurements.iter().zip(vals) {
-        let path = format!("{device}.{m}");
-        let v = value(v, &path)?;
-        points.push((path, t, v));
+        let v = v.map_err(bad)?;
+        let v = value(v, device, m)?;
+        b.push(device, m, t, v)?;
     }
-    group(points)
+    Ok(b.finish())
 }
 
-/// `insertRecords` (one device per record) or `insertRecordsOfOneDevice`.
+/// Where the records of a request name their device.
+pub enum Devices<'a> {
+    /// `insertRecordsOfOneDevice`: one device for every record.
+    One(&'a str),
+    /// `insertRecords`: a device per record.
+    PerRecord(&'a [String]),
+}
+
+/// `insertRecords` or `insertRecordsOfOneDevice`.
 pub fn records(
-    devices: &[String],
-    one_device: Option<&String>,
+    devices: Devices<'_>,
     measurements: &[Vec<String>],
     values: &[Vec<u8>],
     times: &[i64],
+    budget: &mut Budget,
 ) -> Result<Vec<WriteSeries>, TSStatus> {
     let n = times.len();
-    if measurements.len() != n || values.len() != n || (one_device.is_none() && devices.len() != n)
-    {
+    let device_count = match devices {
+        Devices::One(_) => n,
+        Devices::PerRecord(d) => d.len(),
+    };
+    if measurements.len() != n || values.len() != n || device_count != n {
         return Err(bad(format!(
-            "record lists differ in length: {} devices, {} measurement lists, {} value lists, {} timestamps",
-            devices.len(),
+            "record lists differ in length: {device_count} devices, {} measurement lists, {} value lists, {n} timestamps",
             measurements.len(),
             values.len(),
-            n
         )));
     }
-    let mut points = Vec::new();
+    let mut b = SeriesBuilder::new(budget);
     for i in 0..n {
-        let device = one_device.unwrap_or(&devices[i]);
-        let vals = duet_rpc::insert::decode_record_values(&values[i], measurements[i].len())
-            .map_err(bad)?;
+        let device = match devices {
+            Devices::One(d) => d,
+            Devices::PerRecord(d) => d[i].as_str(),
+        };
+        let device = checked_name(device, "device")?;
+        let vals =
+            duet_rpc::insert::record_values(&values[i], measurements[i].len()).map_err(bad)?;
         for (m, v) in measurements[i].iter().zip(vals) {
-            let path = format!("{device}.{m}");
-            let v = value(v, &path)?;
-            points.push((path, times[i], v));
+            let v = value(v.map_err(bad)?, device, m)?;
+            b.push(device, m, times[i], v)?;
         }
     }
-    group(points)
+    Ok(b.finish())
 }
 
 /// `insertStringRecord`: values as text, typed by the existing series or
@@ -241,6 +374,7 @@ pub fn string_record(
     measurements: &[String],
     values: &[String],
     t: i64,
+    budget: &mut Budget,
 ) -> Result<Vec<WriteSeries>, TSStatus> {
     if measurements.len() != values.len() {
         return Err(bad(format!(
@@ -249,9 +383,11 @@ pub fn string_record(
             values.len()
         )));
     }
+    let device = checked_name(device, "device")?;
     let schema = engine.schema();
-    let mut points = Vec::new();
+    let mut b = SeriesBuilder::new(budget);
     for (m, text) in measurements.iter().zip(values) {
+        checked_name(m, "measurement")?;
         let path = format!("{device}.{m}");
         let ty = schema.series.get(&path).map(|s| s.data_type);
         let v = parse_text(text, ty).ok_or_else(|| {
@@ -263,10 +399,10 @@ pub fn string_record(
                 ),
             )
         })?;
-        points.push((path, t, v));
+        b.push(device, m, t, v)?;
     }
     drop(schema);
-    group(points)
+    Ok(b.finish())
 }
 
 fn parse_text(s: &str, ty: Option<DataType>) -> Option<Value> {
@@ -294,22 +430,47 @@ fn parse_text(s: &str, ty: Option<DataType>) -> Option<Value> {
     })
 }
 
+/// One `TSInsertTabletReq`'s binary fields, decoded after the decoded size
+/// is charged to the request's budget.
 pub fn tablet(
     device: &str,
     measurements: &[String],
-    t: duet_rpc::insert::Tablet,
+    encoded: duet_rpc::insert::EncodedTablet,
+    budget: &mut Budget,
 ) -> Result<Vec<WriteSeries>, TSStatus> {
-    if measurements.len() != t.columns.len() {
+    let device = checked_name(device, "device")?;
+    if measurements.len() != encoded.types.len() {
         return Err(bad(format!(
-            "{} measurements but {} columns",
+            "{device}: {} measurements but {} types",
             measurements.len(),
-            t.columns.len()
+            encoded.types.len()
         )));
     }
+    budget.charge(duet_rpc::insert::tablet_decoded_bytes(
+        &encoded.types,
+        encoded.size,
+        encoded.values.len(),
+    ))?;
+    let t = duet_rpc::insert::decode_tablet(
+        &encoded.timestamps,
+        &encoded.values,
+        &encoded.types,
+        encoded.size,
+    )
+    .map_err(|e| bad(format!("bad tablet for {device}: {e}")))?;
     let mut out = Vec::with_capacity(measurements.len());
     for (m, col) in measurements.iter().zip(t.columns) {
+        checked_name(m, "measurement")?;
+        let cells = col.len();
+        // Timestamps and the kept values (text bytes move, charged above).
+        let width = match col {
+            wire::Column::Text(_) => std::mem::size_of::<String>(),
+            _ => 8,
+        };
+        budget.charge(device.len() + m.len() + 1 + cells * (8 + width))?;
         let path = format!("{device}.{m}");
-        let mut times = Vec::with_capacity(t.timestamps.len());
+        duet_engine::schema::check_path_size(&path).map_err(bad)?;
+        let mut times = Vec::with_capacity(cells);
         macro_rules! keep {
             ($cells:expr, $variant:ident, $conv:expr) => {{
                 let mut vals = Vec::with_capacity($cells.len());
@@ -328,7 +489,7 @@ pub fn tablet(
             wire::Column::I64(c) => keep!(c, I64, Ok::<_, TSStatus>),
             wire::Column::F32(c) => keep!(c, F32, Ok::<_, TSStatus>),
             wire::Column::F64(c) => keep!(c, F64, Ok::<_, TSStatus>),
-            wire::Column::Text(c) => keep!(c, Text, |b: Vec<u8>| text(b, &path)),
+            wire::Column::Text(c) => keep!(c, Text, |b: Vec<u8>| text(b, device, m)),
         };
         if !times.is_empty() {
             out.push(WriteSeries {
@@ -341,7 +502,7 @@ pub fn tablet(
     Ok(out)
 }
 
-pub fn tablets(req: &TSInsertTabletsReq) -> Result<Vec<WriteSeries>, TSStatus> {
+pub fn tablets(req: TSInsertTabletsReq, budget: &mut Budget) -> Result<Vec<WriteSeries>, TSStatus> {
     let n = req.prefix_paths.len();
     let lens = [
         req.measurements_list.len(),
@@ -356,15 +517,22 @@ pub fn tablets(req: &TSInsertTabletsReq) -> Result<Vec<WriteSeries>, TSStatus> {
         )));
     }
     let mut out = Vec::new();
-    for i in 0..n {
-        let t = duet_rpc::insert::decode_tablet(
-            &req.timestamps_list[i],
-            &req.values_list[i],
-            &req.types_list[i],
-            req.size_list[i],
-        )
-        .map_err(|e| bad(format!("bad tablet for {}: {e}", req.prefix_paths[i])))?;
-        out.extend(tablet(&req.prefix_paths[i], &req.measurements_list[i], t)?);
+    let parts = req
+        .prefix_paths
+        .iter()
+        .zip(&req.measurements_list)
+        .zip(req.values_list)
+        .zip(req.timestamps_list)
+        .zip(req.types_list)
+        .zip(req.size_list);
+    for (((((device, measurements), values), timestamps), types), size) in parts {
+        let encoded = duet_rpc::insert::EncodedTablet {
+            timestamps,
+            values,
+            types,
+            size,
+        };
+        out.extend(tablet(device, measurements, encoded, budget)?);
     }
     Ok(out)
 }

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod convert;
+pub mod guard;
 pub mod http;
 pub mod metrics;
 pub mod net;
@@ -49,7 +50,12 @@ pub async fn run(
             DurabilityMode::Fsync => Durability::Fsync,
         },
         default_bucket_span_ms: cfg.storage.default_bucket_span_ms,
+        max_clock_skew_ms: cfg.replication.max_clock_skew_ms,
     };
+    let offset = duet_engine::hlc::clock_offset_ms();
+    if offset != 0 {
+        tracing::warn!("DUET_CLOCK_OFFSET_MS = {offset}: this node's clock is deliberately off by {offset} ms (tests and drills only)");
+    }
     std::fs::create_dir_all(&cfg.node.data_dir).map_err(|e| {
         format!(
             "cannot create data dir {}: {e}",
@@ -106,12 +112,16 @@ pub async fn run(
         metrics.clone(),
         cfg.rpc.default_fetch_size,
         cfg.rpc.max_open_queries_per_session,
+        cfg.rpc.max_request_memory_bytes,
+        cfg.rpc.max_frame_bytes,
     ));
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let limits = net::Limits {
         max_frame_bytes: cfg.rpc.max_frame_bytes,
         max_connections: cfg.rpc.max_connections,
+        max_login_frame_bytes: cfg.rpc.max_login_frame_bytes,
+        login_timeout: Duration::from_secs(cfg.rpc.login_timeout_secs),
         idle_timeout: (cfg.rpc.idle_timeout_secs > 0)
             .then(|| Duration::from_secs(cfg.rpc.idle_timeout_secs)),
     };

@@ -11,6 +11,8 @@ pub struct Metrics {
     pub connections_accepted: Counter,
     pub connections_refused: Counter,
     pub frames_rejected: Counter,
+    pub login_timeouts: Counter,
+    pub handler_panics: Counter,
     pub sessions_open: Gauge,
     pub auth_failures: Counter,
     pub statements: Counter,
@@ -45,6 +47,16 @@ impl Metrics {
             "rpc_frames_rejected",
             "Frames over rpc.max_frame_bytes or malformed; the connection was closed",
             m.frames_rejected.clone(),
+        );
+        r.register(
+            "rpc_login_timeouts",
+            "Connections closed for not logging in within rpc.login_timeout_secs",
+            m.login_timeouts.clone(),
+        );
+        r.register(
+            "rpc_handler_panics",
+            "Requests whose handler panicked; answered with an internal error, logged",
+            m.handler_panics.clone(),
         );
         r.register(
             "rpc_sessions_open",

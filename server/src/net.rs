@@ -1,15 +1,22 @@
 //! The RPC listener: a tokio accept loop with a connection limit, and per
 //! connection a loop that reads one frame (length checked before anything
-//! is allocated), runs the sync thrift processor on a blocking thread, and
-//! writes the reply. A bad frame closes only its connection. On shutdown the
-//! loop stops accepting and each connection finishes the request it is in.
+//! is allocated, the buffer grown only as bytes arrive), runs the sync
+//! thrift processor on a blocking thread, and writes the reply. Until the
+//! connection logs in (openSession or a pipe handshake) its frames are
+//! capped at `rpc.max_login_frame_bytes` and it must log in within
+//! `rpc.login_timeout_secs`, so nothing before login costs more than a
+//! login. A bad frame closes only its connection; a panicking handler
+//! answers with an error status ([`crate::guard`]). On shutdown the loop
+//! stops accepting and each connection finishes the request it is in.
 
+use crate::guard::Guarded;
 use crate::metrics::Metrics;
 use crate::service::{ConnHandler, Shared};
 use duet_rpc::frame::{detect_protocol, Protocol};
 use duet_rpc::generated::IClientRPCServiceSyncProcessor;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
@@ -18,6 +25,8 @@ use tokio::task::JoinSet;
 pub struct Limits {
     pub max_frame_bytes: u32,
     pub max_connections: usize,
+    pub max_login_frame_bytes: u32,
+    pub login_timeout: Duration,
     pub idle_timeout: Option<Duration>,
 }
 
@@ -72,9 +81,10 @@ pub async fn serve(
 enum ConnEnd {
     Closed,
     Io(std::io::Error),
-    TooLarge(u64, u32),
+    TooLarge(u64, u32, &'static str),
     Malformed(String),
     Idle,
+    LoginTimeout(Duration),
 }
 
 impl std::fmt::Display for ConnEnd {
@@ -82,17 +92,31 @@ impl std::fmt::Display for ConnEnd {
         match self {
             ConnEnd::Closed => write!(f, "closed by peer"),
             ConnEnd::Io(e) => write!(f, "i/o error: {e}"),
-            ConnEnd::TooLarge(n, max) => {
-                write!(f, "frame of {n} bytes over rpc.max_frame_bytes = {max}")
+            ConnEnd::TooLarge(n, max, name) => {
+                write!(f, "frame of {n} bytes over {name} = {max}")
             }
             ConnEnd::Malformed(m) => write!(f, "malformed request: {m}"),
             ConnEnd::Idle => write!(f, "idle timeout"),
+            ConnEnd::LoginTimeout(d) => write!(
+                f,
+                "not logged in within rpc.login_timeout_secs = {}",
+                d.as_secs()
+            ),
         }
     }
 }
 
+/// Below this a frame's buffer is allocated at once; above it, it grows with
+/// the bytes that actually arrive, so a declared length costs nothing.
+const FRAME_PREALLOC: usize = 64 << 10;
+
 /// Reads one frame: `Ok(None)` at a clean end of stream between frames.
-async fn read_frame(stream: &mut TcpStream, max: u32) -> Result<Option<Vec<u8>>, ConnEnd> {
+/// `max` is the current frame limit; its name goes into the error.
+async fn read_frame(
+    stream: &mut TcpStream,
+    max: u32,
+    limit_name: &'static str,
+) -> Result<Option<Vec<u8>>, ConnEnd> {
     let mut len = [0u8; 4];
     match stream.read(&mut len[..1]).await {
         Ok(0) => return Ok(None),
@@ -108,10 +132,21 @@ async fn read_frame(stream: &mut TcpStream, max: u32) -> Result<Option<Vec<u8>>,
         return Err(ConnEnd::Malformed(format!("frame length {declared}")));
     }
     if declared as u32 > max {
-        return Err(ConnEnd::TooLarge(declared as u64, max));
+        return Err(ConnEnd::TooLarge(declared as u64, max, limit_name));
     }
-    let mut buf = vec![0u8; declared as usize];
-    stream.read_exact(&mut buf).await.map_err(ConnEnd::Io)?;
+    let declared = declared as usize;
+    let mut buf = Vec::with_capacity(declared.min(FRAME_PREALLOC));
+    let got = (&mut *stream)
+        .take(declared as u64)
+        .read_to_end(&mut buf)
+        .await
+        .map_err(ConnEnd::Io)?;
+    if got < declared {
+        return Err(ConnEnd::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("frame ended after {got} of {declared} bytes"),
+        )));
+    }
     Ok(Some(buf))
 }
 
@@ -121,14 +156,19 @@ async fn connection(
     limits: &Limits,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ConnEnd> {
-    let processor = Arc::new(IClientRPCServiceSyncProcessor::new(ConnHandler::new(
-        shared.clone(),
+    let logged_in = Arc::new(AtomicBool::new(false));
+    let handler = ConnHandler::new(shared.clone(), logged_in.clone());
+    let processor = Arc::new(IClientRPCServiceSyncProcessor::new(Guarded::new(
+        handler,
+        shared.metrics.handler_panics.clone(),
     )));
     let mut protocol: Option<Protocol> = None;
     let metrics: &Metrics = &shared.metrics;
+    let login_deadline = Instant::now() + limits.login_timeout;
     loop {
+        let before_login = !logged_in.load(Ordering::Acquire);
         let frame = tokio::select! {
-            r = read_with_idle(&mut stream, limits) => r,
+            r = next_frame(&mut stream, limits, before_login.then_some(login_deadline)) => r,
             _ = shutdown.changed() => return Ok(()),
         };
         let frame = match frame {
@@ -138,6 +178,10 @@ async fn connection(
                 if matches!(e, ConnEnd::TooLarge(..) | ConnEnd::Malformed(_)) {
                     metrics.frames_rejected.inc();
                     tracing::warn!("closing a connection: {e}");
+                }
+                if matches!(e, ConnEnd::LoginTimeout(_)) {
+                    metrics.login_timeouts.inc();
+                    tracing::info!("closing a connection: {e}");
                 }
                 return Err(e);
             }
@@ -177,14 +221,32 @@ async fn connection(
     }
 }
 
-async fn read_with_idle(
+/// The next frame under the limits that apply now: before login, the
+/// login frame limit and what is left of the login deadline; after, the
+/// frame limit and the idle timeout.
+async fn next_frame(
     stream: &mut TcpStream,
     limits: &Limits,
+    login_deadline: Option<Instant>,
 ) -> Result<Option<Vec<u8>>, ConnEnd> {
+    if let Some(deadline) = login_deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (wait, end) = match limits.idle_timeout {
+            Some(idle) if idle < left => (idle, ConnEnd::Idle),
+            _ => (left, ConnEnd::LoginTimeout(limits.login_timeout)),
+        };
+        let read = read_frame(
+            stream,
+            limits.max_login_frame_bytes,
+            "rpc.max_login_frame_bytes (before login)",
+        );
+        return tokio::time::timeout(wait, read).await.map_err(|_| end)?;
+    }
+    let read = read_frame(stream, limits.max_frame_bytes, "rpc.max_frame_bytes");
     match limits.idle_timeout {
-        Some(d) => tokio::time::timeout(d, read_frame(stream, limits.max_frame_bytes))
+        Some(d) => tokio::time::timeout(d, read)
             .await
             .map_err(|_| ConnEnd::Idle)?,
-        None => read_frame(stream, limits.max_frame_bytes).await,
+        None => read.await,
     }
 }

@@ -10,8 +10,8 @@ use duet_executor::{Executor, Output, ResultSet, Row, RowStream, Session};
 use duet_rpc::generated::*;
 use duet_rpc::status::{self, error_status, ok_status, statement_resp};
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// What all connections share.
@@ -21,6 +21,9 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub default_fetch_size: usize,
     pub max_open_queries: usize,
+    pub max_request_memory_bytes: u64,
+    /// `rpc.max_frame_bytes`, announced to pipe senders.
+    pub max_frame_bytes: u32,
     next_id: AtomicI64,
 }
 
@@ -30,6 +33,8 @@ impl Shared {
         metrics: Arc<Metrics>,
         default_fetch_size: usize,
         max_open_queries: usize,
+        max_request_memory_bytes: u64,
+        max_frame_bytes: u32,
     ) -> Self {
         let engine = exec.engine().clone();
         Shared {
@@ -38,6 +43,8 @@ impl Shared {
             metrics,
             default_fetch_size,
             max_open_queries,
+            max_request_memory_bytes,
+            max_frame_bytes,
             next_id: AtomicI64::new(1),
         }
     }
@@ -66,14 +73,25 @@ struct ConnState {
 pub struct ConnHandler {
     shared: Arc<Shared>,
     state: Mutex<ConnState>,
+    /// Set while the connection has a session or a pipe handshake: the
+    /// connection loop reads it to lift the pre-login frame limit.
+    logged_in: Arc<AtomicBool>,
 }
 
 impl ConnHandler {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub fn new(shared: Arc<Shared>, logged_in: Arc<AtomicBool>) -> Self {
         shared.metrics.sessions_open.inc();
+        let max_frame_bytes = shared.max_frame_bytes;
         ConnHandler {
             shared,
-            state: Mutex::new(ConnState::default()),
+            state: Mutex::new(ConnState {
+                receiver: duet_pipe::receiver::ReceiverState {
+                    max_frame_bytes,
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+            logged_in,
         }
     }
 
@@ -161,13 +179,22 @@ impl ConnHandler {
         resp
     }
 
-    fn insert(&self, series: Result<Vec<WriteSeries>, TSStatus>) -> TSStatus {
+    /// Decodes an insert request for a logged-in session, within the
+    /// request's memory budget, and writes it.
+    fn insert(
+        &self,
+        build: impl FnOnce(&mut convert::Budget) -> Result<Vec<WriteSeries>, TSStatus>,
+    ) -> TSStatus {
         if let Err(st) = self.session() {
             return st;
         }
-        let series = match series {
+        let mut budget = convert::Budget::new(self.shared.max_request_memory_bytes);
+        let series = match build(&mut budget) {
             Ok(s) => s,
-            Err(st) => return st,
+            Err(st) => {
+                self.shared.metrics.statement_errors.inc();
+                return st;
+            }
         };
         let points: usize = series.iter().map(|s| s.times.len()).sum();
         match self.shared.engine.write(series) {
@@ -306,6 +333,7 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         let mut st = self.state.lock();
         st.session = Some((id, session, req.zone_id.clone()));
         st.queries.clear();
+        self.logged_in.store(true, Ordering::Release);
         let config = BTreeMap::from([("timestamp_precision".to_string(), "ms".to_string())]);
         Ok(TSOpenSessionResp::new(ok_status(), v3, id, config))
     }
@@ -314,6 +342,8 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         let mut st = self.state.lock();
         st.session = None;
         st.queries.clear();
+        self.logged_in
+            .store(st.receiver.peer.is_some(), Ordering::Release);
         Ok(ok_status())
     }
 
@@ -409,60 +439,77 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
     }
 
     fn handle_insert_record(&self, req: TSInsertRecordReq) -> TResult<TSStatus> {
-        let series = convert::record(
-            &req.prefix_path,
-            &req.measurements,
-            &req.values,
-            req.timestamp,
-        );
-        Ok(self.insert(series))
+        Ok(self.insert(|b| {
+            convert::record(
+                &req.prefix_path,
+                &req.measurements,
+                &req.values,
+                req.timestamp,
+                b,
+            )
+        }))
     }
 
     fn handle_insert_records(&self, req: TSInsertRecordsReq) -> TResult<TSStatus> {
-        let series = convert::records(
-            &req.prefix_paths,
-            None,
-            &req.measurements_list,
-            &req.values_list,
-            &req.timestamps,
-        );
-        Ok(self.insert(series))
+        Ok(self.insert(|b| {
+            convert::records(
+                convert::Devices::PerRecord(&req.prefix_paths),
+                &req.measurements_list,
+                &req.values_list,
+                &req.timestamps,
+                b,
+            )
+        }))
     }
 
     fn handle_insert_records_of_one_device(
         &self,
         req: TSInsertRecordsOfOneDeviceReq,
     ) -> TResult<TSStatus> {
-        let series = convert::records(
-            &[],
-            Some(&req.prefix_path),
-            &req.measurements_list,
-            &req.values_list,
-            &req.timestamps,
-        );
-        Ok(self.insert(series))
+        Ok(self.insert(|b| {
+            convert::records(
+                convert::Devices::One(&req.prefix_path),
+                &req.measurements_list,
+                &req.values_list,
+                &req.timestamps,
+                b,
+            )
+        }))
     }
 
     fn handle_insert_string_record(&self, req: TSInsertStringRecordReq) -> TResult<TSStatus> {
-        let series = convert::string_record(
-            &self.shared.engine,
-            &req.prefix_path,
-            &req.measurements,
-            &req.values,
-            req.timestamp,
-        );
-        Ok(self.insert(series))
+        Ok(self.insert(|b| {
+            convert::string_record(
+                &self.shared.engine,
+                &req.prefix_path,
+                &req.measurements,
+                &req.values,
+                req.timestamp,
+                b,
+            )
+        }))
     }
 
     fn handle_insert_tablet(&self, req: TSInsertTabletReq) -> TResult<TSStatus> {
-        let series = duet_rpc::insert::decode_insert_tablet(&req)
-            .map_err(|e| error_status(status::ILLEGAL_PARAMETER, format!("bad tablet: {e}")))
-            .and_then(|t| convert::tablet(&req.prefix_path, &req.measurements, t));
-        Ok(self.insert(series))
+        Ok(self.insert(|b| {
+            if req.is_compressed == Some(true) {
+                return Err(error_status(
+                    status::ILLEGAL_PARAMETER,
+                    "bad tablet: compressed tablets (isCompressed) are not supported",
+                ));
+            }
+            let encoded = duet_rpc::insert::EncodedTablet {
+                timestamps: req.timestamps,
+                values: req.values,
+                types: req.types,
+                size: req.size,
+            };
+            convert::tablet(&req.prefix_path, &req.measurements, encoded, b)
+        }))
     }
 
     fn handle_insert_tablets(&self, req: TSInsertTabletsReq) -> TResult<TSStatus> {
-        Ok(self.insert(convert::tablets(&req)))
+        Ok(self.insert(|b| convert::tablets(req, b)))
     }
 
     fn handle_set_storage_group(
@@ -536,6 +583,9 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
             req.type_,
             &req.body,
         );
+        if st.receiver.peer.is_some() {
+            self.logged_in.store(true, Ordering::Release);
+        }
         if reply.code != status::SUCCESS_STATUS {
             tracing::warn!("pipe request refused ({}): {}", reply.code, reply.message);
         }
@@ -546,39 +596,4 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         };
         Ok(TPipeTransferResp::new(st, reply.body))
     }
-}
-
-/// Group points by series path, keeping arrival order (for records).
-pub(crate) fn group(
-    points: Vec<(String, i64, duet_engine::Value)>,
-) -> Result<Vec<WriteSeries>, TSStatus> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_path: HashMap<String, (Vec<i64>, duet_engine::Column)> = HashMap::new();
-    for (path, t, v) in points {
-        let entry = by_path.entry(path.clone()).or_insert_with(|| {
-            order.push(path.clone());
-            (Vec::new(), duet_engine::Column::new(v.data_type()))
-        });
-        if !entry.1.push(&v) {
-            return Err(error_status(
-                status::DATA_TYPE_MISMATCH,
-                format!(
-                    "{path}: a {} value in a request that also writes {} values",
-                    v.data_type(),
-                    entry.1.data_type()
-                ),
-            ));
-        }
-        entry.0.push(t);
-    }
-    Ok(order
-        .into_iter()
-        .filter_map(|p| {
-            by_path.remove(&p).map(|(times, values)| WriteSeries {
-                path: p,
-                times,
-                values,
-            })
-        })
-        .collect())
 }

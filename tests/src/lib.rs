@@ -52,6 +52,7 @@ pub struct Node {
     pub http: SocketAddr,
     pub node_id: u32,
     extra: Vec<String>,
+    env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -62,6 +63,12 @@ impl Node {
 
     /// Starts with extra command-line arguments (e.g. `--config file`).
     pub fn start_with(extra: &[&str]) -> Node {
+        Self::start_with_env(&[], extra)
+    }
+
+    /// Starts with environment variables (kept for restarts), e.g.
+    /// `DUET_CLOCK_OFFSET_MS` for a node whose clock is off.
+    pub fn start_with_env(env: &[(&str, &str)], extra: &[&str]) -> Node {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut node = Node {
             dir,
@@ -69,6 +76,10 @@ impl Node {
             http: "0.0.0.0:0".parse().unwrap(),
             node_id: 0,
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
         };
         node.launch(0, 0);
@@ -92,6 +103,7 @@ impl Node {
                 &http_port.to_string(),
             ])
             .args(&self.extra)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -277,6 +289,27 @@ pub fn query(s: &mut Session, sql: &str) -> Result<Vec<Vec<String>>, String> {
 pub fn exec(s: &mut Session, sql: &str) {
     if let Err(e) = s.execute(sql) {
         panic!("{sql}: {e}");
+    }
+}
+
+/// Did the server close `c` (end of stream or a reset) within `within`? A
+/// read that merely times out is not a close: it returns false.
+pub fn closed_by_server(c: &mut TcpStream, within: Duration) -> bool {
+    c.set_read_timeout(Some(within)).expect("set read timeout");
+    let mut b = [0u8; 64];
+    loop {
+        match c.read(&mut b) {
+            Ok(0) => return true,
+            Ok(_) => continue, // a reply or error frame before the close
+            Err(e) => {
+                return matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::BrokenPipe
+                )
+            }
+        }
     }
 }
 

@@ -8,3 +8,4 @@ mod t40_restart;
 mod t50_cli;
 mod t60_http;
 mod t70_sbin;
+mod t80_hostile_requests;
