@@ -62,7 +62,9 @@ impl View<'_> {
         }
     }
 
-    /// The newest drop of `path` or of a path above it.
+    /// The newest drop of `path` itself, or of a database above it. A
+    /// dropped series covers only its own path: a series below it (a
+    /// longer path) is another series, and its writes stand.
     fn drop_covering(&self, path: &str) -> Option<Version> {
         if self.schema.drops.is_empty() && self.delta.drops.is_empty() {
             return None;
@@ -71,8 +73,10 @@ impl View<'_> {
         (1..=nodes.len())
             .filter_map(|n| {
                 let prefix = nodes[..n].join(".");
-                let a = self.schema.drops.get(&prefix).map(|d| d.version);
-                let b = self.delta.drops.get(&prefix).map(|d| d.version);
+                let exact = n == nodes.len();
+                let pick = |d: &Drop| (exact || d.database).then_some(d.version);
+                let a = self.schema.drops.get(&prefix).and_then(pick);
+                let b = self.delta.drops.get(&prefix).and_then(pick);
                 a.max(b)
             })
             .max()
@@ -284,6 +288,14 @@ impl Cx<'_, '_> {
                 path,
                 bucket_span_ms,
             } => {
+                if !self.local
+                    && self
+                        .view
+                        .drop_covering(path)
+                        .is_some_and(|d| d >= self.version)
+                {
+                    return Ok(()); // dropped after this creation
+                }
                 if let Some(existing) = self.overlapping_database(path) {
                     if !self.local {
                         tracing::warn!(
@@ -393,6 +405,8 @@ impl Cx<'_, '_> {
         }
         let mut v = Vec::new();
         crate::codec::put_ivarint(&mut v, bucket_span_ms);
+        v.extend_from_slice(&self.version.hlc.to_le_bytes());
+        v.extend_from_slice(&self.version.node.to_le_bytes());
         self.batch
             .put_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, path), v);
         self.view.delta.databases.insert(
@@ -400,6 +414,7 @@ impl Cx<'_, '_> {
             Some(Database {
                 path: path.to_string(),
                 bucket_span_ms,
+                created: self.version,
             }),
         );
         Ok(())
@@ -437,6 +452,7 @@ impl Cx<'_, '_> {
                 Database {
                     path: db_path,
                     bucket_span_ms: span,
+                    created: self.version,
                 }
             }
         };

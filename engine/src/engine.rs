@@ -50,13 +50,21 @@ pub struct EngineOptions {
     pub durability: Durability,
     /// Bucket span for databases created without one.
     pub default_bucket_span_ms: i64,
+    /// A peer's change whose version is more than this far ahead of this
+    /// node's clock is refused (as CockroachDB's max offset): adopting it
+    /// would let a fast clock win every conflict and drag this clock along.
+    pub max_clock_skew_ms: u64,
 }
+
+/// The default of `replication.max_clock_skew_ms`.
+pub const DEFAULT_MAX_CLOCK_SKEW_MS: u64 = 500;
 
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             durability: Durability::GroupCommit,
             default_bucket_span_ms: crate::schema::DEFAULT_BUCKET_SPAN_MS,
+            max_clock_skew_ms: DEFAULT_MAX_CLOCK_SKEW_MS,
         }
     }
 }
@@ -85,8 +93,47 @@ pub struct Engine {
     write_opts: WriteOptions,
 }
 
+/// The newest event of one origin applied here through one stream: its
+/// sequence in the origin's log and its version's HLC. The HLC tells a
+/// sender whether the event it holds at that sequence is the same one (a
+/// node restored from a backup reuses sequences with new versions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mark {
+    pub seq: u64,
+    /// 0 when unknown (a mark written before versions were kept).
+    pub hlc: u64,
+}
+
+impl Mark {
+    fn encode(&self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.seq.to_le_bytes());
+        out[8..].copy_from_slice(&self.hlc.to_le_bytes());
+        out
+    }
+
+    fn decode(v: &[u8]) -> Result<Mark> {
+        let word = |b: &[u8]| {
+            b.try_into()
+                .map(u64::from_le_bytes)
+                .map_err(|_| Error::corrupt("high-water mark", "not 8 or 16 bytes"))
+        };
+        match v.len() {
+            8 => Ok(Mark {
+                seq: word(v)?,
+                hlc: 0,
+            }),
+            16 => Ok(Mark {
+                seq: word(&v[..8])?,
+                hlc: word(&v[8..])?,
+            }),
+            _ => Err(Error::corrupt("high-water mark", "not 8 or 16 bytes")),
+        }
+    }
+}
+
 /// High-water marks by (origin node, sending pipe).
-pub(crate) type Marks = HashMap<(NodeId, String), u64>;
+pub(crate) type Marks = HashMap<(NodeId, String), Mark>;
 
 pub(crate) struct Writer {
     pub next_seq: u64,
@@ -235,6 +282,10 @@ impl Engine {
         &self.hlc
     }
 
+    pub fn max_clock_skew_ms(&self) -> u64 {
+        self.opts.max_clock_skew_ms
+    }
+
     pub(crate) fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily> {
         self.db
             .cf_handle(name)
@@ -298,9 +349,21 @@ impl Engine {
         let mut batch = WriteBatch::default();
         let mut outcome = ApplyOutcome::default();
         let mut delta = SchemaDelta::default();
-        let mut new_hwm: HashMap<NodeId, u64> = HashMap::new();
+        let mut new_hwm: HashMap<NodeId, Mark> = HashMap::new();
         let key = |origin: NodeId| (origin, stream.to_string());
+        let now = crate::hlc::wall_clock_ms();
+        let latest = now.saturating_add(self.opts.max_clock_skew_ms);
         for (event, bytes) in decoded.iter().zip(raw) {
+            if event.version.millis() > latest {
+                return Err(Error::ClockSkew(format!(
+                    "a change from node {} has a version {} ms ahead of this node's clock, \
+                     over replication.max_clock_skew_ms = {}: the clocks of the two nodes \
+                     disagree (check NTP on both); the change is refused, not applied",
+                    event.origin,
+                    event.version.millis() - now,
+                    self.opts.max_clock_skew_ms
+                )));
+            }
             if event.origin == self.node_id {
                 outcome.skipped += 1;
                 continue;
@@ -312,8 +375,7 @@ impl Engine {
             let seen = new_hwm
                 .get(&event.origin)
                 .or(w.hwm.get(&key(event.origin)))
-                .copied()
-                .unwrap_or(0);
+                .map_or(0, |m| m.seq);
             if !snapshot && event.origin_seq <= seen {
                 outcome.skipped += 1;
                 continue;
@@ -323,18 +385,24 @@ impl Engine {
             batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
             w.next_seq += 1;
             if !snapshot {
-                new_hwm.insert(event.origin, event.origin_seq);
+                new_hwm.insert(
+                    event.origin,
+                    Mark {
+                        seq: event.origin_seq,
+                        hlc: event.version.hlc,
+                    },
+                );
             }
             outcome.applied += 1;
         }
         if outcome.applied == 0 {
             return Ok(outcome);
         }
-        for (origin, seq) in &new_hwm {
+        for (origin, mark) in &new_hwm {
             batch.put_cf(
                 self.cf(CF_META)?,
                 meta_key(PREFIX_HWM, &format!("{origin}/{stream}")),
-                seq.to_le_bytes(),
+                mark.encode(),
             );
         }
         batch.put_cf(self.cf(CF_META)?, META_HLC, self.hlc.last().to_le_bytes());
@@ -354,12 +422,17 @@ impl Engine {
     /// The highest sequence of `origin`'s log applied here through `stream`
     /// (0 if none).
     pub fn high_water_mark(&self, origin: NodeId, stream: &str) -> u64 {
+        self.mark(origin, stream).seq
+    }
+
+    /// The newest event of `origin` applied here through `stream`.
+    pub fn mark(&self, origin: NodeId, stream: &str) -> Mark {
         self.writer
             .lock()
             .hwm
             .get(&(origin, stream.to_string()))
             .copied()
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 
     fn write_batch(&self, batch: WriteBatch, what: impl FnOnce() -> String) -> Result<()> {
@@ -519,11 +592,18 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
     for (path, v) in meta_scan(db, PREFIX_DB)? {
         let mut r = crate::codec::Reader::new(&v, "database record");
         let bucket_span_ms = r.ivarint()?;
+        // Written since creation versions are kept: hlc and node follow.
+        let created = if r.is_empty() {
+            crate::hlc::Version::default()
+        } else {
+            crate::hlc::Version::new(r.u64()?, r.u32()?)
+        };
         schema.databases.insert(
             path.clone(),
             Database {
                 path,
                 bucket_span_ms,
+                created,
             },
         );
     }
@@ -565,11 +645,7 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
             .split_once('/')
             .and_then(|(o, s)| Some((o.parse::<NodeId>().ok()?, s.to_string())))
             .ok_or_else(|| Error::corrupt("high-water mark key", key.clone()))?;
-        let a: [u8; 8] = v
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::corrupt("high-water mark", "not 8 bytes"))?;
-        hwm.insert((origin, stream), u64::from_le_bytes(a));
+        hwm.insert((origin, stream), Mark::decode(&v)?);
     }
     Ok((schema, next.max(max_id + 1), hwm))
 }

@@ -36,6 +36,10 @@ pub enum Error {
     },
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// A peer's change carries a version further ahead of this node's
+    /// clock than `max_clock_skew_ms`: refused, never adopted.
+    #[error("{0}")]
+    ClockSkew(String),
 }
 
 impl Error {

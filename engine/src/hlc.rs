@@ -7,7 +7,12 @@
 //! always wins over what this node has already seen).
 
 use parking_lot::Mutex;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The largest wall-clock value an HLC can hold (48 bits of milliseconds,
+/// the year 10889): the clock saturates there instead of overflowing.
+pub const MAX_PHYSICAL_MS: u64 = (1 << 48) - 1;
 
 /// Identifies a node; created at first start and kept in `meta`.
 pub type NodeId = u32;
@@ -34,11 +39,28 @@ pub struct Hlc {
     now_ms: fn() -> u64,
 }
 
+/// This machine's clock in milliseconds since the epoch, plus
+/// [`clock_offset_ms`].
 pub fn wall_clock_ms() -> u64 {
-    SystemTime::now()
+    let real = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    real.saturating_add_signed(clock_offset_ms())
+}
+
+/// A deliberate error added to this process's clock, from the environment
+/// variable `DUET_CLOCK_OFFSET_MS` (signed milliseconds, default 0): tests
+/// and drills use it to run a node whose clock is wrong. The server logs it
+/// at start when it is not 0.
+pub fn clock_offset_ms() -> i64 {
+    static OFFSET: OnceLock<i64> = OnceLock::new();
+    *OFFSET.get_or_init(|| {
+        std::env::var("DUET_CLOCK_OFFSET_MS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    })
 }
 
 impl Hlc {
@@ -55,12 +77,12 @@ impl Hlc {
 
     /// A new timestamp, greater than every one issued or observed before.
     pub fn tick(&self) -> u64 {
-        let physical = (self.now_ms)() << 16;
+        let physical = (self.now_ms)().min(MAX_PHYSICAL_MS) << 16;
         let mut last = self.last.lock();
         *last = if physical > *last {
             physical
         } else {
-            *last + 1
+            last.saturating_add(1)
         };
         *last
     }
@@ -100,6 +122,19 @@ mod tests {
         let b = c.tick();
         assert!(b > a);
         assert_eq!(a >> 16, 1_000);
+    }
+
+    #[test]
+    fn arithmetic_saturates() {
+        let c = Hlc::with_clock(stuck_clock);
+        c.observe(u64::MAX);
+        assert_eq!(c.tick(), u64::MAX);
+        assert_eq!(c.tick(), u64::MAX, "no overflow panic on later ticks");
+        fn far_future() -> u64 {
+            u64::MAX
+        }
+        let f = Hlc::with_clock(far_future);
+        assert_eq!(f.tick() >> 16, MAX_PHYSICAL_MS);
     }
 
     #[test]

@@ -89,18 +89,27 @@ impl Engine {
         if filter.schema {
             let node = self.node_id();
             for db in schema.databases.values() {
-                if series.iter().any(|s| {
-                    schema
-                        .database_of(&s.path)
-                        .is_some_and(|d| d.path == db.path)
-                }) {
-                    ready.push_back(schema_event(
-                        node,
-                        SchemaChange::CreateDatabase {
-                            path: db.path.clone(),
-                            bucket_span_ms: db.bucket_span_ms,
-                        },
-                    ));
+                // Every database when the pipe takes everything (an empty
+                // one too); else those holding a series it takes.
+                if pat.is_none()
+                    || series.iter().any(|s| {
+                        schema
+                            .database_of(&s.path)
+                            .is_some_and(|d| d.path == db.path)
+                    })
+                {
+                    // With its creation version, so a peer that dropped it
+                    // since does not bring it back.
+                    ready.push_back(ChangeEvent {
+                        version: db.created,
+                        ..schema_event(
+                            node,
+                            SchemaChange::CreateDatabase {
+                                path: db.path.clone(),
+                                bucket_span_ms: db.bucket_span_ms,
+                            },
+                        )
+                    });
                 }
             }
         }
@@ -131,15 +140,18 @@ impl Snapshot {
             return;
         };
         if self.filter.schema {
-            self.ready.push_back(schema_event(
-                self.node,
-                SchemaChange::CreateTimeseries {
-                    path: s.path.clone(),
-                    data_type: s.data_type,
-                    encoding: s.encoding.clone(),
-                    compressor: s.compressor.clone(),
-                },
-            ));
+            self.ready.push_back(ChangeEvent {
+                version: s.created,
+                ..schema_event(
+                    self.node,
+                    SchemaChange::CreateTimeseries {
+                        path: s.path.clone(),
+                        data_type: s.data_type,
+                        encoding: s.encoding.clone(),
+                        compressor: s.compressor.clone(),
+                    },
+                )
+            });
         }
         if self.filter.deletes {
             for t in &s.tombstones {

@@ -338,3 +338,98 @@ fn two_streams_from_one_origin_do_not_skip_each_other() {
         (4, 3)
     );
 }
+
+#[test]
+fn a_change_from_the_future_is_refused_and_not_adopted() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    write(&a, "root.sg.d.s", 1, 1.0);
+    let mut event = ChangeEvent::decode(&events(&a)[0]).unwrap();
+    // Two hours ahead of B's clock, and the largest version a peer could send.
+    for hlc in [event.version.hlc + ((2 * 3_600_000u64) << 16), u64::MAX] {
+        event.version.hlc = hlc;
+        let before = b.clock().last();
+        let e = b.apply_remote("t", &[event.encode()]).unwrap_err();
+        assert!(matches!(e, duet_engine::Error::ClockSkew(_)), "{e}");
+        assert!(e.to_string().contains("max_clock_skew_ms"), "{e}");
+        assert_eq!(b.clock().last(), before, "the clock did not move");
+        assert!(b.schema().series.is_empty(), "nothing applied");
+        assert_eq!(b.last_seq(), 0);
+    }
+    // Within the limit it applies, and B's own writes go on normally.
+    let ok = ChangeEvent::decode(&events(&a)[0]).unwrap();
+    b.apply_remote("t", &[ok.encode()]).unwrap();
+    write(&b, "root.sg.d.s", 2, 2.0);
+    assert_eq!(dump(&b).len(), 2);
+}
+
+fn full_snapshot(e: &Engine) -> Vec<Vec<u8>> {
+    let all = duet_engine::snapshot::SnapshotFilter {
+        pattern: None,
+        start: MIN_TIME,
+        end: MAX_TIME,
+        schema: true,
+        inserts: true,
+        deletes: true,
+    };
+    e.snapshot(all).map(|e| e.unwrap().encode()).collect()
+}
+
+/// Events of `e`'s log after sequence `after`.
+fn events_after(e: &Engine, after: u64) -> Vec<Vec<u8>> {
+    e.read(after + 1, usize::MAX, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|x| x.bytes)
+        .collect()
+}
+
+#[test]
+fn a_dropped_series_does_not_void_a_series_below_it() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    write(&a, "root.sg.d.s", 1, 1.0);
+    b.apply_remote("ab", &events(&a)).unwrap();
+    // B writes a series whose path continues the other's, then A drops the
+    // shorter one; each applies the other's change.
+    let b_seen = b.last_seq();
+    write(&b, "root.sg.d.s.x", 5, 5.0);
+    let a_seen = a.last_seq();
+    // A's drop is newer than B's write (as it is in real time).
+    a.clock().observe(b.clock().last());
+    a.delete_timeseries(&["root.sg.d.s".into()]).unwrap();
+    b.apply_remote("ab", &events_after(&a, a_seen)).unwrap();
+    a.apply_remote("ba", &events_after(&b, b_seen)).unwrap();
+    let expected = vec![("root.sg.d.s.x".to_string(), 5, "5.0".to_string())];
+    assert_eq!(dump(&a), expected);
+    assert_eq!(dump(&b), expected);
+}
+
+#[test]
+fn a_history_transfer_does_not_bring_back_a_dropped_database() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    a.create_database("root.gone", Some(60_000)).unwrap();
+    write(&a, "root.gone.d.s", 1, 1.0);
+    b.apply_remote("ab", &events(&a)).unwrap();
+    // B's history, taken before it hears of the drop, reaches A after it.
+    let stale = full_snapshot(&b);
+    let a_seen = a.last_seq();
+    a.drop_database("root.gone").unwrap();
+    a.apply_remote("ba-history", &stale).unwrap();
+    assert!(
+        a.schema().databases.is_empty(),
+        "{:?}",
+        a.schema().databases
+    );
+    assert!(dump(&a).is_empty());
+    // And the drop reaches B: the same on both.
+    b.apply_remote("ab", &events_after(&a, a_seen)).unwrap();
+    assert!(b.schema().databases.is_empty());
+    assert!(dump(&b).is_empty());
+    // A database created again after the drop is a new one: it stays.
+    a.create_database("root.gone", Some(60_000)).unwrap();
+    let b_view = full_snapshot(&a);
+    b.apply_remote("ab-history", &b_view).unwrap();
+    assert!(b.schema().databases.contains_key("root.gone"));
+}

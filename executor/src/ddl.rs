@@ -182,12 +182,18 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
     Ok(Output::Done)
 }
 
-/// `SHOW CLUSTER` for this node plus the given peers `(address, port, node id, status)`.
-pub fn show_cluster(
-    engine: &Engine,
-    node: &NodeInfo,
-    peers: &[(String, u16, String, String)],
-) -> ResultSet {
+/// A peer's row in `SHOW CLUSTER`.
+pub struct PeerRow {
+    pub address: String,
+    pub port: u16,
+    pub node_id: String,
+    pub status: String,
+    /// The peer's clock minus this node's, as measured by the pipe.
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// `SHOW CLUSTER` for this node plus the given peers.
+pub fn show_cluster(engine: &Engine, node: &NodeInfo, peers: &[PeerRow]) -> ResultSet {
     let mut out = vec![Row {
         time: None,
         values: vec![
@@ -198,19 +204,21 @@ pub fn show_cluster(
             Some(Value::I32(node.rpc_port as i32)),
             text(node.version.clone()),
             text("local"),
+            None,
         ],
     }];
-    for (addr, port, id, status) in peers {
+    for p in peers {
         out.push(Row {
             time: None,
             values: vec![
-                text(id.clone()),
+                text(p.node_id.clone()),
                 text("DataNode"),
-                text(status.clone()),
-                text(addr.clone()),
-                Some(Value::I32(*port as i32)),
+                text(p.status.clone()),
+                text(p.address.clone()),
+                Some(Value::I32(p.port as i32)),
                 None,
                 text("peer"),
+                p.clock_offset_ms.map(Value::I64),
             ],
         });
     }
@@ -220,6 +228,10 @@ pub fn show_cluster(
         data_type: DataType::Int32,
     });
     cols.extend(text_columns(&["Version", "Role"]));
+    cols.push(ColumnInfo {
+        name: "ClockOffsetMs".into(),
+        data_type: DataType::Int64,
+    });
     ResultSet::from_rows(false, cols, out)
 }
 

@@ -47,7 +47,9 @@ impl From<duet_engine::Error> for ExecError {
             E::AlreadyExists(_) => ErrorKind::AlreadyExists,
             E::TypeMismatch(_) => ErrorKind::TypeMismatch,
             E::Auth(_) => ErrorKind::Auth,
-            E::Trimmed { .. } | E::Corrupt { .. } | E::Storage { .. } => ErrorKind::Internal,
+            E::Trimmed { .. } | E::Corrupt { .. } | E::Storage { .. } | E::ClockSkew(_) => {
+                ErrorKind::Internal
+            }
         };
         ExecError::new(kind, e.to_string())
     }

@@ -14,9 +14,11 @@ pub mod config;
 pub mod error;
 pub mod filter;
 pub mod manager;
+pub mod marks;
 pub mod receiver;
 pub mod record;
 pub mod sink;
+pub mod split;
 pub mod task;
 pub mod wire;
 

@@ -64,7 +64,11 @@ pub struct PipeInfo {
     pub peer_address: Option<String>,
     pub peer_node_id: Option<u32>,
     pub peer_reachable: bool,
+    /// The peer's clock minus this node's at the last handshake.
+    pub peer_clock_offset_ms: Option<i64>,
     pub history_remaining_series: u64,
+    pub history_transfers: u64,
+    pub fell_off_log: u64,
 }
 
 fn incarnation() -> u64 {
@@ -151,6 +155,7 @@ impl PipeManager {
             source,
             sink,
             request_timeout: self.settings.request_timeout,
+            handshakes_checked: Default::default(),
         };
         entry.task = Some(task.spawn(&self.rt));
         Ok(())
@@ -180,6 +185,8 @@ impl PipeManager {
             incarnation: incarnation(),
             history_pending: true,
             peer_node_id: 0,
+            epoch: 0,
+            acked_mark: Default::default(),
         };
         // Checked and inserted under the map's lock: two CREATEs of one
         // name cannot both succeed.
@@ -296,6 +303,9 @@ impl PipeManager {
                         id => Some(id as u32),
                     },
                     peer_reachable: s.peer_reachable.load(Ordering::Relaxed),
+                    peer_clock_offset_ms: *s.peer_clock_offset_ms.lock(),
+                    history_transfers: s.history_transfers.load(Ordering::Relaxed),
+                    fell_off_log: s.fell_off_log.load(Ordering::Relaxed),
                     history_remaining_series: s.history_remaining.load(Ordering::Relaxed),
                     source: rec.source,
                     processor: rec.processor,
@@ -308,17 +318,25 @@ impl PipeManager {
     }
 
     /// Trims the log below what every pipe still needs, and to at most
-    /// `log_max_events` events (a pipe that falls off resends history).
+    /// `log_max_events` events (a pipe that falls off resends history),
+    /// except that a history transfer in progress to a peer that answers
+    /// keeps the events from its start: trimming those would make it start
+    /// over, forever under a steady load.
     pub fn trim_log(&self) -> Result<u64, PipeError> {
         let last = self.engine.last_seq();
-        let needed = self
-            .pipes
-            .iter()
-            .map(|e| e.record.lock().position)
-            .min()
-            .unwrap_or(last + 1);
+        let mut needed = last + 1;
+        let mut pinned = u64::MAX;
+        for e in self.pipes.iter() {
+            let position = e.record.lock().position;
+            needed = needed.min(position);
+            if e.stats.history_running.load(Ordering::Acquire)
+                && e.stats.peer_reachable.load(Ordering::Relaxed)
+            {
+                pinned = pinned.min(position);
+            }
+        }
         let cap_floor = (last + 1).saturating_sub(self.settings.log_max_events);
-        Ok(self.engine.trim_below(needed.max(cap_floor))?)
+        Ok(self.engine.trim_below(needed.max(cap_floor).min(pinned))?)
     }
 
     /// Runs `trim_log` every `every` until `stop` fires.

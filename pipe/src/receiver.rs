@@ -16,6 +16,8 @@ pub struct ReceiverState {
     pub peer: Option<u32>,
     /// The sending pipe (name#incarnation).
     pub stream: String,
+    /// This node's frame limit, announced to senders (0: not announced).
+    pub max_frame_bytes: u32,
 }
 
 /// The reply to one `pipeTransfer` request.
@@ -104,6 +106,21 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
     if let Err(e) = engine.authenticate(user, password) {
         return refuse(format!("sink credentials refused: {e}"));
     }
+    // A sender whose clock is ahead by more than the limit would win every
+    // conflict: refuse it here. (The one-way delay only makes a sender look
+    // behind, so this never refuses a well-synchronised sender; the sender
+    // checks the other direction with the round trip.)
+    let now = duet_engine::hlc::wall_clock_ms();
+    if let Some(sender_ms) = get(KEY_CLOCK).and_then(|v| v.parse::<u64>().ok()) {
+        let limit = engine.max_clock_skew_ms();
+        if sender_ms > now.saturating_add(limit) {
+            return refuse(format!(
+                "the clock of node {node} is {} ms ahead of this node's, over \
+                 replication.max_clock_skew_ms = {limit}: fix the clocks (NTP), then START PIPE",
+                sender_ms - now
+            ));
+        }
+    }
     let Some(stream) =
         get(KEY_STREAM).filter(|s| !s.is_empty() && s.len() <= 200 && !s.contains('/'))
     else {
@@ -111,8 +128,19 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
     };
     state.peer = Some(node);
     state.stream = stream.to_string();
-    let reply: BTreeMap<String, String> =
-        [(KEY_NODE_ID.to_string(), engine.node_id().to_string())].into();
+    let reply: BTreeMap<String, String> = [
+        (KEY_NODE_ID.to_string(), engine.node_id().to_string()),
+        (KEY_MARK.to_string(), encode_mark(engine.mark(node, stream))),
+        (
+            KEY_CLOCK.to_string(),
+            duet_engine::hlc::wall_clock_ms().to_string(),
+        ),
+    ]
+    .into();
+    let mut reply = reply;
+    if state.max_frame_bytes > 0 {
+        reply.insert(KEY_MAX_FRAME.to_string(), state.max_frame_bytes.to_string());
+    }
     Reply::ok(Some(encode_params(&reply)))
 }
 
@@ -126,6 +154,7 @@ fn apply(engine: &Engine, stream: &str, body: &[u8]) -> Reply {
         Err(e @ EngineError::Storage { .. }) => {
             Reply::err(status::STORAGE_ENGINE_ERROR, e.to_string())
         }
+        Err(e @ EngineError::ClockSkew(_)) => Reply::err(status::PIPE_ERROR, e.to_string()),
         Err(e @ EngineError::TypeMismatch(_)) => {
             Reply::err(status::DATA_TYPE_MISMATCH, e.to_string())
         }

@@ -4,7 +4,7 @@
 
 use crate::config::Params;
 use duet_engine::codec::{put_str, put_varint, Reader};
-use duet_engine::{Engine, Result};
+use duet_engine::{Engine, Mark, Result};
 
 pub const NAMESPACE: &str = "pipe";
 
@@ -29,6 +29,14 @@ pub struct PipeRecord {
     /// The receiving node, once known. A different node there later (a
     /// peer rebuilt from scratch) gets the history again.
     pub peer_node_id: u32,
+    /// Bumped when this node's log turns out to have gone back (restored
+    /// from a backup): the stream gets a new name, so the receiver's marks
+    /// for the old one do not make it skip reused sequences.
+    pub epoch: u64,
+    /// The newest event of this node's own origin that the receiver
+    /// acknowledged (sequence and version HLC; saved with the position). A
+    /// receiver whose mark is below it lost acknowledged changes.
+    pub acked_mark: Mark,
 }
 
 fn put_map(out: &mut Vec<u8>, m: &Params) {
@@ -51,7 +59,7 @@ fn map(r: &mut Reader<'_>) -> Result<Params> {
 
 impl PipeRecord {
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![1u8];
+        let mut out = vec![2u8];
         put_str(&mut out, &self.name);
         put_map(&mut out, &self.source);
         put_map(&mut out, &self.processor);
@@ -63,15 +71,19 @@ impl PipeRecord {
         out.extend_from_slice(&self.incarnation.to_le_bytes());
         out.push(self.history_pending as u8);
         out.extend_from_slice(&self.peer_node_id.to_le_bytes());
+        out.extend_from_slice(&self.epoch.to_le_bytes());
+        out.extend_from_slice(&self.acked_mark.seq.to_le_bytes());
+        out.extend_from_slice(&self.acked_mark.hlc.to_le_bytes());
         out
     }
 
     pub fn decode(bytes: &[u8]) -> Result<PipeRecord> {
         let mut r = Reader::new(bytes, "pipe record");
-        if r.u8()? != 1 {
+        let format = r.u8()?;
+        if !(1..=2).contains(&format) {
             return Err(r.corrupt("unknown pipe record format"));
         }
-        let rec = PipeRecord {
+        let mut rec = PipeRecord {
             name: r.string()?,
             source: map(&mut r)?,
             processor: map(&mut r)?,
@@ -83,11 +95,30 @@ impl PipeRecord {
             incarnation: r.u64()?,
             history_pending: r.u8()? == 1,
             peer_node_id: r.u32()?,
+            epoch: 0,
+            acked_mark: Mark::default(),
         };
+        if format >= 2 {
+            rec.epoch = r.u64()?;
+            rec.acked_mark = Mark {
+                seq: r.u64()?,
+                hlc: r.u64()?,
+            };
+        }
         if !r.is_empty() {
             return Err(r.corrupt("trailing bytes"));
         }
         Ok(rec)
+    }
+
+    /// The name the receiver keys its marks by: `name#incarnation`, and
+    /// `.epoch` once the log went back.
+    pub fn stream(&self) -> String {
+        if self.epoch == 0 {
+            format!("{}#{}", self.name, self.incarnation)
+        } else {
+            format!("{}#{}.{}", self.name, self.incarnation, self.epoch)
+        }
     }
 
     pub fn save(&self, engine: &Engine) -> Result<()> {
@@ -121,11 +152,20 @@ mod tests {
             incarnation: 7,
             history_pending: true,
             peer_node_id: 9,
+            epoch: 2,
+            acked_mark: Mark { seq: 40, hlc: 77 },
         };
         let b = r.encode();
         assert_eq!(PipeRecord::decode(&b).unwrap(), r);
         for cut in 0..b.len() {
             assert!(PipeRecord::decode(&b[..cut]).is_err());
         }
+        assert_eq!(r.stream(), "AB#7.2");
+        // A record saved before epochs and marks existed still loads.
+        let mut v1 = b[..b.len() - 24].to_vec();
+        v1[0] = 1;
+        let old = PipeRecord::decode(&v1).unwrap();
+        assert_eq!((old.epoch, old.acked_mark), (0, Mark::default()));
+        assert_eq!(old.stream(), "AB#7");
     }
 }

@@ -21,6 +21,8 @@ pub struct LocalIdentity {
     pub cluster_id: String,
     /// The sending pipe, `name#incarnation`.
     pub stream: String,
+    /// Refuse a peer whose clock is further off than this.
+    pub max_clock_skew_ms: u64,
 }
 
 pub struct Sink {
@@ -32,6 +34,15 @@ pub struct Sink {
     next_url: usize,
     /// The peer's node id, learned at handshake.
     pub peer_node_id: Option<u32>,
+    /// The receiver's mark for this node's stream, learned at handshake.
+    pub peer_mark: Option<duet_engine::Mark>,
+    /// Handshakes completed: a new one means a new connection, whose mark
+    /// the task checks before it sends.
+    pub handshakes: u64,
+    /// The peer's clock minus this node's, measured at the last handshake.
+    pub peer_clock_offset_ms: Option<i64>,
+    /// The largest frame the peer reads, announced at the handshake.
+    pub peer_max_frame_bytes: Option<usize>,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,7 +58,18 @@ impl Sink {
             conn: None,
             next_url: 0,
             peer_node_id: None,
+            peer_mark: None,
+            handshakes: 0,
+            peer_clock_offset_ms: None,
+            peer_max_frame_bytes: None,
         }
+    }
+
+    /// Names the stream anew (a new epoch); the next send reconnects and
+    /// handshakes with it.
+    pub fn set_stream(&mut self, stream: String) {
+        self.local.stream = stream;
+        self.conn = None;
     }
 
     /// The address in use (or to be tried next).
@@ -65,6 +87,17 @@ impl Sink {
 
     pub fn is_connected(&self) -> bool {
         self.conn.is_some()
+    }
+
+    /// The most one request body may hold for this peer: its announced
+    /// frame limit (64 MiB, the default, if it announced none) less room
+    /// for the call around the body.
+    pub fn max_request_bytes(&self) -> usize {
+        self.peer_max_frame_bytes
+            .unwrap_or(64 << 20)
+            .min(MAX_BATCH_BYTES)
+            .saturating_sub(crate::split::REQUEST_OVERHEAD)
+            .max(1024)
     }
 
     /// Connects and handshakes if not connected, else checks the connection
@@ -122,15 +155,19 @@ impl Sink {
         let SinkKind::Thrift { urls } = &self.cfg.kind else {
             return Ok(());
         };
+        let urls = urls.clone();
         let mut last = String::from("no address");
         for i in 0..urls.len() {
             let idx = (self.next_url + i) % urls.len();
             let (host, port) = &urls[idx];
             let name = endpoint_name(host, *port);
             match self.open(host, *port, &name) {
-                Ok((client, peer)) => {
+                Ok((client, peer, mark, offset)) => {
                     self.next_url = idx;
                     self.peer_node_id = peer;
+                    self.peer_mark = mark;
+                    self.peer_clock_offset_ms = offset;
+                    self.handshakes += 1;
                     self.conn = Some((client, name));
                     return Ok(());
                 }
@@ -143,12 +180,7 @@ impl Sink {
         Err(SendError::Unreachable(last))
     }
 
-    fn open(
-        &self,
-        host: &str,
-        port: u16,
-        name: &str,
-    ) -> Result<(RpcClient, Option<u32>), SendError> {
+    fn open(&mut self, host: &str, port: u16, name: &str) -> Result<Handshaken, SendError> {
         let unreachable = |e: String| SendError::Unreachable(format!("{name}: {e}"));
         let addrs: Vec<_> = (host, port)
             .to_socket_addrs()
@@ -184,10 +216,13 @@ impl Sink {
             (KEY_NODE_ID, self.local.node_id.to_string()),
             (KEY_PROTOCOL, PROTOCOL_VERSION.to_string()),
             (KEY_STREAM, self.local.stream.clone()),
+            (KEY_CLOCK, duet_engine::hlc::wall_clock_ms().to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        let sent_at = duet_engine::hlc::wall_clock_ms();
+        let started = std::time::Instant::now();
         let resp = client
             .pipe_transfer(TPipeTransferReq::new(
                 REQUEST_VERSION,
@@ -200,12 +235,46 @@ impl Sink {
             resp.status.message.unwrap_or_default(),
             name,
         )?;
-        let peer = resp
-            .body
-            .and_then(|b| decode_params(&b).ok())
-            .and_then(|p| p.get(KEY_NODE_ID).and_then(|v| v.parse().ok()));
-        Ok((client, peer))
+        let params = resp.body.and_then(|b| decode_params(&b).ok());
+        let get = |k: &str| params.as_ref().and_then(|p| p.get(k));
+        let peer = get(KEY_NODE_ID).and_then(|v| v.parse().ok());
+        let mark = get(KEY_MARK).and_then(|v| decode_mark(v));
+        self.peer_max_frame_bytes = get(KEY_MAX_FRAME).and_then(|v| v.parse().ok());
+        let rtt = started.elapsed().as_millis() as u64;
+        let offset = get(KEY_CLOCK)
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|peer_ms| clock_offset(peer_ms, sent_at, rtt));
+        if let Some(offset) = offset {
+            self.peer_clock_offset_ms = Some(offset);
+            let limit = self.local.max_clock_skew_ms;
+            // The peer's reading was taken somewhere in the round trip.
+            if offset.unsigned_abs() > limit + rtt / 2 {
+                return Err(SendError::Rejected(format!(
+                    "{name}: the peer's clock is {} ms {} this node's, over \
+                     replication.max_clock_skew_ms = {limit}: fix the clocks (NTP), then START PIPE",
+                    offset.unsigned_abs(),
+                    if offset > 0 { "ahead of" } else { "behind" }
+                )));
+            }
+        }
+        Ok((client, peer, mark, offset))
     }
+}
+
+/// What a handshake established: the client, the peer's node id, its mark
+/// for this stream and its clock offset.
+type Handshaken = (
+    RpcClient,
+    Option<u32>,
+    Option<duet_engine::Mark>,
+    Option<i64>,
+);
+
+/// The peer's clock minus ours: its reading against the middle of the
+/// round trip that carried it.
+fn clock_offset(peer_ms: u64, sent_at_ms: u64, rtt_ms: u64) -> i64 {
+    let middle = sent_at_ms.saturating_add(rtt_ms / 2);
+    (peer_ms as i128 - middle as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 /// The decision for a receiver's status code.

@@ -9,12 +9,14 @@
 use crate::config::{SinkConfig, SourceConfig};
 use crate::error::SendError;
 use crate::filter;
+use crate::marks::{self, MarkCheck};
 use crate::record::PipeRecord;
 use crate::sink::{LocalIdentity, Sink};
+use crate::split;
 use crate::wire::encode_batch;
 use duet_engine::event::{ChangeEvent, EventHeader};
 use duet_engine::snapshot::SnapshotFilter;
-use duet_engine::{ChangeLog, Engine};
+use duet_engine::{ChangeLog, Engine, Mark, Version};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -44,6 +46,28 @@ pub struct PipeStats {
     pub current_task: AtomicU64,
     /// Times a different node answered at the peer's address.
     pub peer_changes: AtomicU64,
+    /// The newest own event the receiver acknowledged (see
+    /// `PipeRecord::acked_mark`).
+    pub acked_mark: Mutex<Mark>,
+    /// The peer's clock minus this node's at the last handshake.
+    pub peer_clock_offset_ms: Mutex<Option<i64>>,
+    /// A history transfer is sending now: the log trimmer keeps the events
+    /// from its start (while the peer answers), so a transfer slower than
+    /// the log fills completes instead of starting over forever.
+    pub history_running: AtomicBool,
+    /// History transfers started.
+    pub history_transfers: AtomicU64,
+    /// Times this pipe's position was trimmed from the log before it sent it.
+    pub fell_off_log: AtomicU64,
+}
+
+/// Clears `history_running` however a transfer ends.
+struct HistoryRunning<'a>(&'a PipeStats);
+
+impl Drop for HistoryRunning<'_> {
+    fn drop(&mut self) {
+        self.0.history_running.store(false, Ordering::Release);
+    }
 }
 
 pub struct TaskHandle {
@@ -61,6 +85,8 @@ pub struct PipeTask {
     pub source: SourceConfig,
     pub sink: SinkConfig,
     pub request_timeout: Duration,
+    /// Handshakes of this task's sink whose mark was checked.
+    pub handshakes_checked: AtomicU64,
 }
 
 /// Save the position at most this often while streaming (a re-send after a
@@ -74,6 +100,9 @@ const PROBE_EVERY: Duration = Duration::from_secs(2);
 enum Exit {
     Stopped,
     Rejected(String),
+    /// The record changed under the loop (a history transfer is due): go
+    /// round again from the record.
+    Resync,
 }
 
 struct Backoff {
@@ -121,25 +150,34 @@ impl PipeTask {
         self.record.lock().name.clone()
     }
 
+    /// Saves the position and the acknowledged mark.
+    fn save_progress(&self, position: u64) {
+        let mark = *self.stats.acked_mark.lock();
+        self.save(|r| {
+            r.position = r.position.max(position);
+            if mark.seq > r.acked_mark.seq {
+                r.acked_mark = mark;
+            }
+        });
+    }
+
     async fn run(self, mut stop: watch::Receiver<bool>) {
         let local = LocalIdentity {
             node_id: self.engine.node_id(),
             cluster_id: self.engine.cluster_id().to_string(),
-            stream: format!("{}#{}", self.name(), self.incarnation),
+            stream: self.record.lock().stream(),
+            max_clock_skew_ms: self.engine.max_clock_skew_ms(),
         };
         let mut sink = Some(Sink::new(self.sink.clone(), local, self.request_timeout));
         let exit = self.run_loop(&mut sink, &mut stop).await;
         let position = self.stats.acked_position.load(Ordering::Acquire);
-        match exit {
-            Exit::Stopped => self.save(|r| r.position = r.position.max(position)),
-            Exit::Rejected(msg) => {
-                tracing::error!("pipe {} stopped: {msg}", self.name());
-                self.save(|r| {
-                    r.position = r.position.max(position);
-                    r.running = false;
-                    r.exception = msg;
-                });
-            }
+        self.save_progress(position);
+        if let Exit::Rejected(msg) = exit {
+            tracing::error!("pipe {} stopped: {msg}", self.name());
+            self.save(|r| {
+                r.running = false;
+                r.exception = msg;
+            });
         }
     }
 
@@ -149,9 +187,11 @@ impl PipeTask {
         let mut last_save = Instant::now();
         let mut position = self.record.lock().position;
         self.stats.acked_position.store(position, Ordering::Release);
+        *self.stats.acked_mark.lock() = self.record.lock().acked_mark;
         // Handshake at once: a refusal shows before there is data to send.
-        if let Err(exit) = self.probe(sink).await {
-            return exit;
+        match self.probe(sink).await {
+            Ok(()) | Err(Exit::Resync) => {}
+            Err(exit) => return exit,
         }
         loop {
             if *stop.borrow() {
@@ -160,6 +200,7 @@ impl PipeTask {
             if self.record.lock().history_pending {
                 match self.history(sink, stop, &mut backoff).await {
                     Ok(start) => position = start,
+                    Err(Exit::Resync) => {}
                     Err(exit) => return exit,
                 }
                 continue;
@@ -175,6 +216,10 @@ impl PipeTask {
             let entries = match read {
                 Ok(Ok(e)) => e,
                 Ok(Err(duet_engine::Error::Trimmed { requested, first })) => {
+                    self.stats.fell_off_log.fetch_add(1, Ordering::Relaxed);
+                    if !self.source.history {
+                        return Exit::Rejected(trimmed_without_history(requested, first));
+                    }
                     let msg = format!(
                         "position {requested} was trimmed from the change log (it starts at {first}): resending history"
                     );
@@ -190,7 +235,7 @@ impl PipeTask {
             };
             let Some(last) = entries.last().map(|e| e.seq) else {
                 if last_save.elapsed() >= SAVE_EVERY {
-                    self.save(|r| r.position = position);
+                    self.save_progress(position);
                     last_save = Instant::now();
                 }
                 tokio::select! {
@@ -198,8 +243,9 @@ impl PipeTask {
                     _ = stop.changed() => {}
                     // Idle: check on the peer now and then (SHOW CLUSTER).
                     _ = tokio::time::sleep(PROBE_EVERY) => {
-                        if let Err(exit) = self.probe(sink).await {
-                            return exit;
+                        match self.probe(sink).await {
+                            Ok(()) | Err(Exit::Resync) => {}
+                            Err(exit) => return exit,
                         }
                     }
                 }
@@ -217,6 +263,7 @@ impl PipeTask {
             }
             let mut batch: Vec<Vec<u8>> = Vec::new();
             let mut newest_ms = 0u64;
+            let mut newest_own: Option<Mark> = None;
             for entry in entries {
                 let header = match EventHeader::decode(&entry.bytes) {
                     Ok(h) => h,
@@ -233,6 +280,12 @@ impl PipeTask {
                     continue;
                 }
                 newest_ms = newest_ms.max(header.version.millis());
+                if header.origin == self.engine.node_id() && header.origin_seq > 0 {
+                    newest_own = Some(Mark {
+                        seq: header.origin_seq,
+                        hlc: header.version.hlc,
+                    });
+                }
                 if filter::needs_shaping(&self.source) {
                     match ChangeEvent::decode(&entry.bytes) {
                         Ok(e) => {
@@ -266,8 +319,13 @@ impl PipeTask {
                         ))
                     }
                 }
-                if let Err(exit) = self.send_all(sink, stop, &mut backoff, batch).await {
-                    return exit;
+                match self.send_all(sink, stop, &mut backoff, batch).await {
+                    Ok(()) => {}
+                    Err(Exit::Resync) => continue,
+                    Err(exit) => return exit,
+                }
+                if let Some(m) = newest_own {
+                    *self.stats.acked_mark.lock() = m;
                 }
                 if newest_ms > 0 {
                     self.stats.last_acked_ms.store(newest_ms, Ordering::Relaxed);
@@ -276,7 +334,7 @@ impl PipeTask {
             position = last + 1;
             self.stats.acked_position.store(position, Ordering::Release);
             if last_save.elapsed() >= SAVE_EVERY {
-                self.save(|r| r.position = position);
+                self.save_progress(position);
                 last_save = Instant::now();
             }
         }
@@ -315,7 +373,7 @@ impl PipeTask {
         let Some(mut s) = sink.take() else {
             return Err(Exit::Rejected("sink lost".into()));
         };
-        let (s, r) = match tokio::task::spawn_blocking(move || {
+        let (mut s, r) = match tokio::task::spawn_blocking(move || {
             let r = f(&mut s);
             (s, r)
         })
@@ -325,11 +383,64 @@ impl PipeTask {
             Err(e) => return Err(Exit::Rejected(format!("sink task failed: {e}"))),
         };
         *self.stats.peer_address.lock() = s.address();
+        if s.peer_clock_offset_ms.is_some() {
+            *self.stats.peer_clock_offset_ms.lock() = s.peer_clock_offset_ms;
+        }
         if let Some(id) = s.peer_node_id {
             self.note_peer(id);
         }
+        let checked = if s.handshakes != self.handshakes_checked.load(Ordering::Acquire) {
+            self.handshakes_checked
+                .store(s.handshakes, Ordering::Release);
+            self.check_mark(&mut s)
+        } else {
+            Ok(())
+        };
         *sink = Some(s);
+        checked?;
         Ok(r)
+    }
+
+    /// After a handshake: does the receiver's mark agree with this log?
+    /// If not, a history transfer is due (and a new stream epoch if this
+    /// node's log went back); `Exit::Resync` sends the loop round again.
+    fn check_mark(&self, s: &mut Sink) -> Result<(), Exit> {
+        let Some(receiver) = s.peer_mark else {
+            return Ok(());
+        };
+        let node = self.engine.node_id();
+        let acked = *self.stats.acked_mark.lock();
+        let engine = &self.engine;
+        let version_at = |seq: u64| {
+            let entry = engine.read(seq, 1, 0).ok()?.into_iter().next()?;
+            let h = EventHeader::decode(&entry.bytes).ok()?;
+            (entry.seq == seq).then_some(Version::new(h.version.hlc, h.origin))
+        };
+        match marks::check(node, receiver, acked, engine.last_seq(), version_at) {
+            MarkCheck::Consistent => Ok(()),
+            MarkCheck::SenderWentBack(msg) => {
+                tracing::warn!("pipe {}: {msg}", self.name());
+                *self.stats.acked_mark.lock() = Mark::default();
+                self.save(|r| {
+                    r.epoch += 1;
+                    r.acked_mark = Mark::default();
+                    r.history_pending = true;
+                    r.exception = msg;
+                });
+                s.set_stream(self.record.lock().stream());
+                Err(Exit::Resync)
+            }
+            MarkCheck::ReceiverWentBack(msg) => {
+                tracing::warn!("pipe {}: {msg}", self.name());
+                *self.stats.acked_mark.lock() = Mark::default();
+                self.save(|r| {
+                    r.acked_mark = Mark::default();
+                    r.history_pending = true;
+                    r.exception = msg;
+                });
+                Err(Exit::Resync)
+            }
+        }
     }
 
     /// Checks the peer while idle; a refusal stops the pipe.
@@ -350,7 +461,42 @@ impl PipeTask {
         }
     }
 
-    /// Sends events (split into batches by size), each until acknowledged.
+    /// Connects (handshake and mark check included), retrying an
+    /// unreachable peer with backoff until it answers or the pipe stops.
+    async fn connect(
+        &self,
+        sink: &mut Option<Sink>,
+        stop: &mut watch::Receiver<bool>,
+        backoff: &mut Backoff,
+    ) -> Result<(), Exit> {
+        loop {
+            if sink.as_ref().is_some_and(Sink::is_connected) {
+                return Ok(());
+            }
+            match self.with_sink(sink, Sink::probe).await? {
+                Ok(()) => {
+                    self.stats.peer_reachable.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(SendError::Rejected(m)) => return Err(Exit::Rejected(m)),
+                Err(SendError::Unreachable(msg)) => {
+                    self.stats.peer_reachable.store(false, Ordering::Relaxed);
+                    let wait = backoff.next();
+                    if backoff.attempt == 1 {
+                        tracing::warn!("pipe {}: {msg}; retrying in {wait:?}", self.name());
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.changed() => return Err(Exit::Stopped),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends events (split into batches by size, each within the peer's
+    /// request limit; an event larger than that is cut, see [`split`]),
+    /// each batch until acknowledged.
     async fn send_all(
         &self,
         sink: &mut Option<Sink>,
@@ -358,18 +504,32 @@ impl PipeTask {
         backoff: &mut Backoff,
         events: Vec<Vec<u8>>,
     ) -> Result<(), Exit> {
+        // The peer's limit is learned at the handshake: connect first.
+        self.connect(sink, stop, backoff).await?;
+        let limit = sink.as_ref().map_or(64 << 20, Sink::max_request_bytes);
+        let target = self.sink.batch_bytes.min(limit);
         let mut chunk: Vec<Vec<u8>> = Vec::new();
         let mut bytes = 0usize;
-        let n = events.len();
-        for (i, e) in events.into_iter().enumerate() {
-            bytes += e.len();
-            chunk.push(e);
-            let full = self.sink.single_events || bytes >= self.sink.batch_bytes || i + 1 == n;
-            if full {
-                self.send_one(sink, stop, backoff, std::mem::take(&mut chunk))
-                    .await?;
-                bytes = 0;
+        for e in events {
+            // Room for the batch header and each event's length prefix.
+            let pieces = split::fit(e, limit.saturating_sub(64)).map_err(Exit::Rejected)?;
+            for p in pieces {
+                if !chunk.is_empty() && bytes + p.len() + 4 > limit {
+                    self.send_one(sink, stop, backoff, std::mem::take(&mut chunk))
+                        .await?;
+                    bytes = 0;
+                }
+                bytes += p.len() + 4;
+                chunk.push(p);
+                if self.sink.single_events || bytes >= target {
+                    self.send_one(sink, stop, backoff, std::mem::take(&mut chunk))
+                        .await?;
+                    bytes = 0;
+                }
             }
+        }
+        if !chunk.is_empty() {
+            self.send_one(sink, stop, backoff, chunk).await?;
         }
         Ok(())
     }
@@ -385,9 +545,21 @@ impl PipeTask {
         let body = encode_batch(&events, self.sink.lz4);
         let size = body.len() as u64;
         loop {
-            let b = body.clone();
             let started = Instant::now();
-            let result = self.with_sink(sink, move |s| s.send(b)).await?;
+            // Connect (and check the receiver's mark) before anything is sent.
+            let connected = sink.as_ref().is_some_and(Sink::is_connected);
+            let ready = if connected {
+                Ok(())
+            } else {
+                self.with_sink(sink, Sink::probe).await?
+            };
+            let result = match ready {
+                Ok(()) => {
+                    let b = body.clone();
+                    self.with_sink(sink, move |s| s.send(b)).await?
+                }
+                Err(e) => Err(e),
+            };
             match result {
                 Ok(()) => {
                     backoff.reset();
@@ -447,11 +619,20 @@ impl PipeTask {
         let start = if self.source.history {
             self.engine.last_seq() + 1
         } else {
-            // No history wanted: stream from where the pipe was created
-            // (or from the oldest event still held, if that was trimmed).
-            self.record.lock().position.max(self.engine.first_seq())
+            // No history wanted: stream from where the pipe was created. If
+            // that was trimmed from the log, the changes in between cannot
+            // be sent: stop and say so rather than skip them silently.
+            let position = self.record.lock().position;
+            let first = self.engine.first_seq();
+            if position < first {
+                return Err(Exit::Rejected(trimmed_without_history(position, first)));
+            }
+            position
         };
         self.save(|r| r.position = start);
+        self.stats.history_transfers.fetch_add(1, Ordering::Relaxed);
+        self.stats.history_running.store(true, Ordering::Release);
+        let _running = HistoryRunning(&self.stats);
         if self.source.history {
             let inc = self.source.inclusion;
             let filter = SnapshotFilter {
@@ -518,9 +699,28 @@ impl PipeTask {
     }
 }
 
+/// Why a pipe without history stops when its position was trimmed.
+fn trimmed_without_history(position: u64, first: u64) -> String {
+    format!(
+        "changes {position}..{} were trimmed from the change log before this pipe sent them, \
+         and source.history.enable is false, so they cannot be sent; \
+         to bring the peer up to date, drop the pipe and create it again with \
+         source.history.enable=true (the peer gets the data that exists); \
+         a larger replication.log_max_events keeps changes longer",
+        first - 1
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trimmed_position_without_history_names_the_lost_range() {
+        let m = trimmed_without_history(5, 120);
+        assert!(m.contains("changes 5..119 were trimmed"), "{m}");
+        assert!(m.contains("source.history.enable"), "{m}");
+    }
 
     #[test]
     fn backoff_grows_to_a_cap_with_jitter() {

@@ -24,6 +24,27 @@ pub const KEY_PROTOCOL: &str = "duet.protocolVersion";
 /// Names the sending pipe (name#incarnation): the receiver keeps one
 /// high-water mark per origin and stream.
 pub const KEY_STREAM: &str = "duet.stream";
+/// In the handshake reply: the receiver's mark for (sender, stream), as
+/// `seq:hlc` (see `duet_engine::Mark`).
+pub const KEY_MARK: &str = "duet.mark";
+/// The sender's wall clock (ms) in the handshake; the receiver's in the
+/// reply. Each side measures the other's offset from it.
+pub const KEY_CLOCK: &str = "duet.clockMs";
+/// In the handshake reply: the largest frame the receiver reads
+/// (`rpc.max_frame_bytes`); the sender cuts its requests to fit.
+pub const KEY_MAX_FRAME: &str = "duet.maxFrameBytes";
+
+pub fn encode_mark(m: duet_engine::Mark) -> String {
+    format!("{}:{}", m.seq, m.hlc)
+}
+
+pub fn decode_mark(s: &str) -> Option<duet_engine::Mark> {
+    let (seq, hlc) = s.split_once(':')?;
+    Some(duet_engine::Mark {
+        seq: seq.parse().ok()?,
+        hlc: hlc.parse().ok()?,
+    })
+}
 
 /// Largest decompressed batch a receiver accepts.
 pub const MAX_BATCH_BYTES: usize = 256 << 20;

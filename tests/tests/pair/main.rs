@@ -10,6 +10,9 @@ mod t50_link_faults;
 mod t60_refusals;
 mod t70_trim;
 mod t80_two_pipes;
+mod t85_large_batches;
+mod t90_restore;
+mod t95_clock_skew;
 
 use duet_tests::{pipe_sql, wait_until, Node};
 use std::time::Duration;
@@ -85,4 +88,20 @@ pub fn insert(n: &Node, device: &str, m: &str, start: i64, rows: i64, mul: f64) 
             chunk.join(", ")
         ));
     }
+}
+
+/// `rows` TEXT values of `len` bytes each (value i = the digit i % 10
+/// repeated), in one tablet.
+pub fn text_tablet(node: &Node, device: &str, rows: usize, len: usize) {
+    let tablet = duet_rpc::insert::Tablet {
+        timestamps: (0..rows as i64).collect(),
+        columns: vec![duet_rpc::column::Column::Text(
+            (0..rows)
+                .map(|i| Some(vec![b'0' + (i % 10) as u8; len]))
+                .collect(),
+        )],
+    };
+    node.session()
+        .insert_tablet(device, &["v"], &tablet)
+        .unwrap();
 }

@@ -1,0 +1,76 @@
+//! Requests larger than the peer reads. Each node has its own
+//! `rpc.max_frame_bytes`; a sender that ignores the peer's would retry the
+//! same too-large batch forever while SHOW PIPES says RUNNING. The receiver
+//! announces its limit at the handshake and the sender cuts events to fit,
+//! in history transfers and in realtime; what cannot be cut (one value
+//! larger than the limit) stops the pipe with a message naming it.
+
+use crate::{count, text_tablet, WAIT};
+use duet_tests::{pipe_sql, wait_until, Node};
+
+const PEER_LIMIT: usize = 1 << 20;
+
+fn small_frames() -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("b.toml");
+    std::fs::write(&conf, format!("[rpc]\nmax_frame_bytes = {PEER_LIMIT}\n")).unwrap();
+    Node::start_with(&["--config", conf.to_str().unwrap()])
+}
+
+/// Every value of `device.v` has the length and digit it was written with.
+fn values_intact(node: &Node, device: &str, len: usize) -> Result<(), String> {
+    let rows = node.rows(&format!("SELECT v FROM {device}"))?;
+    for r in &rows {
+        let t: usize = r[0].parse().map_err(|_| format!("{r:?}"))?;
+        let digit = (b'0' + (t % 10) as u8) as char;
+        if r[1].len() != len || !r[1].chars().all(|c| c == digit) {
+            return Err(format!("time {t}: {} bytes", r[1].len()));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn t85_events_larger_than_the_peers_frames_are_cut_to_fit() {
+    let a = Node::start();
+    let b = small_frames();
+    // 4 MB of history and then 4 MB in one realtime event, each 4x B's limit.
+    text_tablet(&a, "root.big.hist", 1000, 4000);
+    a.sql(&pipe_sql("AB", b.rpc.port()));
+    b.sql(&pipe_sql("BA", a.rpc.port()));
+    crate::connected(&a);
+    text_tablet(&a, "root.big.rt", 1000, 4000);
+    for device in ["root.big.hist", "root.big.rt"] {
+        wait_until(WAIT, &format!("{device} complete on B"), || {
+            match count(&b, device, "v") {
+                1000 => Ok(()),
+                n => Err(format!("{n} points; pipes {:?}", a.pipes())),
+            }
+        });
+        values_intact(&b, device, 4000).unwrap();
+    }
+    // The event's mark moved once its last piece arrived: B applied the
+    // realtime event once, and the pipe is idle and running.
+    crate::connected(&a);
+}
+
+#[test]
+fn t86_a_value_larger_than_the_peer_reads_stops_the_pipe_with_its_name() {
+    let a = Node::start();
+    let b = small_frames();
+    a.sql(&pipe_sql("AB", b.rpc.port()));
+    crate::connected(&a);
+    text_tablet(&a, "root.big.one", 1, 2 * PEER_LIMIT);
+    let msg = wait_until(WAIT, "pipe AB stopped", || {
+        let p = a.pipes().into_iter().find(|p| p.0 == "AB").ok_or("no AB")?;
+        if p.1 == "STOPPED" {
+            Ok(p.2)
+        } else {
+            Err(format!("{p:?}"))
+        }
+    });
+    assert!(
+        msg.contains("root.big.one.v") && msg.contains("rpc.max_frame_bytes"),
+        "{msg}"
+    );
+}
