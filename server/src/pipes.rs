@@ -157,14 +157,14 @@ impl PipeControl for Pipes {
     }
 
     fn show_cluster(&self) -> duet_executor::Result<Output> {
-        let mut peers: Vec<(String, u16, String, String)> = Vec::new();
+        let mut peers: Vec<duet_executor::ddl::PeerRow> = Vec::new();
         for p in self.manager.list() {
             let Some(addr) = p.peer_address else { continue };
             let (host, port) = addr
                 .rsplit_once(':')
                 .map(|(h, p)| (h.to_string(), p.parse().unwrap_or(0)))
                 .unwrap_or((addr, 0));
-            if peers.iter().any(|x| x.0 == host && x.1 == port) {
+            if peers.iter().any(|x| x.address == host && x.port == port) {
                 continue;
             }
             let status = if p.running && p.peer_reachable {
@@ -174,12 +174,13 @@ impl PipeControl for Pipes {
             } else {
                 "Stopped"
             };
-            peers.push((
-                host,
+            peers.push(duet_executor::ddl::PeerRow {
+                address: host,
                 port,
-                p.peer_node_id.map_or("?".into(), |id| id.to_string()),
-                status.into(),
-            ));
+                node_id: p.peer_node_id.map_or("?".into(), |id| id.to_string()),
+                status: status.into(),
+                clock_offset_ms: p.peer_clock_offset_ms,
+            });
         }
         Ok(Output::Rows(duet_executor::ddl::show_cluster(
             &self.engine,
@@ -309,7 +310,7 @@ type Family = (
 pub fn metrics(list: &[PipeInfo]) -> String {
     let mut out = String::new();
     // OpenMetrics: a counter family `x` has samples `x_total`.
-    let families: [Family; 6] = [
+    let families: [Family; 9] = [
         (
             "duet_pipe_events_sent",
             "_total",
@@ -344,6 +345,27 @@ pub fn metrics(list: &[PipeInfo]) -> String {
             "gauge",
             "Age of the newest acknowledged event while behind",
             |p| p.lag_ms as f64,
+        ),
+        (
+            "duet_pipe_history_transfers",
+            "_total",
+            "counter",
+            "History transfers started (new pipe, new peer, position trimmed, restored node)",
+            |p| p.history_transfers as f64,
+        ),
+        (
+            "duet_pipe_fell_off_log",
+            "_total",
+            "counter",
+            "Times the pipe's position was trimmed from the change log before it was sent",
+            |p| p.fell_off_log as f64,
+        ),
+        (
+            "duet_pipe_peer_clock_offset_ms",
+            "",
+            "gauge",
+            "The peer's clock minus this node's at the last handshake (0 until measured)",
+            |p| p.peer_clock_offset_ms.unwrap_or(0) as f64,
         ),
         (
             "duet_pipe_running",
