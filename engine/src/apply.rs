@@ -185,10 +185,16 @@ impl Cx<'_, '_> {
             }
             None => &sw.chunk,
         };
-        let series = self.series_or_create(&sw.path, incoming.data_type())?;
+        let mut series = self.series_or_create(&sw.path, incoming.data_type())?;
+        if !self.local && incoming.data_type() != series.data_type {
+            series = self.widen_series(&series, incoming.data_type())?;
+        }
         let converted;
         let chunk = if incoming.data_type() == series.data_type {
             incoming
+        } else if !self.local {
+            converted = incoming.widen_to(series.data_type)?;
+            &converted
         } else {
             converted = convert_chunk(incoming, series.data_type).ok_or_else(|| {
                 Error::TypeMismatch(format!(
@@ -354,10 +360,7 @@ impl Cx<'_, '_> {
                         )));
                     }
                     if existing.data_type != *data_type {
-                        tracing::warn!(
-                            "peer created {path} as {data_type}, it exists here as {}: kept ours",
-                            existing.data_type
-                        );
+                        self.widen_series(&existing, *data_type)?;
                     }
                     return Ok(());
                 }
@@ -378,6 +381,36 @@ impl Cx<'_, '_> {
                 Ok(())
             }
         }
+    }
+
+    /// A peer has `s` as `other`: both nodes take the join of the two types
+    /// (see `DataType::join`), so they agree whatever order the changes
+    /// arrive in, and every value written either way is kept exactly.
+    /// Stored chunks keep their type until merged; reads widen them.
+    fn widen_series(&mut self, s: &Arc<Series>, other: DataType) -> Result<Arc<Series>> {
+        let joined = s.data_type.join(other);
+        if joined == s.data_type {
+            return Ok(s.clone());
+        }
+        tracing::warn!(
+            "series {} is {} here and {other} on a peer: both nodes now hold it as {joined}",
+            s.path,
+            s.data_type
+        );
+        let widened = Arc::new(Series {
+            data_type: joined,
+            ..(**s).clone()
+        });
+        self.batch.put_cf(
+            self.engine.cf(CF_META)?,
+            meta_key(PREFIX_SERIES, &s.path),
+            widened.encode(),
+        );
+        self.view
+            .delta
+            .series
+            .insert(s.path.clone(), Some(widened.clone()));
+        Ok(widened)
     }
 
     fn overlapping_database(&self, path: &str) -> Option<Database> {

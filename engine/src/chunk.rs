@@ -97,6 +97,20 @@ impl Chunk {
         }
     }
 
+    /// The same points with their values widened to `target`.
+    pub fn widen_to(&self, target: DataType) -> Result<Chunk> {
+        let values = self.values.widen_to(target).ok_or_else(|| {
+            Error::corrupt(
+                "chunk",
+                format!("{} values do not widen to {target}", self.data_type()),
+            )
+        })?;
+        Ok(Chunk {
+            values,
+            ..self.clone()
+        })
+    }
+
     /// The points at `keep` (ascending indices), without tombstones.
     pub fn select(&self, keep: &[usize]) -> Chunk {
         Chunk {
@@ -314,11 +328,16 @@ pub fn merge_all(chunks: &[Chunk]) -> Result<Chunk> {
         return Err(Error::invalid("nothing to merge"));
     };
     let dtype = first.data_type();
-    if let Some(c) = chunks.iter().find(|c| c.data_type() != dtype) {
-        return Err(Error::corrupt(
-            "chunk",
-            format!("merging {} with {}", dtype, c.data_type()),
-        ));
+    if chunks.iter().any(|c| c.data_type() != dtype) {
+        // A series both nodes wrote with different types: every chunk in
+        // the join of their types (exact), so the result is the same in
+        // whatever order the chunks come.
+        let joined = chunks.iter().fold(dtype, |t, c| t.join(c.data_type()));
+        let widened = chunks
+            .iter()
+            .map(|c| c.widen_to(joined))
+            .collect::<Result<Vec<_>>>()?;
+        return merge_all(&widened);
     }
     let tombstones = merge_tombstones(chunks);
 
@@ -529,7 +548,13 @@ mod tests {
         bad[1] = 99;
         assert!(Chunk::decode(&bad).is_err());
         assert!(Chunk::decode(&[FORMAT, 2, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
-        assert!(merge_all(&[Chunk::empty(DataType::Int32), Chunk::empty(DataType::Text)]).is_err());
+        // Two types merge in their join (see DataType::join).
+        let joined = merge_all(&[
+            Chunk::from_write(&[1], &Column::I32(vec![7]), v(1, 1)),
+            Chunk::from_write(&[2], &Column::Text(vec!["a".into()]), v(1, 2)),
+        ])
+        .unwrap();
+        assert_eq!(joined.values, Column::Text(vec!["7".into(), "a".into()]));
     }
 
     use proptest::prelude::*;
@@ -558,7 +583,48 @@ mod tests {
         prop_oneof![3 => write, 1 => del]
     }
 
+    /// Chunks of any type: a series two nodes wrote with different types.
+    fn arb_typed_chunk() -> impl Strategy<Value = Chunk> {
+        (arb_chunk(), 0..6u8).prop_map(|(c, t)| {
+            let values = match &c.values {
+                Column::I64(v) => match t {
+                    0 => Column::I32(v.iter().map(|&x| x as i32).collect()),
+                    1 => Column::I64(v.clone()),
+                    2 => Column::F32(v.iter().map(|&x| x as f32 / 3.0).collect()),
+                    3 => Column::F64(v.iter().map(|&x| x as f64 / 3.0).collect()),
+                    4 => Column::Bool(v.iter().map(|&x| x > 0).collect()),
+                    _ => Column::Text(v.iter().map(|x| format!("t{x}")).collect()),
+                },
+                other => other.clone(),
+            };
+            let values = if c.is_empty() {
+                Column::new(values.data_type())
+            } else {
+                values
+            };
+            Chunk { values, ..c }
+        })
+    }
+
     proptest! {
+        /// Mixed types: the same bytes in any order and grouping too.
+        #[test]
+        fn merge_of_mixed_types_is_order_independent(
+            chunks in prop::collection::vec(arb_typed_chunk(), 1..8),
+            perm in any::<prop::sample::Index>(),
+            split in any::<prop::sample::Index>(),
+        ) {
+            let expected = merge_all(&chunks).unwrap().encode();
+            let mut shuffled = chunks.clone();
+            let k = perm.index(shuffled.len());
+            shuffled.rotate_left(k);
+            shuffled.reverse();
+            let cut = split.index(shuffled.len()).max(1);
+            let mut rest = vec![merge_all(&shuffled[..cut]).unwrap()];
+            rest.extend_from_slice(&shuffled[cut..]);
+            prop_assert_eq!(merge_all(&rest).unwrap().encode(), expected);
+        }
+
         /// Any order, any grouping into partial merges, any duplicates: the
         /// same encoded bytes.
         #[test]

@@ -115,10 +115,10 @@ impl SeriesScan {
             }
         };
         if values.data_type() != self.series.data_type {
-            return Err(Error::corrupt(
-                "chunk",
-                format!("holds {} values", values.data_type()),
-            ));
+            // Written before the series was widened (see DataType::join).
+            values = values.widen_to(self.series.data_type).ok_or_else(|| {
+                Error::corrupt("chunk", format!("holds {} values", values.data_type()))
+            })?;
         }
         let lo = times.partition_point(|&t| t < self.start);
         let hi = times.partition_point(|&t| t <= self.end);

@@ -14,6 +14,29 @@ pub enum DataType {
 }
 
 impl DataType {
+    /// The narrowest type that holds every value of both exactly: what a
+    /// series becomes when the two nodes wrote it with different types.
+    /// Commutative, associative and idempotent, so both nodes reach the same
+    /// type whatever order the writes arrive in. INT32 and INT64 join to
+    /// INT64; FLOAT and DOUBLE, or INT32 and either, to DOUBLE; anything
+    /// else (BOOLEAN with a number, INT64 with a float) to TEXT.
+    pub fn join(self, other: DataType) -> DataType {
+        use DataType::*;
+        if self == other {
+            return self;
+        }
+        let (a, b) = if self < other {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        match (a, b) {
+            (Int32, Int64) => Int64,
+            (Float, Double) | (Int32, Float) | (Int32, Double) => Double,
+            _ => Text,
+        }
+    }
+
     pub const ALL: [DataType; 6] = [
         DataType::Boolean,
         DataType::Int32,
@@ -85,6 +108,33 @@ impl Value {
 
     /// Converts to `target` when no information is lost (or, for FLOAT, when
     /// the conversion is the one IoTDB makes for a literal).
+    /// This value in a type at least as wide (see [`DataType::join`]),
+    /// exactly; `None` if `target` is not wider.
+    pub fn widen(&self, target: DataType) -> Option<Value> {
+        use Value::*;
+        Some(match (self, target) {
+            (v, t) if v.data_type() == t => v.clone(),
+            (I32(v), DataType::Int64) => I64(*v as i64),
+            (I32(v), DataType::Double) => F64(*v as f64),
+            (F32(v), DataType::Double) => F64(*v as f64),
+            (v, DataType::Text) => Text(v.canonical_text()),
+            _ => return None,
+        })
+    }
+
+    /// The text a value becomes when its series is widened to TEXT. The
+    /// same whichever way it gets there (INT32 directly, or through DOUBLE;
+    /// FLOAT directly, or through DOUBLE), so widening in steps and at once
+    /// agree: whole doubles print as integers, FLOAT as the DOUBLE it is.
+    fn canonical_text(&self) -> String {
+        match self {
+            Value::F32(v) => Value::F64(f64::from(*v)).canonical_text(),
+            Value::F64(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => format!("{}", *v as i64),
+            Value::F64(v) => format!("{v:?}"),
+            other => other.to_string(),
+        }
+    }
+
     pub fn convert(&self, target: DataType) -> Option<Value> {
         use Value::*;
         Some(match (self, target) {
@@ -244,6 +294,20 @@ impl Column {
         out
     }
 
+    /// Every value widened exactly to `target` (see [`Value::widen`]).
+    pub fn widen_to(&self, target: DataType) -> Option<Column> {
+        if self.data_type() == target {
+            return Some(self.clone());
+        }
+        let mut out = Column::with_capacity(target, self.len());
+        for i in 0..self.len() {
+            if !out.push(&self.get(i)?.widen(target)?) {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
     /// Every value converted to `target`, or `None` if one does not fit.
     pub fn convert_to(&self, target: DataType) -> Option<Column> {
         let mut out = Column::with_capacity(target, self.len());
@@ -257,5 +321,53 @@ impl Column {
 
     pub(crate) fn reverse(&mut self) {
         each_column!(self, v => v.reverse())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(t: DataType) -> Value {
+        match t {
+            DataType::Boolean => Value::Bool(true),
+            DataType::Int32 => Value::I32(i32::MAX),
+            DataType::Int64 => Value::I64(i64::MAX - 1),
+            DataType::Float => Value::F32(0.1),
+            DataType::Double => Value::F64(0.1),
+            DataType::Text => Value::Text("x".into()),
+        }
+    }
+
+    #[test]
+    fn join_is_a_semilattice_and_widening_is_exact() {
+        for a in DataType::ALL {
+            assert_eq!(a.join(a), a);
+            for b in DataType::ALL {
+                let j = a.join(b);
+                assert_eq!(j, b.join(a), "{a} {b}");
+                for c in DataType::ALL {
+                    assert_eq!(a.join(b).join(c), a.join(b.join(c)), "{a} {b} {c}");
+                }
+                // Both sides widen into the join, and back exactly.
+                for t in [a, b] {
+                    let v = sample(t);
+                    let w = v.widen(j).unwrap_or_else(|| panic!("{t} into {j}"));
+                    assert_eq!(w.data_type(), j);
+                    if j != DataType::Text {
+                        assert_eq!(w.convert(t), Some(v.clone()), "{t} via {j}");
+                    }
+                    // In steps or at once: the same text.
+                    let at_once = v.widen(DataType::Text).unwrap();
+                    assert_eq!(w.widen(DataType::Text), Some(at_once), "{t} via {j}");
+                }
+            }
+        }
+        assert_eq!(DataType::Float.join(DataType::Double), DataType::Double);
+        assert_eq!(DataType::Int32.join(DataType::Int64), DataType::Int64);
+        assert_eq!(DataType::Int32.join(DataType::Float), DataType::Double);
+        assert_eq!(DataType::Int64.join(DataType::Double), DataType::Text);
+        assert_eq!(DataType::Boolean.join(DataType::Int32), DataType::Text);
+        assert_eq!(Value::I64(5).widen(DataType::Int32), None, "never narrows");
     }
 }

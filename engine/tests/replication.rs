@@ -433,3 +433,69 @@ fn a_history_transfer_does_not_bring_back_a_dropped_database() {
     b.apply_remote("ab-history", &b_view).unwrap();
     assert!(b.schema().databases.contains_key("root.gone"));
 }
+
+/// Each node writes `path` with its own type, then each applies the
+/// other's change; returns both nodes' (type, points).
+fn cross_types(a_values: Column, b_values: Column) -> [(String, Vec<(String, i64, String)>); 2] {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    let path = "root.sg.d.s";
+    let put = |e: &Engine, t: i64, values: Column| {
+        e.write(vec![WriteSeries {
+            path: path.into(),
+            times: vec![t],
+            values,
+        }])
+        .unwrap();
+    };
+    put(&a, 1, a_values);
+    put(&b, 2, b_values);
+    let (from_a, from_b) = (events(&a), events(&b));
+    a.apply_remote("ba", &from_b)
+        .expect("a type conflict never stops a pipe");
+    b.apply_remote("ab", &from_a)
+        .expect("a type conflict never stops a pipe");
+    let state = |e: &Engine| {
+        let t = e.schema().series[path].data_type.name().to_string();
+        (t, dump(e))
+    };
+    [state(&a), state(&b)]
+}
+
+#[test]
+fn type_conflicts_converge_to_the_join_of_the_types_with_every_value() {
+    let cases = [
+        (
+            Column::F32(vec![1.5]),
+            Column::F64(vec![0.1]),
+            "DOUBLE",
+            ["1.5", "0.1"],
+        ),
+        (
+            Column::I32(vec![7]),
+            Column::I64(vec![3_000_000_000]),
+            "INT64",
+            ["7", "3000000000"],
+        ),
+        (
+            Column::I64(vec![i64::MAX]),
+            Column::F64(vec![0.25]),
+            "TEXT",
+            ["9223372036854775807", "0.25"],
+        ),
+        (
+            Column::Bool(vec![true]),
+            Column::I32(vec![4]),
+            "TEXT",
+            ["true", "4"],
+        ),
+    ];
+    for (a_values, b_values, joined, values) in cases {
+        let what = format!("{a_values:?} vs {b_values:?}");
+        let [on_a, on_b] = cross_types(a_values, b_values);
+        assert_eq!(on_a, on_b, "{what}: both nodes the same");
+        assert_eq!(on_a.0, joined, "{what}");
+        let got: Vec<&str> = on_a.1.iter().map(|p| p.2.as_str()).collect();
+        assert_eq!(got, values, "{what}");
+    }
+}

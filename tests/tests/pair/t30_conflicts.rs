@@ -89,3 +89,55 @@ fn t32_verify_replica_names_the_series_that_differ() {
         "{diff:?}"
     );
 }
+
+#[test]
+fn t33_a_series_created_with_different_types_converges_and_no_pipe_stops() {
+    let (a, b) = pair();
+    a.sql("STOP PIPE AB");
+    b.sql("STOP PIPE BA");
+    // While apart, each node creates the same series with its own type.
+    a.sql("CREATE TIMESERIES root.ty.d.f WITH DATATYPE=FLOAT");
+    b.sql("CREATE TIMESERIES root.ty.d.f WITH DATATYPE=DOUBLE");
+    a.sql("INSERT INTO root.ty.d(time, f) VALUES (1, 1.5)");
+    b.sql("INSERT INTO root.ty.d(time, f) VALUES (2, 0.1)");
+    a.sql("CREATE TIMESERIES root.ty.d.i WITH DATATYPE=INT32");
+    b.sql("CREATE TIMESERIES root.ty.d.i WITH DATATYPE=INT64");
+    a.sql("INSERT INTO root.ty.d(time, i) VALUES (1, 7)");
+    b.sql("INSERT INTO root.ty.d(time, i) VALUES (2, 3000000000)");
+    a.sql("START PIPE AB");
+    b.sql("START PIPE BA");
+    // The reference: every value written, each series in the join of types.
+    let expected = [
+        ("root.ty.d.f", "DOUBLE", vec![("1", "1.5"), ("2", "0.1")]),
+        (
+            "root.ty.d.i",
+            "INT64",
+            vec![("1", "7"), ("2", "3000000000")],
+        ),
+    ];
+    for (n, name) in [(&a, "A"), (&b, "B")] {
+        for (path, ty, values) in &expected {
+            wait_until(WAIT, &format!("{path} on {name}"), || {
+                let series = n.rows(&format!("SHOW TIMESERIES {path}"))?;
+                let got_type = series.first().map(|r| r[3].clone()).unwrap_or_default();
+                let (device, m) = path.rsplit_once('.').unwrap();
+                let got: Vec<(String, String)> = points(n, device, m)
+                    .into_iter()
+                    .map(|r| (r[0].clone(), r[1].clone()))
+                    .collect();
+                let want: Vec<(String, String)> = values
+                    .iter()
+                    .map(|(t, v)| (t.to_string(), v.to_string()))
+                    .collect();
+                if got_type == *ty && got == want {
+                    Ok(())
+                } else {
+                    Err(format!("{got_type} {got:?}"))
+                }
+            });
+        }
+    }
+    // Neither pipe stopped over it.
+    crate::connected(&a);
+    crate::connected(&b);
+}
