@@ -434,9 +434,12 @@ fn a_history_transfer_does_not_bring_back_a_dropped_database() {
     assert!(b.schema().databases.contains_key("root.gone"));
 }
 
+/// A node's type for a series and its points.
+type TypedPoints = (String, Vec<(String, i64, String)>);
+
 /// Each node writes `path` with its own type, then each applies the
 /// other's change; returns both nodes' (type, points).
-fn cross_types(a_values: Column, b_values: Column) -> [(String, Vec<(String, i64, String)>); 2] {
+fn cross_types(a_values: Column, b_values: Column) -> [TypedPoints; 2] {
     let (_a_dir, a) = open();
     let (_b_dir, b) = open();
     let path = "root.sg.d.s";
