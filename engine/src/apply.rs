@@ -304,11 +304,12 @@ impl Cx<'_, '_> {
                 }
                 if let Some(existing) = self.overlapping_database(path) {
                     if !self.local {
-                        tracing::warn!(
-                            "peer created database {path}, which overlaps {}: kept ours",
-                            existing.path
-                        );
-                        return Ok(());
+                        // Overlapping databases made on the two nodes: the
+                        // shorter path wins on both (see absorb_databases_below).
+                        if existing.path == *path || is_below(path, &existing.path) {
+                            return Ok(());
+                        }
+                        return self.absorb_databases_below(path, *bucket_span_ms);
                     }
                     return Err(if existing.path == *path {
                         Error::AlreadyExists(format!("database {path} already exists"))
@@ -413,6 +414,25 @@ impl Cx<'_, '_> {
         Ok(widened)
     }
 
+    /// Databases made on the two nodes while apart overlap (`root.x` here,
+    /// `root.x.y` there): the shorter path wins on both nodes, whatever
+    /// order the changes arrive in. The longer ones stop being databases;
+    /// their series stay (each keeps its own bucket span) under `path`.
+    fn absorb_databases_below(&mut self, path: &str, bucket_span_ms: i64) -> Result<()> {
+        for db in self.view.databases() {
+            if is_below(&db.path, path) {
+                tracing::warn!(
+                    "databases {path} and {} were created on different nodes: {path} holds both now",
+                    db.path
+                );
+                self.batch
+                    .delete_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, &db.path));
+                self.view.delta.databases.insert(db.path.clone(), None);
+            }
+        }
+        self.put_database(path, bucket_span_ms)
+    }
+
     fn overlapping_database(&self, path: &str) -> Option<Database> {
         let nodes = path_nodes(path);
         self.view.databases().into_iter().find(|db| {
@@ -474,14 +494,28 @@ impl Cx<'_, '_> {
                 // As IoTDB does by default: the database is the first level below root.
                 let nodes = path_nodes(path);
                 let db_path = format!("{}.{}", nodes[0], nodes[1]);
+                // A database dropped here and written on the peer after the
+                // drop comes back with the span it had (the peer kept it).
+                let span = self
+                    .view
+                    .delta
+                    .drops
+                    .get(&db_path)
+                    .or(self.view.schema.drops.get(&db_path))
+                    .filter(|d| d.database && d.bucket_span_ms > 0)
+                    .map_or(self.engine.default_span(), |d| d.bucket_span_ms);
                 if let Some(other) = self.overlapping_database(&db_path) {
-                    return Err(Error::invalid(format!(
-                        "{path} is not under a database and overlaps {}",
-                        other.path
-                    )));
+                    if self.local {
+                        return Err(Error::invalid(format!(
+                            "{path} is not under a database and overlaps {}",
+                            other.path
+                        )));
+                    }
+                    // The peer wrote under a database it made above ours.
+                    self.absorb_databases_below(&db_path, span)?;
+                } else {
+                    self.put_database(&db_path, span)?;
                 }
-                let span = self.engine.default_span();
-                self.put_database(&db_path, span)?;
                 Database {
                     path: db_path,
                     bucket_span_ms: span,
@@ -523,9 +557,19 @@ impl Cx<'_, '_> {
             .or(self.view.delta.drops.get(path))
             .is_none_or(|d| d.version < self.version);
         if newer {
+            let bucket_span_ms = if database {
+                self.view
+                    .database(path)
+                    .map(|d| d.bucket_span_ms)
+                    .or_else(|| self.view.schema.drops.get(path).map(|d| d.bucket_span_ms))
+                    .unwrap_or(0)
+            } else {
+                0
+            };
             let d = Drop {
                 version: self.version,
                 database,
+                bucket_span_ms,
             };
             self.batch.put_cf(
                 self.engine.cf(CF_META)?,
@@ -589,6 +633,12 @@ impl Cx<'_, '_> {
         self.view.delta.series.insert(s.path.clone(), None);
         Ok(())
     }
+}
+
+/// Is `path` strictly below `prefix` (`root.x.y` below `root.x`)?
+fn is_below(path: &str, prefix: &str) -> bool {
+    let (p, q) = (path_nodes(path), path_nodes(prefix));
+    p.len() > q.len() && crate::schema::is_prefix(&q, &p)
 }
 
 pub fn default_encoding(t: DataType) -> &'static str {

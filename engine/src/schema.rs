@@ -194,21 +194,32 @@ pub struct Schema {
 pub struct Drop {
     pub version: Version,
     pub database: bool,
+    /// A dropped database's bucket span (0 if unknown): a peer's newer
+    /// write that brings the database back gets the same span here as the
+    /// database kept on the peer.
+    pub bucket_span_ms: i64,
 }
 
 impl Drop {
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(13);
+        let mut out = Vec::with_capacity(21);
         out.extend_from_slice(&self.version.hlc.to_le_bytes());
         out.extend_from_slice(&self.version.node.to_le_bytes());
         out.push(self.database as u8);
+        out.extend_from_slice(&self.bucket_span_ms.to_le_bytes());
         out
     }
     pub(crate) fn decode(bytes: &[u8]) -> Result<Drop> {
         let mut r = Reader::new(bytes, "drop record");
         let version = Version::new(r.u64()?, r.u32()?);
         let database = r.u8()? == 1;
-        Ok(Drop { version, database })
+        // Records written before spans were kept end here.
+        let bucket_span_ms = if r.is_empty() { 0 } else { r.u64()? as i64 };
+        Ok(Drop {
+            version,
+            database,
+            bucket_span_ms,
+        })
     }
 }
 

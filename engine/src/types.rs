@@ -270,18 +270,16 @@ impl Column {
         }
     }
 
-    /// Total order on element `i` of `a` and `j` of `b` (same type), used only
-    /// to break exact version ties deterministically.
+    /// Total order on element `i` of `a` and `j` of `b`, used only to break
+    /// exact version ties deterministically. It compares the values' TEXT
+    /// forms, which widening preserves, so the pick is the same whether the
+    /// chunks are merged before or after their series is widened.
     pub(crate) fn cmp_at(a: &Column, i: usize, b: &Column, j: usize) -> std::cmp::Ordering {
-        match (a, b) {
-            (Column::Bool(x), Column::Bool(y)) => x[i].cmp(&y[j]),
-            (Column::I32(x), Column::I32(y)) => x[i].cmp(&y[j]),
-            (Column::I64(x), Column::I64(y)) => x[i].cmp(&y[j]),
-            (Column::F32(x), Column::F32(y)) => x[i].to_bits().cmp(&y[j].to_bits()),
-            (Column::F64(x), Column::F64(y)) => x[i].to_bits().cmp(&y[j].to_bits()),
-            (Column::Text(x), Column::Text(y)) => x[i].cmp(&y[j]),
-            _ => std::cmp::Ordering::Equal,
-        }
+        let text = |c: &Column, k: usize| match c.get(k)?.widen(DataType::Text)? {
+            Value::Text(s) => Some(s),
+            _ => None,
+        };
+        text(a, i).cmp(&text(b, j))
     }
 
     /// Keeps the elements whose index is in `keep` (ascending).

@@ -502,3 +502,54 @@ fn type_conflicts_converge_to_the_join_of_the_types_with_every_value() {
         assert_eq!(got, values, "{what}");
     }
 }
+
+/// (path, bucket span) of every database.
+fn databases(e: &Engine) -> Vec<(String, i64)> {
+    e.schema()
+        .databases
+        .values()
+        .map(|d| (d.path.clone(), d.bucket_span_ms))
+        .collect()
+}
+
+#[test]
+fn overlapping_databases_made_apart_end_as_the_shorter_one_on_both() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    // A auto-creates root.x with a write; B creates root.x.y and writes in it.
+    write(&a, "root.x.d.s", 1, 1.0);
+    b.create_database("root.x.y", Some(60_000)).unwrap();
+    write(&b, "root.x.y.d.s", 2, 2.0);
+    let (from_a, from_b) = (events(&a), events(&b));
+    b.apply_remote("ab", &from_a)
+        .expect("no pipe stops over it");
+    a.apply_remote("ba", &from_b)
+        .expect("no pipe stops over it");
+    assert_eq!(databases(&a).len(), 1);
+    assert_eq!(databases(&a)[0].0, "root.x");
+    assert_eq!(databases(&b)[0].0, "root.x");
+    assert_eq!(databases(&b).len(), 1);
+    assert_eq!(dump(&a), dump(&b));
+    assert_eq!(dump(&a).len(), 2);
+}
+
+#[test]
+fn a_database_dropped_here_and_written_there_after_comes_back_the_same() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    a.create_database("root.x", Some(60_000)).unwrap();
+    write(&a, "root.x.d.s", 1, 1.0);
+    b.apply_remote("ab", &events(&a)).unwrap();
+    let (a_seen, b_seen) = (a.last_seq(), b.last_seq());
+    a.drop_database("root.x").unwrap();
+    // B writes after the drop (in time), before hearing of it.
+    b.clock().observe(a.clock().last());
+    write(&b, "root.x.d.s", 2, 2.0);
+    b.apply_remote("ab", &events_after(&a, a_seen)).unwrap();
+    a.apply_remote("ba", &events_after(&b, b_seen)).unwrap();
+    assert_eq!(databases(&a), vec![("root.x".to_string(), 60_000)]);
+    assert_eq!(databases(&a), databases(&b));
+    let expected = vec![("root.x.d.s".to_string(), 2, "2.0".to_string())];
+    assert_eq!(dump(&a), expected);
+    assert_eq!(dump(&b), expected);
+}
