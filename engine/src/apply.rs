@@ -608,8 +608,14 @@ impl Cx<'_, '_> {
         let mut cursor = Some(data_key(s.id, bucket_of(crate::MIN_TIME, s.bucket_span_ms)));
         let bound = data_key(s.id, bucket_of(crate::MAX_TIME, s.bucket_span_ms));
         while let Some(c) = cursor {
-            let (chunks, next) =
-                crate::read::read_chunks(&self.engine.db, &s.path, c, bound, false)?;
+            let (chunks, next) = crate::read::read_chunks(
+                &self.engine.db,
+                &s.path,
+                c,
+                bound,
+                false,
+                crate::read::SCAN_READ_BYTES,
+            )?;
             for (_, value) in chunks {
                 if Chunk::decode(&value)?.versions.iter().any(|&pv| pv > v) {
                     return Ok(true);

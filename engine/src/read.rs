@@ -74,6 +74,7 @@ impl SeriesScan {
             cursor,
             self.bound,
             self.reverse,
+            SCAN_READ_BYTES,
         )?;
         self.cursor = next;
         for (k, v) in chunks {
@@ -153,14 +154,19 @@ impl Iterator for SeriesScan {
 pub(crate) type RawChunk = (Box<[u8]>, Box<[u8]>);
 pub(crate) type DataKey = [u8; 16];
 
-/// Up to [`CHUNKS_PER_READ`] raw chunks from `cursor` towards `bound`
-/// (inclusive), with one seek; the cursor to continue from, if any.
+/// Raw bytes a scan reads with one seek (it reads at least one chunk).
+pub(crate) const SCAN_READ_BYTES: usize = 64 << 20;
+
+/// Up to [`CHUNKS_PER_READ`] raw chunks, and no more than `max_bytes` of
+/// them past the first, from `cursor` towards `bound` (inclusive), with one
+/// seek; the cursor to continue from, if any.
 pub(crate) fn read_chunks(
     db: &DB,
     path: &str,
     cursor: [u8; 16],
     bound: [u8; 16],
     reverse: bool,
+    max_bytes: usize,
 ) -> Result<(Vec<RawChunk>, Option<DataKey>)> {
     let data = db
         .cf_handle(CF_DATA)
@@ -171,6 +177,7 @@ pub(crate) fn read_chunks(
         Direction::Forward
     };
     let mut out = Vec::new();
+    let mut bytes = 0usize;
     for item in db.iterator_cf(data, IteratorMode::From(&cursor, dir)) {
         let (k, v) = item.map_err(|source| Error::Storage {
             context: format!("reading chunks of {path}"),
@@ -184,11 +191,12 @@ pub(crate) fn read_chunks(
         if past {
             break;
         }
-        if out.len() == CHUNKS_PER_READ {
+        if out.len() == CHUNKS_PER_READ || (!out.is_empty() && bytes + v.len() > max_bytes) {
             let mut next = [0u8; 16];
             next.copy_from_slice(&k);
             return Ok((out, Some(next)));
         }
+        bytes += v.len();
         out.push((k, v));
     }
     Ok((out, None))

@@ -16,8 +16,13 @@ use rocksdb::DB;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-/// A bucket of a dense series is sent in pieces of at most this many points.
+/// A bucket of a dense series is sent in pieces of at most this many points
+/// and about this many bytes.
 const MAX_POINTS_PER_EVENT: usize = 50_000;
+const MAX_BYTES_PER_EVENT: usize = 4 << 20;
+/// Raw chunk bytes a history transfer reads at once (at least one chunk):
+/// what it holds decoded is bounded by this, not by 16 whole buckets.
+const SNAPSHOT_READ_BYTES: usize = 8 << 20;
 
 /// What a snapshot includes.
 #[derive(Debug, Clone)]
@@ -188,7 +193,8 @@ impl Snapshot {
             }
             return Ok(());
         };
-        let (chunks, next) = read_chunks(&self.db, &s.path, cursor, bound, false)?;
+        let (chunks, next) =
+            read_chunks(&self.db, &s.path, cursor, bound, false, SNAPSHOT_READ_BYTES)?;
         for (_, v) in chunks {
             // Range deletes travel as the series' Delete events; the chunk
             // keeps only its points.
@@ -211,7 +217,19 @@ impl Snapshot {
             // Pieces small enough for one request whatever the data density.
             let mut from = 0;
             while from < c.len() {
-                let to = (from + MAX_POINTS_PER_EVENT).min(c.len());
+                let mut to = from;
+                let mut bytes = 0;
+                while to < c.len()
+                    && to - from < MAX_POINTS_PER_EVENT
+                    && (to == from || bytes < MAX_BYTES_PER_EVENT)
+                {
+                    bytes += 24
+                        + c.values.get(to).map_or(0, |v| match v {
+                            crate::types::Value::Text(s) => s.len(),
+                            _ => 8,
+                        });
+                    to += 1;
+                }
                 let piece = c.select(&(from..to).collect::<Vec<_>>());
                 let version = piece.versions.iter().max().copied().unwrap_or_default();
                 self.ready.push_back(ChangeEvent {

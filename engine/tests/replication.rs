@@ -553,3 +553,25 @@ fn a_database_dropped_here_and_written_there_after_comes_back_the_same() {
     assert_eq!(dump(&a), expected);
     assert_eq!(dump(&b), expected);
 }
+
+#[test]
+fn a_history_of_large_values_comes_in_events_of_bounded_size() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    let big = "v".repeat(100_000);
+    a.write(vec![WriteSeries {
+        path: "root.sg.d.t".into(),
+        times: (0..100).collect(),
+        values: Column::Text(vec![big.clone(); 100]),
+    }])
+    .unwrap();
+    let events = full_snapshot(&a);
+    let largest = events.iter().map(Vec::len).max().unwrap();
+    assert!(
+        largest < (4 << 20) + 2 * big.len(),
+        "one event of {largest} bytes for 10 MB of history"
+    );
+    assert!(events.len() >= 3, "{} events", events.len());
+    b.apply_remote("h", &events).unwrap();
+    assert_eq!(dump(&b), dump(&a));
+}
