@@ -140,6 +140,8 @@ pub(crate) struct Writer {
     pub next_series_id: u64,
     /// Per remote origin: the highest origin sequence applied here.
     pub hwm: Marks,
+    /// The log's byte accounting (see `log::LogBytes`).
+    pub log_bytes: log::LogBytes,
 }
 
 fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
@@ -229,6 +231,7 @@ impl Engine {
         }
 
         let (schema, next_series_id, hwm) = load_meta(&db)?;
+        let log_bytes = log::LogBytes::load(&db)?;
         let (first, last) = log_bounds(&db)?;
         let hlc = Hlc::new();
         if let Some(b) = db.get_cf(meta, META_HLC).ctx(|| "reading clock".into())? {
@@ -259,6 +262,7 @@ impl Engine {
                 next_seq: last + 1,
                 next_series_id,
                 hwm,
+                log_bytes,
             }),
             first_seq: AtomicU64::new(first),
             durable_seq: AtomicU64::new(last),
@@ -311,9 +315,13 @@ impl Engine {
         let mut batch = WriteBatch::default();
         let mut delta = SchemaDelta::default();
         apply_body(self, &mut w, &mut batch, &event, &mut delta)?;
-        batch.put_cf(self.cf(CF_LOG)?, log_key(seq), event.encode());
+        let encoded = event.encode();
+        let mut appended = w.log_bytes.begin();
+        appended.append(self, &mut batch, seq, encoded.len())?;
+        batch.put_cf(self.cf(CF_LOG)?, log_key(seq), encoded);
         batch.put_cf(self.cf(CF_META)?, META_HLC, version.hlc.to_le_bytes());
         self.write_batch(batch, || format!("committing change {seq}"))?;
+        w.log_bytes.commit(appended);
         w.next_seq += 1;
         self.publish(delta, seq);
         Ok(seq)
@@ -350,6 +358,7 @@ impl Engine {
         let mut outcome = ApplyOutcome::default();
         let mut delta = SchemaDelta::default();
         let mut new_hwm: HashMap<NodeId, Mark> = HashMap::new();
+        let mut appended = w.log_bytes.begin();
         let key = |origin: NodeId| (origin, stream.to_string());
         let now = crate::hlc::wall_clock_ms();
         let latest = now.saturating_add(self.opts.max_clock_skew_ms);
@@ -382,6 +391,7 @@ impl Engine {
             }
             self.hlc.observe(event.version.hlc);
             apply_body(self, w, &mut batch, event, &mut delta)?;
+            appended.append(self, &mut batch, w.next_seq, bytes.len())?;
             batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
             w.next_seq += 1;
             if !snapshot {
@@ -413,6 +423,7 @@ impl Engine {
         self.db
             .write_opt(batch, &synced)
             .ctx(|| format!("applying {} events from a peer", outcome.applied))?;
+        w.log_bytes.commit(appended);
         w.hwm
             .extend(new_hwm.into_iter().map(|(o, seq)| (key(o), seq)));
         self.publish(delta, w.next_seq - 1);

@@ -123,3 +123,45 @@ fn ensure_durable_syncs_once_per_new_position() {
         "fsync mode: every write is durable already"
     );
 }
+
+#[test]
+fn the_log_knows_its_size_and_where_to_trim_for_a_byte_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "x".repeat(10_000);
+    let write = |e: &Engine, i: i64| {
+        e.write(vec![WriteSeries {
+            path: "root.sg.d.t".into(),
+            times: (i * 10..i * 10 + 10).collect(),
+            values: Column::Text(vec![text.clone(); 10]),
+        }])
+        .unwrap();
+    };
+    {
+        let e = Engine::open(dir.path(), EngineOptions::default()).unwrap();
+        // 200 events of ~100 KB: ~20 MB of log.
+        for i in 0..200 {
+            write(&e, i);
+        }
+        let total = e.log_bytes();
+        assert!(
+            (19_000_000..22_000_000).contains(&total),
+            "{total} bytes for ~20 MB of events"
+        );
+        let floor = e.log_floor_for_bytes(5 << 20);
+        assert!(floor > 100 && floor < 200, "trim below {floor}");
+        e.trim_below(floor).unwrap();
+        let kept = e.log_bytes();
+        assert!(
+            kept <= (5 << 20) + (1 << 20) && kept > 3 << 20,
+            "{kept} bytes after trimming to 5 MiB"
+        );
+        assert_eq!(e.log_floor_for_bytes(8 << 20), 0, "under the cap: nothing");
+    }
+    // The accounting survives a restart and goes on.
+    let e = Engine::open(dir.path(), EngineOptions::default()).unwrap();
+    let before = e.log_bytes();
+    assert!(before > 3 << 20, "{before}");
+    write(&e, 500);
+    let after = e.log_bytes();
+    assert!((after - before) > 90_000 && (after - before) < 120_000);
+}

@@ -25,6 +25,8 @@ pub struct PipeManager {
     rt: tokio::runtime::Handle,
     pipes: DashMap<String, Entry>,
     settings: PipeSettings,
+    /// The free-disk guard is on (for logging its transitions once).
+    low_disk: std::sync::atomic::AtomicBool,
 }
 
 /// Node-wide pipe settings (the server's `[replication]` section).
@@ -32,6 +34,13 @@ pub struct PipeManager {
 pub struct PipeSettings {
     /// The change log never holds more than this many events.
     pub log_max_events: u64,
+    /// Nor more than about this many bytes, even for a pipe that still
+    /// needs them or a history transfer in progress (that pipe resends
+    /// history).
+    pub log_max_bytes: u64,
+    /// Below this much free disk the log is emptied (every pipe that needs
+    /// it resends history later) so writes keep their room.
+    pub min_free_disk_bytes: u64,
     /// A sink request with no reply by then is retried.
     pub request_timeout: Duration,
 }
@@ -40,6 +49,8 @@ impl Default for PipeSettings {
     fn default() -> Self {
         PipeSettings {
             log_max_events: 10_000_000,
+            log_max_bytes: 8 << 30,
+            min_free_disk_bytes: 1 << 30,
             request_timeout: Duration::from_secs(30),
         }
     }
@@ -90,6 +101,7 @@ impl PipeManager {
             rt,
             pipes: DashMap::new(),
             settings,
+            low_disk: Default::default(),
         });
         for rec in PipeRecord::load_all(&engine)? {
             let name = rec.name.clone();
@@ -336,7 +348,32 @@ impl PipeManager {
             }
         }
         let cap_floor = (last + 1).saturating_sub(self.settings.log_max_events);
-        Ok(self.engine.trim_below(needed.max(cap_floor).min(pinned))?)
+        let soft = needed.max(cap_floor).min(pinned);
+        // Hard limits: the log's bytes, and the disk's free space.
+        let mut hard = self.engine.log_floor_for_bytes(self.settings.log_max_bytes);
+        let free = self.engine.free_disk_bytes();
+        let low_disk = free.is_some_and(|f| f < self.settings.min_free_disk_bytes);
+        if low_disk {
+            hard = last + 1;
+        }
+        if low_disk != self.low_disk.swap(low_disk, Ordering::AcqRel) {
+            if low_disk {
+                tracing::warn!(
+                    "only {} bytes free on the data disk (replication.min_free_disk_bytes = {}): emptying the change log; pipes that still needed it will resend history",
+                    free.unwrap_or(0),
+                    self.settings.min_free_disk_bytes
+                );
+            } else {
+                tracing::info!("free disk above replication.min_free_disk_bytes again");
+            }
+        }
+        if hard > soft && hard > self.engine.first_seq() && !low_disk {
+            tracing::warn!(
+                "trimming the change log below {hard}: it is over replication.log_max_bytes = {}; a pipe that still needs older changes will resend history",
+                self.settings.log_max_bytes
+            );
+        }
+        Ok(self.engine.trim_below(soft.max(hard))?)
     }
 
     /// Runs `trim_log` every `every` until `stop` fires.

@@ -70,6 +70,10 @@ pub struct ReplicationConfig {
     /// The change log keeps at most this many events; a pipe that falls
     /// further behind resends history.
     pub log_max_events: u64,
+    /// ... and at most about this many bytes, whatever pipes still need.
+    pub log_max_bytes: u64,
+    /// Below this much free space on the data disk the log is emptied.
+    pub min_free_disk_bytes: u64,
     pub trim_interval_secs: u64,
     pub sink_request_timeout_secs: u64,
     /// The most two nodes' clocks may disagree: a pipe to a peer further
@@ -82,6 +86,8 @@ impl Default for ReplicationConfig {
     fn default() -> Self {
         ReplicationConfig {
             log_max_events: 10_000_000,
+            log_max_bytes: 8 << 30,
+            min_free_disk_bytes: 1 << 30,
             trim_interval_secs: 10,
             sink_request_timeout_secs: 30,
             max_clock_skew_ms: duet_engine::engine::DEFAULT_MAX_CLOCK_SKEW_MS,
@@ -246,6 +252,12 @@ impl Config {
             if v == 0 {
                 errors.push(format!("{key} must be at least 1"));
             }
+        }
+        if r.log_max_bytes < 16 << 20 {
+            errors.push(format!(
+                "replication.log_max_bytes = {} must be at least 16777216",
+                r.log_max_bytes
+            ));
         }
         if !(1..=86_400_000).contains(&r.max_clock_skew_ms) {
             errors.push(format!(

@@ -97,6 +97,8 @@ pub async fn run(
         tokio::runtime::Handle::current(),
         duet_pipe::PipeSettings {
             log_max_events: cfg.replication.log_max_events,
+            log_max_bytes: cfg.replication.log_max_bytes,
+            min_free_disk_bytes: cfg.replication.min_free_disk_bytes,
             request_timeout: Duration::from_secs(cfg.replication.sink_request_timeout_secs),
         },
     )

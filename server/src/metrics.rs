@@ -21,6 +21,8 @@ pub struct Metrics {
     /// Newest change-log sequence (set when metrics are read).
     pub log_last_seq: Gauge,
     pub log_first_seq: Gauge,
+    /// Bytes the change log holds (set when metrics are read).
+    pub log_bytes: Gauge,
     registry: Registry,
 }
 
@@ -79,6 +81,11 @@ impl Metrics {
             "changelog_last_seq",
             "Newest change-log sequence",
             m.log_last_seq.clone(),
+        );
+        r.register(
+            "changelog_bytes",
+            "Bytes the change log holds (within about a MiB)",
+            m.log_bytes.clone(),
         );
         r.register(
             "changelog_first_seq",

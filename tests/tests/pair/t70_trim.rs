@@ -151,3 +151,66 @@ fn t72_a_history_transfer_slower_than_the_log_fills_completes_once() {
         },
     );
 }
+
+/// A node whose `[replication]` section is `conf`.
+fn node_with(conf: &str) -> (tempfile::TempDir, Node) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.toml");
+    std::fs::write(&path, format!("[replication]\n{conf}")).unwrap();
+    let node = Node::start_with(&["--config", path.to_str().unwrap()]);
+    (dir, node)
+}
+
+#[test]
+fn t73_the_log_stays_under_its_byte_cap_and_a_pipe_that_fell_off_resends_history() {
+    let (_conf, a) = node_with("log_max_bytes = 16777216\ntrim_interval_secs = 1\n");
+    let mut b = Node::start();
+    a.sql(&pipe_sql("AB", b.rpc.port()));
+    crate::connected(&a);
+    b.kill9();
+    // 40 MB of changes while B is away: more than the 16 MiB the log may hold.
+    for i in 0..40 {
+        crate::text_tablet(&a, &format!("root.cap.d{i}"), 100, 10_000);
+    }
+    wait_until(WAIT, "A's log back under 16 MiB", || {
+        let bytes = a.metric("duet_changelog_bytes").unwrap_or(-1.0);
+        let first = a.metric("duet_changelog_first_seq").unwrap_or(0.0);
+        if bytes <= 17.0 * 1048576.0 && first > 2.0 {
+            Ok(())
+        } else {
+            Err(format!("{bytes} bytes from {first}"))
+        }
+    });
+    b.restart();
+    for i in [0, 20, 39] {
+        wait_count(&b, &format!("root.cap.d{i}"), "v", 100);
+    }
+    assert!(
+        a.metric("duet_pipe_fell_off_log_total{pipe=\"AB\"}")
+            .unwrap_or(0.0)
+            >= 1.0,
+        "the pipe fell off the log, counted"
+    );
+}
+
+#[test]
+fn t74_with_the_disk_nearly_full_the_log_is_emptied_and_history_covers_it() {
+    // A threshold no disk meets: the guard is on from the start.
+    let (_conf, a) =
+        node_with("min_free_disk_bytes = 1000000000000000000\ntrim_interval_secs = 1\n");
+    let mut b = Node::start();
+    a.sql(&pipe_sql("AB", b.rpc.port()));
+    b.kill9();
+    insert(&a, "root.disk.d", "v", 0, 50, 1.0);
+    wait_until(WAIT, "A's log emptied", || {
+        let first = a.metric("duet_changelog_first_seq").unwrap_or(0.0);
+        let last = a.metric("duet_changelog_last_seq").unwrap_or(0.0);
+        if first == last + 1.0 && last > 0.0 {
+            Ok(())
+        } else {
+            Err(format!("log {first}..{last}"))
+        }
+    });
+    b.restart();
+    wait_count(&b, "root.disk.d", "v", 50);
+}
