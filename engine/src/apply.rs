@@ -128,6 +128,7 @@ pub(crate) fn apply_body(
     w: &mut Writer,
     batch: &mut WriteBatch,
     event: &ChangeEvent,
+    stream: &str,
     delta: &mut SchemaDelta,
 ) -> Result<()> {
     let schema = engine.schema.read();
@@ -143,6 +144,8 @@ pub(crate) fn apply_body(
         view: &mut view,
         local,
         version: event.version,
+        origin: event.origin,
+        stream,
     };
     match &event.body {
         EventBody::Insert(writes) => writes.iter().try_for_each(|sw| cx.insert(sw)),
@@ -159,6 +162,9 @@ struct Cx<'a, 'b> {
     local: bool,
     /// The event's version.
     version: Version,
+    origin: crate::hlc::NodeId,
+    /// The pipe stream a peer's change came through ("" for local ones).
+    stream: &'a str,
 }
 
 impl Cx<'_, '_> {
@@ -384,6 +390,19 @@ impl Cx<'_, '_> {
         }
     }
 
+    fn conflict(&mut self, kind: &str, path: &str, reason: String) -> Result<()> {
+        let c = crate::conflicts::Conflict {
+            at_ms: crate::hlc::wall_clock_ms() as i64,
+            kind: kind.to_string(),
+            origin: self.origin,
+            stream: self.stream.to_string(),
+            path: path.to_string(),
+            reason,
+            detail: String::new(),
+        };
+        self.engine.record_conflict(self.batch, c)
+    }
+
     /// A peer has `s` as `other`: both nodes take the join of the two types
     /// (see `DataType::join`), so they agree whatever order the changes
     /// arrive in, and every value written either way is kept exactly.
@@ -393,11 +412,14 @@ impl Cx<'_, '_> {
         if joined == s.data_type {
             return Ok(s.clone());
         }
-        tracing::warn!(
-            "series {} is {} here and {other} on a peer: both nodes now hold it as {joined}",
-            s.path,
-            s.data_type
-        );
+        self.conflict(
+            "type",
+            &s.path,
+            format!(
+                "{} here and {other} on node {}: both nodes now hold it as {joined}, every value kept",
+                s.data_type, self.origin
+            ),
+        )?;
         let widened = Arc::new(Series {
             data_type: joined,
             ..(**s).clone()
@@ -421,10 +443,14 @@ impl Cx<'_, '_> {
     fn absorb_databases_below(&mut self, path: &str, bucket_span_ms: i64) -> Result<()> {
         for db in self.view.databases() {
             if is_below(&db.path, path) {
-                tracing::warn!(
-                    "databases {path} and {} were created on different nodes: {path} holds both now",
-                    db.path
-                );
+                self.conflict(
+                    "database",
+                    &db.path,
+                    format!(
+                        "database {} here and {path} on node {}: {path} holds both now (the shorter path wins)",
+                        db.path, self.origin
+                    ),
+                )?;
                 self.batch
                     .delete_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, &db.path));
                 self.view.delta.databases.insert(db.path.clone(), None);

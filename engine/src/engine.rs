@@ -20,7 +20,7 @@ use log::log_bounds;
 mod log;
 use parking_lot::{Mutex, RwLock};
 use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -76,6 +76,22 @@ pub struct ApplyOutcome {
     /// Already applied before (at or below the origin's high-water mark) or
     /// originating here.
     pub skipped: usize,
+    /// Changes this node cannot apply (a path or time it refuses): skipped
+    /// and recorded in the conflict log; the pipe goes on.
+    pub rejected: usize,
+}
+
+/// Why one attempt at applying a peer's batch ended.
+enum Applying {
+    /// Event `.0` cannot be applied for a reason in its data: retry without it.
+    Rejected(usize, String),
+    Failed(Error),
+}
+
+impl From<Error> for Applying {
+    fn from(e: Error) -> Self {
+        Applying::Failed(e)
+    }
 }
 
 pub struct Engine {
@@ -86,6 +102,8 @@ pub struct Engine {
     pub(crate) schema: RwLock<Schema>,
     writer: Mutex<Writer>,
     first_seq: AtomicU64,
+    /// The id of the next conflict record (see `conflicts`).
+    pub(crate) next_conflict: AtomicU64,
     /// Every change up to this sequence is fsynced.
     durable_seq: AtomicU64,
     last_seq: watch::Sender<u64>,
@@ -232,6 +250,7 @@ impl Engine {
 
         let (schema, next_series_id, hwm) = load_meta(&db)?;
         let log_bytes = log::LogBytes::load(&db)?;
+        let next_conflict = Engine::first_free_conflict_id(&db)?;
         let (first, last) = log_bounds(&db)?;
         let hlc = Hlc::new();
         if let Some(b) = db.get_cf(meta, META_HLC).ctx(|| "reading clock".into())? {
@@ -265,6 +284,7 @@ impl Engine {
                 log_bytes,
             }),
             first_seq: AtomicU64::new(first),
+            next_conflict: AtomicU64::new(next_conflict),
             durable_seq: AtomicU64::new(last),
             last_seq: watch::channel(last).0,
             opts,
@@ -314,7 +334,7 @@ impl Engine {
         };
         let mut batch = WriteBatch::default();
         let mut delta = SchemaDelta::default();
-        apply_body(self, &mut w, &mut batch, &event, &mut delta)?;
+        apply_body(self, &mut w, &mut batch, &event, "", &mut delta)?;
         let encoded = event.encode();
         let mut appended = w.log_bytes.begin();
         appended.append(self, &mut batch, seq, encoded.len())?;
@@ -340,11 +360,20 @@ impl Engine {
             .collect::<Result<_>>()?;
         let mut w = self.writer.lock();
         let first_seq = w.next_seq;
-        let result = self.apply_remote_locked(&mut w, stream, &decoded, events);
-        if result.is_err() {
-            w.next_seq = first_seq;
+        let mut rejected: BTreeMap<usize, String> = BTreeMap::new();
+        loop {
+            match self.apply_remote_locked(&mut w, stream, &decoded, events, &rejected) {
+                Ok(outcome) => return Ok(outcome),
+                Err(Applying::Rejected(i, why)) => {
+                    w.next_seq = first_seq;
+                    rejected.insert(i, why);
+                }
+                Err(Applying::Failed(e)) => {
+                    w.next_seq = first_seq;
+                    return Err(e);
+                }
+            }
         }
-        result
     }
 
     fn apply_remote_locked(
@@ -353,7 +382,8 @@ impl Engine {
         stream: &str,
         decoded: &[ChangeEvent],
         raw: &[Vec<u8>],
-    ) -> Result<ApplyOutcome> {
+        rejected: &BTreeMap<usize, String>,
+    ) -> std::result::Result<ApplyOutcome, Applying> {
         let mut batch = WriteBatch::default();
         let mut outcome = ApplyOutcome::default();
         let mut delta = SchemaDelta::default();
@@ -362,16 +392,16 @@ impl Engine {
         let key = |origin: NodeId| (origin, stream.to_string());
         let now = crate::hlc::wall_clock_ms();
         let latest = now.saturating_add(self.opts.max_clock_skew_ms);
-        for (event, bytes) in decoded.iter().zip(raw) {
+        for (i, (event, bytes)) in decoded.iter().zip(raw).enumerate() {
             if event.version.millis() > latest {
-                return Err(Error::ClockSkew(format!(
+                return Err(Applying::Failed(Error::ClockSkew(format!(
                     "a change from node {} has a version {} ms ahead of this node's clock, \
                      over replication.max_clock_skew_ms = {}: the clocks of the two nodes \
                      disagree (check NTP on both); the change is refused, not applied",
                     event.origin,
                     event.version.millis() - now,
                     self.opts.max_clock_skew_ms
-                )));
+                ))));
             }
             if event.origin == self.node_id {
                 outcome.skipped += 1;
@@ -389,8 +419,35 @@ impl Engine {
                 outcome.skipped += 1;
                 continue;
             }
+            let mark_it = |new_hwm: &mut HashMap<NodeId, Mark>| {
+                if !snapshot {
+                    new_hwm.insert(
+                        event.origin,
+                        Mark {
+                            seq: event.origin_seq,
+                            hlc: event.version.hlc,
+                        },
+                    );
+                }
+            };
+            if let Some(why) = rejected.get(&i) {
+                // Skipped, kept in the conflict log with what it carried;
+                // its mark moves so it is not sent again.
+                self.record_conflict(&mut batch, rejected_conflict(event, stream, why))?;
+                mark_it(&mut new_hwm);
+                outcome.rejected += 1;
+                continue;
+            }
             self.hlc.observe(event.version.hlc);
-            apply_body(self, w, &mut batch, event, &mut delta)?;
+            if let Err(e) = apply_body(self, w, &mut batch, event, stream, &mut delta) {
+                return Err(match e {
+                    Error::Invalid(_)
+                    | Error::NotFound(_)
+                    | Error::AlreadyExists(_)
+                    | Error::TypeMismatch(_) => Applying::Rejected(i, e.to_string()),
+                    other => Applying::Failed(other),
+                });
+            }
             appended.append(self, &mut batch, w.next_seq, bytes.len())?;
             batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
             w.next_seq += 1;
@@ -405,7 +462,7 @@ impl Engine {
             }
             outcome.applied += 1;
         }
-        if outcome.applied == 0 {
+        if outcome.applied == 0 && outcome.rejected == 0 {
             return Ok(outcome);
         }
         for (origin, mark) in &new_hwm {
@@ -659,6 +716,48 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
         hwm.insert((origin, stream), Mark::decode(&v)?);
     }
     Ok((schema, next.max(max_id + 1), hwm))
+}
+
+/// The conflict record of a peer's change this node skipped.
+fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::conflicts::Conflict {
+    use crate::event::EventBody;
+    let mut detail = String::new();
+    match &event.body {
+        EventBody::Insert(writes) => {
+            for w in writes {
+                detail.push_str(&w.path);
+                detail.push(':');
+                for (i, t) in w.chunk.times.iter().enumerate() {
+                    if detail.len() > 8192 {
+                        break;
+                    }
+                    let v = w
+                        .chunk
+                        .values
+                        .get(i)
+                        .map(|v| v.to_string())
+                        .unwrap_or_default();
+                    detail.push_str(&format!(" {t}={v}"));
+                }
+                detail.push_str("; ");
+            }
+        }
+        EventBody::Delete(dels) => {
+            for d in dels {
+                detail.push_str(&format!("delete {} [{}, {}]; ", d.path, d.start, d.end));
+            }
+        }
+        EventBody::Schema(change) => detail = format!("{change:?}"),
+    }
+    crate::conflicts::Conflict {
+        at_ms: crate::hlc::wall_clock_ms() as i64,
+        kind: "rejected".into(),
+        origin: event.origin,
+        stream: stream.to_string(),
+        path: crate::conflicts::truncate(&event.body.paths().join(", "), 1024),
+        reason: why.to_string(),
+        detail,
+    }
 }
 
 fn random_u64() -> u64 {

@@ -15,6 +15,7 @@ pub mod apply;
 pub mod changelog;
 pub mod chunk;
 pub mod codec;
+pub mod conflicts;
 pub mod engine;
 pub mod error;
 pub mod event;

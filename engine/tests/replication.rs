@@ -533,6 +533,13 @@ fn cross_types(a_values: Column, b_values: Column) -> [TypedPoints; 2] {
         .expect("a type conflict never stops a pipe");
     b.apply_remote("ab", &from_a)
         .expect("a type conflict never stops a pipe");
+    // The side whose type was widened says so in its conflict log.
+    let widened = [&a, &b]
+        .iter()
+        .flat_map(|e| e.conflicts().unwrap())
+        .filter(|c| c.kind == "type" && c.path == path)
+        .count();
+    assert!(widened >= 1, "a widening is recorded");
     let state = |e: &Engine| {
         let t = e.schema().series[path].data_type.name().to_string();
         (t, dump(e))
@@ -649,4 +656,43 @@ fn a_history_of_large_values_comes_in_events_of_bounded_size() {
     assert!(events.len() >= 3, "{} events", events.len());
     b.apply_remote("h", &events).unwrap();
     assert_eq!(dump(&b), dump(&a));
+}
+
+#[test]
+fn a_change_this_node_cannot_apply_is_kept_in_the_conflict_log_and_the_rest_applies() {
+    use duet_engine::event::EventBody;
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    write(&a, "root.sg.d.s", 1, 1.0);
+    write(&a, "root.sg.d.s", 2, 2.0);
+    let evs = events(&a);
+    // The first event names a path B refuses (too short for a series).
+    let mut bad = ChangeEvent::decode(&evs[0]).unwrap();
+    if let EventBody::Insert(ws) = &mut bad.body {
+        ws[0].path = "root.bad".into();
+    }
+    let batch = vec![bad.encode(), evs[1].clone()];
+    let out = b
+        .apply_remote("ab", &batch)
+        .expect("the pipe does not stop");
+    assert_eq!((out.applied, out.rejected), (1, 1));
+    assert_eq!(
+        dump(&b),
+        vec![("root.sg.d.s".to_string(), 2, "2.0".to_string())]
+    );
+    let c = b.conflicts().unwrap();
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(
+        (c[0].kind.as_str(), c[0].path.as_str()),
+        ("rejected", "root.bad")
+    );
+    assert_eq!(c[0].origin, a.node_id());
+    assert_eq!(c[0].stream, "ab");
+    assert!(c[0].detail.contains("1=1.0"), "{}", c[0].detail);
+    assert!(c[0].reason.contains("root.bad"), "{}", c[0].reason);
+    // Sent again after a lost acknowledgement: nothing new, no second record.
+    let again = b.apply_remote("ab", &batch).unwrap();
+    assert_eq!((again.applied, again.rejected), (0, 0));
+    assert_eq!(b.conflicts().unwrap().len(), 1);
+    assert_eq!(b.conflict_count(), 1);
 }

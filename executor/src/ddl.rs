@@ -158,6 +158,32 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
             }];
             return rows(false, text_columns(&["Version", "BuildInfo"]), out);
         }
+        S::ShowConflicts => {
+            let out = engine
+                .conflicts()?
+                .into_iter()
+                .map(|c| Row {
+                    time: None,
+                    values: vec![
+                        Some(Value::I64(c.at_ms)),
+                        text(c.kind),
+                        text(c.origin.to_string()),
+                        text(c.stream),
+                        text(c.path),
+                        text(c.reason),
+                        text(c.detail),
+                    ],
+                })
+                .collect();
+            let mut cols = vec![ColumnInfo {
+                name: "Time".into(),
+                data_type: DataType::Int64,
+            }];
+            cols.extend(text_columns(&[
+                "Kind", "Origin", "Stream", "Series", "Reason", "Detail",
+            ]));
+            return rows(false, cols, out);
+        }
         S::Flush => engine.flush()?,
         S::VerifyReplica { pattern: p, .. } => {
             return verify_local(engine, &pattern(p, "root.**")).map(Output::Rows)

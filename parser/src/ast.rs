@@ -233,6 +233,9 @@ pub enum Statement {
         name: String,
     },
     ShowCluster,
+    /// `SHOW CONFLICTS`: what this node decided about peers' changes it
+    /// could not apply as sent.
+    ShowConflicts,
     ShowVersion,
     Flush,
     /// `VERIFY REPLICA [pattern] [LOCAL]`: compare this node's data with

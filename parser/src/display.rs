@@ -405,6 +405,7 @@ impl Display for Statement {
             }
             Statement::ShowCluster => f.write_str("SHOW CLUSTER"),
             Statement::ShowVersion => f.write_str("SHOW VERSION"),
+            Statement::ShowConflicts => f.write_str("SHOW CONFLICTS"),
             Statement::Flush => f.write_str("FLUSH"),
             Statement::VerifyReplica { pattern, local } => {
                 opt_pattern(f, "VERIFY REPLICA", pattern)?;

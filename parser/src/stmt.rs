@@ -220,7 +220,7 @@ fn create_timeseries(i: &str) -> Res<'_, Statement> {
 }
 
 fn show(i: &str) -> Res<'_, Statement> {
-    const WHAT: &str = "DATABASES, TIMESERIES, DEVICES, PIPES, PIPE, CLUSTER or VERSION";
+    const WHAT: &str = "DATABASES, TIMESERIES, DEVICES, PIPES, PIPE, CLUSTER, CONFLICTS or VERSION";
     let j = ws(i);
     let (rest, w) = next_word(j, WHAT)?;
     match w.as_str() {
@@ -245,6 +245,7 @@ fn show(i: &str) -> Res<'_, Statement> {
         "PIPE" => pipe::show_pipe(rest),
         "CLUSTER" => Ok((rest, Statement::ShowCluster)),
         "VERSION" => Ok((rest, Statement::ShowVersion)),
+        "CONFLICTS" => Ok((rest, Statement::ShowConflicts)),
         _ => failure(j, WHAT),
     }
 }

@@ -240,6 +240,7 @@ fn statement() -> impl Strategy<Value = Statement> {
         1 => name().prop_map(|name| ShowPipe { name }),
         1 => Just(ShowCluster),
         1 => Just(ShowVersion),
+        1 => Just(ShowConflicts),
         1 => Just(Flush),
         1 => (option::of(path()), any::<bool>()).prop_map(|(pattern, local)| VerifyReplica { pattern, local }),
         1 => text().prop_map(|dir| Backup { dir }),

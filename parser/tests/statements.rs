@@ -433,6 +433,7 @@ fn pipes() {
 fn admin_and_users() {
     both("show  cluster", Statement::ShowCluster);
     both("SHOW VERSION", Statement::ShowVersion);
+    both("show conflicts", Statement::ShowConflicts);
     both("flush", Statement::Flush);
     both(
         "verify replica",

@@ -71,6 +71,8 @@ async fn handle(mut stream: TcpStream, state: &HttpState) -> std::io::Result<()>
                 .log_first_seq
                 .set(state.engine.first_seq() as i64);
             state.metrics.log_bytes.set(state.engine.log_bytes() as i64);
+            let conflicts = state.engine.conflict_count() as i64;
+            state.metrics.conflicts.set(conflicts);
             let mut body = state.metrics.render();
             if let Some(p) = &state.pipes {
                 // Before the closing `# EOF`, which ends an OpenMetrics exposition.

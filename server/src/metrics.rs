@@ -23,6 +23,8 @@ pub struct Metrics {
     pub log_first_seq: Gauge,
     /// Bytes the change log holds (set when metrics are read).
     pub log_bytes: Gauge,
+    /// Conflict records (SHOW CONFLICTS; set when metrics are read).
+    pub conflicts: Gauge,
     registry: Registry,
 }
 
@@ -81,6 +83,11 @@ impl Metrics {
             "changelog_last_seq",
             "Newest change-log sequence",
             m.log_last_seq.clone(),
+        );
+        r.register(
+            "conflicts",
+            "Records in the conflict log (SHOW CONFLICTS): peers' changes resolved by a rule or skipped",
+            m.conflicts.clone(),
         );
         r.register(
             "changelog_bytes",

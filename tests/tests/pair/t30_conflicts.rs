@@ -137,7 +137,20 @@ fn t33_a_series_created_with_different_types_converges_and_no_pipe_stops() {
             });
         }
     }
-    // Neither pipe stopped over it.
+    // Neither pipe stopped over it, and the widening is on record.
     crate::connected(&a);
     crate::connected(&b);
+    let recorded: Vec<Vec<String>> = [&a, &b]
+        .iter()
+        .flat_map(|n| n.rows("SHOW CONFLICTS").unwrap())
+        .filter(|r| r[1] == "type")
+        .collect();
+    assert!(
+        recorded.iter().any(|r| r[4] == "root.ty.d.f")
+            && recorded.iter().any(|r| r[4] == "root.ty.d.i"),
+        "{recorded:?}"
+    );
+    let counted =
+        a.metric("duet_conflicts").unwrap_or(0.0) + b.metric("duet_conflicts").unwrap_or(0.0);
+    assert!(counted >= 2.0, "{counted}");
 }
