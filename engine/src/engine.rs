@@ -18,9 +18,13 @@ use crate::schema::{decode_tombstones, Database, Schema, Series};
 use log::log_bounds;
 
 mod log;
+mod remote;
+
 use parking_lot::{Mutex, RwLock};
+pub(crate) use remote::Marks;
+pub use remote::{ApplyOutcome, Mark};
 use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options, WriteBatch, WriteOptions, DB};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -69,31 +73,6 @@ impl Default for EngineOptions {
     }
 }
 
-/// What applying a batch from a peer did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct ApplyOutcome {
-    pub applied: usize,
-    /// Already applied before (at or below the origin's high-water mark) or
-    /// originating here.
-    pub skipped: usize,
-    /// Changes this node cannot apply (a path or time it refuses): skipped
-    /// and recorded in the conflict log; the pipe goes on.
-    pub rejected: usize,
-}
-
-/// Why one attempt at applying a peer's batch ended.
-enum Applying {
-    /// Event `.0` cannot be applied for a reason in its data: retry without it.
-    Rejected(usize, String),
-    Failed(Error),
-}
-
-impl From<Error> for Applying {
-    fn from(e: Error) -> Self {
-        Applying::Failed(e)
-    }
-}
-
 pub struct Engine {
     pub(crate) db: Arc<DB>,
     node_id: NodeId,
@@ -110,48 +89,6 @@ pub struct Engine {
     pub(crate) opts: EngineOptions,
     write_opts: WriteOptions,
 }
-
-/// The newest event of one origin applied here through one stream: its
-/// sequence in the origin's log and its version's HLC. The HLC tells a
-/// sender whether the event it holds at that sequence is the same one (a
-/// node restored from a backup reuses sequences with new versions).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Mark {
-    pub seq: u64,
-    /// 0 when unknown (a mark written before versions were kept).
-    pub hlc: u64,
-}
-
-impl Mark {
-    fn encode(&self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&self.seq.to_le_bytes());
-        out[8..].copy_from_slice(&self.hlc.to_le_bytes());
-        out
-    }
-
-    fn decode(v: &[u8]) -> Result<Mark> {
-        let word = |b: &[u8]| {
-            b.try_into()
-                .map(u64::from_le_bytes)
-                .map_err(|_| Error::corrupt("high-water mark", "not 8 or 16 bytes"))
-        };
-        match v.len() {
-            8 => Ok(Mark {
-                seq: word(v)?,
-                hlc: 0,
-            }),
-            16 => Ok(Mark {
-                seq: word(&v[..8])?,
-                hlc: word(&v[8..])?,
-            }),
-            _ => Err(Error::corrupt("high-water mark", "not 8 or 16 bytes")),
-        }
-    }
-}
-
-/// High-water marks by (origin node, sending pipe).
-pub(crate) type Marks = HashMap<(NodeId, String), Mark>;
 
 pub(crate) struct Writer {
     pub next_seq: u64,
@@ -345,162 +282,6 @@ impl Engine {
         w.next_seq += 1;
         self.publish(delta, seq);
         Ok(seq)
-    }
-
-    /// Applies events received from a peer, in one WriteBatch with each
-    /// origin's new high-water mark: a batch sent again after a lost
-    /// acknowledgement changes nothing. Events keep their origin, so a
-    /// double-living pipe does not send them back. Marks are kept per
-    /// `stream` (the sending pipe): two pipes from one node, each carrying
-    /// part of its log, do not skip each other's events.
-    pub fn apply_remote(&self, stream: &str, events: &[Vec<u8>]) -> Result<ApplyOutcome> {
-        let decoded: Vec<ChangeEvent> = events
-            .iter()
-            .map(|b| ChangeEvent::decode(b))
-            .collect::<Result<_>>()?;
-        let mut w = self.writer.lock();
-        let first_seq = w.next_seq;
-        let mut rejected: BTreeMap<usize, String> = BTreeMap::new();
-        loop {
-            match self.apply_remote_locked(&mut w, stream, &decoded, events, &rejected) {
-                Ok(outcome) => return Ok(outcome),
-                Err(Applying::Rejected(i, why)) => {
-                    w.next_seq = first_seq;
-                    rejected.insert(i, why);
-                }
-                Err(Applying::Failed(e)) => {
-                    w.next_seq = first_seq;
-                    return Err(e);
-                }
-            }
-        }
-    }
-
-    fn apply_remote_locked(
-        &self,
-        w: &mut Writer,
-        stream: &str,
-        decoded: &[ChangeEvent],
-        raw: &[Vec<u8>],
-        rejected: &BTreeMap<usize, String>,
-    ) -> std::result::Result<ApplyOutcome, Applying> {
-        let mut batch = WriteBatch::default();
-        let mut outcome = ApplyOutcome::default();
-        let mut delta = SchemaDelta::default();
-        let mut new_hwm: HashMap<NodeId, Mark> = HashMap::new();
-        let mut appended = w.log_bytes.begin();
-        let key = |origin: NodeId| (origin, stream.to_string());
-        let now = crate::hlc::wall_clock_ms();
-        let latest = now.saturating_add(self.opts.max_clock_skew_ms);
-        for (i, (event, bytes)) in decoded.iter().zip(raw).enumerate() {
-            if event.version.millis() > latest {
-                return Err(Applying::Failed(Error::ClockSkew(format!(
-                    "a change from node {} has a version {} ms ahead of this node's clock, \
-                     over replication.max_clock_skew_ms = {}: the clocks of the two nodes \
-                     disagree (check NTP on both); the change is refused, not applied",
-                    event.origin,
-                    event.version.millis() - now,
-                    self.opts.max_clock_skew_ms
-                ))));
-            }
-            if event.origin == self.node_id {
-                outcome.skipped += 1;
-                continue;
-            }
-            // origin_seq 0 marks a snapshot event (history transfer): no
-            // position in the origin's log, always applied (the merge makes
-            // applying it again harmless), no high-water mark.
-            let snapshot = event.origin_seq == 0;
-            let seen = new_hwm
-                .get(&event.origin)
-                .or(w.hwm.get(&key(event.origin)))
-                .map_or(0, |m| m.seq);
-            if !snapshot && event.origin_seq <= seen {
-                outcome.skipped += 1;
-                continue;
-            }
-            let mark_it = |new_hwm: &mut HashMap<NodeId, Mark>| {
-                if !snapshot {
-                    new_hwm.insert(
-                        event.origin,
-                        Mark {
-                            seq: event.origin_seq,
-                            hlc: event.version.hlc,
-                        },
-                    );
-                }
-            };
-            if let Some(why) = rejected.get(&i) {
-                // Skipped, kept in the conflict log with what it carried;
-                // its mark moves so it is not sent again.
-                self.record_conflict(&mut batch, rejected_conflict(event, stream, why))?;
-                mark_it(&mut new_hwm);
-                outcome.rejected += 1;
-                continue;
-            }
-            self.hlc.observe(event.version.hlc);
-            if let Err(e) = apply_body(self, w, &mut batch, event, stream, &mut delta) {
-                return Err(match e {
-                    Error::Invalid(_)
-                    | Error::NotFound(_)
-                    | Error::AlreadyExists(_)
-                    | Error::TypeMismatch(_) => Applying::Rejected(i, e.to_string()),
-                    other => Applying::Failed(other),
-                });
-            }
-            appended.append(self, &mut batch, w.next_seq, bytes.len())?;
-            batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
-            w.next_seq += 1;
-            if !snapshot {
-                new_hwm.insert(
-                    event.origin,
-                    Mark {
-                        seq: event.origin_seq,
-                        hlc: event.version.hlc,
-                    },
-                );
-            }
-            outcome.applied += 1;
-        }
-        if outcome.applied == 0 && outcome.rejected == 0 {
-            return Ok(outcome);
-        }
-        for (origin, mark) in &new_hwm {
-            batch.put_cf(
-                self.cf(CF_META)?,
-                meta_key(PREFIX_HWM, &format!("{origin}/{stream}")),
-                mark.encode(),
-            );
-        }
-        batch.put_cf(self.cf(CF_META)?, META_HLC, self.hlc.last().to_le_bytes());
-        // Always fsynced: the peer moves past these events once we answer,
-        // so losing them in a power cut would lose them for good here.
-        let mut synced = WriteOptions::default();
-        synced.set_sync(true);
-        self.db
-            .write_opt(batch, &synced)
-            .ctx(|| format!("applying {} events from a peer", outcome.applied))?;
-        w.log_bytes.commit(appended);
-        w.hwm
-            .extend(new_hwm.into_iter().map(|(o, seq)| (key(o), seq)));
-        self.publish(delta, w.next_seq - 1);
-        Ok(outcome)
-    }
-
-    /// The highest sequence of `origin`'s log applied here through `stream`
-    /// (0 if none).
-    pub fn high_water_mark(&self, origin: NodeId, stream: &str) -> u64 {
-        self.mark(origin, stream).seq
-    }
-
-    /// The newest event of `origin` applied here through `stream`.
-    pub fn mark(&self, origin: NodeId, stream: &str) -> Mark {
-        self.writer
-            .lock()
-            .hwm
-            .get(&(origin, stream.to_string()))
-            .copied()
-            .unwrap_or_default()
     }
 
     fn write_batch(&self, batch: WriteBatch, what: impl FnOnce() -> String) -> Result<()> {
@@ -716,48 +497,6 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
         hwm.insert((origin, stream), Mark::decode(&v)?);
     }
     Ok((schema, next.max(max_id + 1), hwm))
-}
-
-/// The conflict record of a peer's change this node skipped.
-fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::conflicts::Conflict {
-    use crate::event::EventBody;
-    let mut detail = String::new();
-    match &event.body {
-        EventBody::Insert(writes) => {
-            for w in writes {
-                detail.push_str(&w.path);
-                detail.push(':');
-                for (i, t) in w.chunk.times.iter().enumerate() {
-                    if detail.len() > 8192 {
-                        break;
-                    }
-                    let v = w
-                        .chunk
-                        .values
-                        .get(i)
-                        .map(|v| v.to_string())
-                        .unwrap_or_default();
-                    detail.push_str(&format!(" {t}={v}"));
-                }
-                detail.push_str("; ");
-            }
-        }
-        EventBody::Delete(dels) => {
-            for d in dels {
-                detail.push_str(&format!("delete {} [{}, {}]; ", d.path, d.start, d.end));
-            }
-        }
-        EventBody::Schema(change) => detail = format!("{change:?}"),
-    }
-    crate::conflicts::Conflict {
-        at_ms: crate::hlc::wall_clock_ms() as i64,
-        kind: "rejected".into(),
-        origin: event.origin,
-        stream: stream.to_string(),
-        path: crate::conflicts::truncate(&event.body.paths().join(", "), 1024),
-        reason: why.to_string(),
-        detail,
-    }
 }
 
 fn random_u64() -> u64 {
