@@ -1,0 +1,131 @@
+//! A history transfer: the data that exists, as snapshot events, before the
+//! pipe streams its log again; and why a pipe without history stops when its
+//! position was trimmed.
+
+use super::*;
+
+/// Clears `history_running` however a transfer ends.
+struct HistoryRunning<'a>(&'a PipeStats);
+
+impl Drop for HistoryRunning<'_> {
+    fn drop(&mut self) {
+        self.0.history_running.store(false, Ordering::Release);
+    }
+}
+
+impl PipeTask {
+    /// A history transfer: remembers where the log is now, sends the data
+    /// that exists, then resumes from that position. Returns it.
+    pub(super) async fn history(
+        &self,
+        sink: &mut Option<Sink>,
+        stop: &mut watch::Receiver<bool>,
+        backoff: &mut Backoff,
+    ) -> Result<u64, Exit> {
+        let changes = self.stats.peer_changes.load(Ordering::Acquire);
+        let start = if self.source.history {
+            self.engine.last_seq() + 1
+        } else {
+            // No history wanted: stream from where the pipe was created. If
+            // that was trimmed from the log, the changes in between cannot
+            // be sent: stop and say so rather than skip them silently.
+            let position = self.record.lock().position;
+            let first = self.engine.first_seq();
+            if position < first {
+                return Err(Exit::Rejected(trimmed_without_history(position, first)));
+            }
+            position
+        };
+        self.save(|r| r.position = start);
+        self.stats.history_transfers.fetch_add(1, Ordering::Relaxed);
+        self.stats.history_running.store(true, Ordering::Release);
+        let _running = HistoryRunning(&self.stats);
+        if self.source.history {
+            let inc = self.source.inclusion;
+            let filter = SnapshotFilter {
+                pattern: self.source.pattern.clone(),
+                start: self.source.history_start,
+                end: self.source.history_end,
+                schema: inc.schema,
+                inserts: inc.inserts,
+                deletes: inc.deletes,
+            };
+            let mut snap = Some(self.engine.snapshot(filter));
+            loop {
+                if *stop.borrow() {
+                    return Err(Exit::Stopped);
+                }
+                let Some(mut s) = snap.take() else { break };
+                let limit = self.sink.batch_bytes;
+                let (s, batch) = match tokio::task::spawn_blocking(move || {
+                    let mut batch = Vec::new();
+                    let mut bytes = 0;
+                    while bytes < limit && batch.len() < MAX_EVENTS_PER_BATCH {
+                        match s.next() {
+                            Some(Ok(e)) => {
+                                let b = e.encode();
+                                bytes += b.len();
+                                batch.push(b);
+                            }
+                            Some(Err(e)) => return (s, Err(e)),
+                            None => break,
+                        }
+                    }
+                    (s, Ok(batch))
+                })
+                .await
+                {
+                    Ok(x) => x,
+                    Err(e) => return Err(Exit::Rejected(format!("history transfer failed: {e}"))),
+                };
+                self.stats
+                    .history_remaining
+                    .store(s.remaining_series as u64, Ordering::Relaxed);
+                let batch =
+                    batch.map_err(|e| Exit::Rejected(format!("history transfer failed: {e}")))?;
+                if batch.is_empty() {
+                    break;
+                }
+                self.send_all(sink, stop, backoff, batch).await?;
+                snap = Some(s);
+            }
+        }
+        self.stats.history_remaining.store(0, Ordering::Relaxed);
+        if self.stats.peer_changes.load(Ordering::Acquire) != changes {
+            // A different node answered during the transfer: start over.
+            return Ok(start);
+        }
+        self.save(|r| {
+            r.history_pending = false;
+            r.position = start;
+            if r.exception.contains("resending history") {
+                r.exception.clear();
+            }
+        });
+        Ok(start)
+    }
+}
+
+/// Why a pipe without history stops when its position was trimmed.
+pub(super) fn trimmed_without_history(position: u64, first: u64) -> String {
+    format!(
+        "changes {position}..{} were trimmed from the change log before this pipe sent them, \
+         and source.history.enable is false, so they cannot be sent; \
+         to bring the peer up to date, drop the pipe and create it again with \
+         source.history.enable=true (the peer gets the data that exists); \
+         a larger replication.log_max_events keeps changes longer",
+        first - 1
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trimmed_position_without_history_names_the_lost_range() {
+        let m = trimmed_without_history(5, 120);
+        assert!(m.contains("changes 5..119 were trimmed"), "{m}");
+        assert!(m.contains("source.history.enable"), "{m}");
+    }
+}
