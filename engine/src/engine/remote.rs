@@ -185,15 +185,7 @@ impl Engine {
             appended.append(self, &mut batch, w.next_seq, bytes.len())?;
             batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
             w.next_seq += 1;
-            if !snapshot {
-                new_hwm.insert(
-                    event.origin,
-                    Mark {
-                        seq: event.origin_seq,
-                        hlc: event.version.hlc,
-                    },
-                );
-            }
+            mark_it(&mut new_hwm);
             outcome.applied += 1;
         }
         if outcome.applied == 0 && outcome.rejected == 0 {

@@ -5,18 +5,13 @@ use crate::{insert, wait_count, WAIT};
 use duet_tests::{pipe_sql, wait_until, Node};
 use std::time::Duration;
 
-#[test]
-fn t70_a_pipe_that_fell_off_the_log_resends_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("a.toml");
-    std::fs::write(
-        &conf,
-        "[replication]\nlog_max_events = 20\ntrim_interval_secs = 1\n",
-    )
-    .unwrap();
-    let a = Node::start_with(&["--config", conf.to_str().unwrap()]);
+/// A with a 20-event log and pipe AB (`create_pipe` given B's port); 10
+/// points reach B; B dies; 60 more single-point inserts on A; waits until
+/// A's log is trimmed past the pipe's position. Returns (A, B, A's config).
+fn pipe_falls_off(create_pipe: impl Fn(u16) -> String) -> (tempfile::TempDir, Node, Node) {
+    let (conf, a) = node_with("log_max_events = 20\ntrim_interval_secs = 1\n");
     let mut b = Node::start();
-    a.sql(&pipe_sql("AB", b.rpc.port()));
+    a.sql(&create_pipe(b.rpc.port()));
     insert(&a, "root.t.d", "v", 0, 10, 1.0);
     wait_count(&b, "root.t.d", "v", 10);
     b.kill9();
@@ -35,45 +30,25 @@ fn t70_a_pipe_that_fell_off_the_log_resends_history() {
             }
         },
     );
+    (conf, a, b)
+}
+
+#[test]
+fn t70_a_pipe_that_fell_off_the_log_resends_history() {
+    let (_conf, _a, mut b) = pipe_falls_off(|port| pipe_sql("AB", port));
     b.restart();
     wait_count(&b, "root.t.d", "v", 70);
 }
 
 #[test]
 fn t71_without_history_a_trimmed_position_stops_the_pipe_with_the_range() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("a.toml");
-    std::fs::write(
-        &conf,
-        "[replication]\nlog_max_events = 20\ntrim_interval_secs = 1\n",
-    )
-    .unwrap();
-    let a = Node::start_with(&["--config", conf.to_str().unwrap()]);
-    let mut b = Node::start();
-    a.sql(&format!(
-        "CREATE PIPE AB WITH SOURCE ('source.mode.double-living'='true', \
-         'source.history.enable'='false') WITH SINK ('sink'='iotdb-thrift-sink', \
-         'sink.ip'='127.0.0.1', 'sink.port'='{}')",
-        b.rpc.port()
-    ));
-    insert(&a, "root.t.d", "v", 0, 10, 1.0);
-    wait_count(&b, "root.t.d", "v", 10);
-    b.kill9();
-    for i in 0..60 {
-        insert(&a, "root.t.d", "v", 10 + i, 1, 1.0);
-    }
-    wait_until(
-        Duration::from_secs(30),
-        "A's log trimmed past the pipe's position",
-        || {
-            let first = a.metric("duet_changelog_first_seq").unwrap_or(0.0);
-            if first > 20.0 {
-                Ok(())
-            } else {
-                Err(format!("first_seq {first}"))
-            }
-        },
-    );
+    let (_conf, a, mut b) = pipe_falls_off(|port| {
+        format!(
+            "CREATE PIPE AB WITH SOURCE ('source.mode.double-living'='true', \
+             'source.history.enable'='false') WITH SINK ('sink'='iotdb-thrift-sink', \
+             'sink.ip'='127.0.0.1', 'sink.port'='{port}')"
+        )
+    });
     b.restart();
     let (state, message) = wait_until(WAIT, "pipe AB stopped by the trim", || {
         let p = a.pipes().into_iter().find(|p| p.0 == "AB").ok_or("no AB")?;
@@ -97,14 +72,7 @@ fn t71_without_history_a_trimmed_position_stops_the_pipe_with_the_range() {
 
 #[test]
 fn t72_a_history_transfer_slower_than_the_log_fills_completes_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("a.toml");
-    std::fs::write(
-        &conf,
-        "[replication]\nlog_max_events = 50\ntrim_interval_secs = 1\n",
-    )
-    .unwrap();
-    let a = Node::start_with(&["--config", conf.to_str().unwrap()]);
+    let (_conf, a) = node_with("log_max_events = 50\ntrim_interval_secs = 1\n");
     let b = Node::start();
     // 2 MB of history, sent at 400 KB/s: about 5 s, while a writer fills
     // the 50-event log several times over.
