@@ -1,7 +1,7 @@
 //! A fault-injecting TCP proxy for link faults between two nodes: pass
 //! traffic through, add delay, drop everything (blackhole), cut every
 //! connection (and refuse new ones), or close connections in the middle of
-//! a frame.
+//! a frame, or deliver requests and lose the replies.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -21,6 +21,9 @@ pub enum Fault {
     /// Connections stay open but every byte is dropped: the peer looks
     /// alive and never answers.
     Blackhole,
+    /// Requests reach the server; its replies are dropped: the sender sees
+    /// a timeout for a request that was applied.
+    DropReplies,
 }
 
 struct State {
@@ -28,6 +31,8 @@ struct State {
     conns: Mutex<Vec<(TcpStream, TcpStream)>>,
     budget: AtomicU64,
     stop: AtomicBool,
+    /// Reply bytes dropped by `DropReplies` (proof the fault fired).
+    dropped_replies: AtomicU64,
 }
 
 pub struct Proxy {
@@ -44,6 +49,7 @@ impl Proxy {
             conns: Mutex::new(Vec::new()),
             budget: AtomicU64::new(u64::MAX),
             stop: AtomicBool::new(false),
+            dropped_replies: AtomicU64::new(0),
         });
         let st = state.clone();
         std::thread::spawn(move || {
@@ -98,6 +104,11 @@ impl Proxy {
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
+
+    /// Reply bytes `DropReplies` has dropped so far.
+    pub fn dropped_reply_bytes(&self) -> u64 {
+        self.state.dropped_replies.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Proxy {
@@ -127,6 +138,10 @@ fn pump(st: Arc<State>, from: Option<TcpStream>, to: Option<TcpStream>, from_cli
                 Fault::Cut => break,
                 Fault::Delay(d) => std::thread::sleep(d),
                 Fault::Blackhole => continue,
+                Fault::DropReplies if !from_client => {
+                    st.dropped_replies.fetch_add(n as u64, Ordering::SeqCst);
+                    continue;
+                }
                 _ => {}
             }
             let mut n = n;

@@ -89,3 +89,38 @@ fn write_conf() -> String {
     std::fs::write(&path, "[replication]\nsink_request_timeout_secs = 2\n").unwrap();
     path.to_string_lossy().into_owned()
 }
+
+#[test]
+fn t53_a_batch_applied_whose_reply_is_lost_is_applied_once() {
+    let a = Node::start_with(&["--config", &write_conf()]);
+    let b = Node::start();
+    let proxy = Proxy::start(b.rpc);
+    a.sql(&pipe_sql("AB", proxy.port()));
+    crate::connected(&a);
+    proxy.set(Fault::DropReplies);
+    insert(&a, "root.lost.d", "v", 0, 100, 1.0);
+    // B applies the batch though A never hears back, and A retries.
+    wait_count(&b, "root.lost.d", "v", 100);
+    wait_until(WAIT, "the lost reply to make A retry", || {
+        let retries = a
+            .metric("duet_pipe_retries_total{pipe=\"AB\"}")
+            .unwrap_or(0.0);
+        let dropped = proxy.dropped_reply_bytes();
+        if retries >= 1.0 && dropped > 0 {
+            Ok(())
+        } else {
+            Err(format!("{retries} retries, {dropped} reply bytes dropped"))
+        }
+    });
+    proxy.set(Fault::Pass);
+    insert(&a, "root.lost.d", "v", 100, 100, 1.0);
+    wait_count(&b, "root.lost.d", "v", 200);
+    crate::connected(&a);
+    // The batch sent again after the lost reply changed nothing: each of
+    // A's changes is in B's log once.
+    assert_eq!(b.log_last_seq(), a.log_last_seq());
+    assert_eq!(
+        crate::points(&a, "root.lost.d", "v"),
+        crate::points(&b, "root.lost.d", "v")
+    );
+}
