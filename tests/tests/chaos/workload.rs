@@ -1,0 +1,176 @@
+//! Client threads: each writes to one node, as fast as its pace allows,
+//! multi-row inserts (into a "hot" time range every writer on every node
+//! shares, so nodes conflict, and into a range of its own) and now and then
+//! a delete; each statement goes into the writer's ledger with its outcome.
+
+use crate::ledger::{value_code, Entry, Op, Outcome};
+use crate::rng::Rng;
+use duet_rpc::client::{ClientError, Session, SessionConfig};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Times every writer uses, on every node: conflicts.
+pub const HOT_TIMES: i64 = 2_000;
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub devices: u32,
+    pub writers_per_node: u32,
+    pub rows_per_insert: usize,
+    /// Pause after each statement.
+    pub pace: Duration,
+    pub delete_percent: u64,
+}
+
+impl Workload {
+    /// Light enough for two cores running three nodes.
+    pub fn light() -> Workload {
+        Workload {
+            devices: 4,
+            writers_per_node: 2,
+            rows_per_insert: 50,
+            pace: Duration::from_millis(20),
+            delete_percent: 3,
+        }
+    }
+}
+
+pub fn series(device: u64) -> String {
+    format!("root.chaos.d{device}.v")
+}
+
+/// Where writer `w`'s own points start: far from the hot range and from
+/// the other writers.
+fn own_base(writer: u32) -> i64 {
+    1_000_000 + i64::from(writer) * 10_000_000
+}
+
+pub struct WriterReport {
+    pub entries: Vec<Entry>,
+    /// The first few distinct error replies, for the summary.
+    pub errors: Vec<String>,
+}
+
+pub struct Writer {
+    pub id: u32,
+    pub node: usize,
+    pub port: u16,
+    pub seed: u64,
+    pub started: Instant,
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Writer {
+    pub fn spawn(self, w: Workload) -> JoinHandle<WriterReport> {
+        std::thread::spawn(move || self.run(&w))
+    }
+
+    fn run(&self, w: &Workload) -> WriterReport {
+        let mut rng = Rng::fork(self.seed, 1_000 + u64::from(self.id));
+        let cfg = SessionConfig {
+            hosts: vec![("127.0.0.1".into(), self.port)],
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Some(Duration::from_secs(10)),
+            ..SessionConfig::default()
+        };
+        let mut report = WriterReport {
+            entries: Vec::new(),
+            errors: Vec::new(),
+        };
+        let mut session: Option<Session> = None;
+        let (mut n, mut cursor) = (0u64, 0i64);
+        while !self.stop.load(Ordering::Relaxed) {
+            // Nothing is recorded until the statement can leave: a node that
+            // is down refuses the connection, and no request was sent.
+            if session.is_none() {
+                session = Session::open(cfg.clone()).ok();
+            }
+            let Some(s) = session
+                .as_mut()
+                .and_then(|s| s.ensure_connected().is_ok().then_some(s))
+            else {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            };
+            let device = rng.range(0, u64::from(w.devices));
+            let series = series(device);
+            let device_path = &series[..series.len() - 2];
+            let (op, sql) = if rng.chance(w.delete_percent) {
+                let (start, end) = if cursor > 0 && rng.chance(30) {
+                    let a = own_base(self.id)
+                        + rng.range((cursor - 500).max(0) as u64, cursor as u64) as i64;
+                    (a, a + rng.range(0, 50) as i64)
+                } else {
+                    let a = rng.range(0, HOT_TIMES as u64) as i64;
+                    (a, a + rng.range(0, 100) as i64)
+                };
+                let sql = format!("DELETE FROM {series} WHERE time >= {start} AND time <= {end}");
+                (Op::Delete { series, start, end }, sql)
+            } else {
+                let rows = w.rows_per_insert as i64;
+                let first = if rng.chance(40) {
+                    rng.range(0, (HOT_TIMES - rows) as u64) as i64
+                } else {
+                    cursor += rows;
+                    own_base(self.id) + cursor - rows
+                };
+                let stride = if first < HOT_TIMES {
+                    rng.range(1, 3) as i64
+                } else {
+                    1
+                };
+                let points: Vec<(i64, i64)> = (0..rows)
+                    .map(|i| {
+                        n += 1;
+                        (first + i * stride, value_code(self.id, n))
+                    })
+                    .collect();
+                let values: Vec<String> = points
+                    .iter()
+                    .map(|(t, v)| format!("({t}, {v}.0)"))
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO {device_path}(time, v) VALUES {}",
+                    values.join(", ")
+                );
+                (Op::Insert { series, points }, sql)
+            };
+            let sent_ms = self.started.elapsed().as_millis() as u64;
+            let outcome = match s.execute(&sql).map(|_| ()) {
+                Ok(()) => Outcome::Acked,
+                Err(e) => {
+                    let text: String = e.to_string().chars().take(200).collect();
+                    if report.errors.len() < 5 && !report.errors.contains(&text) {
+                        report.errors.push(text);
+                    }
+                    classify(&e)
+                }
+            };
+            report.entries.push(Entry {
+                writer: self.id,
+                node: self.node,
+                sent_ms,
+                done_ms: self.started.elapsed().as_millis() as u64,
+                op,
+                outcome,
+            });
+            let pause = if outcome == Outcome::Acked {
+                w.pace
+            } else {
+                w.pace.max(Duration::from_millis(50))
+            };
+            std::thread::sleep(pause);
+        }
+        report
+    }
+}
+
+/// A refusal is an answer (nothing applied); a lost or garbled reply is not.
+fn classify(e: &ClientError) -> Outcome {
+    match e {
+        ClientError::Status { .. } | ClientError::Unreachable { .. } => Outcome::Failed,
+        _ => Outcome::Unknown,
+    }
+}
