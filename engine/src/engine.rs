@@ -97,6 +97,8 @@ pub(crate) struct Writer {
     pub hwm: Marks,
     /// The log's byte accounting (see `log::LogBytes`).
     pub log_bytes: log::LogBytes,
+    /// Digests of the last batches applied from peers (see `remote`).
+    pub recent_batches: std::collections::VecDeque<[u8; 32]>,
 }
 
 fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
@@ -219,6 +221,7 @@ impl Engine {
                 next_series_id,
                 hwm,
                 log_bytes,
+                recent_batches: Default::default(),
             }),
             first_seq: AtomicU64::new(first),
             next_conflict: AtomicU64::new(next_conflict),

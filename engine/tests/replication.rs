@@ -696,3 +696,21 @@ fn a_change_this_node_cannot_apply_is_kept_in_the_conflict_log_and_the_rest_appl
     assert_eq!(b.conflicts().unwrap().len(), 1);
     assert_eq!(b.conflict_count(), 1);
 }
+
+#[test]
+fn a_history_batch_sent_again_is_recognised_and_not_logged_twice() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    for t in 0..5 {
+        write(&a, "root.sg.d.s", t, t as f64);
+    }
+    let history = full_snapshot(&a);
+    let first = b.apply_remote("h", &history).unwrap();
+    assert!(first.applied > 0);
+    let logged = b.last_seq();
+    // The sender timed out and sent the same batch again.
+    let again = b.apply_remote("h", &history).unwrap();
+    assert_eq!((again.applied, again.skipped), (0, history.len()));
+    assert_eq!(b.last_seq(), logged, "the log did not grow");
+    assert_eq!(dump(&b), dump(&a));
+}

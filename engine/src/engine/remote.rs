@@ -92,12 +92,29 @@ impl Engine {
             .iter()
             .map(|b| ChangeEvent::decode(b))
             .collect::<Result<_>>()?;
+        let digest = batch_digest(stream, events);
         let mut w = self.writer.lock();
+        // A batch the sender sent again because our reply was slow or lost
+        // (a history batch, which no mark guards, most of all): applying it
+        // again would change no point, only append the same events to the
+        // log again. Recognise it and answer at once.
+        if w.recent_batches.contains(&digest) {
+            return Ok(ApplyOutcome {
+                skipped: decoded.len(),
+                ..ApplyOutcome::default()
+            });
+        }
         let first_seq = w.next_seq;
         let mut rejected: BTreeMap<usize, String> = BTreeMap::new();
         loop {
             match self.apply_remote_locked(&mut w, stream, &decoded, events, &rejected) {
-                Ok(outcome) => return Ok(outcome),
+                Ok(outcome) => {
+                    if w.recent_batches.len() == RECENT_BATCHES {
+                        w.recent_batches.pop_front();
+                    }
+                    w.recent_batches.push_back(digest);
+                    return Ok(outcome);
+                }
                 Err(Applying::Rejected(i, why)) => {
                     w.next_seq = first_seq;
                     rejected.insert(i, why);
@@ -228,6 +245,22 @@ impl Engine {
             .copied()
             .unwrap_or_default()
     }
+}
+
+/// How many applied batches are remembered to recognise one sent again.
+const RECENT_BATCHES: usize = 64;
+
+/// SHA-256 of a batch and the stream it came through.
+fn batch_digest(stream: &str, events: &[Vec<u8>]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update((stream.len() as u64).to_le_bytes());
+    h.update(stream.as_bytes());
+    for e in events {
+        h.update((e.len() as u64).to_le_bytes());
+        h.update(e);
+    }
+    h.finalize().into()
 }
 
 /// The conflict record of a peer's change this node skipped.
