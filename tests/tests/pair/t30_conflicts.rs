@@ -154,3 +154,75 @@ fn t33_a_series_created_with_different_types_converges_and_no_pipe_stops() {
         a.metric("duet_conflicts").unwrap_or(0.0) + b.metric("duet_conflicts").unwrap_or(0.0);
     assert!(counted >= 2.0, "{counted}");
 }
+
+/// `SHOW DATABASES` on a node, as (path, span) rows.
+fn databases(n: &duet_tests::Node) -> Vec<Vec<String>> {
+    n.rows("SHOW DATABASES").unwrap_or_default()
+}
+
+#[test]
+fn t34_overlapping_databases_made_apart_become_the_shorter_on_both() {
+    let (a, b) = pair();
+    a.sql("STOP PIPE AB");
+    b.sql("STOP PIPE BA");
+    // A's insert makes root.ov; B makes root.ov.y and writes under it.
+    a.sql("INSERT INTO root.ov.d(time, v) VALUES (1, 1)");
+    b.sql("CREATE DATABASE root.ov.y");
+    b.sql("INSERT INTO root.ov.y.d(time, v) VALUES (2, 2)");
+    a.sql("START PIPE AB");
+    b.sql("START PIPE BA");
+    for (n, name) in [(&a, "A"), (&b, "B")] {
+        wait_until(
+            WAIT,
+            &format!("one database and both points on {name}"),
+            || {
+                let dbs = databases(n);
+                let x = points(n, "root.ov.d", "v").len();
+                let y = points(n, "root.ov.y.d", "v").len();
+                if dbs.len() == 1 && dbs[0][0] == "root.ov" && x == 1 && y == 1 {
+                    Ok(())
+                } else {
+                    Err(format!("{dbs:?}, {x} + {y} points"))
+                }
+            },
+        );
+    }
+    crate::connected(&a);
+    crate::connected(&b);
+    let on_b = b.rows("SHOW CONFLICTS").unwrap();
+    assert!(
+        on_b.iter()
+            .any(|r| r[1] == "database" && r[4] == "root.ov.y"),
+        "{on_b:?}"
+    );
+}
+
+#[test]
+fn t35_a_database_dropped_while_the_peer_writes_ends_the_same_on_both() {
+    let (a, b) = pair();
+    a.sql("CREATE DATABASE root.dd WITH BUCKET_SPAN = 1m");
+    a.sql("INSERT INTO root.dd.d(time, v) VALUES (1, 1)");
+    crate::wait_count(&b, "root.dd.d", "v", 1);
+    a.sql("STOP PIPE AB");
+    b.sql("STOP PIPE BA");
+    a.sql("DROP DATABASE root.dd");
+    // B writes after the drop, before hearing of it.
+    b.sql("INSERT INTO root.dd.d(time, v) VALUES (2, 2)");
+    a.sql("START PIPE AB");
+    b.sql("START PIPE BA");
+    wait_until(WAIT, "the same databases and points on both", || {
+        let (da, db) = (databases(&a), databases(&b));
+        let (pa, pb) = (points(&a, "root.dd.d", "v"), points(&b, "root.dd.d", "v"));
+        if da == db && pa == pb && pa.len() == 1 && pa[0][0] == "2" {
+            Ok(())
+        } else {
+            Err(format!("A {da:?} {pa:?}; B {db:?} {pb:?}"))
+        }
+    });
+    assert_eq!(
+        databases(&a),
+        vec![vec!["root.dd".to_string(), "60000".to_string()]]
+    );
+    crate::connected(&a);
+    crate::connected(&b);
+}
