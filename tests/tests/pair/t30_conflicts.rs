@@ -226,3 +226,28 @@ fn t35_a_database_dropped_while_the_peer_writes_ends_the_same_on_both() {
     crate::connected(&a);
     crate::connected(&b);
 }
+
+#[test]
+fn t36_dropping_a_series_leaves_a_longer_series_below_it_on_both() {
+    let (a, b) = pair();
+    a.sql("INSERT INTO root.pd.d(time, s) VALUES (1, 1)");
+    crate::wait_count(&b, "root.pd.d", "s", 1);
+    a.sql("STOP PIPE AB");
+    b.sql("STOP PIPE BA");
+    // B writes root.pd.d.s.x, then A drops root.pd.d.s (a later change).
+    b.sql("INSERT INTO root.pd.d.s(time, x) VALUES (5, 5)");
+    a.sql("DELETE TIMESERIES root.pd.d.s");
+    a.sql("START PIPE AB");
+    b.sql("START PIPE BA");
+    for (n, name) in [(&a, "A"), (&b, "B")] {
+        wait_until(WAIT, &format!("only root.pd.d.s.x on {name}"), || {
+            let series = n.rows("SHOW TIMESERIES root.pd.**")?;
+            let x = points(n, "root.pd.d.s", "x");
+            if series.len() == 1 && series[0][0] == "root.pd.d.s.x" && x.len() == 1 {
+                Ok(())
+            } else {
+                Err(format!("{series:?} {x:?}"))
+            }
+        });
+    }
+}
