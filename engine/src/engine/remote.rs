@@ -92,13 +92,18 @@ impl Engine {
             .iter()
             .map(|b| ChangeEvent::decode(b))
             .collect::<Result<_>>()?;
-        let digest = batch_digest(stream, events);
+        // A batch the sender sent again because our reply was slow or lost:
+        // marks guard events with a log position, but history events (and
+        // the pieces of a cut event) have none, so applying such a batch
+        // again would append the same events to the log again (it changes
+        // no point). Recognise it by digest and answer at once. Batches of
+        // realtime events only skip the digest: it costs a core at speed.
+        let digest = decoded
+            .iter()
+            .any(|e| e.origin_seq == 0)
+            .then(|| batch_digest(stream, events));
         let mut w = self.writer.lock();
-        // A batch the sender sent again because our reply was slow or lost
-        // (a history batch, which no mark guards, most of all): applying it
-        // again would change no point, only append the same events to the
-        // log again. Recognise it and answer at once.
-        if w.recent_batches.contains(&digest) {
+        if digest.is_some_and(|d| w.recent_batches.contains(&d)) {
             return Ok(ApplyOutcome {
                 skipped: decoded.len(),
                 ..ApplyOutcome::default()
@@ -109,10 +114,12 @@ impl Engine {
         loop {
             match self.apply_remote_locked(&mut w, stream, &decoded, events, &rejected) {
                 Ok(outcome) => {
-                    if w.recent_batches.len() == RECENT_BATCHES {
-                        w.recent_batches.pop_front();
+                    if let Some(d) = digest {
+                        if w.recent_batches.len() == RECENT_BATCHES {
+                            w.recent_batches.pop_front();
+                        }
+                        w.recent_batches.push_back(d);
                     }
-                    w.recent_batches.push_back(digest);
                     return Ok(outcome);
                 }
                 Err(Applying::Rejected(i, why)) => {
