@@ -84,3 +84,47 @@ fn t33_a_bad_config_is_refused_with_its_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("max_conections"), "{err}");
 }
+
+#[test]
+fn t34_after_login_a_frame_over_max_frame_bytes_closes_at_once_and_counts_once() {
+    use duet_rpc::generated::{TIClientRPCServiceSyncClient, TSOpenSessionReq, TSProtocolVersion};
+    let node = node_with("[rpc]\nmax_frame_bytes = 65536\n");
+    let rejected = || {
+        node.metric("duet_rpc_frames_rejected_total")
+            .unwrap_or(-1.0)
+    };
+    let before = rejected();
+    let stream = TcpStream::connect(node.rpc).unwrap();
+    let mut raw = stream.try_clone().unwrap();
+    let mut client = duet_rpc::service::new_client(
+        stream.try_clone().unwrap(),
+        stream,
+        duet_rpc::Protocol::Binary,
+        1 << 20,
+    )
+    .unwrap();
+    let resp = client
+        .open_session(TSOpenSessionReq::new(
+            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
+            "UTC".to_string(),
+            "root".to_string(),
+            "root".to_string(),
+            None,
+        ))
+        .unwrap();
+    assert_eq!(resp.status.code, 200);
+    // Logged in, so the limit is rpc.max_frame_bytes: one byte over it.
+    raw.write_all(&(65_537u32).to_be_bytes()).unwrap();
+    assert!(
+        duet_tests::closed_by_server(&mut raw, Duration::from_secs(5)),
+        "closed at once, not after a timeout"
+    );
+    wait_until(Duration::from_secs(10), "one rejection counted", || {
+        let now = rejected();
+        if now == before + 1.0 {
+            Ok(())
+        } else {
+            Err(format!("{before} -> {now}"))
+        }
+    });
+}
