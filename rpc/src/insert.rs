@@ -130,6 +130,30 @@ pub struct EncodedTablet {
     pub size: i32,
 }
 
+impl EncodedTablet {
+    /// The binary fields of a `TSInsertTabletReq`, taken out of it without
+    /// copying; compressed tablets are refused.
+    pub fn take_from(req: &mut TSInsertTabletReq) -> Result<EncodedTablet> {
+        check_uncompressed(req.is_compressed)?;
+        Ok(EncodedTablet {
+            timestamps: std::mem::take(&mut req.timestamps),
+            values: std::mem::take(&mut req.values),
+            types: std::mem::take(&mut req.types),
+            size: req.size,
+        })
+    }
+}
+
+fn check_uncompressed(is_compressed: Option<bool>) -> Result<()> {
+    if is_compressed == Some(true) {
+        return Err(Error::invalid(
+            "tablet",
+            "compressed tablets (isCompressed) are not supported",
+        ));
+    }
+    Ok(())
+}
+
 /// An upper bound of the memory [`decode_tablet`] allocates for a tablet
 /// with these column types, `size` rows and a `values` payload of
 /// `values_len` bytes: a server charges it before decoding.
@@ -150,12 +174,7 @@ pub fn tablet_decoded_bytes(types: &[i32], size: i32, values_len: usize) -> usiz
 /// Decodes a `TSInsertTabletReq`, after checking that it has one type per
 /// measurement and is not compressed.
 pub fn decode_insert_tablet(req: &TSInsertTabletReq) -> Result<Tablet> {
-    if req.is_compressed == Some(true) {
-        return Err(Error::invalid(
-            "tablet",
-            "compressed tablets (isCompressed) are not supported",
-        ));
-    }
+    check_uncompressed(req.is_compressed)?;
     if req.measurements.len() != req.types.len() {
         return Err(Error::invalid(
             "tablet",

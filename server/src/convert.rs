@@ -250,12 +250,12 @@ impl<'a, 'b> SeriesBuilder<'a, 'b> {
         if let Some(&i) = self.index.get(&(device, measurement)) {
             return Ok(i);
         }
-        checked_name(measurement, "measurement")?;
-        let len = device.len() + 1 + measurement.len();
-        self.budget
-            .charge(len + std::mem::size_of::<WriteSeries>() + 64)?;
-        let path = format!("{device}.{measurement}");
-        duet_engine::schema::check_path_size(&path).map_err(bad)?;
+        let path = series_path(
+            device,
+            measurement,
+            self.budget,
+            std::mem::size_of::<WriteSeries>() + 64,
+        )?;
         self.out.push(WriteSeries {
             path,
             times: Vec::new(),
@@ -295,6 +295,22 @@ impl<'a, 'b> SeriesBuilder<'a, 'b> {
     }
 }
 
+/// `device.measurement`, after the measurement's size is checked and the
+/// path (plus `extra` bytes that come with it) is charged to the budget;
+/// the whole path is checked too (levels add up).
+fn series_path(
+    device: &str,
+    measurement: &str,
+    budget: &mut Budget,
+    extra: usize,
+) -> Result<String, TSStatus> {
+    checked_name(measurement, "measurement")?;
+    budget.charge(device.len() + 1 + measurement.len() + extra)?;
+    let path = format!("{device}.{measurement}");
+    duet_engine::schema::check_path_size(&path).map_err(bad)?;
+    Ok(path)
+}
+
 /// The memory a value takes once kept in a column.
 fn value_bytes(v: &Value) -> usize {
     match v {
@@ -310,15 +326,26 @@ pub fn record(
     t: i64,
     budget: &mut Budget,
 ) -> Result<Vec<WriteSeries>, TSStatus> {
-    let device = checked_name(device, "device")?;
     let mut b = SeriesBuilder::new(budget);
+    push_record(&mut b, device, measurements, values, t)?;
+    Ok(b.finish())
+}
+
+/// One record's values into `b`, decoded one at a time.
+fn push_record<'a>(
+    b: &mut SeriesBuilder<'a, '_>,
+    device: &'a str,
+    measurements: &'a [String],
+    values: &[u8],
+    t: i64,
+) -> Result<(), TSStatus> {
+    let device = checked_name(device, "device")?;
     let vals = duet_rpc::insert::record_values(values, measurements.len()).map_err(bad)?;
     for (m, v) in measurements.iter().zip(vals) {
-        let v = v.map_err(bad)?;
-        let v = value(v, device, m)?;
+        let v = value(v.map_err(bad)?, device, m)?;
         b.push(device, m, t, v)?;
     }
-    Ok(b.finish())
+    Ok(())
 }
 
 /// Where the records of a request name their device.
@@ -355,13 +382,7 @@ pub fn records(
             Devices::One(d) => d,
             Devices::PerRecord(d) => d[i].as_str(),
         };
-        let device = checked_name(device, "device")?;
-        let vals =
-            duet_rpc::insert::record_values(&values[i], measurements[i].len()).map_err(bad)?;
-        for (m, v) in measurements[i].iter().zip(vals) {
-            let v = value(v.map_err(bad)?, device, m)?;
-            b.push(device, m, times[i], v)?;
-        }
+        push_record(&mut b, device, &measurements[i], &values[i], times[i])?;
     }
     Ok(b.finish())
 }
@@ -460,16 +481,13 @@ pub fn tablet(
     .map_err(|e| bad(format!("bad tablet for {device}: {e}")))?;
     let mut out = Vec::with_capacity(measurements.len());
     for (m, col) in measurements.iter().zip(t.columns) {
-        checked_name(m, "measurement")?;
         let cells = col.len();
         // Timestamps and the kept values (text bytes move, charged above).
         let width = match col {
             wire::Column::Text(_) => std::mem::size_of::<String>(),
             _ => 8,
         };
-        budget.charge(device.len() + m.len() + 1 + cells * (8 + width))?;
-        let path = format!("{device}.{m}");
-        duet_engine::schema::check_path_size(&path).map_err(bad)?;
+        let path = series_path(device, m, budget, cells * (8 + width))?;
         let mut times = Vec::with_capacity(cells);
         macro_rules! keep {
             ($cells:expr, $variant:ident, $conv:expr) => {{

@@ -491,19 +491,10 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
     }
 
     fn handle_insert_tablet(&self, req: TSInsertTabletReq) -> TResult<TSStatus> {
+        let mut req = req;
         Ok(self.insert(|b| {
-            if req.is_compressed == Some(true) {
-                return Err(error_status(
-                    status::ILLEGAL_PARAMETER,
-                    "bad tablet: compressed tablets (isCompressed) are not supported",
-                ));
-            }
-            let encoded = duet_rpc::insert::EncodedTablet {
-                timestamps: req.timestamps,
-                values: req.values,
-                types: req.types,
-                size: req.size,
-            };
+            let encoded = duet_rpc::insert::EncodedTablet::take_from(&mut req)
+                .map_err(|e| error_status(status::ILLEGAL_PARAMETER, format!("bad {e}")))?;
             convert::tablet(&req.prefix_path, &req.measurements, encoded, b)
         }))
     }
