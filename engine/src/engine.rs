@@ -278,6 +278,7 @@ impl Engine {
         let encoded = event.encode();
         let mut appended = w.log_bytes.begin();
         appended.append(self, &mut batch, seq, encoded.len())?;
+        appended.finish(self, &mut batch)?;
         batch.put_cf(self.cf(CF_LOG)?, log_key(seq), encoded);
         batch.put_cf(self.cf(CF_META)?, META_HLC, version.hlc.to_le_bytes());
         self.write_batch(batch, || format!("committing change {seq}"))?;

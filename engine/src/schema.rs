@@ -292,16 +292,10 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// The most levels (nodes, `root` included) a path may have.
 pub const MAX_PATH_LEVELS: usize = 64;
 
-/// Checks a path's size against [`MAX_PATH_BYTES`] and [`MAX_PATH_LEVELS`]
-/// without allocating; the message shows only the path's start.
+/// Checks a path's size against [`MAX_PATH_BYTES`], then its levels against
+/// [`MAX_PATH_LEVELS`]; the message shows only the path's start.
 pub fn check_path_size(path: &str) -> Result<()> {
-    let shown = || {
-        let mut end = path.len().min(64);
-        while !path.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}...", &path[..end])
-    };
+    let shown = || crate::conflicts::truncate(path, 64);
     if path.len() > MAX_PATH_BYTES {
         return Err(Error::invalid(format!(
             "path {} is {} bytes long; the limit is {MAX_PATH_BYTES}",
@@ -309,15 +303,8 @@ pub fn check_path_size(path: &str) -> Result<()> {
             path.len()
         )));
     }
-    let mut levels = 1;
-    let mut quoted = false;
-    for b in path.bytes() {
-        match b {
-            b'`' => quoted = !quoted,
-            b'.' if !quoted => levels += 1,
-            _ => {}
-        }
-    }
+    // Bounded by the length checked above.
+    let levels = path_nodes(path).len();
     if levels > MAX_PATH_LEVELS {
         return Err(Error::invalid(format!(
             "path {} has {levels} levels; the limit is {MAX_PATH_LEVELS}",

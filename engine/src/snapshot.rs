@@ -223,11 +223,7 @@ impl Snapshot {
                     && to - from < MAX_POINTS_PER_EVENT
                     && (to == from || bytes < MAX_BYTES_PER_EVENT)
                 {
-                    bytes += 24
-                        + c.values.get(to).map_or(0, |v| match v {
-                            crate::types::Value::Text(s) => s.len(),
-                            _ => 8,
-                        });
+                    bytes += 24 + c.values.byte_len_at(to);
                     to += 1;
                 }
                 let piece = c.select(&(from..to).collect::<Vec<_>>());

@@ -240,6 +240,16 @@ impl Column {
         })
     }
 
+    /// Bytes element `i` takes encoded (without copying it): 8 for a
+    /// number, the length of a text; 0 past the end.
+    pub fn byte_len_at(&self, i: usize) -> usize {
+        match self {
+            Column::Text(v) => v.get(i).map_or(0, String::len),
+            _ if i < self.len() => 8,
+            _ => 0,
+        }
+    }
+
     /// Appends `value`, converting it to the column's type; false if it does not fit.
     pub fn push(&mut self, value: &Value) -> bool {
         let Some(v) = value.convert(self.data_type()) else {

@@ -146,6 +146,11 @@ impl Appended {
             self.last_checkpoint = Some(self.cum);
         }
         self.cum += len as u64;
+        Ok(())
+    }
+
+    /// Puts the new total once, when the batch's events are all appended.
+    pub(super) fn finish(&self, engine: &Engine, batch: &mut WriteBatch) -> Result<()> {
         batch.put_cf(engine.cf(CF_META)?, META_LOG_CUM, self.cum.to_le_bytes());
         Ok(())
     }

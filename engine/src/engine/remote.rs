@@ -222,6 +222,7 @@ impl Engine {
                 mark.encode(),
             );
         }
+        appended.finish(self, &mut batch)?;
         batch.put_cf(self.cf(CF_META)?, META_HLC, self.hlc.last().to_le_bytes());
         // Always fsynced: the peer moves past these events once we answer,
         // so losing them in a power cut would lose them for good here.
