@@ -128,16 +128,12 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
     };
     state.peer = Some(node);
     state.stream = stream.to_string();
-    let reply: BTreeMap<String, String> = [
+    let mut reply: BTreeMap<String, String> = [
         (KEY_NODE_ID.to_string(), engine.node_id().to_string()),
         (KEY_MARK.to_string(), encode_mark(engine.mark(node, stream))),
-        (
-            KEY_CLOCK.to_string(),
-            duet_engine::hlc::wall_clock_ms().to_string(),
-        ),
+        (KEY_CLOCK.to_string(), now.to_string()),
     ]
     .into();
-    let mut reply = reply;
     if state.max_frame_bytes > 0 {
         reply.insert(KEY_MAX_FRAME.to_string(), state.max_frame_bytes.to_string());
     }

@@ -42,9 +42,9 @@ pub fn fit(event: Vec<u8>, max: usize) -> Result<Vec<Vec<u8>>, String> {
     for w in parts {
         current.push(w);
         if current.len() > 1 && size_of(&current) > max {
-            let last = current.pop().expect("just pushed");
-            groups.push(std::mem::take(&mut current));
-            current.push(last);
+            // The write just added starts the next group.
+            let next = current.split_off(current.len() - 1);
+            groups.push(std::mem::replace(&mut current, next));
         }
     }
     if !current.is_empty() {

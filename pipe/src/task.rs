@@ -143,12 +143,18 @@ impl PipeTask {
 
     /// Saves the position and the acknowledged mark.
     fn save_progress(&self, position: u64) {
+        self.save_progress_and(position, |_| {});
+    }
+
+    /// `save_progress` and `also` in the same record write.
+    fn save_progress_and(&self, position: u64, also: impl FnOnce(&mut PipeRecord)) {
         let mark = *self.stats.acked_mark.lock();
         self.save(|r| {
             r.position = r.position.max(position);
             if mark.seq > r.acked_mark.seq {
                 r.acked_mark = mark;
             }
+            also(r);
         });
     }
 
@@ -162,13 +168,15 @@ impl PipeTask {
         let mut sink = Some(Sink::new(self.sink.clone(), local, self.request_timeout));
         let exit = self.run_loop(&mut sink, &mut stop).await;
         let position = self.stats.acked_position.load(Ordering::Acquire);
-        self.save_progress(position);
-        if let Exit::Rejected(msg) = exit {
-            tracing::error!("pipe {} stopped: {msg}", self.name());
-            self.save(|r| {
-                r.running = false;
-                r.exception = msg;
-            });
+        match exit {
+            Exit::Rejected(msg) => {
+                tracing::error!("pipe {} stopped: {msg}", self.name());
+                self.save_progress_and(position, |r| {
+                    r.running = false;
+                    r.exception = msg;
+                });
+            }
+            Exit::Stopped | Exit::Resync => self.save_progress(position),
         }
     }
 
@@ -407,31 +415,28 @@ impl PipeTask {
             let h = EventHeader::decode(&entry.bytes).ok()?;
             (entry.seq == seq).then_some(Version::new(h.version.hlc, h.origin))
         };
-        match marks::check(node, receiver, acked, engine.last_seq(), version_at) {
-            MarkCheck::Consistent => Ok(()),
-            MarkCheck::SenderWentBack(msg) => {
-                tracing::warn!("pipe {}: {msg}", self.name());
-                *self.stats.acked_mark.lock() = Mark::default();
-                self.save(|r| {
-                    r.epoch += 1;
-                    r.acked_mark = Mark::default();
-                    r.history_pending = true;
-                    r.exception = msg;
-                });
-                s.set_stream(self.record.lock().stream());
-                Err(Exit::Resync)
+        // Either way a history transfer is due; a log that went back also
+        // needs a new stream name, so the receiver's marks start afresh.
+        let (msg, new_epoch) =
+            match marks::check(node, receiver, acked, engine.last_seq(), version_at) {
+                MarkCheck::Consistent => return Ok(()),
+                MarkCheck::SenderWentBack(msg) => (msg, true),
+                MarkCheck::ReceiverWentBack(msg) => (msg, false),
+            };
+        tracing::warn!("pipe {}: {msg}", self.name());
+        *self.stats.acked_mark.lock() = Mark::default();
+        self.save(|r| {
+            if new_epoch {
+                r.epoch += 1;
             }
-            MarkCheck::ReceiverWentBack(msg) => {
-                tracing::warn!("pipe {}: {msg}", self.name());
-                *self.stats.acked_mark.lock() = Mark::default();
-                self.save(|r| {
-                    r.acked_mark = Mark::default();
-                    r.history_pending = true;
-                    r.exception = msg;
-                });
-                Err(Exit::Resync)
-            }
+            r.acked_mark = Mark::default();
+            r.history_pending = true;
+            r.exception = msg;
+        });
+        if new_epoch {
+            s.set_stream(self.record.lock().stream());
         }
+        Err(Exit::Resync)
     }
 
     /// Checks the peer while idle; a refusal stops the pipe.
