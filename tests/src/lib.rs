@@ -66,6 +66,14 @@ impl Node {
         Self::start_with_env(&[], extra)
     }
 
+    /// Starts with a configuration file holding `toml` (read at start).
+    pub fn start_with_config(toml: &str) -> Node {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("duet.toml");
+        std::fs::write(&path, toml).expect("write config");
+        Self::start_with(&["--config", path.to_str().expect("utf-8 path")])
+    }
+
     /// Starts with environment variables (kept for restarts), e.g.
     /// `DUET_CLOCK_OFFSET_MS` for a node whose clock is off.
     pub fn start_with_env(env: &[(&str, &str)], extra: &[&str]) -> Node {
@@ -311,6 +319,37 @@ pub fn closed_by_server(c: &mut TcpStream, within: Duration) -> bool {
             }
         }
     }
+}
+
+/// The generated RPC client on a clone of `stream` (binary protocol), not
+/// logged in: for tests that send exactly what an IoTDB client sends.
+pub fn raw_client(stream: &TcpStream) -> duet_rpc::service::RpcClient {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    duet_rpc::service::new_client(
+        stream.try_clone().expect("clone"),
+        stream.try_clone().expect("clone"),
+        duet_rpc::Protocol::Binary,
+        64 << 20,
+    )
+    .expect("client")
+}
+
+/// Logs `c` in as root/root; its session id.
+pub fn raw_login(c: &mut duet_rpc::service::RpcClient) -> i64 {
+    use duet_rpc::generated::{TIClientRPCServiceSyncClient, TSOpenSessionReq, TSProtocolVersion};
+    let resp = c
+        .open_session(TSOpenSessionReq::new(
+            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
+            "UTC".to_string(),
+            "root".to_string(),
+            "root".to_string(),
+            None,
+        ))
+        .expect("openSession reply");
+    assert_eq!(resp.status.code, duet_rpc::status::SUCCESS_STATUS);
+    resp.session_id.expect("session id")
 }
 
 /// Resident memory of a process in KiB (Linux).

@@ -301,14 +301,7 @@ mod tests {
         let b: Vec<Fault> = Schedule::new(42, 3, 6).take(200).collect();
         assert_eq!(a, b);
         assert_ne!(a, Schedule::new(43, 3, 6).take(200).collect::<Vec<_>>());
-        for k in [
-            Kind::Kill,
-            Kind::Cut,
-            Kind::Delay,
-            Kind::Blackhole,
-            Kind::CloseMidFrame,
-            Kind::StopPipe,
-        ] {
+        for k in KINDS {
             assert!(a.iter().any(|f| f.kind == k), "{k:?} never scheduled");
         }
         assert!(a.iter().all(|f| (500..=3_000).contains(&f.hold_ms)));

@@ -6,12 +6,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 fn node_with(config: &str) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("duet.toml");
-    std::fs::write(&path, config).unwrap();
-    let node = Node::start_with(&["--config", path.to_str().unwrap()]);
-    drop(dir); // read at start
-    node
+    Node::start_with_config(config)
 }
 
 /// Closed well before a 10 s read timeout (a timeout is not a close).
@@ -87,7 +82,6 @@ fn t33_a_bad_config_is_refused_with_its_key() {
 
 #[test]
 fn t34_after_login_a_frame_over_max_frame_bytes_closes_at_once_and_counts_once() {
-    use duet_rpc::generated::{TIClientRPCServiceSyncClient, TSOpenSessionReq, TSProtocolVersion};
     let node = node_with("[rpc]\nmax_frame_bytes = 65536\n");
     let rejected = || {
         node.metric("duet_rpc_frames_rejected_total")
@@ -96,23 +90,8 @@ fn t34_after_login_a_frame_over_max_frame_bytes_closes_at_once_and_counts_once()
     let before = rejected();
     let stream = TcpStream::connect(node.rpc).unwrap();
     let mut raw = stream.try_clone().unwrap();
-    let mut client = duet_rpc::service::new_client(
-        stream.try_clone().unwrap(),
-        stream,
-        duet_rpc::Protocol::Binary,
-        1 << 20,
-    )
-    .unwrap();
-    let resp = client
-        .open_session(TSOpenSessionReq::new(
-            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
-            "UTC".to_string(),
-            "root".to_string(),
-            "root".to_string(),
-            None,
-        ))
-        .unwrap();
-    assert_eq!(resp.status.code, 200);
+    let mut client = duet_tests::raw_client(&stream);
+    duet_tests::raw_login(&mut client);
     // Logged in, so the limit is rpc.max_frame_bytes: one byte over it.
     raw.write_all(&(65_537u32).to_be_bytes()).unwrap();
     assert!(

@@ -7,50 +7,26 @@
 use duet_rpc::column::Value;
 use duet_rpc::generated::*;
 use duet_rpc::insert::encode_record_values;
-use duet_rpc::service::{new_client, RpcClient};
+use duet_rpc::service::RpcClient;
 use duet_rpc::status;
-use duet_rpc::Protocol;
-use duet_tests::{closed_by_server, query, rss_kib, wait_until, Node};
+use duet_tests::{closed_by_server, query, raw_client, raw_login, rss_kib, wait_until, Node};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
 fn node_with(config: &str) -> Node {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("duet.toml");
-    std::fs::write(&path, config).unwrap();
-    Node::start_with(&["--config", path.to_str().unwrap()])
+    Node::start_with_config(config)
 }
 
 /// A raw client on a new connection, not logged in.
 fn raw(node: &Node) -> RpcClient {
-    let stream = TcpStream::connect(node.rpc).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    new_client(
-        stream.try_clone().unwrap(),
-        stream,
-        Protocol::Binary,
-        64 << 20,
-    )
-    .unwrap()
+    raw_client(&TcpStream::connect(node.rpc).unwrap())
 }
 
 /// A raw client that has logged in as root; returns its session id.
 fn logged_in(node: &Node) -> (RpcClient, i64) {
     let mut c = raw(node);
-    let resp = c
-        .open_session(TSOpenSessionReq::new(
-            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
-            "UTC".to_string(),
-            "root".to_string(),
-            "root".to_string(),
-            None,
-        ))
-        .unwrap();
-    assert_eq!(resp.status.code, status::SUCCESS_STATUS);
-    let id = resp.session_id.unwrap();
+    let id = raw_login(&mut c);
     (c, id)
 }
 
