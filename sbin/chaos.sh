@@ -2,15 +2,19 @@
 # A randomized fault run with a reference-model check (tests/tests/chaos):
 #   sbin/chaos.sh --seed S[..E] --seconds N [--nodes 2|3] [--writers W]
 #                 [--log-max-events M]
-# Clients write to every node while nodes are killed, links cut, delayed and
-# blackholed, and pipes stopped, on a schedule drawn from the seed; then the
+# Clients write to every node (inserts, deletes, and now and then a dropped
+# series or database, or a series made again with another type) while nodes
+# are killed, restored from a backup and restarted with their clock off,
+# links cut, delayed, blackholed or made to lose replies, and pipes stopped
+# (until the change log is trimmed past them), on a schedule drawn from the seed; then the
 # nodes' data is checked against what the clients were told. A range of
 # seeds (--seed 1..3) runs one after the other. The same seed gives the same
 # schedule of fault kinds and targets (timing is wall-clock). Each run's
 # output goes to a log under $TMPDIR; a summary per seed is printed at the
 # end, and the exit status is 1 if any run failed. --writers sets the client
 # threads per node (default 2); --log-max-events caps the nodes' change log
-# (trimmed every second) so pipes that fall behind resend history.
+# (trimmed every second; default 3000 events, so pipes that fall behind
+# resend history; 0 keeps the server's default cap and skips the trim fault).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../scripts/env.sh
@@ -37,7 +41,7 @@ done
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "--seconds takes a number" >&2; usage; }
 [[ "$nodes" == 2 || "$nodes" == 3 ]] || { echo "--nodes is 2 or 3" >&2; usage; }
 [[ -z "$writers" || "$writers" =~ ^[1-9][0-9]*$ ]] || { echo "--writers takes a positive number" >&2; usage; }
-[[ -z "$log_max" || "$log_max" =~ ^[1-9][0-9]*$ ]] || { echo "--log-max-events takes a positive number" >&2; usage; }
+[[ -z "$log_max" || "$log_max" =~ ^[0-9]+$ ]] || { echo "--log-max-events takes a number (0: the server's default)" >&2; usage; }
 first="${seeds%%..*}"
 last="${seeds##*..}"
 

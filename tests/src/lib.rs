@@ -94,6 +94,15 @@ impl Node {
         node
     }
 
+    /// Sets (or with `None` removes) an environment variable for the next
+    /// start, e.g. a clock offset that a restart puts on or takes off.
+    pub fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            self.env.push((key.to_string(), v.to_string()));
+        }
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

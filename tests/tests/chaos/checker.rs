@@ -19,7 +19,7 @@
 //!    that key came surely after it (last writer wins, on every node).
 
 use crate::cluster::name;
-use crate::ledger::{decode, Entry, Op, Outcome};
+use crate::ledger::{decode, Entry, Op, Outcome, DROP_RANGE};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[cfg(test)]
@@ -99,6 +99,7 @@ fn touches(e: &Entry, key: &Key) -> bool {
     match &e.op {
         Op::Insert { series, points } => *series == key.0 && points.iter().any(|p| p.0 == key.1),
         Op::Delete { series, start, end } => *series == key.0 && (*start..=*end).contains(&key.1),
+        Op::Drop { series, .. } => series.contains(&key.0),
     }
 }
 
@@ -138,17 +139,28 @@ impl<'a> Model<'a> {
                     }
                 }
                 Op::Delete { series, start, end } if e.outcome != Outcome::Failed => {
-                    let d = m.deletes.entry(series).or_default();
-                    d.0.push((*start, *end, i));
-                    d.1 = d.1.max(end - start);
+                    m.add_delete(series, *start, *end, i);
                 }
-                Op::Delete { .. } => {}
+                Op::Drop { series, .. } if e.outcome != Outcome::Failed => {
+                    for s in series {
+                        m.add_delete(s, DROP_RANGE.0, DROP_RANGE.1, i);
+                    }
+                }
+                Op::Delete { .. } | Op::Drop { .. } => {}
             }
         }
         for d in m.deletes.values_mut() {
             d.0.sort_unstable();
         }
         m
+    }
+
+    /// A drop is a delete of every time: the series' points older than it
+    /// go, its later ones stay (a write after a drop creates it again).
+    fn add_delete(&mut self, series: &'a str, start: i64, end: i64, entry: usize) {
+        let d = self.deletes.entry(series).or_default();
+        d.0.push((start, end, entry));
+        d.1 = d.1.max(end - start);
     }
 
     /// The deletes (not Failed) whose range holds the key.
@@ -310,6 +322,6 @@ pub fn check(entries: &[Entry], dumps: &[Dump]) -> Report {
 fn code_of(w: &Entry, key: &Key) -> i64 {
     match &w.op {
         Op::Insert { points, .. } => points.iter().find(|p| p.0 == key.1).map_or(-1, |p| p.1),
-        Op::Delete { .. } => -1,
+        Op::Delete { .. } | Op::Drop { .. } => -1,
     }
 }

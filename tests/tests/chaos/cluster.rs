@@ -26,7 +26,8 @@ pub struct Link {
 pub struct Cluster {
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
-    _conf: tempfile::TempDir,
+    /// The configuration file, and room for backups.
+    scratch: tempfile::TempDir,
 }
 
 /// A short sink timeout, so a blackholed link is noticed (and retried)
@@ -69,7 +70,7 @@ impl Cluster {
         let cluster = Cluster {
             nodes,
             links,
-            _conf: conf,
+            scratch: conf,
         };
         for (i, node) in cluster.nodes.iter().enumerate() {
             wait_until(
@@ -98,6 +99,50 @@ impl Cluster {
         format!("{}->{} (pipe {})", name(l.from), name(l.to), l.pipe)
     }
 
+    /// A directory for the run's files (backups), removed with the cluster.
+    pub fn scratch(&self) -> &std::path::Path {
+        self.scratch.path()
+    }
+
+    /// The links from or to `node`.
+    pub fn links_of(&self, node: usize) -> Vec<usize> {
+        (0..self.links.len())
+            .filter(|&l| self.links[l].from == node || self.links[l].to == node)
+            .collect()
+    }
+
+    /// A link's pipe in SHOW PIPES on its source node: (name, state,
+    /// message, events left).
+    pub fn pipe(&self, link: usize) -> Option<(String, String, String, i64)> {
+        let l = &self.links[link];
+        self.nodes[l.from]
+            .pipes()
+            .into_iter()
+            .find(|p| p.0 == l.pipe)
+    }
+
+    /// `duet_pipe_history_transfers_total` of a link's pipe.
+    pub fn history_transfers_of(&self, link: usize) -> f64 {
+        let l = &self.links[link];
+        self.nodes[l.from]
+            .metric(&format!(
+                "duet_pipe_history_transfers_total{{pipe=\"{}\"}}",
+                l.pipe
+            ))
+            .unwrap_or(0.0)
+    }
+
+    /// The peer's clock offset a link's pipe measured at its handshake.
+    pub fn peer_clock_offset(&self, link: usize) -> f64 {
+        let l = &self.links[link];
+        self.nodes[l.from]
+            .metric(&format!(
+                "duet_pipe_peer_clock_offset_ms{{pipe=\"{}\"}}",
+                l.pipe
+            ))
+            .unwrap_or(0.0)
+    }
+
     /// `duet_pipe_retries_total` of a link's pipe, on its source node.
     pub fn retries(&self, link: usize) -> f64 {
         let l = &self.links[link];
@@ -109,16 +154,8 @@ impl Cluster {
     /// History transfers counted by the pipes now running (a pipe's
     /// counters start again when it does).
     pub fn history_transfers(&self) -> f64 {
-        self.links
-            .iter()
-            .map(|l| {
-                self.nodes[l.from]
-                    .metric(&format!(
-                        "duet_pipe_history_transfers_total{{pipe=\"{}\"}}",
-                        l.pipe
-                    ))
-                    .unwrap_or(0.0)
-            })
+        (0..self.links.len())
+            .map(|l| self.history_transfers_of(l))
             .sum()
     }
 
@@ -135,12 +172,7 @@ impl Cluster {
 
     /// The state of a link's pipe in SHOW PIPES on its source node.
     pub fn pipe_state(&self, link: usize) -> Option<String> {
-        let l = &self.links[link];
-        self.nodes[l.from]
-            .pipes()
-            .into_iter()
-            .find(|p| p.0 == l.pipe)
-            .map(|p| p.1)
+        self.pipe(link).map(|p| p.1)
     }
 
     /// Every proxy passes traffic and every pipe is started again. Nodes
@@ -205,9 +237,17 @@ impl Cluster {
             let mut points = Vec::new();
             if let Outcome::Rows(mut rows) = s.execute(&sql).map_err(|e| format!("{sql}: {e}"))? {
                 while let Some(r) = rows.next_row().map_err(|e| format!("{sql}: {e}"))? {
-                    match r.as_slice() {
-                        [Field::I64(t), Field::F64(v)] => points.push((*t, *v)),
-                        other => return Err(format!("{sql}: unexpected row {other:?}")),
+                    // A series made again as INT64, or joined to TEXT by a
+                    // type conflict, still holds the codes the clients wrote.
+                    let value = match r.get(1) {
+                        Some(Field::F64(v)) => Some(*v),
+                        Some(Field::I64(v)) => Some(*v as f64),
+                        Some(Field::Text(v)) => v.parse().ok(),
+                        _ => None,
+                    };
+                    match (r.first(), value) {
+                        (Some(Field::I64(t)), Some(v)) if r.len() == 2 => points.push((*t, v)),
+                        _ => return Err(format!("{sql}: unexpected row {r:?}")),
                     }
                 }
             }
@@ -228,6 +268,28 @@ impl Cluster {
                         .map(|r| format!("VERIFY REPLICA on {}: {}", name(i), r.join(" "))),
                 ),
                 Err(e) => bad.push(format!("VERIFY REPLICA on {}: {e}", name(i))),
+            }
+        }
+        // The schema: the same databases and series with the same types.
+        let schema = |n: &Node| -> Vec<Vec<String>> {
+            let mut rows = n.rows("SHOW DATABASES").unwrap_or_else(|e| vec![vec![e]]);
+            rows.extend(
+                n.rows("SHOW TIMESERIES root.chaos.**")
+                    .unwrap_or_else(|e| vec![vec![e]]),
+            );
+            rows
+        };
+        let first = schema(&self.nodes[0]);
+        for (i, n) in self.nodes.iter().enumerate().skip(1) {
+            let other = schema(n);
+            if other != first {
+                bad.push(format!(
+                    "the schemas differ between {} and {}: {:?} vs {:?}",
+                    name(0),
+                    name(i),
+                    first_diff(&first, &other),
+                    first_diff(&other, &first)
+                ));
             }
         }
         // Every node's digests against the first node's, so a three-node

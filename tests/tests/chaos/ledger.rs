@@ -30,7 +30,15 @@ pub enum Op {
         start: i64,
         end: i64,
     },
+    /// `DROP TIMESERIES` or `DROP DATABASE` (`sql`): to the data, a delete
+    /// of every time of each of `series` (the workload's series it covers);
+    /// the schema after it is compared node with node.
+    Drop { series: Vec<String>, sql: String },
 }
+
+/// The time range a drop covers in the model: every time the workload
+/// writes (see `workload::own_base`), with room to spare.
+pub const DROP_RANGE: (i64, i64) = (-1, 1 << 50);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -43,6 +51,9 @@ pub struct Entry {
     pub done_ms: u64,
     pub op: Op,
     pub outcome: Outcome,
+    /// How far the clock that versioned this statement may have been off
+    /// (a clock-offset fault was on, or its effect had not yet passed).
+    pub skew_ms: u64,
 }
 
 /// The value a write stores for its `n`-th point: unique over the run and
@@ -67,11 +78,17 @@ impl Entry {
     /// Was `self` answered before `later` was sent, so that `later` has the
     /// greater version? On one node any later statement does (its clock
     /// never goes back); across nodes only with a margin.
+    ///
+    /// A node's clock set off by `s` ms moves the versions of every node it
+    /// replicates to as well (a hybrid logical clock follows the largest
+    /// version it sees), so within a skew window the margin grows by `s`
+    /// across nodes. One node's versions never go back, skewed or not: its
+    /// clock is restored from its last version at start.
     pub fn surely_before(&self, later: &Entry) -> bool {
         let margin = if self.node == later.node {
             0
         } else {
-            CROSS_NODE_MARGIN_MS
+            CROSS_NODE_MARGIN_MS + self.skew_ms.max(later.skew_ms)
         };
         later.sent_ms > self.done_ms + margin
     }
@@ -91,6 +108,7 @@ impl Tally {
             let (kind, points) = match &e.op {
                 Op::Insert { points, .. } => ("insert", points.len() as u64),
                 Op::Delete { .. } => ("delete", 0),
+                Op::Drop { .. } => ("drop", 0),
             };
             let c = t.by_kind.entry((kind, e.outcome)).or_default();
             c.0 += 1;
@@ -134,6 +152,7 @@ impl fmt::Display for Entry {
             Op::Delete { series, start, end } => {
                 write!(f, "delete {series} where {start} <= time <= {end}")
             }
+            Op::Drop { sql, .. } => f.write_str(sql),
         }
     }
 }

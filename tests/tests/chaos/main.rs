@@ -18,8 +18,10 @@
 //!
 //! `CHAOS_SEED`, `CHAOS_SECONDS` (and for `chaos_run`, `CHAOS_NODES`)
 //! override the defaults; `CHAOS_WRITERS` sets the writers per node and
-//! `CHAOS_LOG_MAX_EVENTS` a short change log, so pipes that fall behind
-//! resend history. `sbin/chaos.sh` runs longer ones.
+//! `CHAOS_LOG_MAX_EVENTS` the change log's cap (default
+//! [`DEFAULT_LOG_MAX_EVENTS`], short, so pipes that fall behind resend
+//! history and the Trim fault can bite; 0 keeps the server's default and
+//! leaves Trim out). `sbin/chaos.sh` runs longer ones.
 
 mod checker;
 mod cluster;
@@ -30,12 +32,16 @@ mod workload;
 
 use cluster::{name, Cluster};
 use ledger::{Entry, Outcome, Tally};
-use nemesis::{History, Schedule};
+use nemesis::{History, Kind, Schedule, KINDS};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use workload::{Workload, Writer};
+
+/// The change log's cap in events unless `CHAOS_LOG_MAX_EVENTS` says
+/// otherwise: a few seconds of a run's writes.
+const DEFAULT_LOG_MAX_EVENTS: u64 = 3_000;
 
 /// Runs share two cores: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -77,7 +83,11 @@ impl Params {
             seed: env_u64("CHAOS_SEED").unwrap_or(seed),
             seconds: env_u64("CHAOS_SECONDS").unwrap_or(seconds),
             workload,
-            log_max_events: env_u64("CHAOS_LOG_MAX_EVENTS"),
+            log_max_events: match env_u64("CHAOS_LOG_MAX_EVENTS") {
+                Some(0) => None,
+                Some(n) => Some(n),
+                None => Some(DEFAULT_LOG_MAX_EVENTS),
+            },
         }
     }
 
@@ -87,9 +97,10 @@ impl Params {
             "sbin/chaos.sh --seed {} --seconds {} --nodes {} --writers {}",
             self.seed, self.seconds, self.nodes, self.workload.writers_per_node
         );
-        if let Some(n) = self.log_max_events {
-            cmd.push_str(&format!(" --log-max-events {n}"));
-        }
+        cmd.push_str(&format!(
+            " --log-max-events {}",
+            self.log_max_events.unwrap_or(0)
+        ));
         cmd
     }
 }
@@ -145,7 +156,12 @@ fn run(p: Params) {
     }
 
     // 3. The faults.
-    let mut schedule = Schedule::new(p.seed, p.nodes, cluster.links.len());
+    let kinds: Vec<Kind> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| *k != Kind::Trim || p.log_max_events.is_some())
+        .collect();
+    let mut schedule = Schedule::new(p.seed, p.nodes, cluster.links.len(), &kinds);
     let faults = catch_unwind(AssertUnwindSafe(|| {
         nemesis::run(
             &mut cluster,
@@ -172,6 +188,9 @@ fn run(p: Params) {
     }
     entries.sort_by_key(|e| e.sent_ms);
     let tally = Tally::of(&entries);
+    history.apply_windows(&mut entries);
+    let undone = Tally::of(&entries).get("insert", Outcome::Unknown).0
+        - tally.get("insert", Outcome::Unknown).0;
     let ctx = Context {
         seed: p.seed,
         replay: p.replay(),
@@ -222,6 +241,7 @@ fn run(p: Params) {
             tally: &tally,
             report: &report,
             history_transfers,
+            undone,
             errors: &errors,
             passed,
         }
@@ -270,6 +290,8 @@ struct Summary<'a> {
     tally: &'a Tally,
     report: &'a checker::Report,
     history_transfers: f64,
+    /// Acknowledged inserts a restore from backup may have undone.
+    undone: u64,
     errors: &'a [String],
     passed: bool,
 }
@@ -310,6 +332,19 @@ impl std::fmt::Display for Summary<'_> {
             count("delete", Outcome::Acked).0,
             count("delete", Outcome::Unknown).0,
             count("delete", Outcome::Failed).0
+        )?;
+        writeln!(
+            f,
+            "  schema changes (drop series or database): acked {}, unknown {}, failed {}",
+            count("drop", Outcome::Acked).0,
+            count("drop", Outcome::Unknown).0,
+            count("drop", Outcome::Failed).0
+        )?;
+        writeln!(
+            f,
+            "  acknowledged inserts a restore from backup may undo: {}; clock offsets applied: {:?}",
+            self.undone,
+            h.skew_windows.iter().map(|w| w.2).collect::<Vec<_>>()
         )?;
         writeln!(
             f,

@@ -1,7 +1,9 @@
 //! Client threads: each writes to one node, as fast as its pace allows,
 //! multi-row inserts (into a "hot" time range every writer on every node
 //! shares, so nodes conflict, and into a range of its own) and now and then
-//! a delete; each statement goes into the writer's ledger with its outcome.
+//! a delete, and rarely a schema change (drop a series, drop it and create
+//! it again with another type, drop the whole database); each statement
+//! goes into the writer's ledger with its outcome.
 
 use crate::ledger::{value_code, Entry, Op, Outcome};
 use crate::rng::Rng;
@@ -22,6 +24,8 @@ pub struct Workload {
     /// Pause after each statement.
     pub pace: Duration,
     pub delete_percent: u64,
+    /// Schema changes per thousand statements.
+    pub ddl_per_mille: u64,
 }
 
 impl Workload {
@@ -33,12 +37,15 @@ impl Workload {
             rows_per_insert: 50,
             pace: Duration::from_millis(20),
             delete_percent: 3,
+            ddl_per_mille: 2,
         }
     }
 }
 
+pub const DATABASE: &str = "root.chaos";
+
 pub fn series(device: u64) -> String {
-    format!("root.chaos.d{device}.v")
+    format!("{DATABASE}.d{device}.v")
 }
 
 /// Where writer `w`'s own points start: far from the hot range and from
@@ -97,7 +104,26 @@ impl Writer {
             let device = rng.range(0, u64::from(w.devices));
             let series = series(device);
             let device_path = &series[..series.len() - 2];
-            let (op, sql) = if rng.chance(w.delete_percent) {
+            let (op, sql) = if rng.range(0, 1_000) < w.ddl_per_mille {
+                let (op, sql, then) = schema_change(&mut rng, w.devices);
+                let sent_ms = self.started.elapsed().as_millis() as u64;
+                let outcome = self.send(s, &sql, &mut report);
+                // The type of the series made again is the schema's
+                // business (compared node with node), not the data's.
+                if let (Some(create), Outcome::Acked) = (then, outcome) {
+                    let _ = s.execute(&create);
+                }
+                report.entries.push(Entry {
+                    writer: self.id,
+                    node: self.node,
+                    sent_ms,
+                    done_ms: self.started.elapsed().as_millis() as u64,
+                    op,
+                    outcome,
+                    skew_ms: 0,
+                });
+                continue;
+            } else if rng.chance(w.delete_percent) {
                 let (start, end) = if cursor > 0 && rng.chance(30) {
                     let a = own_base(self.id)
                         + rng.range((cursor - 500).max(0) as u64, cursor as u64) as i64;
@@ -138,16 +164,7 @@ impl Writer {
                 (Op::Insert { series, points }, sql)
             };
             let sent_ms = self.started.elapsed().as_millis() as u64;
-            let outcome = match s.execute(&sql).map(|_| ()) {
-                Ok(()) => Outcome::Acked,
-                Err(e) => {
-                    let text: String = e.to_string().chars().take(200).collect();
-                    if report.errors.len() < 5 && !report.errors.contains(&text) {
-                        report.errors.push(text);
-                    }
-                    classify(&e)
-                }
-            };
+            let outcome = self.send(s, &sql, &mut report);
             report.entries.push(Entry {
                 writer: self.id,
                 node: self.node,
@@ -155,6 +172,7 @@ impl Writer {
                 done_ms: self.started.elapsed().as_millis() as u64,
                 op,
                 outcome,
+                skew_ms: 0,
             });
             let pause = if outcome == Outcome::Acked {
                 w.pace
@@ -165,6 +183,51 @@ impl Writer {
         }
         report
     }
+}
+
+impl Writer {
+    /// Runs one statement; what the client was told.
+    fn send(&self, s: &mut Session, sql: &str, report: &mut WriterReport) -> Outcome {
+        match s.execute(sql).map(|_| ()) {
+            Ok(()) => Outcome::Acked,
+            Err(e) => {
+                let text: String = e.to_string().chars().take(200).collect();
+                if report.errors.len() < 5 && !report.errors.contains(&text) {
+                    report.errors.push(text);
+                }
+                classify(&e)
+            }
+        }
+    }
+}
+
+/// A schema change: the drop for the ledger, its SQL, and the statement
+/// that creates the series again (with a type drawn here) if there is one.
+fn schema_change(rng: &mut Rng, devices: u32) -> (Op, String, Option<String>) {
+    let roll = rng.range(0, 100);
+    if roll < 8 {
+        let sql = format!("DROP DATABASE {DATABASE}");
+        let series = (0..u64::from(devices)).map(series).collect();
+        return (
+            Op::Drop {
+                series,
+                sql: sql.clone(),
+            },
+            sql,
+            None,
+        );
+    }
+    let s = series(rng.range(0, u64::from(devices)));
+    let sql = format!("DROP TIMESERIES {s}");
+    let create = (roll < 50).then(|| {
+        let ty = rng.pick(&["INT64", "DOUBLE"]);
+        format!("CREATE TIMESERIES {s} WITH DATATYPE={ty}")
+    });
+    let op = Op::Drop {
+        series: vec![s],
+        sql: sql.clone(),
+    };
+    (op, sql, create)
 }
 
 /// A refusal is an answer (nothing applied); a lost or garbled reply is not.

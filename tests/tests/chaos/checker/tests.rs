@@ -14,6 +14,7 @@ fn entry(node: usize, sent: u64, op: Op, outcome: Outcome) -> Entry {
         done_ms: sent + 5,
         op,
         outcome,
+        skew_ms: 0,
     }
 }
 
@@ -174,6 +175,55 @@ fn nodes_that_differ_fail_even_when_each_is_plausible() {
     );
     let p = problems(&[], &[dump(&[]), Dump::new()]);
     assert_eq!(p, ["series root.chaos.d0.v exists on A but not on B"]);
+}
+
+#[test]
+fn a_drop_deletes_what_came_before_it_and_nothing_after() {
+    let drop = |node, sent, outcome| {
+        let op = Op::Drop {
+            series: vec![S.into()],
+            sql: format!("DROP TIMESERIES {S}"),
+        };
+        entry(node, sent, op, outcome)
+    };
+    let ledger = [
+        insert(0, 0, &[(1, 101), (5_000_000, 102)], Outcome::Acked),
+        drop(1, 100, Outcome::Acked),
+        insert(0, 200, &[(2, 103)], Outcome::Acked),
+        // A drop that failed (no such series on that node) changed nothing.
+        drop(1, 300, Outcome::Failed),
+    ];
+    let d = dump(&[(2, 103)]);
+    assert_eq!(problems(&ledger, &[d.clone(), d]), Vec::<String>::new());
+    // A point the drop covered came back (a resurrection).
+    let back = dump(&[(1, 101), (2, 103)]);
+    let p = problems(&ledger, &[back.clone(), back]);
+    assert!(
+        p.iter().all(|p| p.contains("came surely after it")) && p.len() == 2,
+        "{p:?}"
+    );
+    // The write after the drop is lost.
+    let p = problems(&ledger, &[dump(&[]), dump(&[])]);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p[0].contains("acknowledged root.chaos.d0.v@2 is missing"));
+}
+
+#[test]
+fn a_clock_offset_widens_the_margin_across_nodes() {
+    let mut a = insert(0, 0, &[(1, 1)], Outcome::Acked); // answered at 5
+    let mut b = insert(1, 100, &[], Outcome::Acked);
+    assert!(a.surely_before(&b));
+    a.skew_ms = 400;
+    assert!(!a.surely_before(&b));
+    a.skew_ms = 0;
+    b.skew_ms = 400;
+    assert!(!a.surely_before(&b));
+    b.sent_ms = 456;
+    assert!(a.surely_before(&b));
+    // One node's own order never needs a margin.
+    let c = insert(0, 6, &[], Outcome::Acked);
+    a.skew_ms = 400;
+    assert!(a.surely_before(&c));
 }
 
 #[test]
