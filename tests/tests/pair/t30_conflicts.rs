@@ -251,3 +251,47 @@ fn t36_dropping_a_series_leaves_a_longer_series_below_it_on_both() {
         });
     }
 }
+
+/// Path 6: a third node that lags sends an old CREATE DATABASE after the
+/// database was created and dropped elsewhere. The drop is the later
+/// change: the database stays dropped on every node, and no pipe stops.
+#[test]
+fn t37_a_lagging_nodes_old_create_database_does_not_bring_back_a_drop() {
+    let (a, b) = pair();
+    let c = duet_tests::Node::start();
+    // C -> B is created stopped in effect: C's create waits in C's log.
+    c.sql(&duet_tests::pipe_sql("CB", b.rpc.port()));
+    crate::connected(&c);
+    c.sql("STOP PIPE CB");
+    c.sql("CREATE DATABASE root.lag WITH BUCKET_SPAN = 1m");
+    // Later, on A: the same database made and dropped, replicated to B.
+    a.sql("CREATE DATABASE root.lag WITH BUCKET_SPAN = 1m");
+    a.sql("INSERT INTO root.lag.d(time, v) VALUES (1, 1)");
+    crate::wait_count(&b, "root.lag.d", "v", 1);
+    a.sql("DROP DATABASE root.lag");
+    wait_until(WAIT, "the drop on B", || {
+        let d = databases(&b);
+        if d.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{d:?}"))
+        }
+    });
+    // Now C's old create reaches B.
+    c.sql("START PIPE CB");
+    crate::connected(&c);
+    let sent = c
+        .metric("duet_pipe_events_sent_total{pipe=\"CB\"}")
+        .unwrap_or(0.0);
+    assert!(sent >= 1.0, "C's create was not sent ({sent} events)");
+    assert!(databases(&b).is_empty(), "B: {:?}", databases(&b));
+    // B's own later changes still reach A: nothing stopped.
+    b.sql("INSERT INTO root.other.d(time, v) VALUES (1, 1)");
+    crate::wait_count(&a, "root.other.d", "v", 1);
+    assert_eq!(
+        databases(&a),
+        vec![vec!["root.other".to_string(), "3600000".to_string()]]
+    );
+    crate::connected(&a);
+    crate::connected(&b);
+}
