@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::event::{ChangeEvent, EventBody, SchemaChange, SeriesDelete, SeriesWrite};
 use crate::hlc::Version;
 use crate::keys::*;
+use crate::layout::{self, Fill};
 use crate::schema::{
     encode_tombstones, path_nodes, validate_series_path, Database, Drop, Schema, Series,
 };
@@ -212,12 +213,67 @@ impl Cx<'_, '_> {
             })?;
             &converted
         };
+        let series = self.adapt_layout(series, chunk)?;
         let data = self.engine.cf(CF_DATA)?;
-        for (bucket, part) in split_by_bucket(chunk, series.bucket_span_ms) {
+        let mut newest = (i64::MIN, 0u64);
+        for (bucket, part) in split_by_bucket(chunk, &series) {
             self.batch
                 .merge_cf(data, data_key(series.id, bucket), part.encode());
+            newest = (bucket, part.len() as u64);
+        }
+        if let Some(&last) = chunk.times.last() {
+            let f = self.w.fills.entry(series.id).or_insert(Fill {
+                bucket: newest.0,
+                points: 0,
+                max_time: last,
+            });
+            if newest.0 > f.bucket {
+                *f = Fill {
+                    bucket: newest.0,
+                    points: 0,
+                    max_time: f.max_time,
+                };
+            }
+            if newest.0 == f.bucket {
+                f.points += newest.1;
+            }
+            f.max_time = f.max_time.max(last);
         }
         Ok(())
+    }
+
+    /// Starts a new chunk segment for the series when this write (an
+    /// append) shows its rate is far from what its span was cut for.
+    fn adapt_layout(&mut self, series: Arc<Series>, chunk: &Chunk) -> Result<Arc<Series>> {
+        let (Some(&first), Some(&last)) = (chunk.times.first(), chunk.times.last()) else {
+            return Ok(series);
+        };
+        let fill = match self.w.fills.get(&series.id) {
+            Some(f) => Some(*f),
+            None => {
+                let f = self.engine.newest_chunk(&series)?;
+                if let Some(f) = f {
+                    self.w.fills.insert(series.id, f);
+                }
+                f
+            }
+        };
+        let Some(segment) = layout::plan(&series, fill, first, last, chunk.len() as u64) else {
+            return Ok(series);
+        };
+        let mut updated = (*series).clone();
+        updated.segments.push(segment);
+        let updated = Arc::new(updated);
+        self.batch.put_cf(
+            self.engine.cf(CF_META)?,
+            meta_key(PREFIX_SERIES, &series.path),
+            updated.encode(),
+        );
+        self.view
+            .delta
+            .series
+            .insert(series.path.clone(), Some(updated.clone()));
+        Ok(updated)
     }
 
     fn delete(&mut self, d: &SeriesDelete, event: &ChangeEvent) -> Result<()> {
@@ -258,8 +314,8 @@ impl Cx<'_, '_> {
         );
         // Tombstone the chunks that exist now, so the merge reclaims their space.
         let data = self.engine.cf(CF_DATA)?;
-        let from = data_key(series.id, bucket_of(d.start, series.bucket_span_ms));
-        let to = data_key(series.id, bucket_of(d.end, series.bucket_span_ms));
+        let from = data_key(series.id, series.bucket_of(d.start));
+        let to = data_key(series.id, series.bucket_of(d.end));
         let mut buckets = Vec::new();
         for item in self
             .engine
@@ -278,7 +334,7 @@ impl Cx<'_, '_> {
         for b in buckets {
             let clipped = Tombstone {
                 start: d.start.max(b),
-                end: d.end.min(b.saturating_add(series.bucket_span_ms - 1)),
+                end: d.end.min(series.bucket_last(b)),
                 version,
             };
             self.batch.merge_cf(
@@ -556,6 +612,7 @@ impl Cx<'_, '_> {
             encoding: encoding.to_string(),
             compressor: compressor.to_string(),
             bucket_span_ms: db.bucket_span_ms,
+            segments: Vec::new(),
             tombstones: Vec::new(),
             created: self.version,
         };
@@ -631,8 +688,8 @@ impl Cx<'_, '_> {
     }
 
     fn has_points_newer_than(&self, s: &Series, v: Version) -> Result<bool> {
-        let mut cursor = Some(data_key(s.id, bucket_of(crate::MIN_TIME, s.bucket_span_ms)));
-        let bound = data_key(s.id, bucket_of(crate::MAX_TIME, s.bucket_span_ms));
+        let mut cursor = Some(data_key(s.id, s.bucket_of(crate::MIN_TIME)));
+        let bound = data_key(s.id, s.bucket_of(crate::MAX_TIME));
         while let Some(c) = cursor {
             let (chunks, next) = crate::read::read_chunks(
                 &self.engine.db,
@@ -653,6 +710,7 @@ impl Cx<'_, '_> {
     }
 
     fn remove_series(&mut self, s: &Series) -> Result<()> {
+        self.w.fills.remove(&s.id);
         let meta = self.engine.cf(CF_META)?;
         self.batch.delete_cf(meta, meta_key(PREFIX_SERIES, &s.path));
         self.batch
@@ -690,18 +748,23 @@ fn convert_chunk(c: &Chunk, target: DataType) -> Option<Chunk> {
 }
 
 /// Splits a chunk (sorted by time) into one chunk per bucket.
-pub(crate) fn split_by_bucket(c: &Chunk, span: i64) -> Vec<(i64, std::borrow::Cow<'_, Chunk>)> {
+pub(crate) fn split_by_bucket<'c>(
+    c: &'c Chunk,
+    series: &Series,
+) -> Vec<(i64, std::borrow::Cow<'c, Chunk>)> {
     let (Some(&first), Some(&last)) = (c.times.first(), c.times.last()) else {
         return Vec::new();
     };
-    if bucket_of(first, span) == bucket_of(last, span) {
-        return vec![(bucket_of(first, span), std::borrow::Cow::Borrowed(c))];
+    let b = series.bucket_of(first);
+    if last <= series.bucket_last(b) {
+        return vec![(b, std::borrow::Cow::Borrowed(c))];
     }
     let mut out = Vec::new();
     let mut start = 0;
     while start < c.times.len() {
-        let b = bucket_of(c.times[start], span);
-        let end = start + c.times[start..].partition_point(|&t| bucket_of(t, span) == b);
+        let b = series.bucket_of(c.times[start]);
+        let b_last = series.bucket_last(b);
+        let end = start + c.times[start..].partition_point(|&t| t <= b_last);
         let idx: Vec<usize> = (start..end).collect();
         out.push((b, std::borrow::Cow::Owned(c.select(&idx))));
         start = end;

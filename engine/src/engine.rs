@@ -99,6 +99,9 @@ pub(crate) struct Writer {
     pub log_bytes: log::LogBytes,
     /// Digests of the last batches applied from peers (see `remote`).
     pub recent_batches: std::collections::VecDeque<[u8; 32]>,
+    /// Each series' newest chunk as far as this process knows (see
+    /// `layout`): read from disk the first time a series is written.
+    pub fills: HashMap<u64, crate::layout::Fill>,
 }
 
 fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
@@ -222,6 +225,7 @@ impl Engine {
                 hwm,
                 log_bytes,
                 recent_batches: Default::default(),
+                fills: HashMap::new(),
             }),
             first_seq: AtomicU64::new(first),
             next_conflict: AtomicU64::new(next_conflict),

@@ -21,6 +21,7 @@ pub mod error;
 pub mod event;
 pub mod hlc;
 pub mod keys;
+pub mod layout;
 pub mod query;
 pub mod read;
 pub mod schema;

@@ -37,10 +37,9 @@ pub struct SeriesScan {
 impl Engine {
     /// Points of `series` with `start <= time <= end`.
     pub fn scan(&self, series: Arc<Series>, start: i64, end: i64, reverse: bool) -> SeriesScan {
-        let span = series.bucket_span_ms;
         let (s, e) = (start.max(crate::MIN_TIME), end.min(crate::MAX_TIME));
-        let first = data_key(series.id, bucket_of(s, span));
-        let last = data_key(series.id, bucket_of(e, span));
+        let first = data_key(series.id, series.bucket_of(s));
+        let last = data_key(series.id, series.bucket_of(e));
         let (cursor, bound) = if reverse {
             (last, first)
         } else {
@@ -56,6 +55,61 @@ impl Engine {
             bound,
             ready: VecDeque::new(),
         }
+    }
+}
+
+impl Engine {
+    /// The series' newest chunk as the layout needs it (see
+    /// `layout::Fill`), or `None` when it holds no chunk.
+    pub(crate) fn newest_chunk(&self, series: &Series) -> Result<Option<crate::layout::Fill>> {
+        let (chunks, _) = read_chunks(
+            &self.db,
+            &series.path,
+            data_key(series.id, series.bucket_of(crate::MAX_TIME)),
+            data_key(series.id, series.bucket_of(crate::MIN_TIME)),
+            true,
+            1,
+        )?;
+        let Some((key, value)) = chunks.into_iter().next() else {
+            return Ok(None);
+        };
+        let bucket = crate::keys::decode_data_key(&key)?.1;
+        let c = crate::chunk::Chunk::decode(&value)?;
+        // A chunk of tombstones only: count its whole range as used.
+        let newest = c
+            .times
+            .last()
+            .copied()
+            .into_iter()
+            .chain(c.tombstones.iter().map(|t| t.end))
+            .max()
+            .unwrap_or(i64::MAX)
+            .min(series.bucket_last(bucket));
+        Ok(Some(crate::layout::Fill {
+            bucket,
+            points: c.len() as u64,
+            max_time: newest,
+        }))
+    }
+}
+
+impl Engine {
+    /// Every chunk of a series as (bucket start, points), in time order:
+    /// how the layout cut it (for tests and diagnostics; reads them all).
+    pub fn chunk_sizes(&self, series: &Series) -> Result<Vec<(i64, usize)>> {
+        let mut out = Vec::new();
+        let mut cursor = Some(data_key(series.id, series.bucket_of(crate::MIN_TIME)));
+        let bound = data_key(series.id, series.bucket_of(crate::MAX_TIME));
+        while let Some(c) = cursor {
+            let (chunks, next) =
+                read_chunks(&self.db, &series.path, c, bound, false, SCAN_READ_BYTES)?;
+            for (k, v) in chunks {
+                let bucket = crate::keys::decode_data_key(&k)?.1;
+                out.push((bucket, crate::chunk::Chunk::decode(&v)?.len()));
+            }
+            cursor = next;
+        }
+        Ok(out)
     }
 }
 

@@ -31,7 +31,11 @@ pub struct Series {
     pub data_type: DataType,
     pub encoding: String,
     pub compressor: String,
+    /// The span of its first chunks (its database's when it was made).
     pub bucket_span_ms: i64,
+    /// Where later chunks use another span (see `layout`): this node's own
+    /// choice, kept in its record, never replicated.
+    pub segments: Vec<crate::layout::Segment>,
     /// Range deletes on this series, applied when reading (they also reach
     /// the chunks that existed when the delete ran, through the merge).
     pub tombstones: Vec<Tombstone>,
@@ -57,6 +61,14 @@ impl Series {
         put_ivarint(&mut out, self.bucket_span_ms);
         out.extend_from_slice(&self.created.hlc.to_le_bytes());
         out.extend_from_slice(&self.created.node.to_le_bytes());
+        // Records written before segments existed end here.
+        if !self.segments.is_empty() {
+            put_varint(&mut out, self.segments.len() as u64);
+            for s in &self.segments {
+                put_ivarint(&mut out, s.from);
+                put_ivarint(&mut out, s.span);
+            }
+        }
         out
     }
     pub(crate) fn decode(path: &str, bytes: &[u8]) -> Result<Series> {
@@ -72,6 +84,17 @@ impl Series {
             return Err(r.corrupt("bucket span must be positive"));
         }
         let created = Version::new(r.u64()?, r.u32()?);
+        let mut segments: Vec<crate::layout::Segment> = Vec::new();
+        if !r.is_empty() {
+            let n = r.count(2)?;
+            for _ in 0..n {
+                let (from, span) = (r.ivarint()?, r.ivarint()?);
+                if span <= 0 || segments.last().is_some_and(|p| p.from >= from) {
+                    return Err(r.corrupt(format!("bad chunk segment {from}/{span}")));
+                }
+                segments.push(crate::layout::Segment { from, span });
+            }
+        }
         Ok(Series {
             created,
             id,
@@ -80,6 +103,7 @@ impl Series {
             encoding,
             compressor,
             bucket_span_ms,
+            segments,
             tombstones: Vec::new(),
         })
     }
@@ -368,6 +392,7 @@ mod tests {
             encoding: String::new(),
             compressor: String::new(),
             bucket_span_ms: 1,
+            segments: vec![],
             tombstones: vec![],
             created: Version::default(),
         };

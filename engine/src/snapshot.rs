@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::event::{ChangeEvent, EventBody, SchemaChange, SeriesDelete, SeriesWrite};
 use crate::hlc::Version;
-use crate::keys::{bucket_of, data_key};
+use crate::keys::data_key;
 use crate::read::read_chunks;
 use crate::schema::{matches, path_nodes, Series};
 use rocksdb::DB;
@@ -174,12 +174,8 @@ impl Snapshot {
             }
         }
         if self.filter.inserts && self.filter.start <= self.filter.end {
-            let span = s.bucket_span_ms;
-            let first = data_key(
-                s.id,
-                bucket_of(self.filter.start.max(crate::MIN_TIME), span),
-            );
-            let last = data_key(s.id, bucket_of(self.filter.end.min(crate::MAX_TIME), span));
+            let first = data_key(s.id, s.bucket_of(self.filter.start.max(crate::MIN_TIME)));
+            let last = data_key(s.id, s.bucket_of(self.filter.end.min(crate::MAX_TIME)));
             self.current = Some((s, Some(first), last));
         } else {
             self.remaining_series -= 1;
