@@ -476,8 +476,11 @@ impl Cx<'_, '_> {
                 s.data_type, self.origin
             ),
         )?;
+        // The encoding follows the joined type, so both nodes show the same
+        // schema whichever type each had first.
         let widened = Arc::new(Series {
             data_type: joined,
+            encoding: default_encoding(joined).to_string(),
             ..(**s).clone()
         });
         self.batch.put_cf(

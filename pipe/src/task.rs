@@ -84,6 +84,12 @@ pub struct PipeTask {
 /// crash is harmless: the receiver skips what it has).
 const SAVE_EVERY: Duration = Duration::from_millis(200);
 const MAX_EVENTS_PER_BATCH: usize = 10_000;
+
+/// Bytes of change events one read of the log returns at most.
+const READ_BYTES: usize = 16 << 20;
+
+/// A log read on the blocking pool, as awaited.
+type ReadResult = Result<duet_engine::Result<Vec<duet_engine::LogEntry>>, tokio::task::JoinError>;
 const MAX_BACKOFF_MS: u64 = 2_000;
 /// How often an idle pipe checks that its peer is there.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
@@ -185,6 +191,9 @@ impl PipeTask {
         let mut backoff = Backoff { attempt: 0 };
         let mut last_save = Instant::now();
         let mut position = self.record.lock().position;
+        // The next batch's read, started while the previous batch is on the
+        // wire (and applied by the peer): (its start position, the read).
+        let mut prefetch: Option<(u64, tokio::task::JoinHandle<ReadResult>)> = None;
         self.stats.acked_position.store(position, Ordering::Release);
         *self.stats.acked_mark.lock() = self.record.lock().acked_mark;
         // Handshake at once: a refusal shows before there is data to send.
@@ -204,14 +213,19 @@ impl PipeTask {
                 }
                 continue;
             }
-            // Seen before reading, so a commit after the read still wakes us.
-            commits.borrow_and_update();
-            let engine = self.engine.clone();
-            let from = position;
-            let read = tokio::task::spawn_blocking(move || {
-                engine.read(from, MAX_EVENTS_PER_BATCH, 16 << 20)
-            })
-            .await;
+            let read = match prefetch.take() {
+                // Read while the batch before it was sent (the commits it
+                // could miss were marked unseen before it started).
+                Some((from, pending)) if from == position => pending.await,
+                other => {
+                    if let Some((_, stale)) = other {
+                        stale.abort();
+                    }
+                    // Seen before reading, so a commit after the read still wakes us.
+                    commits.borrow_and_update();
+                    self.read_from(position).await
+                }
+            };
             let entries = match read {
                 Ok(Ok(e)) => e,
                 Ok(Err(duet_engine::Error::Trimmed { requested, first })) => {
@@ -318,6 +332,15 @@ impl PipeTask {
                         ))
                     }
                 }
+                // The next read runs while this batch travels and applies.
+                commits.borrow_and_update();
+                let engine = self.engine.clone();
+                prefetch = Some((
+                    last + 1,
+                    tokio::task::spawn_blocking(move || {
+                        engine.read(last + 1, MAX_EVENTS_PER_BATCH, READ_BYTES)
+                    }),
+                ));
                 match self.send_all(sink, stop, &mut backoff, batch).await {
                     Ok(()) => {}
                     Err(Exit::Resync) => continue,
@@ -337,6 +360,13 @@ impl PipeTask {
                 last_save = Instant::now();
             }
         }
+    }
+
+    /// Reads the change log from `from` on (one batch's worth).
+    async fn read_from(&self, from: u64) -> ReadResult {
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || engine.read(from, MAX_EVENTS_PER_BATCH, READ_BYTES))
+            .await
     }
 
     /// Remembers the receiving node; if a different node answers at the

@@ -26,6 +26,9 @@ pub struct Workload {
     pub delete_percent: u64,
     /// Schema changes per thousand statements.
     pub ddl_per_mille: u64,
+    /// A series made again after a drop may get another type (INT64 or
+    /// DOUBLE); without this it is made again as DOUBLE.
+    pub type_changes: bool,
 }
 
 impl Workload {
@@ -38,6 +41,7 @@ impl Workload {
             pace: Duration::from_millis(20),
             delete_percent: 3,
             ddl_per_mille: 2,
+            type_changes: false,
         }
     }
 }
@@ -105,7 +109,7 @@ impl Writer {
             let series = series(device);
             let device_path = &series[..series.len() - 2];
             let (op, sql) = if rng.range(0, 1_000) < w.ddl_per_mille {
-                let (op, sql, then) = schema_change(&mut rng, w.devices);
+                let (op, sql, then) = schema_change(&mut rng, w.devices, w.type_changes);
                 let sent_ms = self.started.elapsed().as_millis() as u64;
                 let outcome = self.send(s, &sql, &mut report);
                 // The type of the series made again is the schema's
@@ -203,7 +207,7 @@ impl Writer {
 
 /// A schema change: the drop for the ledger, its SQL, and the statement
 /// that creates the series again (with a type drawn here) if there is one.
-fn schema_change(rng: &mut Rng, devices: u32) -> (Op, String, Option<String>) {
+fn schema_change(rng: &mut Rng, devices: u32, type_changes: bool) -> (Op, String, Option<String>) {
     let roll = rng.range(0, 100);
     if roll < 8 {
         let sql = format!("DROP DATABASE {DATABASE}");
@@ -220,7 +224,11 @@ fn schema_change(rng: &mut Rng, devices: u32) -> (Op, String, Option<String>) {
     let s = series(rng.range(0, u64::from(devices)));
     let sql = format!("DROP TIMESERIES {s}");
     let create = (roll < 50).then(|| {
-        let ty = rng.pick(&["INT64", "DOUBLE"]);
+        let ty = if type_changes {
+            rng.pick(&["INT64", "DOUBLE"])
+        } else {
+            "DOUBLE"
+        };
         format!("CREATE TIMESERIES {s} WITH DATATYPE={ty}")
     });
     let op = Op::Drop {
