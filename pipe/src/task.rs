@@ -88,8 +88,11 @@ const MAX_EVENTS_PER_BATCH: usize = 10_000;
 /// Bytes of change events one read of the log returns at most.
 const READ_BYTES: usize = 16 << 20;
 
+/// One read of the change log.
+type LogRead = duet_engine::Result<Vec<duet_engine::LogEntry>>;
+
 /// A log read on the blocking pool, as awaited.
-type ReadResult = Result<duet_engine::Result<Vec<duet_engine::LogEntry>>, tokio::task::JoinError>;
+type ReadResult = Result<LogRead, tokio::task::JoinError>;
 const MAX_BACKOFF_MS: u64 = 2_000;
 /// How often an idle pipe checks that its peer is there.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
@@ -193,7 +196,7 @@ impl PipeTask {
         let mut position = self.record.lock().position;
         // The next batch's read, started while the previous batch is on the
         // wire (and applied by the peer): (its start position, the read).
-        let mut prefetch: Option<(u64, tokio::task::JoinHandle<ReadResult>)> = None;
+        let mut prefetch: Option<(u64, tokio::task::JoinHandle<LogRead>)> = None;
         self.stats.acked_position.store(position, Ordering::Release);
         *self.stats.acked_mark.lock() = self.record.lock().acked_mark;
         // Handshake at once: a refusal shows before there is data to send.
