@@ -129,6 +129,7 @@ pub(crate) fn apply_body(
     w: &mut Writer,
     batch: &mut WriteBatch,
     event: &ChangeEvent,
+    encoded: &[u8],
     stream: &str,
     delta: &mut SchemaDelta,
 ) -> Result<()> {
@@ -149,7 +150,16 @@ pub(crate) fn apply_body(
         stream,
     };
     match &event.body {
-        EventBody::Insert(writes) => writes.iter().try_for_each(|sw| cx.insert(sw)),
+        EventBody::Insert(writes) => {
+            // The chunks as encoded in the event, merged as they are when
+            // nothing about them changes here.
+            let raw = ChangeEvent::insert_chunks(encoded)?;
+            let raw = |i: usize| (raw.len() == writes.len()).then(|| raw[i]);
+            writes
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, sw)| cx.insert(sw, raw(i)))
+        }
         EventBody::Delete(dels) => dels.iter().try_for_each(|d| cx.delete(d, event)),
         EventBody::Schema(change) => cx.schema_change(change),
     }
@@ -169,7 +179,8 @@ struct Cx<'a, 'b> {
 }
 
 impl Cx<'_, '_> {
-    fn insert(&mut self, sw: &SeriesWrite) -> Result<()> {
+    /// `raw`: the chunk as encoded in the event (see `apply_body`).
+    fn insert(&mut self, sw: &SeriesWrite, raw: Option<&[u8]>) -> Result<()> {
         // Local writes are checked before they get here; a peer's are not.
         for t in [sw.chunk.times.first(), sw.chunk.times.last()]
             .into_iter()
@@ -216,9 +227,15 @@ impl Cx<'_, '_> {
         let series = self.adapt_layout(series, chunk)?;
         let data = self.engine.cf(CF_DATA)?;
         let mut newest = (i64::MIN, 0u64);
+        let unchanged = std::ptr::eq(chunk, &sw.chunk);
         for (bucket, part) in split_by_bucket(chunk, &series) {
-            self.batch
-                .merge_cf(data, data_key(series.id, bucket), part.encode());
+            let key = data_key(series.id, bucket);
+            match (&part, raw) {
+                (std::borrow::Cow::Borrowed(_), Some(raw)) if unchanged => {
+                    self.batch.merge_cf(data, key, raw)
+                }
+                _ => self.batch.merge_cf(data, key, part.encode()),
+            }
             newest = (bucket, part.len() as u64);
         }
         if let Some(&last) = chunk.times.last() {

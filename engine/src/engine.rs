@@ -278,8 +278,8 @@ impl Engine {
         };
         let mut batch = WriteBatch::default();
         let mut delta = SchemaDelta::default();
-        apply_body(self, &mut w, &mut batch, &event, "", &mut delta)?;
         let encoded = event.encode();
+        apply_body(self, &mut w, &mut batch, &event, &encoded, "", &mut delta)?;
         let mut appended = w.log_bytes.begin();
         appended.append(self, &mut batch, seq, encoded.len())?;
         appended.finish(self, &mut batch)?;

@@ -190,6 +190,27 @@ impl ChangeEvent {
         out
     }
 
+    /// The encoded chunks of an encoded insert event, in order, as they
+    /// stand in `bytes` (none for other kinds): the engine merges them as
+    /// they are instead of encoding the decoded chunks again.
+    pub fn insert_chunks(bytes: &[u8]) -> Result<Vec<&[u8]>> {
+        let header = EventHeader::decode(bytes)?;
+        if header.kind != EventKind::Insert {
+            return Ok(Vec::new());
+        }
+        let mut r = Reader::new(bytes, "change event");
+        r.bytes(HEADER_LEN)?;
+        let n = r.count(2)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = r.count(1)?;
+            r.bytes(len)?;
+            let len = r.count(1)?;
+            out.push(r.bytes(len)?);
+        }
+        Ok(out)
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<ChangeEvent> {
         let header = EventHeader::decode(bytes)?;
         let mut r = Reader::new(bytes, "change event");

@@ -197,7 +197,7 @@ impl Engine {
                 continue;
             }
             self.hlc.observe(event.version.hlc);
-            if let Err(e) = apply_body(self, w, &mut batch, event, stream, &mut delta) {
+            if let Err(e) = apply_body(self, w, &mut batch, event, bytes, stream, &mut delta) {
                 return Err(match e {
                     Error::Invalid(_)
                     | Error::NotFound(_)
