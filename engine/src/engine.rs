@@ -58,6 +58,9 @@ pub struct EngineOptions {
     /// node's clock is refused (as CockroachDB's max offset): adopting it
     /// would let a fast clock win every conflict and drag this clock along.
     pub max_clock_skew_ms: u64,
+    /// What RocksDB may hold in memory: memtables and the block cache of
+    /// every column family share this one limit (see [`MemoryUse`]).
+    pub rocksdb_memory_bytes: usize,
 }
 
 /// The default of `replication.max_clock_skew_ms`.
@@ -69,8 +72,26 @@ impl Default for EngineOptions {
             durability: Durability::GroupCommit,
             default_bucket_span_ms: crate::schema::DEFAULT_BUCKET_SPAN_MS,
             max_clock_skew_ms: DEFAULT_MAX_CLOCK_SKEW_MS,
+            rocksdb_memory_bytes: DEFAULT_ROCKSDB_MEMORY_BYTES,
         }
     }
+}
+
+/// RocksDB's share of the default `storage.memory_budget_mb` (512).
+pub const DEFAULT_ROCKSDB_MEMORY_BYTES: usize = 256 << 20;
+
+/// What RocksDB holds in memory now, for /metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryUse {
+    /// The limit memtables and cached blocks share.
+    pub limit: usize,
+    /// Memtables (charged to the cache, so also inside `cache`).
+    pub memtables: usize,
+    /// The block cache, memtable charges included.
+    pub cache: usize,
+    /// Index and filter blocks pinned outside the cache and iterators'
+    /// pinned blocks: `rocksdb.estimate-table-readers-mem`.
+    pub table_readers: usize,
 }
 
 pub struct Engine {
@@ -88,6 +109,10 @@ pub struct Engine {
     last_seq: watch::Sender<u64>,
     pub(crate) opts: EngineOptions,
     write_opts: WriteOptions,
+    /// The block cache every column family shares, and the manager that
+    /// charges memtables to it.
+    cache: rocksdb::Cache,
+    buffers: rocksdb::WriteBufferManager,
 }
 
 pub(crate) struct Writer {
@@ -128,7 +153,29 @@ impl Engine {
         db_opts.create_if_missing(true);
         db_opts.create_missing_column_families(true);
         db_opts.increase_parallelism(2);
-        let mut data_opts = Options::default();
+        // One limit for memtables and cached blocks of every column family:
+        // memtables are charged to the shared cache, and writers stall
+        // (until a flush frees memory) rather than grow past it.
+        let limit = opts.rocksdb_memory_bytes.max(16 << 20);
+        let cache = rocksdb::Cache::new_lru_cache(limit);
+        let buffers = rocksdb::WriteBufferManager::new_write_buffer_manager_with_cache(
+            limit / 2,
+            true,
+            cache.clone(),
+        );
+        db_opts.set_write_buffer_manager(&buffers);
+        let mut table = rocksdb::BlockBasedOptions::default();
+        table.set_block_cache(&cache);
+        table.set_cache_index_and_filter_blocks(true);
+        let cf_opts = || {
+            let mut o = Options::default();
+            o.set_block_based_table_factory(&table);
+            // Memtables of a column family: at most two of limit / 8.
+            o.set_write_buffer_size((limit / 8).clamp(4 << 20, 64 << 20));
+            o.set_max_write_buffer_number(2);
+            o
+        };
+        let mut data_opts = cf_opts();
         data_opts.set_merge_operator("duet-chunk-merge-v1", merge_op, merge_op);
         // A bucket written by many small inserts would otherwise hold
         // thousands of operands until compaction, and every read of it
@@ -136,12 +183,12 @@ impl Engine {
         // once (a read on one write in MAX_SUCCESSIVE_MERGES).
         data_opts.set_max_successive_merges(MAX_SUCCESSIVE_MERGES);
         data_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        let mut log_opts = Options::default();
+        let mut log_opts = cf_opts();
         log_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         let cfs = vec![
             ColumnFamilyDescriptor::new(CF_DATA, data_opts),
             ColumnFamilyDescriptor::new(CF_LOG, log_opts),
-            ColumnFamilyDescriptor::new(CF_META, Options::default()),
+            ColumnFamilyDescriptor::new(CF_META, cf_opts()),
         ];
         let db = DB::open_cf_descriptors(&db_opts, path, cfs)
             .ctx(|| format!("opening {}", path.display()))?;
@@ -232,6 +279,8 @@ impl Engine {
             durable_seq: AtomicU64::new(last),
             last_seq: watch::channel(last).0,
             opts,
+            cache,
+            buffers,
             write_opts,
         };
         engine.ensure_default_user()?;
@@ -348,6 +397,26 @@ impl Engine {
         self.db
             .compact_range_cf_opt(self.cf(CF_DATA)?, None::<&[u8]>, None::<&[u8]>, &o);
         Ok(())
+    }
+
+    /// What RocksDB holds in memory now (see [`MemoryUse`]).
+    pub fn memory_use(&self) -> MemoryUse {
+        let readers = [CF_DATA, CF_LOG, CF_META]
+            .iter()
+            .filter_map(|cf| self.db.cf_handle(cf))
+            .filter_map(|h| {
+                self.db
+                    .property_int_value_cf(h, "rocksdb.estimate-table-readers-mem")
+                    .ok()
+                    .flatten()
+            })
+            .sum::<u64>();
+        MemoryUse {
+            limit: self.opts.rocksdb_memory_bytes.max(16 << 20),
+            memtables: self.buffers.get_usage(),
+            cache: self.cache.get_usage(),
+            table_readers: readers as usize,
+        }
     }
 
     /// A consistent copy of the whole database in `dir` (`BACKUP TO`); `dir`

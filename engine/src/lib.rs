@@ -31,7 +31,9 @@ pub mod users;
 pub mod write;
 
 pub use changelog::{ChangeLog, LogEntry, MemLog};
-pub use engine::{ApplyOutcome, Durability, Engine, EngineOptions, Mark, MAX_TIME, MIN_TIME};
+pub use engine::{
+    ApplyOutcome, Durability, Engine, EngineOptions, Mark, MemoryUse, MAX_TIME, MIN_TIME,
+};
 pub use error::{Error, Result};
 pub use hlc::{NodeId, Version};
 pub use query::{Accumulator, AggFunc, AlignedRows};

@@ -62,6 +62,17 @@ pub struct StorageConfig {
     pub durability: DurabilityMode,
     pub wal_sync_interval_ms: u64,
     pub default_bucket_span_ms: i64,
+    /// The node's memory budget in MiB: half for RocksDB (memtables and
+    /// block cache under one limit), the rest for pipes, history
+    /// transfers, queries, connections and the allocator's slack.
+    pub memory_budget_mb: u64,
+}
+
+impl StorageConfig {
+    /// RocksDB's share of the memory budget.
+    pub fn rocksdb_memory_bytes(&self) -> usize {
+        (self.memory_budget_mb.saturating_mul(1 << 20) / 2) as usize
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -136,6 +147,7 @@ impl Default for StorageConfig {
             durability: DurabilityMode::GroupCommit,
             wal_sync_interval_ms: 100,
             default_bucket_span_ms: 3_600_000,
+            memory_budget_mb: 512,
         }
     }
 }
@@ -223,6 +235,12 @@ impl Config {
         }
         if self.rpc.max_open_queries_per_session == 0 {
             errors.push("rpc.max_open_queries_per_session must be at least 1".to_string());
+        }
+        if self.storage.memory_budget_mb < 64 {
+            errors.push(format!(
+                "storage.memory_budget_mb = {} is below the least a node runs in (64)",
+                self.storage.memory_budget_mb
+            ));
         }
         if self.storage.default_bucket_span_ms <= 0 {
             errors.push("storage.default_bucket_span_ms must be positive".to_string());

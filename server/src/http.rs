@@ -15,6 +15,8 @@ pub struct HttpState {
     pub metrics: Arc<Metrics>,
     pub node_name: String,
     pub pipes: Option<std::sync::Arc<duet_pipe::PipeManager>>,
+    /// `storage.memory_budget_mb` in bytes, for /metrics.
+    pub memory_budget_bytes: u64,
 }
 
 pub async fn serve(
@@ -73,6 +75,9 @@ async fn handle(mut stream: TcpStream, state: &HttpState) -> std::io::Result<()>
             state.metrics.log_bytes.set(state.engine.log_bytes() as i64);
             let conflicts = state.engine.conflict_count() as i64;
             state.metrics.conflicts.set(conflicts);
+            state
+                .metrics
+                .set_memory(state.memory_budget_bytes, state.engine.memory_use());
             let mut body = state.metrics.render();
             if let Some(p) = &state.pipes {
                 // Before the closing `# EOF`, which ends an OpenMetrics exposition.

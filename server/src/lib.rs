@@ -51,6 +51,7 @@ pub async fn run(
         },
         default_bucket_span_ms: cfg.storage.default_bucket_span_ms,
         max_clock_skew_ms: cfg.replication.max_clock_skew_ms,
+        rocksdb_memory_bytes: cfg.storage.rocksdb_memory_bytes(),
     };
     let offset = duet_engine::hlc::clock_offset_ms();
     if offset != 0 {
@@ -133,6 +134,7 @@ pub async fn run(
         metrics,
         node_name: cfg.node.name.clone(),
         pipes: Some(manager.clone()),
+        memory_budget_bytes: cfg.storage.memory_budget_mb.saturating_mul(1 << 20),
     });
     let trimmer = manager.spawn_trimmer(
         Duration::from_secs(cfg.replication.trim_interval_secs),

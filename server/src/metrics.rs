@@ -25,6 +25,13 @@ pub struct Metrics {
     pub log_bytes: Gauge,
     /// Conflict records (SHOW CONFLICTS; set when metrics are read).
     pub conflicts: Gauge,
+    /// The memory budget and its parts (set when metrics are read).
+    pub memory_budget: Gauge,
+    pub memory_rocksdb_limit: Gauge,
+    pub memory_rocksdb_memtables: Gauge,
+    pub memory_rocksdb_block_cache: Gauge,
+    pub memory_rocksdb_table_readers: Gauge,
+    pub memory_rss: Gauge,
     registry: Registry,
 }
 
@@ -99,8 +106,53 @@ impl Metrics {
             "Oldest retained change-log sequence",
             m.log_first_seq.clone(),
         );
+        for (name, help, g) in [
+            (
+                "memory_budget_bytes",
+                "storage.memory_budget_mb in bytes",
+                &m.memory_budget,
+            ),
+            (
+                "memory_rocksdb_limit_bytes",
+                "RocksDB's share of the budget: memtables and cached blocks together",
+                &m.memory_rocksdb_limit,
+            ),
+            (
+                "memory_rocksdb_memtables_bytes",
+                "Memtables of every column family (charged to the block cache)",
+                &m.memory_rocksdb_memtables,
+            ),
+            (
+                "memory_rocksdb_block_cache_bytes",
+                "The shared block cache, memtable charges included",
+                &m.memory_rocksdb_block_cache,
+            ),
+            (
+                "memory_rocksdb_table_readers_bytes",
+                "Table readers outside the cache (estimate)",
+                &m.memory_rocksdb_table_readers,
+            ),
+            (
+                "memory_rss_bytes",
+                "Resident memory of the process",
+                &m.memory_rss,
+            ),
+        ] {
+            r.register(name, help, g.clone());
+        }
         m.registry = r;
         m
+    }
+
+    /// Sets the memory gauges from the engine and the process.
+    pub fn set_memory(&self, budget: u64, use_: duet_engine::MemoryUse) {
+        self.memory_budget.set(budget as i64);
+        self.memory_rocksdb_limit.set(use_.limit as i64);
+        self.memory_rocksdb_memtables.set(use_.memtables as i64);
+        self.memory_rocksdb_block_cache.set(use_.cache as i64);
+        self.memory_rocksdb_table_readers
+            .set(use_.table_readers as i64);
+        self.memory_rss.set(rss_bytes() as i64);
     }
 
     pub fn render(&self) -> String {
@@ -110,4 +162,16 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The process's resident memory (0 where /proc is missing).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
 }

@@ -211,8 +211,13 @@ impl ChangeLog for Engine {
         let last = self.last_seq();
         let mut out = Vec::new();
         let mut bytes = 0usize;
-        let iter = self.db.iterator_cf(
+        // A pipe's scan reads each block once: it does not push the data
+        // blocks queries and merges use out of the shared cache.
+        let mut once = rocksdb::ReadOptions::default();
+        once.fill_cache(false);
+        let iter = self.db.iterator_cf_opt(
             self.cf(CF_LOG)?,
+            once,
             IteratorMode::From(&log_key(from), rocksdb::Direction::Forward),
         );
         for item in iter {

@@ -28,3 +28,70 @@ fn t60_health_and_metrics() {
     assert!(metrics.contains("duet_changelog_last_seq 1"), "{metrics}");
     assert_eq!(node.http_get("/nope").0, 404);
 }
+
+/// `storage.memory_budget_mb`: RocksDB's half of it bounds memtables and
+/// cached blocks together, /metrics shows each part, and under a flat-out
+/// ingest of 1 kHz series the process stays within the budget plus a small
+/// fixed overhead. A budget too small to run in is refused at start.
+#[test]
+fn t61_the_memory_budget_bounds_rocksdb_and_shows_in_metrics() {
+    use duet_rpc::column::Column;
+    const BUDGET_MB: u64 = 128;
+    let node = Node::start_with_config(&format!("[storage]\nmemory_budget_mb = {BUDGET_MB}\n"));
+    let metric = |name: &str| node.metric(name).unwrap_or(-1.0);
+    assert_eq!(metric("duet_memory_budget_bytes"), (BUDGET_MB << 20) as f64);
+    let limit = metric("duet_memory_rocksdb_limit_bytes");
+    assert_eq!(limit, (BUDGET_MB << 19) as f64, "half the budget");
+
+    // 20 devices x 10 sensors at 1 kHz, 1 000-row tablets, 4 M points.
+    let mut s = node.session();
+    let sensors: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+    let names: Vec<&str> = sensors.iter().map(String::as_str).collect();
+    let columns: Vec<Column> = (0..10)
+        .map(|k| Column::F64((0..1_000).map(|r| Some((r * k) as f64)).collect()))
+        .collect();
+    let mut peak = 0u64;
+    for round in 0..20i64 {
+        for d in 0..20 {
+            let tablet = duet_rpc::insert::Tablet {
+                timestamps: (round * 1_000..(round + 1) * 1_000).collect(),
+                columns: columns.clone(),
+            };
+            s.insert_tablet(&format!("root.mem.d{d}"), &names, &tablet)
+                .unwrap();
+        }
+        peak = peak.max(duet_tests::rss_kib(node.pid()) * 1024);
+        let (memtables, cache) = (
+            metric("duet_memory_rocksdb_memtables_bytes"),
+            metric("duet_memory_rocksdb_block_cache_bytes"),
+        );
+        assert!(
+            (0.0..=limit).contains(&memtables) && (0.0..=limit * 1.05).contains(&cache),
+            "memtables {memtables}, cache {cache}, limit {limit}"
+        );
+    }
+    let rss = metric("duet_memory_rss_bytes");
+    assert!(rss > 0.0, "RSS is reported");
+    assert!(
+        peak <= (BUDGET_MB + 64) << 20,
+        "RSS peaked at {} MiB with a {BUDGET_MB} MiB budget",
+        peak >> 20
+    );
+    let rows = duet_tests::query(&mut s, "SELECT count(s9) FROM root.mem.d19").unwrap();
+    assert_eq!(rows, vec![vec!["20000".to_string()]]);
+
+    // Too small a budget is a clear error at start.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("duet.toml");
+    std::fs::write(&conf, "[storage]\nmemory_budget_mb = 16\n").unwrap();
+    let out = std::process::Command::new(duet_tests::bin_dir().join("duet-server"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--config")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("storage.memory_budget_mb = 16"), "{err}");
+}
