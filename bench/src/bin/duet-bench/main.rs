@@ -28,6 +28,10 @@
 //!   Prints catch-up points/s from B's first answer, and from the first
 //!   replicated point (which leaves out the pipe's reconnect backoff).
 //!
+//! - `all`: every figure of the README's Performance table in one run,
+//!   printed as one JSON object; starts its own local pair unless given
+//!   `--a`/`--b` (see `all.rs`): `duet-bench all --json [--seconds N]`.
+//!
 //! Every wait has a deadline; an unreachable node, a failed write or a
 //! missed deadline ends the run with a message and exit code 1.
 //!
@@ -44,6 +48,8 @@
 //!     --b-start-cmd "sbin/start-standalone.sh -c conf/pair-b.toml"
 //! sbin/stop-pair.sh
 //! ```
+
+mod all;
 
 use std::fmt::Display;
 use std::process::ExitCode;
@@ -94,6 +100,9 @@ enum Command {
     Lag(LagArgs),
     /// With B down, write to A; restart B; report how fast B catches up.
     Catchup(CatchupArgs),
+    /// Every figure of the README's Performance table in one run, as JSON
+    /// (starts its own local pair unless given --a and --b).
+    All(all::AllArgs),
 }
 
 #[derive(Args)]
@@ -169,6 +178,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest(&conn, args),
         Command::Lag(args) => lag(&conn, args),
         Command::Catchup(args) => catchup(&conn, args),
+        Command::All(args) => all::all(&conn, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
