@@ -145,6 +145,7 @@ pub(crate) fn apply_body(
         batch,
         view: &mut view,
         local,
+        snapshot: !local && event.origin_seq == 0,
         version: event.version,
         origin: event.origin,
         stream,
@@ -173,6 +174,8 @@ struct Cx<'a, 'b> {
     local: bool,
     /// The event's version.
     version: Version,
+    /// A peer's history transfer (origin sequence 0).
+    snapshot: bool,
     origin: crate::hlc::NodeId,
     /// The pipe stream a peer's change came through ("" for local ones).
     stream: &'a str,
@@ -204,8 +207,22 @@ impl Cx<'_, '_> {
             None => &sw.chunk,
         };
         let mut series = self.series_or_create(&sw.path, incoming.data_type())?;
-        if !self.local && incoming.data_type() != series.data_type {
-            series = self.widen_series(&series, incoming.data_type())?;
+        // A history transfer sends values as the sender's series type and
+        // declares its types with CREATE events: its points only widen.
+        let fits = series.data_type.join(incoming.data_type()) == series.data_type;
+        if !(self.snapshot && fits) {
+            let ty = if self.local {
+                series.data_type // converted to it below
+            } else {
+                incoming.data_type()
+            };
+            let version = incoming
+                .versions
+                .iter()
+                .max()
+                .copied()
+                .unwrap_or(self.version);
+            series = self.note_type(&series, ty, version)?;
         }
         let converted;
         let chunk = if incoming.data_type() == series.data_type {
@@ -439,9 +456,7 @@ impl Cx<'_, '_> {
                             "time series {path} already exists"
                         )));
                     }
-                    if existing.data_type != *data_type {
-                        self.widen_series(&existing, *data_type)?;
-                    }
+                    self.note_type(&existing, *data_type, self.version)?;
                     return Ok(());
                 }
                 self.create_series(path, *data_type, encoding, compressor)
@@ -476,40 +491,133 @@ impl Cx<'_, '_> {
         self.engine.record_conflict(self.batch, c)
     }
 
-    /// A peer has `s` as `other`: both nodes take the join of the two types
-    /// (see `DataType::join`), so they agree whatever order the changes
-    /// arrive in, and every value written either way is kept exactly.
-    /// Stored chunks keep their type until merged; reads widen them.
-    fn widen_series(&mut self, s: &Arc<Series>, other: DataType) -> Result<Arc<Series>> {
-        let joined = s.data_type.join(other);
-        if joined == s.data_type {
-            return Ok(s.clone());
+    /// A change of type `ty` at `version` wrote or declared `s`. While
+    /// every change had the series' type nothing is kept; once another type
+    /// arrives (a type conflict between nodes) the series keeps each type
+    /// with its newest version (`Series::types`) and takes the join of them
+    /// (see `DataType::join`), so both nodes agree whatever order the
+    /// changes arrive in, and every value written either way is kept
+    /// exactly. Stored chunks keep their type until merged; reads convert.
+    fn note_type(
+        &mut self,
+        s: &Arc<Series>,
+        ty: DataType,
+        version: Version,
+    ) -> Result<Arc<Series>> {
+        let mut types = if s.types.is_empty() {
+            if ty == s.data_type {
+                return Ok(s.clone());
+            }
+            // Everything the series holds so far was written as its type.
+            let newest = self.newest_point_version(s)?.max(s.created);
+            vec![(s.data_type, newest)]
+        } else {
+            s.types.clone()
+        };
+        match types.iter_mut().find(|(t, _)| *t == ty) {
+            Some((_, v)) if *v >= version => return Ok(s.clone()),
+            Some((_, v)) => *v = version,
+            None => types.push((ty, version)),
         }
-        self.conflict(
-            "type",
-            &s.path,
-            format!(
-                "{} here and {other} on node {}: both nodes now hold it as {joined}, every value kept",
-                s.data_type, self.origin
-            ),
-        )?;
-        // The encoding follows the joined type, so both nodes show the same
-        // schema whichever type each had first.
-        let widened = Arc::new(Series {
-            data_type: joined,
-            encoding: default_encoding(joined).to_string(),
+        types.sort_unstable_by_key(|(t, _)| *t as u8);
+        let joined = types.iter().fold(types[0].0, |j, (t, _)| j.join(*t));
+        if joined != s.data_type {
+            self.conflict(
+                "type",
+                &s.path,
+                format!(
+                    "{} here and {ty} on node {}: both nodes now hold it as {joined}, every value kept",
+                    s.data_type, self.origin
+                ),
+            )?;
+        }
+        self.put_typed(s, joined, types)
+    }
+
+    /// `s` with `data_type` and `types` (the encoding follows the type, so
+    /// both nodes show the same schema whichever type each had first).
+    fn put_typed(
+        &mut self,
+        s: &Arc<Series>,
+        data_type: DataType,
+        types: Vec<(DataType, Version)>,
+    ) -> Result<Arc<Series>> {
+        let encoding = if data_type == s.data_type {
+            s.encoding.clone()
+        } else {
+            default_encoding(data_type).to_string()
+        };
+        let updated = Arc::new(Series {
+            data_type,
+            encoding,
+            types,
             ..(**s).clone()
         });
         self.batch.put_cf(
             self.engine.cf(CF_META)?,
             meta_key(PREFIX_SERIES, &s.path),
-            widened.encode(),
+            updated.encode(),
         );
         self.view
             .delta
             .series
-            .insert(s.path.clone(), Some(widened.clone()));
-        Ok(widened)
+            .insert(s.path.clone(), Some(updated.clone()));
+        Ok(updated)
+    }
+
+    /// After a drop at this event's version that kept `path` (a change
+    /// newer than it survives): the types written before the drop are
+    /// gone with their points, so the type is the join of the newer ones.
+    fn retype_after_drop(&mut self, path: &str) -> Result<()> {
+        let Some(s) = self.view.series(path) else {
+            return Ok(());
+        };
+        if s.types.is_empty() {
+            return Ok(());
+        }
+        let dropped = self
+            .view
+            .drop_covering(path)
+            .map_or(self.version, |d| d.max(self.version));
+        let live: Vec<(DataType, Version)> = s
+            .types
+            .iter()
+            .copied()
+            .filter(|(_, v)| *v > dropped)
+            .collect();
+        let Some(first) = live.first() else {
+            return Ok(()); // kept by a change of no type (a delete): as is
+        };
+        let joined = live.iter().fold(first.0, |j, (t, _)| j.join(*t));
+        let types = if live.len() == 1 { Vec::new() } else { live };
+        if joined == s.data_type && types == s.types {
+            return Ok(());
+        }
+        self.put_typed(&s, joined, types).map(|_| ())
+    }
+
+    /// The newest version of a point the series holds.
+    fn newest_point_version(&self, s: &Series) -> Result<Version> {
+        let mut newest = Version::default();
+        let mut cursor = Some(data_key(s.id, s.bucket_of(crate::MIN_TIME)));
+        let bound = data_key(s.id, s.bucket_of(crate::MAX_TIME));
+        while let Some(c) = cursor {
+            let (chunks, next) = crate::read::read_chunks(
+                &self.engine.db,
+                &s.path,
+                c,
+                bound,
+                false,
+                crate::read::SCAN_READ_BYTES,
+            )?;
+            for (_, value) in chunks {
+                if let Some(v) = Chunk::decode(&value)?.versions.iter().max() {
+                    newest = newest.max(*v);
+                }
+            }
+            cursor = next;
+        }
+        Ok(newest)
     }
 
     /// Databases made on the two nodes while apart overlap (`root.x` here,
@@ -633,6 +741,7 @@ impl Cx<'_, '_> {
             compressor: compressor.to_string(),
             bucket_span_ms: db.bucket_span_ms,
             segments: Vec::new(),
+            types: Vec::new(),
             tombstones: Vec::new(),
             created: self.version,
         };
@@ -701,6 +810,7 @@ impl Cx<'_, '_> {
                 end: crate::MAX_TIME,
             };
             self.tombstone_range(&d, v)?;
+            self.retype_after_drop(&s.path)?;
             return Ok(false);
         }
         self.remove_series(s)?;

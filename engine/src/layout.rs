@@ -149,6 +149,7 @@ mod tests {
             compressor: "LZ4".into(),
             bucket_span_ms: span,
             segments,
+            types: Vec::new(),
             tombstones: Vec::new(),
             created: Version::default(),
         }

@@ -36,6 +36,13 @@ pub struct Series {
     /// Where later chunks use another span (see `layout`): this node's own
     /// choice, kept in its record, never replicated.
     pub segments: Vec<crate::layout::Segment>,
+    /// While the series holds values written with more than one type (a
+    /// type conflict between nodes, see `DataType::join`): each type with
+    /// the newest version of a change that wrote or declared it. The type
+    /// is the join of those newer than the series' newest drop, so every
+    /// node ends with the same type whatever order the changes came in.
+    /// Empty: every change had `data_type`.
+    pub types: Vec<(DataType, Version)>,
     /// Range deletes on this series, applied when reading (they also reach
     /// the chunks that existed when the delete ran, through the merge).
     pub tombstones: Vec<Tombstone>,
@@ -62,11 +69,19 @@ impl Series {
         out.extend_from_slice(&self.created.hlc.to_le_bytes());
         out.extend_from_slice(&self.created.node.to_le_bytes());
         // Records written before segments existed end here.
-        if !self.segments.is_empty() {
+        if !self.segments.is_empty() || !self.types.is_empty() {
             put_varint(&mut out, self.segments.len() as u64);
             for s in &self.segments {
                 put_ivarint(&mut out, s.from);
                 put_ivarint(&mut out, s.span);
+            }
+        }
+        if !self.types.is_empty() {
+            put_varint(&mut out, self.types.len() as u64);
+            for (t, v) in &self.types {
+                out.push(*t as u8);
+                out.extend_from_slice(&v.hlc.to_le_bytes());
+                out.extend_from_slice(&v.node.to_le_bytes());
             }
         }
         out
@@ -95,6 +110,16 @@ impl Series {
                 segments.push(crate::layout::Segment { from, span });
             }
         }
+        let mut types = Vec::new();
+        if !r.is_empty() {
+            let n = r.count(13)?;
+            for _ in 0..n {
+                let t = r.u8()?;
+                let t = DataType::from_u8(t)
+                    .ok_or_else(|| r.corrupt(format!("unknown data type {t}")))?;
+                types.push((t, Version::new(r.u64()?, r.u32()?)));
+            }
+        }
         Ok(Series {
             created,
             id,
@@ -104,6 +129,7 @@ impl Series {
             compressor,
             bucket_span_ms,
             segments,
+            types,
             tombstones: Vec::new(),
         })
     }
@@ -393,6 +419,7 @@ mod tests {
             compressor: String::new(),
             bucket_span_ms: 1,
             segments: vec![],
+            types: vec![],
             tombstones: vec![],
             created: Version::default(),
         };

@@ -145,18 +145,28 @@ impl Snapshot {
             return;
         };
         if self.filter.schema {
-            self.ready.push_back(ChangeEvent {
-                version: s.created,
-                ..schema_event(
-                    self.node,
-                    SchemaChange::CreateTimeseries {
-                        path: s.path.clone(),
-                        data_type: s.data_type,
-                        encoding: s.encoding.clone(),
-                        compressor: s.compressor.clone(),
-                    },
-                )
-            });
+            // A series holding several types declares each with its
+            // newest version, so the peer keeps the same types (and drops
+            // the same ones later); its points come as the series' type.
+            let declared = if s.types.is_empty() {
+                vec![(s.data_type, s.created)]
+            } else {
+                s.types.clone()
+            };
+            for (data_type, version) in declared {
+                self.ready.push_back(ChangeEvent {
+                    version,
+                    ..schema_event(
+                        self.node,
+                        SchemaChange::CreateTimeseries {
+                            path: s.path.clone(),
+                            data_type,
+                            encoding: s.encoding.clone(),
+                            compressor: s.compressor.clone(),
+                        },
+                    )
+                });
+            }
         }
         if self.filter.deletes {
             for t in &s.tombstones {
@@ -222,7 +232,16 @@ impl Snapshot {
                     bytes += 24 + c.values.byte_len_at(to);
                     to += 1;
                 }
-                let piece = c.select(&(from..to).collect::<Vec<_>>());
+                let mut piece = c.select(&(from..to).collect::<Vec<_>>());
+                if piece.values.data_type() != s.data_type {
+                    if let Some(v) = piece
+                        .values
+                        .widen_to(s.data_type)
+                        .or_else(|| piece.values.narrow_to(s.data_type))
+                    {
+                        piece.values = v;
+                    }
+                }
                 let version = piece.versions.iter().max().copied().unwrap_or_default();
                 self.ready.push_back(ChangeEvent {
                     origin: self.node,

@@ -122,6 +122,28 @@ impl Value {
         })
     }
 
+    /// The inverse of [`Value::widen`]: this value (held in a wider type)
+    /// as `target`, when it is exactly a widened `target` value. A series
+    /// whose other types were dropped takes its narrower type again, and
+    /// its stored values convert back.
+    pub fn narrow(&self, target: DataType) -> Option<Value> {
+        if self.data_type() == target {
+            return Some(self.clone());
+        }
+        let candidate = match self {
+            Value::Text(t) => match target {
+                DataType::Boolean => Value::Bool(t.parse().ok()?),
+                DataType::Int32 => Value::I32(t.parse().ok()?),
+                DataType::Int64 => Value::I64(t.parse().ok()?),
+                DataType::Float => Value::F32(t.parse().ok()?),
+                DataType::Double => Value::F64(t.parse().ok()?),
+                _ => return None,
+            },
+            other => other.convert(target)?,
+        };
+        (candidate.widen(self.data_type()).as_ref() == Some(self)).then_some(candidate)
+    }
+
     /// The text a value becomes when its series is widened to TEXT. The
     /// same whichever way it gets there (INT32 directly, or through DOUBLE;
     /// FLOAT directly, or through DOUBLE), so widening in steps and at once
@@ -316,6 +338,17 @@ impl Column {
         Some(out)
     }
 
+    /// Every value narrowed exactly to `target` (see [`Value::narrow`]).
+    pub fn narrow_to(&self, target: DataType) -> Option<Column> {
+        let mut out = Column::with_capacity(target, self.len());
+        for i in 0..self.len() {
+            if !out.push(&self.get(i)?.narrow(target)?) {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
     /// Every value converted to `target`, or `None` if one does not fit.
     pub fn convert_to(&self, target: DataType) -> Option<Column> {
         let mut out = Column::with_capacity(target, self.len());
@@ -345,6 +378,27 @@ mod tests {
             DataType::Double => Value::F64(0.1),
             DataType::Text => Value::Text("x".into()),
         }
+    }
+
+    #[test]
+    fn narrowing_undoes_widening_and_nothing_else() {
+        for a in DataType::ALL {
+            for b in DataType::ALL {
+                let j = a.join(b);
+                for v in [sample(a), Value::I32(-7), Value::F64(2.0), Value::F32(1.5)] {
+                    if v.data_type() != a {
+                        continue;
+                    }
+                    let w = v.widen(j).unwrap();
+                    assert_eq!(w.narrow(a), Some(v.clone()), "{v:?} via {j}");
+                }
+            }
+        }
+        // A value that was not written as the narrower type stays put.
+        assert_eq!(Value::Text("1.5".into()).narrow(DataType::Int64), None);
+        assert_eq!(Value::Text("x".into()).narrow(DataType::Double), None);
+        assert_eq!(Value::F64(0.1).narrow(DataType::Float), None);
+        assert_eq!(Value::I64(1 << 40).narrow(DataType::Int32), None);
     }
 
     #[test]

@@ -714,3 +714,66 @@ fn a_history_batch_sent_again_is_recognised_and_not_logged_twice() {
     assert_eq!(b.last_seq(), logged, "the log did not grow");
     assert_eq!(dump(&b), dump(&a));
 }
+
+/// The events of `e` from local sequence `from` on, and the next `from`.
+fn events_from(e: &Engine, from: u64) -> (Vec<Vec<u8>>, u64) {
+    let entries = e.read(from, usize::MAX, usize::MAX).unwrap();
+    let next = entries.last().map_or(from, |x| x.seq + 1);
+    (entries.into_iter().map(|x| x.bytes).collect(), next)
+}
+
+/// Found by the nemesis (3 nodes, seed 32): a series kept by a drop because
+/// a newer point survives must end with the same type on every node,
+/// whatever order the changes arrived in. B saw an old DOUBLE point and a
+/// newer INT64 point (from C) before A's drop; A and C saw the drop first.
+/// The type is the join of the types written after the drop: INT64 on all.
+#[test]
+fn a_series_kept_by_a_drop_ends_with_the_same_type_on_every_node() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    let (_c_dir, c) = open();
+    let path = "root.sg.d.s";
+    let put = |e: &Engine, t: i64, values: Column| {
+        e.write(vec![WriteSeries {
+            path: path.into(),
+            times: vec![t],
+            values,
+        }])
+        .unwrap();
+    };
+    // B writes a DOUBLE; A and C get it.
+    put(&b, 1, Column::F64(vec![1.5]));
+    let (b1, b_next) = events_from(&b, b.first_seq());
+    a.apply_remote("ba", &b1).unwrap();
+    c.apply_remote("bc", &b1).unwrap();
+    let a_from = a.last_seq() + 1;
+    // A drops it and makes it again as INT64, with a point.
+    a.delete_timeseries(&[path.into()]).unwrap();
+    a.create_timeseries(path, duet_engine::DataType::Int64, None, None)
+        .unwrap();
+    put(&a, 2, Column::I64(vec![2]));
+    let (a1, _) = events_from(&a, a_from);
+    // C gets that, then writes an INT64 point of its own.
+    c.apply_remote("ac", &a1).unwrap();
+    let c_from = c.last_seq() + 1;
+    put(&c, 3, Column::I64(vec![3]));
+    let (c1, _) = events_from(&c, c_from);
+    // B hears from C before A: the INT64 point, then the drop.
+    b.apply_remote("cb", &c1).unwrap();
+    b.apply_remote("ab", &a1).unwrap();
+    a.apply_remote("ca", &c1).unwrap();
+    let (b2, _) = events_from(&b, b_next);
+    a.apply_remote("ba", &b2).unwrap();
+    c.apply_remote("bc", &b2).unwrap();
+
+    let state = |e: &Engine| {
+        let s = e.schema().series[path].clone();
+        (s.data_type.name().to_string(), dump(e))
+    };
+    let (sa, sb, sc) = (state(&a), state(&b), state(&c));
+    assert_eq!(sa, sb, "A and B");
+    assert_eq!(sa, sc, "A and C");
+    assert_eq!(sa.0, "INT64");
+    let points: Vec<(i64, String)> = sa.1.iter().map(|p| (p.1, p.2.clone())).collect();
+    assert_eq!(points, vec![(2, "2".to_string()), (3, "3".to_string())]);
+}

@@ -41,7 +41,7 @@ impl Workload {
             pace: Duration::from_millis(20),
             delete_percent: 3,
             ddl_per_mille: 2,
-            type_changes: false,
+            type_changes: true,
         }
     }
 }
