@@ -27,7 +27,8 @@ pub struct Conflict {
     /// Wall-clock ms when it was decided.
     pub at_ms: i64,
     /// `type` (a series widened), `database` (overlapping databases made
-    /// one), `rejected` (a change skipped).
+    /// one), `rejected` (a change skipped), `too-large` (a point this node
+    /// did not send: larger than its peer accepts in one request).
     pub kind: String,
     pub origin: NodeId,
     /// The pipe stream the change came through.
@@ -102,6 +103,19 @@ impl Engine {
             c.reason
         );
         Ok(())
+    }
+
+    /// Records `c` now, on its own (a pipe's sender skipping what its
+    /// peer cannot take).
+    pub fn add_conflict(&self, c: Conflict) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        self.record_conflict(&mut batch, c)?;
+        self.db
+            .write(batch)
+            .map_err(|source| crate::error::Error::Storage {
+                context: "recording a conflict".into(),
+                source,
+            })
     }
 
     /// Every recorded conflict, oldest first.

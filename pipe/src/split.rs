@@ -17,10 +17,24 @@ use duet_engine::event::{ChangeEvent, EventBody, SeriesWrite};
 /// Room for the thrift call around a batch body and the batch header.
 pub const REQUEST_OVERHEAD: usize = 4096;
 
-/// `event` as one or more encoded events, each at most `max` bytes.
-pub fn fit(event: Vec<u8>, max: usize) -> Result<Vec<Vec<u8>>, String> {
+/// A point left out of a cut event: larger on its own than the peer takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TooLarge {
+    pub path: String,
+    pub time: i64,
+    pub bytes: usize,
+    pub max: usize,
+    /// The point's value as text, for the conflict log.
+    pub value: String,
+}
+
+/// `event` as one or more encoded events, each at most `max` bytes, and
+/// the points left out because one alone is larger than `max` (a pipe never
+/// stops on data: the sender records them in its conflict log). An event
+/// that is not an insert and is too large is an error.
+pub fn fit(event: Vec<u8>, max: usize) -> Result<(Vec<Vec<u8>>, Vec<TooLarge>), String> {
     if event.len() <= max {
-        return Ok(vec![event]);
+        return Ok((vec![event], Vec::new()));
     }
     let e = ChangeEvent::decode(&event).map_err(|e| format!("an event to cut is corrupt: {e}"))?;
     let EventBody::Insert(writes) = &e.body else {
@@ -33,8 +47,9 @@ pub fn fit(event: Vec<u8>, max: usize) -> Result<Vec<Vec<u8>>, String> {
     let size_of = |ws: &[SeriesWrite]| piece(&e, ws.to_vec(), 0).encode().len();
     // Every write small enough on its own...
     let mut parts: Vec<SeriesWrite> = Vec::new();
+    let mut left_out = Vec::new();
     for w in writes {
-        cut_write(w.clone(), max, &size_of, &mut parts)?;
+        cut_write(w.clone(), max, &size_of, &mut parts, &mut left_out);
     }
     // ...then packed greedily into events.
     let mut groups: Vec<Vec<SeriesWrite>> = Vec::new();
@@ -50,15 +65,21 @@ pub fn fit(event: Vec<u8>, max: usize) -> Result<Vec<Vec<u8>>, String> {
     if !current.is_empty() {
         groups.push(current);
     }
+    // The last piece carries the event's position (the receiver's mark);
+    // with every point left out, an empty insert still carries it.
+    if groups.is_empty() {
+        groups.push(Vec::new());
+    }
     let n = groups.len();
-    Ok(groups
+    let pieces = groups
         .into_iter()
         .enumerate()
         .map(|(i, ws)| {
             let seq = if i + 1 == n { e.origin_seq } else { 0 };
             piece(&e, ws, seq).encode()
         })
-        .collect())
+        .collect();
+    Ok((pieces, left_out))
 }
 
 fn piece(e: &ChangeEvent, writes: Vec<SeriesWrite>, origin_seq: u64) -> ChangeEvent {
@@ -70,29 +91,36 @@ fn piece(e: &ChangeEvent, writes: Vec<SeriesWrite>, origin_seq: u64) -> ChangeEv
     }
 }
 
-/// Halves `w`'s points until each half fits; tombstones stay with the first.
+/// Halves `w`'s points until each half fits; tombstones stay with the
+/// first. A single point too large on its own goes to `left_out`.
 fn cut_write(
     w: SeriesWrite,
     max: usize,
     size_of: &impl Fn(&[SeriesWrite]) -> usize,
     out: &mut Vec<SeriesWrite>,
-) -> Result<(), String> {
+    left_out: &mut Vec<TooLarge>,
+) {
     let size = size_of(std::slice::from_ref(&w));
     if size <= max {
         out.push(w);
-        return Ok(());
+        return;
     }
     let n = w.chunk.len();
     if n <= 1 {
-        let at = w
-            .chunk
-            .times
-            .first()
-            .map_or(String::new(), |t| format!(" at time {t}"));
-        return Err(format!(
-            "one point of {}{at} takes {size} bytes, more than the peer accepts in one request ({max} bytes): raise the peer's rpc.max_frame_bytes",
-            w.path
-        ));
+        if let Some(&time) = w.chunk.times.first() {
+            left_out.push(TooLarge {
+                value: w
+                    .chunk
+                    .values
+                    .get(0)
+                    .map_or(String::new(), |v| v.to_string()),
+                path: w.path,
+                time,
+                bytes: size,
+                max,
+            });
+        }
+        return;
     }
     let mid = n / 2;
     let mut left = w.chunk.select(&(0..mid).collect::<Vec<_>>());
@@ -106,7 +134,8 @@ fn cut_write(
         max,
         size_of,
         out,
-    )?;
+        left_out,
+    );
     cut_write(
         SeriesWrite {
             path: w.path,
@@ -115,6 +144,7 @@ fn cut_write(
         max,
         size_of,
         out,
+        left_out,
     )
 }
 
@@ -172,7 +202,7 @@ mod tests {
     #[test]
     fn a_small_event_is_untouched() {
         let e = insert(2, 10, 4, 9).encode();
-        assert_eq!(fit(e.clone(), 1 << 20).unwrap(), vec![e]);
+        assert_eq!(fit(e.clone(), 1 << 20).unwrap(), (vec![e], vec![]));
     }
 
     #[test]
@@ -181,7 +211,8 @@ mod tests {
         let bytes = original.encode();
         let max = 64 << 10;
         assert!(bytes.len() > 8 * max);
-        let pieces = fit(bytes.clone(), max).unwrap();
+        let (pieces, left_out) = fit(bytes.clone(), max).unwrap();
+        assert!(left_out.is_empty());
         assert!(pieces.len() >= 9, "{} pieces", pieces.len());
         assert!(pieces.iter().all(|p| p.len() <= max));
         assert_eq!(points(&pieces), points(&[bytes]));
@@ -198,10 +229,35 @@ mod tests {
     }
 
     #[test]
-    fn what_cannot_be_cut_is_an_error_naming_it() {
-        let big = insert(1, 1, 200_000, 3).encode();
-        let e = fit(big, 64 << 10).unwrap_err();
-        assert!(e.contains("root.sg.d.s0") && e.contains("at time 0"), "{e}");
+    fn a_point_too_large_alone_is_left_out_and_named_the_rest_goes() {
+        // Two series: one point each, the first 200 kB, the second small.
+        let mut e = insert(2, 1, 10, 3);
+        if let EventBody::Insert(ws) = &mut e.body {
+            ws[0].chunk.values = Column::Text(vec!["x".repeat(200_000)]);
+        }
+        let (pieces, left_out) = fit(e.encode(), 64 << 10).unwrap();
+        assert_eq!(left_out.len(), 1);
+        let l = &left_out[0];
+        assert_eq!(
+            (l.path.as_str(), l.time, l.max),
+            ("root.sg.d.s0", 0, 64 << 10)
+        );
+        assert!(l.bytes > 200_000 && l.value.len() == 200_000);
+        let sent: Vec<(String, i64)> = points(&pieces).into_iter().map(|p| (p.0, p.1)).collect();
+        assert_eq!(sent, vec![("root.sg.d.s1".to_string(), 0)]);
+        // The event's position still travels (on the last piece).
+        let last = ChangeEvent::decode(pieces.last().unwrap()).unwrap();
+        assert_eq!(last.origin_seq, 3);
+        // Every point too large: an empty insert carries the position.
+        let (pieces, left_out) = fit(insert(1, 1, 200_000, 7).encode(), 64 << 10).unwrap();
+        assert_eq!(left_out.len(), 1);
+        let only = ChangeEvent::decode(&pieces[0]).unwrap();
+        assert_eq!(only.origin_seq, 7);
+        assert!(matches!(only.body, EventBody::Insert(ref w) if w.is_empty()));
+    }
+
+    #[test]
+    fn a_change_that_is_not_an_insert_and_too_large_is_an_error() {
         let schema = ChangeEvent {
             origin: 1,
             origin_seq: 4,

@@ -56,7 +56,11 @@ impl PipeTask {
         let mut bytes = 0usize;
         for e in events {
             // Room for the batch header and each event's length prefix.
-            let pieces = split::fit(e, limit.saturating_sub(64)).map_err(Exit::Rejected)?;
+            let (pieces, left_out) =
+                split::fit(e, limit.saturating_sub(64)).map_err(Exit::Rejected)?;
+            for l in left_out {
+                self.record_too_large(l);
+            }
             for p in pieces {
                 if !chunk.is_empty() && bytes + p.len() + 4 > limit {
                     self.send_one(sink, stop, backoff, std::mem::take(&mut chunk))
@@ -148,6 +152,31 @@ impl PipeTask {
                     }
                 }
             }
+        }
+    }
+
+    /// A point the peer cannot take in one request (its
+    /// `rpc.max_frame_bytes` is smaller than the point): it is not sent, the
+    /// pipe goes on, and this node's conflict log names it.
+    fn record_too_large(&self, l: split::TooLarge) {
+        let c = duet_engine::conflicts::Conflict {
+            at_ms: duet_engine::hlc::wall_clock_ms() as i64,
+            kind: "too-large".into(),
+            origin: self.engine.node_id(),
+            stream: self.name().to_string(),
+            reason: format!(
+                "the point at time {} takes {} bytes, more than the peer accepts in one request \
+                 ({} bytes): not sent; raise the peer's rpc.max_frame_bytes and write it again",
+                l.time, l.bytes, l.max
+            ),
+            detail: format!("{}={}", l.time, l.value),
+            path: l.path,
+        };
+        if let Err(e) = self.engine.add_conflict(c) {
+            tracing::error!(
+                "pipe {}: recording a point too large to send: {e}",
+                self.name()
+            );
         }
     }
 }

@@ -3,7 +3,8 @@
 //! same too-large batch forever while SHOW PIPES says RUNNING. The receiver
 //! announces its limit at the handshake and the sender cuts events to fit,
 //! in history transfers and in realtime; what cannot be cut (one value
-//! larger than the limit) stops the pipe with a message naming it.
+//! larger than the limit) is left out and named in the sender's conflict
+//! log, and the pipe goes on (a pipe never stops on data).
 
 use crate::{count, text_tablet, WAIT};
 use duet_tests::{pipe_sql, wait_until, Node};
@@ -55,22 +56,38 @@ fn t85_events_larger_than_the_peers_frames_are_cut_to_fit() {
 }
 
 #[test]
-fn t86_a_value_larger_than_the_peer_reads_stops_the_pipe_with_its_name() {
+fn t86_a_value_larger_than_the_peer_reads_is_named_and_the_pipe_goes_on() {
     let a = Node::start();
     let b = small_frames();
     a.sql(&pipe_sql("AB", b.rpc.port()));
     crate::connected(&a);
+    // One point of twice B's limit, then ordinary points after it.
     text_tablet(&a, "root.big.one", 1, 2 * PEER_LIMIT);
-    let msg = wait_until(WAIT, "pipe AB stopped", || {
-        let p = a.pipes().into_iter().find(|p| p.0 == "AB").ok_or("no AB")?;
-        if p.1 == "STOPPED" {
-            Ok(p.2)
-        } else {
-            Err(format!("{p:?}"))
+    text_tablet(&a, "root.big.after", 100, 10);
+    wait_until(WAIT, "the points after it on B", || {
+        match count(&b, "root.big.after", "v") {
+            100 => Ok(()),
+            n => Err(format!("{n} points; pipes {:?}", a.pipes())),
         }
     });
-    assert!(
-        msg.contains("root.big.one.v") && msg.contains("rpc.max_frame_bytes"),
-        "{msg}"
+    assert_eq!(
+        count(&b, "root.big.one", "v"),
+        0,
+        "the large point is not on B"
     );
+    let conflicts = a.rows("SHOW CONFLICTS").unwrap();
+    let named = conflicts
+        .iter()
+        .find(|r| r.iter().any(|f| f == "root.big.one.v"))
+        .unwrap_or_else(|| panic!("no conflict names root.big.one.v: {conflicts:?}"));
+    let text = named.join(" ");
+    assert!(
+        text.contains("too-large")
+            && text.contains("rpc.max_frame_bytes")
+            && text.contains("at time 0"),
+        "{text}"
+    );
+    assert_eq!(a.metric("duet_conflicts"), Some(1.0));
+    // The pipe runs on, caught up.
+    crate::connected(&a);
 }
