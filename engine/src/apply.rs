@@ -599,24 +599,12 @@ impl Cx<'_, '_> {
     /// The newest version of a point the series holds.
     fn newest_point_version(&self, s: &Series) -> Result<Version> {
         let mut newest = Version::default();
-        let mut cursor = Some(data_key(s.id, s.bucket_of(crate::MIN_TIME)));
-        let bound = data_key(s.id, s.bucket_of(crate::MAX_TIME));
-        while let Some(c) = cursor {
-            let (chunks, next) = crate::read::read_chunks(
-                &self.engine.db,
-                &s.path,
-                c,
-                bound,
-                false,
-                crate::read::SCAN_READ_BYTES,
-            )?;
-            for (_, value) in chunks {
-                if let Some(v) = Chunk::decode(&value)?.versions.iter().max() {
-                    newest = newest.max(*v);
-                }
+        self.engine.each_chunk(s, |_, c| {
+            if let Some(v) = c.versions.iter().max() {
+                newest = newest.max(*v);
             }
-            cursor = next;
-        }
+            true
+        })?;
         Ok(newest)
     }
 
@@ -818,25 +806,12 @@ impl Cx<'_, '_> {
     }
 
     fn has_points_newer_than(&self, s: &Series, v: Version) -> Result<bool> {
-        let mut cursor = Some(data_key(s.id, s.bucket_of(crate::MIN_TIME)));
-        let bound = data_key(s.id, s.bucket_of(crate::MAX_TIME));
-        while let Some(c) = cursor {
-            let (chunks, next) = crate::read::read_chunks(
-                &self.engine.db,
-                &s.path,
-                c,
-                bound,
-                false,
-                crate::read::SCAN_READ_BYTES,
-            )?;
-            for (_, value) in chunks {
-                if Chunk::decode(&value)?.versions.iter().any(|&pv| pv > v) {
-                    return Ok(true);
-                }
-            }
-            cursor = next;
-        }
-        Ok(false)
+        let mut newer = false;
+        self.engine.each_chunk(s, |_, c| {
+            newer = c.versions.iter().any(|&pv| pv > v);
+            !newer
+        })?;
+        Ok(newer)
     }
 
     fn remove_series(&mut self, s: &Series) -> Result<()> {

@@ -98,6 +98,20 @@ impl Engine {
     /// how the layout cut it (for tests and diagnostics; reads them all).
     pub fn chunk_sizes(&self, series: &Series) -> Result<Vec<(i64, usize)>> {
         let mut out = Vec::new();
+        self.each_chunk(series, |bucket, c| {
+            out.push((bucket, c.len()));
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every chunk of a series (merged, tombstones and all),
+    /// in time order, until it returns false.
+    pub(crate) fn each_chunk(
+        &self,
+        series: &Series,
+        mut f: impl FnMut(i64, crate::chunk::Chunk) -> bool,
+    ) -> Result<()> {
         let mut cursor = Some(data_key(series.id, series.bucket_of(crate::MIN_TIME)));
         let bound = data_key(series.id, series.bucket_of(crate::MAX_TIME));
         while let Some(c) = cursor {
@@ -105,11 +119,13 @@ impl Engine {
                 read_chunks(&self.db, &series.path, c, bound, false, SCAN_READ_BYTES)?;
             for (k, v) in chunks {
                 let bucket = crate::keys::decode_data_key(&k)?.1;
-                out.push((bucket, crate::chunk::Chunk::decode(&v)?.len()));
+                if !f(bucket, crate::chunk::Chunk::decode(&v)?) {
+                    return Ok(());
+                }
             }
             cursor = next;
         }
-        Ok(out)
+        Ok(())
     }
 }
 

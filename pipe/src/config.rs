@@ -196,11 +196,11 @@ impl SinkConfig {
             other => return Err(PipeError::Config(format!("unknown sink {other:?}"))),
         };
         let delay = match (
-            p.get("sink.batch.max-delay-ms"),
-            p.get("sink.batch.max-delay-seconds"),
+            number(p, "sink.batch.max-delay-ms")?,
+            number(p, "sink.batch.max-delay-seconds")?,
         ) {
-            (Some(ms), _) => Duration::from_millis(ms.parse().unwrap_or(0)),
-            (None, Some(s)) => Duration::from_secs(s.parse().unwrap_or(0)),
+            (Some(ms), _) => Duration::from_millis(ms),
+            (None, Some(s)) => Duration::from_secs(s),
             (None, None) => Duration::ZERO,
         };
         let compressor = p
@@ -215,10 +215,7 @@ impl SinkConfig {
         Ok(SinkConfig {
             kind,
             batch_delay: delay,
-            batch_bytes: p
-                .get("sink.batch.size-bytes")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(4 << 20),
+            batch_bytes: number(p, "sink.batch.size-bytes")?.map_or(4 << 20, |n| n.max(1) as usize),
             single_events: !flag(p, "sink.batch.enable", true),
             user: p
                 .get("sink.username")
@@ -230,11 +227,21 @@ impl SinkConfig {
                 .cloned()
                 .unwrap_or_else(|| "root".into()),
             lz4: compressor == "lz4",
-            rate_limit_bytes_per_sec: p
-                .get("sink.rate-limit-bytes-per-second")
-                .and_then(|v| v.parse().ok()),
+            rate_limit_bytes_per_sec: number(p, "sink.rate-limit-bytes-per-second")?,
         })
     }
+}
+
+/// A whole-number parameter, if given; anything else is refused with the
+/// key and the value (a typo must not silently mean 0 or "no limit").
+fn number(p: &Params, key: &str) -> Result<Option<u64>, PipeError> {
+    p.get(key)
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| PipeError::Config(format!("{key} = {v:?}: expected a whole number")))
+        })
+        .transpose()
 }
 
 #[cfg(test)]
@@ -245,6 +252,31 @@ mod tests {
         kv.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_number_that_is_not_one_is_refused_with_its_key() {
+        let sink = |k: &str, v: &str| {
+            SinkConfig::from_params(&params(&[
+                ("sink", "iotdb-thrift-sink"),
+                ("sink.ip", "127.0.0.1"),
+                ("sink.port", "6667"),
+                (k, v),
+            ]))
+        };
+        for key in [
+            "sink.batch.max-delay-ms",
+            "sink.batch.max-delay-seconds",
+            "sink.batch.size-bytes",
+            "sink.rate-limit-bytes-per-second",
+        ] {
+            let err = sink(key, "10ms").unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains("10ms"), "{err}");
+            assert!(sink(key, "-1").is_err(), "{key} = -1");
+            assert!(sink(key, "10").is_ok(), "{key} = 10");
+        }
+        let s = sink("sink.batch.max-delay-ms", " 25 ").unwrap();
+        assert_eq!(s.batch_delay, Duration::from_millis(25));
     }
 
     #[test]

@@ -143,6 +143,14 @@ impl Cluster {
             .unwrap_or(0.0)
     }
 
+    /// Conflict records (SHOW CONFLICTS) on every node together.
+    pub fn conflicts_logged(&self) -> f64 {
+        self.nodes
+            .iter()
+            .map(|n| n.metric("duet_conflicts").unwrap_or(0.0))
+            .sum()
+    }
+
     /// `duet_pipe_retries_total` of a link's pipe, on its source node.
     pub fn retries(&self, link: usize) -> f64 {
         let l = &self.links[link];

@@ -110,22 +110,12 @@ impl Writer {
             let device_path = &series[..series.len() - 2];
             let (op, sql) = if rng.range(0, 1_000) < w.ddl_per_mille {
                 let (op, sql, then) = schema_change(&mut rng, w.devices, w.type_changes);
-                let sent_ms = self.started.elapsed().as_millis() as u64;
-                let outcome = self.send(s, &sql, &mut report);
+                let outcome = self.record(s, &sql, op, &mut report);
                 // The type of the series made again is the schema's
                 // business (compared node with node), not the data's.
                 if let (Some(create), Outcome::Acked) = (then, outcome) {
                     let _ = s.execute(&create);
                 }
-                report.entries.push(Entry {
-                    writer: self.id,
-                    node: self.node,
-                    sent_ms,
-                    done_ms: self.started.elapsed().as_millis() as u64,
-                    op,
-                    outcome,
-                    skew_ms: 0,
-                });
                 continue;
             } else if rng.chance(w.delete_percent) {
                 let (start, end) = if cursor > 0 && rng.chance(30) {
@@ -167,17 +157,7 @@ impl Writer {
                 );
                 (Op::Insert { series, points }, sql)
             };
-            let sent_ms = self.started.elapsed().as_millis() as u64;
-            let outcome = self.send(s, &sql, &mut report);
-            report.entries.push(Entry {
-                writer: self.id,
-                node: self.node,
-                sent_ms,
-                done_ms: self.started.elapsed().as_millis() as u64,
-                op,
-                outcome,
-                skew_ms: 0,
-            });
+            let outcome = self.record(s, &sql, op, &mut report);
             let pause = if outcome == Outcome::Acked {
                 w.pace
             } else {
@@ -190,9 +170,11 @@ impl Writer {
 }
 
 impl Writer {
-    /// Runs one statement; what the client was told.
-    fn send(&self, s: &mut Session, sql: &str, report: &mut WriterReport) -> Outcome {
-        match s.execute(sql).map(|_| ()) {
+    /// Runs one statement and puts it in the ledger with what the client
+    /// was told.
+    fn record(&self, s: &mut Session, sql: &str, op: Op, report: &mut WriterReport) -> Outcome {
+        let sent_ms = self.started.elapsed().as_millis() as u64;
+        let outcome = match s.execute(sql).map(|_| ()) {
             Ok(()) => Outcome::Acked,
             Err(e) => {
                 let text: String = e.to_string().chars().take(200).collect();
@@ -201,7 +183,17 @@ impl Writer {
                 }
                 classify(&e)
             }
-        }
+        };
+        report.entries.push(Entry {
+            writer: self.id,
+            node: self.node,
+            sent_ms,
+            done_ms: self.started.elapsed().as_millis() as u64,
+            op,
+            outcome,
+            skew_ms: 0,
+        });
+        outcome
     }
 }
 
