@@ -15,9 +15,6 @@
 # threads per node (default 2); --log-max-events caps the nodes' change log
 # (trimmed every second; default 3000 events, so pipes that fall behind
 # resend history; 0 keeps the server's default cap and skips the trim fault).
-# With --nodes 3 the restore fault is left out (a node restored from backup
-# in a mesh of three: its changes that reached only some peers stay only
-# there, an open bug); CHAOS_RESTORE_MESH=1 in the environment puts it back.
 # A series dropped and made again takes INT64 or DOUBLE at random, so type
 # conflicts meet drops (CHAOS_TYPE_CHANGES=0 in the environment keeps DOUBLE).
 set -euo pipefail

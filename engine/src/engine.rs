@@ -107,6 +107,9 @@ pub struct Engine {
     /// Every change up to this sequence is fsynced.
     durable_seq: AtomicU64,
     last_seq: watch::Sender<u64>,
+    /// The peers seen starting a new stream epoch because their log went
+    /// back (restored from a backup): (how many so far, the latest one).
+    pub(crate) went_back: watch::Sender<(u64, NodeId)>,
     pub(crate) opts: EngineOptions,
     write_opts: WriteOptions,
     /// The block cache every column family shares, and the manager that
@@ -278,6 +281,7 @@ impl Engine {
             next_conflict: AtomicU64::new(next_conflict),
             durable_seq: AtomicU64::new(last),
             last_seq: watch::channel(last).0,
+            went_back: watch::channel((0, 0)).0,
             opts,
             cache,
             buffers,

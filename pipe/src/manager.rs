@@ -120,7 +120,34 @@ impl PipeManager {
                 }
             }
         }
+        m.rt.spawn(resend_on_restore(
+            Arc::downgrade(&m),
+            engine.subscribe_went_back(),
+        ));
         Ok(m)
+    }
+
+    /// A peer was restored from a backup: changes it had sent to this node
+    /// may now exist only here — lost on the restored node itself, and
+    /// never sent to the other peers. Every pipe resends history (which
+    /// carries every point this node holds, whatever its origin): to the
+    /// restored node, and to the others.
+    fn resend_history(&self, restored: u32) {
+        for entry in self.pipes.iter() {
+            let mut rec = entry.record.lock();
+            if rec.history_pending || !rec.running {
+                continue;
+            }
+            rec.history_pending = true;
+            rec.exception = format!(
+                "node {restored} was restored from a backup: resending history, which may \
+                 hold its changes that only this node received"
+            );
+            tracing::warn!("pipe {}: {}", rec.name, rec.exception);
+            if let Err(e) = rec.save(&self.engine) {
+                tracing::error!("pipe {}: saving the history request failed: {e}", rec.name);
+            }
+        }
     }
 
     fn spawn(&self, name: &str) -> Result<(), PipeError> {
@@ -423,5 +450,20 @@ fn first_url(sink: &Params) -> Option<String> {
             .first()
             .map(|(h, p)| duet_rpc::client::endpoint_name(h, *p)),
         SinkKind::DoNothing => None,
+    }
+}
+
+/// Waits for receivers to see a restored peer (see
+/// [`PipeManager::resend_history`]) while the manager lives.
+async fn resend_on_restore(
+    manager: std::sync::Weak<PipeManager>,
+    mut went_back: tokio::sync::watch::Receiver<(u64, u32)>,
+) {
+    while went_back.changed().await.is_ok() {
+        let (_, restored) = *went_back.borrow_and_update();
+        match manager.upgrade() {
+            Some(m) => m.resend_history(restored),
+            None => return,
+        }
     }
 }

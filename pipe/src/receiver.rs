@@ -128,6 +128,14 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
     };
     state.peer = Some(node);
     state.stream = stream.to_string();
+    if sender_went_back(engine, node, stream) {
+        tracing::warn!(
+            "node {node} starts stream {stream} because its log went back (restored from a \
+             backup): resending history to every peer, which may lack its changes that only \
+             this node received"
+        );
+        engine.note_sender_went_back(node);
+    }
     let mut reply: BTreeMap<String, String> = [
         (KEY_NODE_ID.to_string(), engine.node_id().to_string()),
         (KEY_MARK.to_string(), encode_mark(engine.mark(node, stream))),
@@ -138,6 +146,33 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
         reply.insert(KEY_MAX_FRAME.to_string(), state.max_frame_bytes.to_string());
     }
     Reply::ok(Some(encode_params(&reply)))
+}
+
+/// Is `stream` the first handshake of a new epoch of one of `node`'s pipes
+/// (`name#incarnation.epoch`, see `PipeRecord::stream`) whose earlier epoch
+/// delivered changes here? A sender starts a new epoch only when its log
+/// went back.
+fn sender_went_back(engine: &Engine, node: u32, stream: &str) -> bool {
+    let (base, epoch) = split_stream(stream);
+    if epoch == 0 || engine.mark(node, stream).seq > 0 {
+        return false;
+    }
+    engine.streams_of(node).iter().any(|(s, m)| {
+        let (b, e) = split_stream(s);
+        b == base && e < epoch && m.seq > 0
+    })
+}
+
+/// `name#incarnation.epoch` as (`name#incarnation`, epoch); epoch 0 when
+/// there is none.
+fn split_stream(stream: &str) -> (&str, u64) {
+    match stream.rsplit_once('.') {
+        Some((base, e)) if base.contains('#') => match e.parse() {
+            Ok(e) => (base, e),
+            Err(_) => (stream, 0),
+        },
+        _ => (stream, 0),
+    }
 }
 
 fn apply(engine: &Engine, stream: &str, body: &[u8]) -> Reply {

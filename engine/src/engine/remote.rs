@@ -12,6 +12,7 @@ use crate::hlc::NodeId;
 use crate::keys::*;
 use rocksdb::{WriteBatch, WriteOptions};
 use std::collections::{BTreeMap, HashMap};
+use tokio::sync::watch;
 
 /// What applying a batch from a peer did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +243,32 @@ impl Engine {
     /// (0 if none).
     pub fn high_water_mark(&self, origin: NodeId, stream: &str) -> u64 {
         self.mark(origin, stream).seq
+    }
+
+    /// Every stream `origin`'s changes came here through, with its mark.
+    pub fn streams_of(&self, origin: NodeId) -> Vec<(String, Mark)> {
+        self.writer
+            .lock()
+            .hwm
+            .iter()
+            .filter(|((o, _), _)| *o == origin)
+            .map(|((_, s), m)| (s.clone(), *m))
+            .collect()
+    }
+
+    /// A receiver saw `origin` start a new stream epoch because its log went
+    /// back: changes it had sent may now be only here (lost on `origin`,
+    /// never sent to other peers), so the pipe manager resends history.
+    pub fn note_sender_went_back(&self, origin: NodeId) {
+        self.went_back.send_modify(|(n, who)| {
+            *n += 1;
+            *who = origin;
+        });
+    }
+
+    /// Changes whenever [`Engine::note_sender_went_back`] is called.
+    pub fn subscribe_went_back(&self) -> watch::Receiver<(u64, NodeId)> {
+        self.went_back.subscribe()
     }
 
     /// The newest event of `origin` applied here through `stream`.

@@ -23,9 +23,7 @@
 //! history and the Trim fault can bite; 0 keeps the server's default and
 //! leaves Trim out); `CHAOS_TYPE_CHANGES=0` makes a series dropped and
 //! made again keep DOUBLE (by default it takes INT64 or DOUBLE, so type
-//! conflicts meet drops). With three nodes the Restore fault is left out
-//! unless `CHAOS_RESTORE_MESH=1` (a known open divergence, see `run`).
-//! `sbin/chaos.sh` runs longer ones.
+//! conflicts meet drops). `sbin/chaos.sh` runs longer ones.
 
 mod checker;
 mod cluster;
@@ -164,16 +162,10 @@ fn run(p: Params) {
     }
 
     // 3. The faults.
-    // A restore from backup in a mesh of three loses the restored node's
-    // changes that reached only some of its peers for the others (an open
-    // bug of issue 8: a peer forwards no other node's changes); a pair has
-    // no such third node. CHAOS_RESTORE_MESH=1 puts it back to reproduce.
-    let restore_ok = p.nodes == 2 || env_u64("CHAOS_RESTORE_MESH") == Some(1);
     let kinds: Vec<Kind> = KINDS
         .iter()
         .copied()
         .filter(|k| *k != Kind::Trim || p.log_max_events.is_some())
-        .filter(|k| *k != Kind::Restore || restore_ok)
         .collect();
     let mut schedule = Schedule::new(p.seed, p.nodes, cluster.links.len(), &kinds);
     let faults = catch_unwind(AssertUnwindSafe(|| {

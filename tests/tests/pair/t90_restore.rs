@@ -96,3 +96,69 @@ fn t90_b_restored_from_a_backup_loses_nothing() {
 fn t91_a_restored_from_a_backup_loses_nothing() {
     scenario(true);
 }
+
+/// C's change that reached B but not A before C was restored from an
+/// older backup exists only on B (C lost it; no pipe forwards another
+/// node's changes). B, seeing C start a new epoch because its log went
+/// back, resends history to every peer: A and C get it. (The same holds in
+/// a pair: the restored node gets back its own change from its peer even
+/// when the peer wrote nothing since the backup.)
+#[test]
+fn t92_in_a_mesh_of_three_a_restored_nodes_changes_reach_every_node() {
+    use duet_tests::pipe_sql;
+    use duet_tests::proxy::{Fault, Proxy};
+    let a = Node::start();
+    let b = Node::start();
+    let mut c = Node::start();
+    let c_to_a = Proxy::start(a.rpc);
+    a.sql(&pipe_sql("AB", b.rpc.port()));
+    a.sql(&pipe_sql("AC", c.rpc.port()));
+    b.sql(&pipe_sql("BA", a.rpc.port()));
+    b.sql(&pipe_sql("BC", c.rpc.port()));
+    c.sql(&pipe_sql("CA", c_to_a.port()));
+    c.sql(&pipe_sql("CB", b.rpc.port()));
+    for n in [&a, &b, &c] {
+        crate::connected(n);
+    }
+    insert(&c, "root.mesh.before", "v", 0, 10, 1.0);
+    wait_count(&a, "root.mesh.before", "v", 10);
+    wait_count(&b, "root.mesh.before", "v", 10);
+    let backup_dir = tempfile::tempdir().unwrap();
+    let backup = backup_dir.path().join("bk");
+    c.sql(&format!("BACKUP TO '{}'", backup.display()));
+
+    // C -> A is cut: C's next change reaches B only.
+    c_to_a.set(Fault::Cut);
+    insert(&c, "root.mesh.w", "v", 0, 10, 3.0);
+    wait_count(&b, "root.mesh.w", "v", 10);
+    assert_eq!(
+        crate::count(&a, "root.mesh.w", "v"),
+        0,
+        "A must not have it yet"
+    );
+
+    // C is restored from the backup: it lost the change; B still has it.
+    restore(&mut c, &backup);
+    c_to_a.set(Fault::Pass);
+    for (node, name) in [(&a, "A"), (&b, "B"), (&c, "C")] {
+        wait_until(
+            crate::WAIT,
+            &format!("root.mesh.w complete on {name}"),
+            || {
+                let got = parsed(node, "root.mesh.w");
+                if got == expected(0, 10, 3.0) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{} of 10 points; pipes {:?}",
+                        got.len(),
+                        node.pipes()
+                    ))
+                }
+            },
+        );
+    }
+    for n in [&a, &b, &c] {
+        crate::connected(n);
+    }
+}
