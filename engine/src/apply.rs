@@ -5,18 +5,20 @@
 //! committed; later events of the same batch already see it.
 
 use crate::chunk::{normalize_tombstones, Chunk, Tombstone};
-use crate::engine::{Engine, Writer};
 use crate::error::{Error, Result};
 use crate::event::{ChangeEvent, EventBody, SchemaChange, SeriesDelete, SeriesWrite};
-use crate::hlc::Version;
+use crate::hlc::{NodeId, Version};
 use crate::keys::*;
 use crate::layout::{self, Fill};
 use crate::schema::{
     encode_tombstones, path_nodes, validate_series_path, Database, Drop, Schema, Series,
 };
+use crate::store;
 use crate::types::DataType;
-use rocksdb::{IteratorMode, WriteBatch};
-use std::collections::BTreeMap;
+use parking_lot::RwLock;
+use rocksdb::{ColumnFamily, IteratorMode, WriteBatch, DB};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// Schema changes of a batch not yet published (`None` = removed).
@@ -124,23 +126,57 @@ impl View<'_> {
     }
 }
 
+/// What applying a change needs from the engine: its database, identity,
+/// default span, conflict ids and schema. The engine makes one per commit;
+/// this module knows nothing else of it (the path of a write runs one way:
+/// engine -> apply -> store -> keys and chunks).
+pub(crate) struct Env<'a> {
+    pub db: &'a DB,
+    pub node_id: NodeId,
+    pub default_span: i64,
+    pub next_conflict: &'a AtomicU64,
+    pub schema: &'a RwLock<Schema>,
+}
+
+impl Env<'_> {
+    fn cf(&self, name: &str) -> Result<&ColumnFamily> {
+        store::cf(self.db, name)
+    }
+}
+
+/// The writer's state that applying changes: the next series id and what
+/// it knows of each series' newest chunk (see `layout`).
+#[derive(Debug, Default)]
+pub(crate) struct ApplyState {
+    pub next_series_id: u64,
+    pub fills: HashMap<u64, Fill>,
+}
+
+impl ApplyState {
+    fn alloc_series_id(&mut self) -> u64 {
+        let id = self.next_series_id;
+        self.next_series_id += 1;
+        id
+    }
+}
+
 pub(crate) fn apply_body(
-    engine: &Engine,
-    w: &mut Writer,
+    env: &Env<'_>,
+    w: &mut ApplyState,
     batch: &mut WriteBatch,
     event: &ChangeEvent,
     encoded: &[u8],
     stream: &str,
     delta: &mut SchemaDelta,
 ) -> Result<()> {
-    let schema = engine.schema.read();
+    let schema = env.schema.read();
     let mut view = View {
         schema: &schema,
         delta,
     };
-    let local = event.origin == engine.node_id();
+    let local = event.origin == env.node_id;
     let mut cx = Cx {
-        engine,
+        env,
         w,
         batch,
         view: &mut view,
@@ -167,8 +203,8 @@ pub(crate) fn apply_body(
 }
 
 struct Cx<'a, 'b> {
-    engine: &'a Engine,
-    w: &'a mut Writer,
+    env: &'a Env<'a>,
+    w: &'a mut ApplyState,
     batch: &'a mut WriteBatch,
     view: &'a mut View<'b>,
     local: bool,
@@ -189,7 +225,7 @@ impl Cx<'_, '_> {
             .into_iter()
             .flatten()
         {
-            crate::write::check_time(*t)?;
+            crate::keys::check_time(*t)?;
         }
         // Points older than a drop of this path are void (last writer wins).
         let survivors;
@@ -242,7 +278,7 @@ impl Cx<'_, '_> {
             &converted
         };
         let series = self.adapt_layout(series, chunk)?;
-        let data = self.engine.cf(CF_DATA)?;
+        let data = self.env.cf(CF_DATA)?;
         let mut newest = (i64::MIN, 0u64);
         let unchanged = std::ptr::eq(chunk, &sw.chunk);
         for (bucket, part) in split_by_bucket(chunk, &series) {
@@ -285,7 +321,7 @@ impl Cx<'_, '_> {
         let fill = match self.w.fills.get(&series.id) {
             Some(f) => Some(*f),
             None => {
-                let f = self.engine.newest_chunk(&series)?;
+                let f = store::newest_chunk(self.env.db, &series)?;
                 if let Some(f) = f {
                     self.w.fills.insert(series.id, f);
                 }
@@ -299,7 +335,7 @@ impl Cx<'_, '_> {
         updated.segments.push(segment);
         let updated = Arc::new(updated);
         self.batch.put_cf(
-            self.engine.cf(CF_META)?,
+            self.env.cf(CF_META)?,
             meta_key(PREFIX_SERIES, &series.path),
             updated.encode(),
         );
@@ -342,17 +378,17 @@ impl Cx<'_, '_> {
         updated.tombstones.push(tomb);
         updated.tombstones = normalize_tombstones(std::mem::take(&mut updated.tombstones));
         self.batch.put_cf(
-            self.engine.cf(CF_META)?,
+            self.env.cf(CF_META)?,
             meta_key(PREFIX_TOMB, &format!("{:016x}", series.id)),
             encode_tombstones(&updated.tombstones),
         );
         // Tombstone the chunks that exist now, so the merge reclaims their space.
-        let data = self.engine.cf(CF_DATA)?;
+        let data = self.env.cf(CF_DATA)?;
         let from = data_key(series.id, series.bucket_of(d.start));
         let to = data_key(series.id, series.bucket_of(d.end));
         let mut buckets = Vec::new();
         for item in self
-            .engine
+            .env
             .db
             .iterator_cf(data, IteratorMode::From(&from, rocksdb::Direction::Forward))
         {
@@ -432,7 +468,7 @@ impl Cx<'_, '_> {
                 // A series written after the drop (on the peer) keeps its database.
                 if kept == 0 && self.view.database(path).is_some() {
                     self.batch
-                        .delete_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, path));
+                        .delete_cf(self.env.cf(CF_META)?, meta_key(PREFIX_DB, path));
                     self.view.delta.databases.insert(path.clone(), None);
                 }
                 Ok(())
@@ -488,7 +524,7 @@ impl Cx<'_, '_> {
             reason,
             detail: String::new(),
         };
-        self.engine.record_conflict(self.batch, c)
+        crate::conflicts::put(self.env.db, self.env.next_conflict, self.batch, c)
     }
 
     /// A change of type `ty` at `version` wrote or declared `s`. While
@@ -554,7 +590,7 @@ impl Cx<'_, '_> {
             ..(**s).clone()
         });
         self.batch.put_cf(
-            self.engine.cf(CF_META)?,
+            self.env.cf(CF_META)?,
             meta_key(PREFIX_SERIES, &s.path),
             updated.encode(),
         );
@@ -599,7 +635,7 @@ impl Cx<'_, '_> {
     /// The newest version of a point the series holds.
     fn newest_point_version(&self, s: &Series) -> Result<Version> {
         let mut newest = Version::default();
-        self.engine.each_chunk(s, |_, c| {
+        store::each_chunk(self.env.db, s, |_, c| {
             if let Some(v) = c.versions.iter().max() {
                 newest = newest.max(*v);
             }
@@ -624,7 +660,7 @@ impl Cx<'_, '_> {
                     ),
                 )?;
                 self.batch
-                    .delete_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, &db.path));
+                    .delete_cf(self.env.cf(CF_META)?, meta_key(PREFIX_DB, &db.path));
                 self.view.delta.databases.insert(db.path.clone(), None);
             }
         }
@@ -659,7 +695,7 @@ impl Cx<'_, '_> {
         v.extend_from_slice(&self.version.hlc.to_le_bytes());
         v.extend_from_slice(&self.version.node.to_le_bytes());
         self.batch
-            .put_cf(self.engine.cf(CF_META)?, meta_key(PREFIX_DB, path), v);
+            .put_cf(self.env.cf(CF_META)?, meta_key(PREFIX_DB, path), v);
         self.view.delta.databases.insert(
             path.to_string(),
             Some(Database {
@@ -701,7 +737,7 @@ impl Cx<'_, '_> {
                     .get(&db_path)
                     .or(self.view.schema.drops.get(&db_path))
                     .filter(|d| d.database && d.bucket_span_ms > 0)
-                    .map_or(self.engine.default_span(), |d| d.bucket_span_ms);
+                    .map_or(self.env.default_span, |d| d.bucket_span_ms);
                 if let Some(other) = self.overlapping_database(&db_path) {
                     if self.local {
                         return Err(Error::invalid(format!(
@@ -722,7 +758,7 @@ impl Cx<'_, '_> {
             }
         };
         let series = Series {
-            id: Engine::alloc_series_id(self.w),
+            id: self.w.alloc_series_id(),
             path: path.to_string(),
             data_type,
             encoding: encoding.to_string(),
@@ -733,7 +769,7 @@ impl Cx<'_, '_> {
             tombstones: Vec::new(),
             created: self.version,
         };
-        let meta = self.engine.cf(CF_META)?;
+        let meta = self.env.cf(CF_META)?;
         self.batch
             .put_cf(meta, meta_key(PREFIX_SERIES, path), series.encode());
         self.batch
@@ -772,7 +808,7 @@ impl Cx<'_, '_> {
                 bucket_span_ms,
             };
             self.batch.put_cf(
-                self.engine.cf(CF_META)?,
+                self.env.cf(CF_META)?,
                 meta_key(PREFIX_DROP, path),
                 d.encode(),
             );
@@ -807,7 +843,7 @@ impl Cx<'_, '_> {
 
     fn has_points_newer_than(&self, s: &Series, v: Version) -> Result<bool> {
         let mut newer = false;
-        self.engine.each_chunk(s, |_, c| {
+        store::each_chunk(self.env.db, s, |_, c| {
             newer = c.versions.iter().any(|&pv| pv > v);
             !newer
         })?;
@@ -816,12 +852,12 @@ impl Cx<'_, '_> {
 
     fn remove_series(&mut self, s: &Series) -> Result<()> {
         self.w.fills.remove(&s.id);
-        let meta = self.engine.cf(CF_META)?;
+        let meta = self.env.cf(CF_META)?;
         self.batch.delete_cf(meta, meta_key(PREFIX_SERIES, &s.path));
         self.batch
             .delete_cf(meta, meta_key(PREFIX_TOMB, &format!("{:016x}", s.id)));
         self.batch.delete_range_cf(
-            self.engine.cf(CF_DATA)?,
+            self.env.cf(CF_DATA)?,
             data_key(s.id, i64::MIN),
             data_key(s.id + 1, i64::MIN),
         );

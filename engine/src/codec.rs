@@ -122,6 +122,18 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// `s` cut to at most `max` bytes on a character boundary, marked if cut.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &s[..end], s.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,13 +10,12 @@
 //! Stored in `meta` under `conflict/<id, 20 digits>`, written in the same
 //! WriteBatch as the decision it records.
 
-use crate::codec::{put_str, Reader};
-use crate::engine::Engine;
+use crate::codec::{put_str, truncate, Reader};
 use crate::error::Result;
 use crate::hlc::NodeId;
 use crate::keys::*;
-use rocksdb::WriteBatch;
-use std::sync::atomic::Ordering;
+use rocksdb::{WriteBatch, DB};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const PREFIX: &str = "conflict/";
 /// Longest detail kept per record (the rejected values, as text).
@@ -73,85 +72,57 @@ impl Conflict {
     }
 }
 
-/// `s` cut to at most `max` bytes on a character boundary, marked if cut.
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes)", &s[..end], s.len())
+/// Adds `c` to `batch` under the next id from `next` (it is recorded when
+/// the batch commits).
+pub(crate) fn put(
+    db: &DB,
+    next: &AtomicU64,
+    batch: &mut WriteBatch,
+    mut c: Conflict,
+) -> Result<()> {
+    c.detail = truncate(&c.detail, MAX_DETAIL);
+    let id = next.fetch_add(1, Ordering::AcqRel);
+    batch.put_cf(
+        crate::store::cf(db, CF_META)?,
+        meta_key(PREFIX, &format!("{id:020}")),
+        c.encode(),
+    );
+    tracing::warn!(
+        "conflict ({}) on {} from node {}: {}",
+        c.kind,
+        c.path,
+        c.origin,
+        c.reason
+    );
+    Ok(())
 }
 
-impl Engine {
-    /// Adds `c` to `batch` (it is recorded when the batch commits).
-    pub(crate) fn record_conflict(&self, batch: &mut WriteBatch, mut c: Conflict) -> Result<()> {
-        c.detail = truncate(&c.detail, MAX_DETAIL);
-        let id = self.next_conflict.fetch_add(1, Ordering::AcqRel);
-        batch.put_cf(
-            self.cf(CF_META)?,
-            meta_key(PREFIX, &format!("{id:020}")),
-            c.encode(),
-        );
-        tracing::warn!(
-            "conflict ({}) on {} from node {}: {}",
-            c.kind,
-            c.path,
-            c.origin,
-            c.reason
-        );
-        Ok(())
-    }
+/// The conflict records of `meta` (key, value), oldest first, decoded.
+pub(crate) fn decode_all(records: &[(String, Vec<u8>)]) -> Result<Vec<Conflict>> {
+    records.iter().map(|(_, v)| Conflict::decode(v)).collect()
+}
 
-    /// Records `c` now, on its own (a pipe's sender skipping what its
-    /// peer cannot take).
-    pub fn add_conflict(&self, c: Conflict) -> Result<()> {
-        let mut batch = WriteBatch::default();
-        self.record_conflict(&mut batch, c)?;
-        self.db
-            .write(batch)
-            .map_err(|source| crate::error::Error::Storage {
-                context: "recording a conflict".into(),
-                source,
-            })
-    }
+/// The prefix of conflict records in `meta`.
+pub(crate) const RECORDS: &str = PREFIX;
 
-    /// Every recorded conflict, oldest first.
-    pub fn conflicts(&self) -> Result<Vec<Conflict>> {
-        self.meta_scan(PREFIX)?
-            .iter()
-            .map(|(_, v)| Conflict::decode(v))
-            .collect()
-    }
-
-    /// How many conflicts were recorded (for `/metrics`).
-    pub fn conflict_count(&self) -> u64 {
-        self.next_conflict.load(Ordering::Acquire).saturating_sub(1)
-    }
-
-    /// The id the next conflict gets: one past the newest stored.
-    pub(crate) fn first_free_conflict_id(db: &rocksdb::DB) -> Result<u64> {
-        use crate::error::StorageContext;
-        let meta = db.cf_handle(CF_META).ok_or_else(|| {
-            crate::error::Error::corrupt("database", "meta column family missing")
-        })?;
-        // The key just past every `conflict/...` key: `conflict0`.
-        let end = format!("{}0", &PREFIX[..PREFIX.len() - 1]);
-        let mode = rocksdb::IteratorMode::From(end.as_bytes(), rocksdb::Direction::Reverse);
-        let newest = match db.iterator_cf(meta, mode).next() {
-            Some(item) => {
-                let (k, _) = item.ctx(|| "reading the conflict log".into())?;
-                k.strip_prefix(PREFIX.as_bytes())
-                    .and_then(|id| std::str::from_utf8(id).ok())
-                    .and_then(|id| id.parse::<u64>().ok())
-                    .unwrap_or(0)
-            }
-            None => 0,
-        };
-        Ok(newest + 1)
-    }
+/// The id the next conflict gets: one past the newest stored.
+pub(crate) fn first_free_id(db: &DB) -> Result<u64> {
+    use crate::error::StorageContext;
+    let meta = crate::store::cf(db, CF_META)?;
+    // The key just past every `conflict/...` key: `conflict0`.
+    let end = format!("{}0", &PREFIX[..PREFIX.len() - 1]);
+    let mode = rocksdb::IteratorMode::From(end.as_bytes(), rocksdb::Direction::Reverse);
+    let newest = match db.iterator_cf(meta, mode).next() {
+        Some(item) => {
+            let (k, _) = item.ctx(|| "reading the conflict log".into())?;
+            k.strip_prefix(PREFIX.as_bytes())
+                .and_then(|id| std::str::from_utf8(id).ok())
+                .and_then(|id| id.parse::<u64>().ok())
+                .unwrap_or(0)
+        }
+        None => 0,
+    };
+    Ok(newest + 1)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! batch are the in-memory schema and the log watchers updated. So the log
 //! can never miss or invent a change, and readers never see a gap.
 
-use crate::apply::{apply_body, SchemaDelta};
+use crate::apply::{apply_body, ApplyState, Env, SchemaDelta};
 
 use crate::chunk::merge_encoded;
 use crate::error::{Error, Result, StorageContext};
@@ -17,6 +17,7 @@ use crate::keys::*;
 use crate::schema::{decode_tombstones, Database, Schema, Series};
 use log::log_bounds;
 
+mod conflict_log;
 mod log;
 mod remote;
 
@@ -30,10 +31,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// Valid timestamps: ±2^62 ms (±146 million years) so bucket arithmetic
-/// cannot overflow.
-pub const MIN_TIME: i64 = -(1 << 62);
-pub const MAX_TIME: i64 = 1 << 62;
+pub use crate::keys::{MAX_TIME, MIN_TIME};
 
 /// Merge operands a data key may gather in the memtable before a write
 /// folds them into one value.
@@ -120,16 +118,14 @@ pub struct Engine {
 
 pub(crate) struct Writer {
     pub next_seq: u64,
-    pub next_series_id: u64,
+    /// Series ids and each series' newest chunk (see `apply`).
+    pub apply: ApplyState,
     /// Per remote origin: the highest origin sequence applied here.
     pub hwm: Marks,
     /// The log's byte accounting (see `log::LogBytes`).
     pub log_bytes: log::LogBytes,
     /// Digests of the last batches applied from peers (see `remote`).
     pub recent_batches: std::collections::VecDeque<[u8; 32]>,
-    /// Each series' newest chunk as far as this process knows (see
-    /// `layout`): read from disk the first time a series is written.
-    pub fills: HashMap<u64, crate::layout::Fill>,
 }
 
 fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
@@ -242,7 +238,7 @@ impl Engine {
 
         let (schema, next_series_id, hwm) = load_meta(&db)?;
         let log_bytes = log::LogBytes::load(&db)?;
-        let next_conflict = Engine::first_free_conflict_id(&db)?;
+        let next_conflict = crate::conflicts::first_free_id(&db)?;
         let (first, last) = log_bounds(&db)?;
         let hlc = Hlc::new();
         if let Some(b) = db.get_cf(meta, META_HLC).ctx(|| "reading clock".into())? {
@@ -271,11 +267,13 @@ impl Engine {
             schema: RwLock::new(schema),
             writer: Mutex::new(Writer {
                 next_seq: last + 1,
-                next_series_id,
+                apply: ApplyState {
+                    next_series_id,
+                    fills: HashMap::new(),
+                },
                 hwm,
                 log_bytes,
                 recent_batches: Default::default(),
-                fills: HashMap::new(),
             }),
             first_seq: AtomicU64::new(first),
             next_conflict: AtomicU64::new(next_conflict),
@@ -332,7 +330,15 @@ impl Engine {
         let mut batch = WriteBatch::default();
         let mut delta = SchemaDelta::default();
         let encoded = event.encode();
-        apply_body(self, &mut w, &mut batch, &event, &encoded, "", &mut delta)?;
+        apply_body(
+            &self.apply_env(),
+            &mut w.apply,
+            &mut batch,
+            &event,
+            &encoded,
+            "",
+            &mut delta,
+        )?;
         let mut appended = w.log_bytes.begin();
         appended.append(self, &mut batch, seq, encoded.len())?;
         appended.finish(self, &mut batch)?;
@@ -442,10 +448,15 @@ impl Engine {
         self.schema.read()
     }
 
-    pub(crate) fn alloc_series_id(w: &mut Writer) -> u64 {
-        let id = w.next_series_id;
-        w.next_series_id += 1;
-        id
+    /// What applying a change needs of this engine (see `apply::Env`).
+    pub(crate) fn apply_env(&self) -> Env<'_> {
+        Env {
+            db: &self.db,
+            node_id: self.node_id,
+            default_span: self.default_span(),
+            next_conflict: &self.next_conflict,
+            schema: &self.schema,
+        }
     }
 
     pub(crate) fn default_span(&self) -> i64 {

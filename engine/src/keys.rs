@@ -77,6 +77,22 @@ pub fn meta_key(prefix: &str, name: &str) -> Vec<u8> {
     k
 }
 
+/// Valid timestamps: ±2^62 ms (±146 million years) so bucket arithmetic
+/// cannot overflow.
+pub const MIN_TIME: i64 = -(1 << 62);
+pub const MAX_TIME: i64 = 1 << 62;
+
+/// An error unless `t` is a valid timestamp.
+pub fn check_time(t: i64) -> crate::error::Result<()> {
+    if (MIN_TIME..=MAX_TIME).contains(&t) {
+        Ok(())
+    } else {
+        Err(crate::error::Error::invalid(format!(
+            "timestamp {t} is out of range [{MIN_TIME}, {MAX_TIME}]"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@
 //! docs/chunks.md).
 
 use crate::keys::bucket_of;
+pub use crate::schema::Segment;
 use crate::schema::Series;
 
 /// The number of points a chunk is cut for.
@@ -33,14 +34,6 @@ pub const TARGET_POINTS: u64 = 2_048;
 /// bytes of its meta record; a series whose rate swings back and forth for
 /// years keeps its last span).
 pub const MAX_SEGMENTS: usize = 4_096;
-
-/// From `from` on (until the next segment), buckets of `span` ms aligned at
-/// `from`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment {
-    pub from: i64,
-    pub span: i64,
-}
 
 impl Series {
     /// The segment holding `t`: its index in `segments`, or `None` for the

@@ -23,6 +23,15 @@ pub struct Database {
     pub created: Version,
 }
 
+/// A part of a series' time line cut with its own chunk span (see
+/// `layout`): from `from` on (until the next segment), buckets of `span` ms
+/// aligned at `from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub from: i64,
+    pub span: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Series {
     /// Local id: the prefix of this series' keys in `data`. Never reused.
@@ -35,7 +44,7 @@ pub struct Series {
     pub bucket_span_ms: i64,
     /// Where later chunks use another span (see `layout`): this node's own
     /// choice, kept in its record, never replicated.
-    pub segments: Vec<crate::layout::Segment>,
+    pub segments: Vec<Segment>,
     /// While the series holds values written with more than one type (a
     /// type conflict between nodes, see `DataType::join`): each type with
     /// the newest version of a change that wrote or declared it. The type
@@ -99,7 +108,7 @@ impl Series {
             return Err(r.corrupt("bucket span must be positive"));
         }
         let created = Version::new(r.u64()?, r.u32()?);
-        let mut segments: Vec<crate::layout::Segment> = Vec::new();
+        let mut segments: Vec<Segment> = Vec::new();
         if !r.is_empty() {
             let n = r.count(2)?;
             for _ in 0..n {
@@ -107,7 +116,7 @@ impl Series {
                 if span <= 0 || segments.last().is_some_and(|p| p.from >= from) {
                     return Err(r.corrupt(format!("bad chunk segment {from}/{span}")));
                 }
-                segments.push(crate::layout::Segment { from, span });
+                segments.push(Segment { from, span });
             }
         }
         let mut types = Vec::new();
@@ -345,7 +354,7 @@ pub const MAX_PATH_LEVELS: usize = 64;
 /// Checks a path's size against [`MAX_PATH_BYTES`], then its levels against
 /// [`MAX_PATH_LEVELS`]; the message shows only the path's start.
 pub fn check_path_size(path: &str) -> Result<()> {
-    let shown = || crate::conflicts::truncate(path, 64);
+    let shown = || crate::codec::truncate(path, 64);
     if path.len() > MAX_PATH_BYTES {
         return Err(Error::invalid(format!(
             "path {} is {} bytes long; the limit is {MAX_PATH_BYTES}",

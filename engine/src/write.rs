@@ -18,15 +18,7 @@ pub struct WriteSeries {
     pub values: Column,
 }
 
-pub fn check_time(t: i64) -> Result<()> {
-    if (MIN_TIME..=MAX_TIME).contains(&t) {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!(
-            "timestamp {t} is out of range [{MIN_TIME}, {MAX_TIME}]"
-        )))
-    }
-}
+pub use crate::keys::check_time;
 
 impl Engine {
     /// Inserts points into one or more series as one change. Returns the

@@ -198,7 +198,16 @@ impl Engine {
                 continue;
             }
             self.hlc.observe(event.version.hlc);
-            if let Err(e) = apply_body(self, w, &mut batch, event, bytes, stream, &mut delta) {
+            let env = self.apply_env();
+            if let Err(e) = apply_body(
+                &env,
+                &mut w.apply,
+                &mut batch,
+                event,
+                bytes,
+                stream,
+                &mut delta,
+            ) {
                 return Err(match e {
                     Error::Invalid(_)
                     | Error::NotFound(_)
@@ -334,7 +343,7 @@ fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::con
         kind: "rejected".into(),
         origin: event.origin,
         stream: stream.to_string(),
-        path: crate::conflicts::truncate(&event.body.paths().join(", "), 1024),
+        path: crate::codec::truncate(&event.body.paths().join(", "), 1024),
         reason: why.to_string(),
         detail,
     }
