@@ -129,12 +129,9 @@ impl SeriesScan {
             // Written before the series was widened (see DataType::join),
             // or merged with a type since dropped (see Series::types).
             let target = self.series.data_type;
-            values = values
-                .widen_to(target)
-                .or_else(|| values.narrow_to(target))
-                .ok_or_else(|| {
-                    Error::corrupt("chunk", format!("holds {} values", values.data_type()))
-                })?;
+            values = values.to_type_exact(target).ok_or_else(|| {
+                Error::corrupt("chunk", format!("holds {} values", values.data_type()))
+            })?;
         }
         let lo = times.partition_point(|&t| t < self.start);
         let hi = times.partition_point(|&t| t <= self.end);

@@ -212,7 +212,7 @@ impl Snapshot {
             if keep.is_empty() {
                 continue;
             }
-            let c = if keep.len() == c.len() {
+            let mut c = if keep.len() == c.len() {
                 Chunk {
                     tombstones: Vec::new(),
                     ..c
@@ -220,6 +220,12 @@ impl Snapshot {
             } else {
                 c.select(&keep)
             };
+            // Values go as the series' type (see `Series::types`).
+            if c.values.data_type() != s.data_type {
+                if let Some(v) = c.values.to_type_exact(s.data_type) {
+                    c.values = v;
+                }
+            }
             // Pieces small enough for one request whatever the data density.
             let mut from = 0;
             while from < c.len() {
@@ -232,16 +238,7 @@ impl Snapshot {
                     bytes += 24 + c.values.byte_len_at(to);
                     to += 1;
                 }
-                let mut piece = c.select(&(from..to).collect::<Vec<_>>());
-                if piece.values.data_type() != s.data_type {
-                    if let Some(v) = piece
-                        .values
-                        .widen_to(s.data_type)
-                        .or_else(|| piece.values.narrow_to(s.data_type))
-                    {
-                        piece.values = v;
-                    }
-                }
+                let piece = c.select(&(from..to).collect::<Vec<_>>());
                 let version = piece.versions.iter().max().copied().unwrap_or_default();
                 self.ready.push_back(ChangeEvent {
                     origin: self.node,

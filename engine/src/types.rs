@@ -349,6 +349,13 @@ impl Column {
         Some(out)
     }
 
+    /// Every value as `target` exactly: widened, or narrowed back from a
+    /// wider type it was widened to (chunks merged before or after their
+    /// series changed type).
+    pub fn to_type_exact(&self, target: DataType) -> Option<Column> {
+        self.widen_to(target).or_else(|| self.narrow_to(target))
+    }
+
     /// Every value converted to `target`, or `None` if one does not fit.
     pub fn convert_to(&self, target: DataType) -> Option<Column> {
         let mut out = Column::with_capacity(target, self.len());

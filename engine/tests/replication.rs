@@ -38,10 +38,15 @@ fn dump(e: &Engine) -> Vec<(String, i64, String)> {
 }
 
 fn write(e: &Engine, path: &str, t: i64, v: f64) {
+    write_typed(e, path, t, Column::F64(vec![v]));
+}
+
+/// One point at `t` with `values` (a one-value column of any type).
+fn write_typed(e: &Engine, path: &str, t: i64, values: Column) {
     e.write(vec![WriteSeries {
         path: path.into(),
         times: vec![t],
-        values: Column::F64(vec![v]),
+        values,
     }])
     .unwrap();
 }
@@ -518,14 +523,7 @@ fn cross_types(a_values: Column, b_values: Column) -> [TypedPoints; 2] {
     let (_a_dir, a) = open();
     let (_b_dir, b) = open();
     let path = "root.sg.d.s";
-    let put = |e: &Engine, t: i64, values: Column| {
-        e.write(vec![WriteSeries {
-            path: path.into(),
-            times: vec![t],
-            values,
-        }])
-        .unwrap();
-    };
+    let put = |e: &Engine, t: i64, values: Column| write_typed(e, path, t, values);
     put(&a, 1, a_values);
     put(&b, 2, b_values);
     let (from_a, from_b) = (events(&a), events(&b));
@@ -733,14 +731,7 @@ fn a_series_kept_by_a_drop_ends_with_the_same_type_on_every_node() {
     let (_b_dir, b) = open();
     let (_c_dir, c) = open();
     let path = "root.sg.d.s";
-    let put = |e: &Engine, t: i64, values: Column| {
-        e.write(vec![WriteSeries {
-            path: path.into(),
-            times: vec![t],
-            values,
-        }])
-        .unwrap();
-    };
+    let put = |e: &Engine, t: i64, values: Column| write_typed(e, path, t, values);
     // B writes a DOUBLE; A and C get it.
     put(&b, 1, Column::F64(vec![1.5]));
     let (b1, b_next) = events_from(&b, b.first_seq());

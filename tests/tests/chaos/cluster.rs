@@ -121,26 +121,23 @@ impl Cluster {
             .find(|p| p.0 == l.pipe)
     }
 
-    /// `duet_pipe_history_transfers_total` of a link's pipe.
-    pub fn history_transfers_of(&self, link: usize) -> f64 {
+    /// A `duet_pipe_*` sample of a link's pipe on its source node (0 while
+    /// the pipe has none).
+    pub fn pipe_metric(&self, link: usize, name: &str) -> f64 {
         let l = &self.links[link];
         self.nodes[l.from]
-            .metric(&format!(
-                "duet_pipe_history_transfers_total{{pipe=\"{}\"}}",
-                l.pipe
-            ))
+            .metric(&format!("{name}{{pipe=\"{}\"}}", l.pipe))
             .unwrap_or(0.0)
+    }
+
+    /// `duet_pipe_history_transfers_total` of a link's pipe.
+    pub fn history_transfers_of(&self, link: usize) -> f64 {
+        self.pipe_metric(link, "duet_pipe_history_transfers_total")
     }
 
     /// The peer's clock offset a link's pipe measured at its handshake.
     pub fn peer_clock_offset(&self, link: usize) -> f64 {
-        let l = &self.links[link];
-        self.nodes[l.from]
-            .metric(&format!(
-                "duet_pipe_peer_clock_offset_ms{{pipe=\"{}\"}}",
-                l.pipe
-            ))
-            .unwrap_or(0.0)
+        self.pipe_metric(link, "duet_pipe_peer_clock_offset_ms")
     }
 
     /// Conflict records (SHOW CONFLICTS) on every node together.
@@ -153,10 +150,7 @@ impl Cluster {
 
     /// `duet_pipe_retries_total` of a link's pipe, on its source node.
     pub fn retries(&self, link: usize) -> f64 {
-        let l = &self.links[link];
-        self.nodes[l.from]
-            .metric(&format!("duet_pipe_retries_total{{pipe=\"{}\"}}", l.pipe))
-            .unwrap_or(0.0)
+        self.pipe_metric(link, "duet_pipe_retries_total")
     }
 
     /// History transfers counted by the pipes now running (a pipe's
@@ -169,13 +163,7 @@ impl Cluster {
 
     /// `duet_pipe_events_sent_total` of a link's pipe (acknowledged events).
     pub fn events_sent(&self, link: usize) -> f64 {
-        let l = &self.links[link];
-        self.nodes[l.from]
-            .metric(&format!(
-                "duet_pipe_events_sent_total{{pipe=\"{}\"}}",
-                l.pipe
-            ))
-            .unwrap_or(0.0)
+        self.pipe_metric(link, "duet_pipe_events_sent_total")
     }
 
     /// The state of a link's pipe in SHOW PIPES on its source node.

@@ -562,9 +562,7 @@ fn trim(c: &mut Cluster, f: &Fault, n: u32, h: &mut History) {
     );
     c.nodes[x].sql(&format!("START PIPE {pipe}"));
     wait_until(FIRED_WITHIN, "the pipe to find it fell off the log", || {
-        let fell = c.nodes[x]
-            .metric(&format!("duet_pipe_fell_off_log_total{{pipe=\"{pipe}\"}}"))
-            .unwrap_or(0.0);
+        let fell = c.pipe_metric(f.target, "duet_pipe_fell_off_log_total");
         let state = c.pipe_state(f.target);
         if fell >= 1.0 && state.as_deref() == Some("RUNNING") {
             Ok(())
