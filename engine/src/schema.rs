@@ -113,7 +113,14 @@ impl Series {
             let n = r.count(2)?;
             for _ in 0..n {
                 let (from, span) = (r.ivarint()?, r.ivarint()?);
-                if span <= 0 || segments.last().is_some_and(|p| p.from >= from) {
+                // Within the valid times (so bucket arithmetic cannot
+                // overflow), in order.
+                if span <= 0
+                    || span > crate::MAX_TIME
+                    || from <= crate::MIN_TIME
+                    || from > crate::MAX_TIME
+                    || segments.last().is_some_and(|p| p.from >= from)
+                {
                     return Err(r.corrupt(format!("bad chunk segment {from}/{span}")));
                 }
                 segments.push(Segment { from, span });
@@ -434,6 +441,38 @@ mod tests {
         };
         assert_eq!(s.device(), "root.sg.`d.1`");
         assert_eq!(s.measurement(), "temp");
+    }
+
+    #[test]
+    fn series_records_keep_their_segments_and_refuse_bad_ones() {
+        let mut s = Series {
+            id: 3,
+            path: "root.sg.d.s".into(),
+            data_type: DataType::Double,
+            encoding: "GORILLA".into(),
+            compressor: "LZ4".into(),
+            bucket_span_ms: 3_600_000,
+            segments: vec![Segment {
+                from: 5_000,
+                span: 2_048,
+            }],
+            types: vec![(DataType::Int64, Version::new(9, 1))],
+            tombstones: vec![],
+            created: Version::new(1, 1),
+        };
+        assert_eq!(Series::decode(&s.path, &s.encode()).unwrap(), s);
+        for (from, span) in [(i64::MIN, 1), (5_000, 0), (5_000, i64::MAX), (i64::MAX, 1)] {
+            s.segments = vec![Segment { from, span }];
+            assert!(
+                Series::decode(&s.path, &s.encode()).is_err(),
+                "{from}/{span}"
+            );
+        }
+        s.segments = vec![Segment { from: 9, span: 1 }, Segment { from: 9, span: 2 }];
+        assert!(
+            Series::decode(&s.path, &s.encode()).is_err(),
+            "out of order"
+        );
     }
 
     #[test]
