@@ -85,6 +85,20 @@ impl View<'_> {
             .max()
     }
 
+    /// The newest drop of a database above `path`.
+    fn database_drop_covering(&self, path: &str) -> Option<Version> {
+        let nodes = path_nodes(path);
+        (1..nodes.len())
+            .filter_map(|n| {
+                let prefix = nodes[..n].join(".");
+                let pick = |d: &Drop| d.database.then_some(d.version);
+                let a = self.schema.drops.get(&prefix).and_then(pick);
+                let b = self.delta.drops.get(&prefix).and_then(pick);
+                a.max(b)
+            })
+            .max()
+    }
+
     fn database(&self, path: &str) -> Option<Database> {
         match self.delta.databases.get(path) {
             Some(d) => d.clone(),
@@ -235,7 +249,11 @@ impl Cx<'_, '_> {
                     .filter(|&i| sw.chunk.versions[i] > dropped)
                     .collect();
                 if keep.is_empty() {
-                    return Ok(());
+                    let newest = sw.chunk.versions.iter().max().copied();
+                    return match newest {
+                        Some(v) => self.void_under_database(&sw.path, v),
+                        None => Ok(()),
+                    };
                 }
                 survivors = sw.chunk.select(&keep);
                 &survivors
@@ -334,15 +352,7 @@ impl Cx<'_, '_> {
         let mut updated = (*series).clone();
         updated.segments.push(segment);
         let updated = Arc::new(updated);
-        self.batch.put_cf(
-            self.env.cf(CF_META)?,
-            meta_key(PREFIX_SERIES, &series.path),
-            updated.encode(),
-        );
-        self.view
-            .delta
-            .series
-            .insert(series.path.clone(), Some(updated.clone()));
+        self.put_series(updated.clone())?;
         Ok(updated)
     }
 
@@ -352,7 +362,16 @@ impl Cx<'_, '_> {
             .drop_covering(&d.path)
             .is_some_and(|dropped| dropped >= event.version)
         {
-            return Ok(()); // the series was dropped after this delete
+            // The series was dropped after this delete.
+            return self.void_under_database(&d.path, event.version);
+        }
+        // A delete is a change of its type as an insert is (the series
+        // exists after a drop for it alone, and must have the same type on
+        // every node); a history transfer declares its types instead.
+        if !self.snapshot {
+            if let Some(s) = self.view.series(&d.path) {
+                self.note_type(&s, d.data_type, event.version)?;
+            }
         }
         self.tombstone_range(d, event.version)
     }
@@ -438,7 +457,12 @@ impl Cx<'_, '_> {
                     if !self.local {
                         // Overlapping databases made on the two nodes: the
                         // shorter path wins on both (see absorb_databases_below).
-                        if existing.path == *path || is_below(path, &existing.path) {
+                        if existing.path == *path {
+                            // Made on both nodes: it counts as made at the
+                            // newer creation (a drop between keeps it).
+                            return self.database_changed_at(&existing, self.version);
+                        }
+                        if is_below(path, &existing.path) {
                             return Ok(());
                         }
                         return self.absorb_databases_below(path, *bucket_span_ms);
@@ -465,8 +489,14 @@ impl Cx<'_, '_> {
                         kept += 1;
                     }
                 }
-                // A series written after the drop (on the peer) keeps its database.
-                if kept == 0 && self.view.database(path).is_some() {
+                // A series written after the drop (on the peer) keeps its
+                // database, as does a change under it since (one a drop of
+                // its series made void, or a creation on the peer).
+                let changed_since = self
+                    .view
+                    .database(path)
+                    .is_some_and(|db| db.created > self.version);
+                if kept == 0 && !changed_since && self.view.database(path).is_some() {
                     self.batch
                         .delete_cf(self.env.cf(CF_META)?, meta_key(PREFIX_DB, path));
                     self.view.delta.databases.insert(path.clone(), None);
@@ -484,7 +514,8 @@ impl Cx<'_, '_> {
                     .drop_covering(path)
                     .is_some_and(|d| d >= self.version)
                 {
-                    return Ok(()); // dropped after this creation
+                    // Dropped after this creation.
+                    return self.void_under_database(path, self.version);
                 }
                 if let Some(existing) = self.view.series(path) {
                     if self.local {
@@ -492,7 +523,17 @@ impl Cx<'_, '_> {
                             "time series {path} already exists"
                         )));
                     }
-                    self.note_type(&existing, *data_type, self.version)?;
+                    // Declared again (on the peer, while apart): the
+                    // series counts as made at the newest declaration, so
+                    // a drop between the two keeps it on every node.
+                    let s = self.note_type(&existing, *data_type, self.version)?;
+                    if self.version > s.created {
+                        let updated = Series {
+                            created: self.version,
+                            ..(*s).clone()
+                        };
+                        self.put_series(Arc::new(updated))?;
+                    }
                     return Ok(());
                 }
                 self.create_series(path, *data_type, encoding, compressor)
@@ -544,9 +585,8 @@ impl Cx<'_, '_> {
             if ty == s.data_type {
                 return Ok(s.clone());
             }
-            // Everything the series holds so far was written as its type.
-            let newest = self.newest_point_version(s)?.max(s.created);
-            vec![(s.data_type, newest)]
+            // Every change so far had its type.
+            vec![(s.data_type, self.newest_change(s)?)]
         } else {
             s.types.clone()
         };
@@ -589,16 +629,19 @@ impl Cx<'_, '_> {
             types,
             ..(**s).clone()
         });
+        self.put_series(updated.clone())?;
+        Ok(updated)
+    }
+
+    /// Writes the series record (its tombstones are kept apart).
+    fn put_series(&mut self, s: Arc<Series>) -> Result<()> {
         self.batch.put_cf(
             self.env.cf(CF_META)?,
             meta_key(PREFIX_SERIES, &s.path),
-            updated.encode(),
+            s.encode(),
         );
-        self.view
-            .delta
-            .series
-            .insert(s.path.clone(), Some(updated.clone()));
-        Ok(updated)
+        self.view.delta.series.insert(s.path.clone(), Some(s));
+        Ok(())
     }
 
     /// After a drop at this event's version that kept `path` (a change
@@ -630,6 +673,18 @@ impl Cx<'_, '_> {
             return Ok(());
         }
         self.put_typed(&s, joined, types).map(|_| ())
+    }
+
+    /// The newest change the series holds: its newest declaration, point
+    /// or delete. Points a delete removed are older than its tombstone,
+    /// which the series keeps (the newest one is never dropped as
+    /// redundant), so this is exact however the changes interleaved.
+    fn newest_change(&self, s: &Series) -> Result<Version> {
+        let newest_delete = s.tombstones.iter().map(|t| t.version).max();
+        Ok(self
+            .newest_point_version(s)?
+            .max(s.created)
+            .max(newest_delete.unwrap_or_default()))
     }
 
     /// The newest version of a point the series holds.
@@ -676,6 +731,11 @@ impl Cx<'_, '_> {
     }
 
     fn put_database(&mut self, path: &str, bucket_span_ms: i64) -> Result<()> {
+        self.put_database_at(path, bucket_span_ms, self.version)
+    }
+
+    /// The database record, made (or last changed under it) at `created`.
+    fn put_database_at(&mut self, path: &str, bucket_span_ms: i64, created: Version) -> Result<()> {
         let nodes = path_nodes(path);
         if nodes.first() != Some(&"root")
             || nodes.len() < 2
@@ -692,8 +752,8 @@ impl Cx<'_, '_> {
         }
         let mut v = Vec::new();
         crate::codec::put_ivarint(&mut v, bucket_span_ms);
-        v.extend_from_slice(&self.version.hlc.to_le_bytes());
-        v.extend_from_slice(&self.version.node.to_le_bytes());
+        v.extend_from_slice(&created.hlc.to_le_bytes());
+        v.extend_from_slice(&created.node.to_le_bytes());
         self.batch
             .put_cf(self.env.cf(CF_META)?, meta_key(PREFIX_DB, path), v);
         self.view.delta.databases.insert(
@@ -701,9 +761,36 @@ impl Cx<'_, '_> {
             Some(Database {
                 path: path.to_string(),
                 bucket_span_ms,
-                created: self.version,
+                created,
             }),
         );
+        Ok(())
+    }
+
+    /// A change at `version` under `path` that a drop of its series made
+    /// void still counts for the series' database: the database exists on
+    /// every node when such a change is newer than its newest drop,
+    /// whatever order the drops and the change arrived in.
+    fn void_under_database(&mut self, path: &str, version: Version) -> Result<()> {
+        if self.local
+            || validate_series_path(path).is_err()
+            || self
+                .view
+                .database_drop_covering(path)
+                .is_some_and(|d| d >= version)
+        {
+            return Ok(());
+        }
+        let db = self.database_for(path)?;
+        self.database_changed_at(&db, version)
+    }
+
+    /// Remembers in the database record that something under it changed
+    /// at `version` (see `Database::created`).
+    fn database_changed_at(&mut self, db: &Database, version: Version) -> Result<()> {
+        if version > db.created {
+            self.put_database_at(&db.path, db.bucket_span_ms, version)?;
+        }
         Ok(())
     }
 
@@ -714,15 +801,11 @@ impl Cx<'_, '_> {
         }
     }
 
-    fn create_series(
-        &mut self,
-        path: &str,
-        data_type: DataType,
-        encoding: &str,
-        compressor: &str,
-    ) -> Result<Arc<Series>> {
+    /// The database `path` is under, made now when there is none (as IoTDB
+    /// does by default: the first level below root).
+    fn database_for(&mut self, path: &str) -> Result<Database> {
         validate_series_path(path)?;
-        let db = match self.view.database_of(path) {
+        Ok(match self.view.database_of(path) {
             Some(db) => db,
             None => {
                 // As IoTDB does by default: the database is the first level below root.
@@ -756,7 +839,17 @@ impl Cx<'_, '_> {
                     created: self.version,
                 }
             }
-        };
+        })
+    }
+
+    fn create_series(
+        &mut self,
+        path: &str,
+        data_type: DataType,
+        encoding: &str,
+        compressor: &str,
+    ) -> Result<Arc<Series>> {
+        let db = self.database_for(path)?;
         let series = Series {
             id: self.w.alloc_series_id(),
             path: path.to_string(),
@@ -823,10 +916,8 @@ impl Cx<'_, '_> {
     /// full-range tombstone. Returns whether it was removed.
     fn drop_series(&mut self, s: &Arc<Series>) -> Result<bool> {
         let v = self.version;
-        if s.created > v
-            || s.tombstones.iter().any(|t| t.version > v)
-            || self.has_points_newer_than(s, v)?
-        {
+        let newest = self.newest_change(s)?;
+        if newest > v {
             let d = SeriesDelete {
                 path: s.path.clone(),
                 data_type: s.data_type,
@@ -838,16 +929,11 @@ impl Cx<'_, '_> {
             return Ok(false);
         }
         self.remove_series(s)?;
+        // What it held still happened under its database.
+        if let Some(db) = self.view.database_of(&s.path) {
+            self.database_changed_at(&db, newest)?;
+        }
         Ok(true)
-    }
-
-    fn has_points_newer_than(&self, s: &Series, v: Version) -> Result<bool> {
-        let mut newer = false;
-        store::each_chunk(self.env.db, s, |_, c| {
-            newer = c.versions.iter().any(|&pv| pv > v);
-            !newer
-        })?;
-        Ok(newer)
     }
 
     fn remove_series(&mut self, s: &Series) -> Result<()> {

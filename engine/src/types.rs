@@ -144,6 +144,20 @@ impl Value {
         (candidate.widen(self.data_type()).as_ref() == Some(self)).then_some(candidate)
     }
 
+    /// This value (held in a type it may have been widened to) as
+    /// `target` exactly: widened, or narrowed back to the type it was
+    /// written as and widened from there (a DOUBLE that was an INT32 when
+    /// the series is INT64 now). `None` when no type below `target` holds it.
+    pub fn to_type_exact(&self, target: DataType) -> Option<Value> {
+        if let Some(v) = self.widen(target) {
+            return Some(v);
+        }
+        DataType::ALL
+            .iter()
+            .filter(|u| u.join(target) == target)
+            .find_map(|&u| self.narrow(u)?.widen(target))
+    }
+
     /// The text a value becomes when its series is widened to TEXT. The
     /// same whichever way it gets there (INT32 directly, or through DOUBLE;
     /// FLOAT directly, or through DOUBLE), so widening in steps and at once
@@ -338,22 +352,19 @@ impl Column {
         Some(out)
     }
 
-    /// Every value narrowed exactly to `target` (see [`Value::narrow`]).
-    pub fn narrow_to(&self, target: DataType) -> Option<Column> {
+    /// Every value as `target` exactly (see [`Value::to_type_exact`]):
+    /// chunks merged before or after their series changed type.
+    pub fn to_type_exact(&self, target: DataType) -> Option<Column> {
+        if let Some(c) = self.widen_to(target) {
+            return Some(c);
+        }
         let mut out = Column::with_capacity(target, self.len());
         for i in 0..self.len() {
-            if !out.push(&self.get(i)?.narrow(target)?) {
+            if !out.push(&self.get(i)?.to_type_exact(target)?) {
                 return None;
             }
         }
         Some(out)
-    }
-
-    /// Every value as `target` exactly: widened, or narrowed back from a
-    /// wider type it was widened to (chunks merged before or after their
-    /// series changed type).
-    pub fn to_type_exact(&self, target: DataType) -> Option<Column> {
-        self.widen_to(target).or_else(|| self.narrow_to(target))
     }
 
     /// Every value converted to `target`, or `None` if one does not fit.
@@ -406,6 +417,27 @@ mod tests {
         assert_eq!(Value::Text("x".into()).narrow(DataType::Double), None);
         assert_eq!(Value::F64(0.1).narrow(DataType::Float), None);
         assert_eq!(Value::I64(1 << 40).narrow(DataType::Int32), None);
+    }
+
+    /// A value stored widened, read as another type its series took after
+    /// a drop: through the type it was written as, never approximately.
+    #[test]
+    fn a_stored_value_converts_exactly_or_not_at_all() {
+        let cases = [
+            (Value::F64(2.0), DataType::Int64, Some(Value::I64(2))),
+            (Value::F64(0.5), DataType::Int64, None),
+            (
+                Value::Text("3".into()),
+                DataType::Double,
+                Some(Value::F64(3.0)),
+            ),
+            (Value::Text("x".into()), DataType::Double, None),
+            (Value::I32(7), DataType::Text, Some(Value::Text("7".into()))),
+            (Value::F64(1e300), DataType::Int32, None),
+        ];
+        for (v, t, want) in cases {
+            assert_eq!(v.to_type_exact(t), want, "{v:?} as {t}");
+        }
     }
 
     #[test]

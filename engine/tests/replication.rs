@@ -768,3 +768,174 @@ fn a_series_kept_by_a_drop_ends_with_the_same_type_on_every_node() {
     let points: Vec<(i64, String)> = sa.1.iter().map(|p| (p.1, p.2.clone())).collect();
     assert_eq!(points, vec![(2, "2".to_string()), (3, "3".to_string())]);
 }
+
+/// One change to `root.sg.d.s` made on some node, for the order test below.
+#[derive(Debug, Clone)]
+enum Change {
+    Create(duet_engine::DataType),
+    Insert(duet_engine::DataType, i64, i32),
+    Delete(duet_engine::DataType, i64, i64),
+    Drop,
+    DropDatabase,
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    use duet_engine::DataType::{Double, Int32, Int64, Text};
+    let ty = prop_oneof![Just(Int32), Just(Int64), Just(Double), Just(Text)];
+    prop_oneof![
+        2 => ty.clone().prop_map(Change::Create),
+        4 => (ty.clone(), 0..6i64, any::<i32>()).prop_map(|(t, at, v)| Change::Insert(t, at, v)),
+        2 => (ty, 0..6i64, 0..3i64).prop_map(|(t, at, len)| Change::Delete(t, at, at + len)),
+        2 => Just(Change::Drop),
+        1 => Just(Change::DropDatabase),
+    ]
+}
+
+/// The change as an event of its own origin (one event per origin, so any
+/// order of arrival is one a pipe could deliver) at version `rank`.
+fn change_event(c: &Change, rank: usize) -> Vec<u8> {
+    use duet_engine::event::{EventBody, SchemaChange, SeriesDelete, SeriesWrite};
+    use duet_engine::{DataType, Version};
+    let path = "root.sg.d.s".to_string();
+    // A minute ago, a millisecond apart: within any clock-skew limit.
+    let base = (duet_engine::hlc::wall_clock_ms() - 60_000) << 16;
+    let version = Version::new(base + ((rank as u64) << 16), 1000 + rank as u32);
+    let body = match *c {
+        Change::Create(data_type) => EventBody::Schema(SchemaChange::CreateTimeseries {
+            path,
+            data_type,
+            encoding: duet_engine::apply::default_encoding(data_type).into(),
+            compressor: "LZ4".into(),
+        }),
+        Change::Insert(ty, at, v) => {
+            let values = match ty {
+                DataType::Int32 => Column::I32(vec![v]),
+                DataType::Int64 => Column::I64(vec![v as i64 * 3]),
+                DataType::Double => Column::F64(vec![v as f64 / 4.0]),
+                _ => Column::Text(vec![format!("x{v}")]),
+            };
+            EventBody::Insert(vec![SeriesWrite {
+                path,
+                chunk: duet_engine::chunk::Chunk::from_write(&[at], &values, version),
+            }])
+        }
+        Change::Delete(data_type, start, end) => EventBody::Delete(vec![SeriesDelete {
+            path,
+            data_type,
+            start,
+            end,
+        }]),
+        Change::Drop => EventBody::Schema(SchemaChange::DeleteTimeseries { paths: vec![path] }),
+        Change::DropDatabase => EventBody::Schema(SchemaChange::DropDatabase {
+            path: "root.sg".into(),
+        }),
+    };
+    ChangeEvent {
+        origin: version.node,
+        origin_seq: 1,
+        version,
+        body,
+    }
+    .encode()
+}
+
+/// What every node must end with for a set of changes, whatever order they
+/// came in: the series exists when a change with a type (create, insert,
+/// delete) is newer than every drop; its type is the join of those types;
+/// a point stands when it is the newest at its time, newer than every drop
+/// and not under a newer delete. The database exists when a change with a
+/// type is newer than every drop of the database (a drop of the series
+/// leaves its database).
+fn typed_model(changes: &[(Change, usize)]) -> (Option<String>, bool, Vec<i64>) {
+    let dropped = changes
+        .iter()
+        .filter(|(c, _)| matches!(c, Change::Drop | Change::DropDatabase))
+        .map(|(_, r)| *r)
+        .max();
+    let live = |r: usize| dropped.is_none_or(|d| r > d);
+    let ty = changes
+        .iter()
+        .filter(|(_, r)| live(*r))
+        .filter_map(|(c, _)| match c {
+            Change::Create(t) | Change::Insert(t, ..) | Change::Delete(t, ..) => Some(*t),
+            _ => None,
+        })
+        .reduce(|a, b| a.join(b))
+        .map(|t| t.name().to_string());
+    let database_dropped = changes
+        .iter()
+        .filter(|(c, _)| matches!(c, Change::DropDatabase))
+        .map(|(_, r)| *r)
+        .max();
+    let database = changes.iter().any(|(c, r)| {
+        !matches!(c, Change::Drop | Change::DropDatabase) && database_dropped.is_none_or(|d| *r > d)
+    });
+    let mut times = Vec::new();
+    for at in 0..6 {
+        let newest = changes
+            .iter()
+            .filter_map(|(c, r)| match c {
+                Change::Insert(_, t, _) if *t == at => Some(*r),
+                _ => None,
+            })
+            .max();
+        let Some(r) = newest.filter(|r| live(*r)) else {
+            continue;
+        };
+        let deleted = changes
+            .iter()
+            .any(|(c, d)| matches!(c, Change::Delete(_, s, e) if *s <= at && at <= *e) && *d > r);
+        if !deleted {
+            times.push(at);
+        }
+    }
+    (ty, database, times)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32),
+        .. ProptestConfig::default()
+    })]
+
+    /// Creates, inserts and deletes of several types, drops of the series
+    /// and of its database, each from its own node with its own version,
+    /// arrive at three nodes in three orders; a fourth node gets the first
+    /// one's history, the third the second's. All four must end with the same schema and points,
+    /// and with what the model says (the type rule of `Series::types`).
+    #[test]
+    fn typed_changes_in_any_order_end_the_same(
+        changes in prop::collection::vec(change(), 1..9),
+        ranks in Just((0..9usize).collect::<Vec<_>>()).prop_shuffle(),
+        orders in prop::collection::vec(Just((0..9usize).collect::<Vec<_>>()).prop_shuffle(), 3),
+    ) {
+        let ranked: Vec<(Change, usize)> = changes.iter().cloned().zip(ranks).collect();
+        let encoded: Vec<Vec<u8>> = ranked.iter().map(|(c, r)| change_event(c, *r)).collect();
+        let nodes: Vec<_> = (0..4).map(|_| open()).collect();
+        for (order, (_, node)) in orders.iter().zip(&nodes) {
+            for &i in order.iter().filter(|&&i| i < encoded.len()) {
+                node.apply_remote(&format!("s{i}"), std::slice::from_ref(&encoded[i])).unwrap();
+            }
+        }
+        nodes[3].1.apply_remote("history", &full_snapshot(&nodes[0].1)).unwrap();
+        // A history of what a node already holds changes nothing.
+        nodes[2].1.apply_remote("history", &full_snapshot(&nodes[1].1)).unwrap();
+        let path = "root.sg.d.s";
+        let state = |e: &Engine| {
+            let schema = e.schema();
+            let ty = schema.series.get(path).map(|s| s.data_type.name().to_string());
+            let dbs: Vec<String> = schema.databases.keys().cloned().collect();
+            (ty, dbs, dump(e))
+        };
+        let (ty, database, times) = typed_model(&ranked);
+        let first = state(&nodes[0].1);
+        for (i, (_, node)) in nodes.iter().enumerate() {
+            let s = state(node);
+            prop_assert_eq!(&s.0, &ty, "node {}: type against the model", i);
+            prop_assert_eq!(s.1.len() == 1, database, "node {}: database against the model", i);
+            let got: Vec<i64> = s.2.iter().map(|p| p.1).collect();
+            prop_assert_eq!(&got, &times, "node {}: points against the model", i);
+            prop_assert_eq!(&s, &first, "node {} against node 0", i);
+        }
+    }
+}

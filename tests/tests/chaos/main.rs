@@ -50,22 +50,12 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 #[test]
 fn chaos_short_two_nodes() {
-    run(short(Params::from_env(2, 20_250_101, 20)));
+    run(Params::from_env(2, 20_250_101, 20));
 }
 
 #[test]
 fn chaos_short_three_nodes() {
-    run(short(Params::from_env(3, 20_250_102, 20)));
-}
-
-/// The runs in the test suite keep a series' type when it is made again:
-/// a type change racing a drop and a range delete can still end with
-/// different types on the nodes (an open corner of issue 8, seed 13276
-/// with three nodes), and the suite must not fail by chance on it. The
-/// long runs (`chaos_run`, sbin/chaos.sh) change types.
-fn short(mut p: Params) -> Params {
-    p.workload.type_changes = false;
-    p
+    run(Params::from_env(3, 20_250_102, 20));
 }
 
 /// What `sbin/chaos.sh` runs: nodes, seed and seconds from the environment.
