@@ -102,6 +102,12 @@ pub(crate) fn decode_all(records: &[(String, Vec<u8>)]) -> Result<Vec<Conflict>>
     records.iter().map(|(_, v)| Conflict::decode(v)).collect()
 }
 
+/// The `meta` key that marks a conflict recorded under `key` (see
+/// `Engine::add_conflict_once`); outside the records' prefix.
+pub(crate) fn seen_key(key: &str) -> Vec<u8> {
+    meta_key("conflict-seen/", key)
+}
+
 /// The prefix of conflict records in `meta`.
 pub(crate) const RECORDS: &str = PREFIX;
 

@@ -102,6 +102,8 @@ pub struct Engine {
     first_seq: AtomicU64,
     /// The id of the next conflict record (see `conflicts`).
     pub(crate) next_conflict: AtomicU64,
+    /// Serialises `add_conflict_once` (check, then record).
+    pub(crate) conflict_once: Mutex<()>,
     /// Every change up to this sequence is fsynced.
     durable_seq: AtomicU64,
     last_seq: watch::Sender<u64>,
@@ -277,6 +279,7 @@ impl Engine {
             }),
             first_seq: AtomicU64::new(first),
             next_conflict: AtomicU64::new(next_conflict),
+            conflict_once: Mutex::new(()),
             durable_seq: AtomicU64::new(last),
             last_seq: watch::channel(last).0,
             went_back: watch::channel((0, 0)).0,

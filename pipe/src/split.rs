@@ -22,6 +22,9 @@ pub const REQUEST_OVERHEAD: usize = 4096;
 pub struct TooLarge {
     pub path: String,
     pub time: i64,
+    /// The point's version: with the path and time it names the point
+    /// (the conflict log records it once however often it is read).
+    pub version: duet_engine::Version,
     pub bytes: usize,
     pub max: usize,
     /// The point's value as text, for the conflict log.
@@ -114,6 +117,7 @@ fn cut_write(
                     .values
                     .get(0)
                     .map_or(String::new(), |v| v.to_string()),
+                version: w.chunk.versions.first().copied().unwrap_or_default(),
                 path: w.path,
                 time,
                 bytes: size,

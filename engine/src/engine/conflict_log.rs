@@ -23,6 +23,33 @@ impl Engine {
         })
     }
 
+    /// Records `c` unless a conflict with the same `key` was recorded
+    /// before (a sender that reads the same skipped point again); returns
+    /// whether it was recorded.
+    pub fn add_conflict_once(&self, c: Conflict, key: &str) -> Result<bool> {
+        let seen = conflicts::seen_key(key);
+        let meta = crate::store::cf(&self.db, crate::keys::CF_META)?;
+        let _one_at_a_time = self.conflict_once.lock();
+        let known = self
+            .db
+            .get_pinned_cf(meta, &seen)
+            .map_err(|source| Error::Storage {
+                context: "reading the conflict log".into(),
+                source,
+            })?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let mut batch = WriteBatch::default();
+        self.record_conflict(&mut batch, c)?;
+        batch.put_cf(meta, &seen, []);
+        self.db.write(batch).map_err(|source| Error::Storage {
+            context: "recording a conflict".into(),
+            source,
+        })?;
+        Ok(true)
+    }
+
     /// Every recorded conflict, oldest first.
     pub fn conflicts(&self) -> Result<Vec<Conflict>> {
         conflicts::decode_all(&self.meta_scan(conflicts::RECORDS)?)

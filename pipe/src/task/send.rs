@@ -157,7 +157,9 @@ impl PipeTask {
 
     /// A point the peer cannot take in one request (its
     /// `rpc.max_frame_bytes` is smaller than the point): it is not sent, the
-    /// pipe goes on, and this node's conflict log names it.
+    /// pipe goes on, and this node's conflict log names it, once (the same
+    /// point read again, after a restart or in a history transfer, is not
+    /// recorded again).
     fn record_too_large(&self, l: split::TooLarge) {
         let c = duet_engine::conflicts::Conflict {
             at_ms: duet_engine::hlc::wall_clock_ms() as i64,
@@ -172,7 +174,11 @@ impl PipeTask {
             detail: format!("{}={}", l.time, l.value),
             path: l.path,
         };
-        if let Err(e) = self.engine.add_conflict(c) {
+        let once = format!(
+            "too-large|{}|{}|{}|{}.{}",
+            c.stream, c.path, l.time, l.version.hlc, l.version.node
+        );
+        if let Err(e) = self.engine.add_conflict_once(c, &once) {
             tracing::error!(
                 "pipe {}: recording a point too large to send: {e}",
                 self.name()

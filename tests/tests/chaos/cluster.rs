@@ -234,11 +234,12 @@ impl Cluster {
             if let Outcome::Rows(mut rows) = s.execute(&sql).map_err(|e| format!("{sql}: {e}"))? {
                 while let Some(r) = rows.next_row().map_err(|e| format!("{sql}: {e}"))? {
                     // A series made again as INT64, or joined to TEXT by a
-                    // type conflict, still holds the codes the clients wrote.
+                    // type conflict, still holds the codes the clients
+                    // wrote; a large value must be whole to give its code.
                     let value = match r.get(1) {
                         Some(Field::F64(v)) => Some(*v),
                         Some(Field::I64(v)) => Some(*v as f64),
-                        Some(Field::Text(v)) => v.parse().ok(),
+                        Some(Field::Text(v)) => crate::ledger::decode_text(v).map(|c| c as f64),
                         _ => None,
                     };
                     match (r.first(), value) {

@@ -63,6 +63,27 @@ pub fn value_code(writer: u32, n: u64) -> i64 {
     i64::from(writer) * 1_000_000_000 + n as i64
 }
 
+/// The large TEXT value a write stores for code `code` (a few KiB to a
+/// quarter MiB): the code, the length of the padding, and the padding, so
+/// the checker can tell a whole value from a cut or garbled one.
+pub fn big_text(code: i64) -> String {
+    let len = 4096 + (code.unsigned_abs() * 7919 % (252 * 1024)) as usize;
+    let pad = char::from(b'a' + (code.unsigned_abs() % 26) as u8);
+    let mut s = format!("{code}:{len}:");
+    s.extend(std::iter::repeat_n(pad, len));
+    s
+}
+
+/// The code back from a stored TEXT: a number (a DOUBLE series joined to
+/// TEXT) or a whole [`big_text`].
+pub fn decode_text(s: &str) -> Option<i64> {
+    if let Ok(v) = s.parse::<f64>() {
+        return decode(v);
+    }
+    let code: i64 = s.split(':').next()?.parse().ok()?;
+    (big_text(code) == s).then_some(code)
+}
+
 /// The code back from a stored DOUBLE, if it can be one.
 pub fn decode(v: f64) -> Option<i64> {
     (v.fract() == 0.0 && (0.0..9.0e15).contains(&v)).then_some(v as i64)

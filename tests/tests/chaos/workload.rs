@@ -1,11 +1,12 @@
 //! Client threads: each writes to one node, as fast as its pace allows,
 //! multi-row inserts (into a "hot" time range every writer on every node
 //! shares, so nodes conflict, and into a range of its own) and now and then
-//! a delete, and rarely a schema change (drop a series, drop it and create
+//! a delete, now and then large TEXT values (a few KiB to a quarter MiB,
+//! in a series of their own per device), and rarely a schema change (drop a series, drop it and create
 //! it again with another type, drop the whole database); each statement
 //! goes into the writer's ledger with its outcome.
 
-use crate::ledger::{value_code, Entry, Op, Outcome};
+use crate::ledger::{big_text, value_code, Entry, Op, Outcome};
 use crate::rng::Rng;
 use duet_rpc::client::{ClientError, Session, SessionConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +27,8 @@ pub struct Workload {
     pub delete_percent: u64,
     /// Schema changes per thousand statements.
     pub ddl_per_mille: u64,
+    /// Statements that write large TEXT values (see `ledger::big_text`).
+    pub big_percent: u64,
     /// A series made again after a drop may get another type (INT64 or
     /// DOUBLE); without this it is made again as DOUBLE.
     pub type_changes: bool,
@@ -41,6 +44,7 @@ impl Workload {
             pace: Duration::from_millis(20),
             delete_percent: 3,
             ddl_per_mille: 2,
+            big_percent: 1,
             type_changes: true,
         }
     }
@@ -50,6 +54,11 @@ pub const DATABASE: &str = "root.chaos";
 
 pub fn series(device: u64) -> String {
     format!("{DATABASE}.d{device}.v")
+}
+
+/// The series of a device's large values.
+pub fn big_series(device: u64) -> String {
+    format!("{DATABASE}.d{device}.big")
 }
 
 /// Where writer `w`'s own points start: far from the hot range and from
@@ -128,6 +137,31 @@ impl Writer {
                 };
                 let sql = format!("DELETE FROM {series} WHERE time >= {start} AND time <= {end}");
                 (Op::Delete { series, start, end }, sql)
+            } else if rng.chance(w.big_percent) {
+                // One or two large values, at a shared time or one of its own.
+                let rows = rng.range(1, 3) as i64;
+                let first = if rng.chance(40) {
+                    rng.range(0, (HOT_TIMES - rows) as u64) as i64
+                } else {
+                    cursor += rows;
+                    own_base(self.id) + cursor - rows
+                };
+                let points: Vec<(i64, i64)> = (0..rows)
+                    .map(|i| {
+                        n += 1;
+                        (first + i, value_code(self.id, n))
+                    })
+                    .collect();
+                let values: Vec<String> = points
+                    .iter()
+                    .map(|(t, v)| format!("({t}, '{}')", big_text(*v)))
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO {device_path}(time, big) VALUES {}",
+                    values.join(", ")
+                );
+                let series = big_series(device);
+                (Op::Insert { series, points }, sql)
             } else {
                 let rows = w.rows_per_insert as i64;
                 let first = if rng.chance(40) {
@@ -203,7 +237,9 @@ fn schema_change(rng: &mut Rng, devices: u32, type_changes: bool) -> (Op, String
     let roll = rng.range(0, 100);
     if roll < 8 {
         let sql = format!("DROP DATABASE {DATABASE}");
-        let series = (0..u64::from(devices)).map(series).collect();
+        let series = (0..u64::from(devices))
+            .flat_map(|d| [series(d), big_series(d)])
+            .collect();
         return (
             Op::Drop {
                 series,

@@ -90,4 +90,31 @@ fn t86_a_value_larger_than_the_peer_reads_is_named_and_the_pipe_goes_on() {
     assert_eq!(a.metric("duet_conflicts"), Some(1.0));
     // The pipe runs on, caught up.
     crate::connected(&a);
+    // Made again, the pipe sends its history and reads the large point
+    // again: still left out, and still named once.
+    a.sql("DROP PIPE AB");
+    a.sql(&pipe_sql("AB", b.rpc.port()));
+    wait_until(WAIT, "a history transfer", || {
+        match a.metric("duet_pipe_history_transfers_total{pipe=\"AB\"}") {
+            Some(n) if n >= 1.0 => Ok(()),
+            n => Err(format!("{n:?}")),
+        }
+    });
+    text_tablet(&a, "root.big.later", 10, 10);
+    wait_until(
+        WAIT,
+        "the points written after the history on B",
+        || match count(&b, "root.big.later", "v") {
+            10 => Ok(()),
+            n => Err(format!("{n} points; pipes {:?}", a.pipes())),
+        },
+    );
+    crate::connected(&a);
+    assert_eq!(count(&b, "root.big.one", "v"), 0);
+    assert_eq!(
+        a.metric("duet_conflicts"),
+        Some(1.0),
+        "{:?}",
+        a.rows("SHOW CONFLICTS")
+    );
 }

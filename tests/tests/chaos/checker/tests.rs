@@ -234,3 +234,18 @@ fn surely_before_needs_a_margin_across_nodes_only() {
     assert!(!a.surely_before(&insert(1, 55, &[], Outcome::Acked)));
     assert!(a.surely_before(&insert(1, 56, &[], Outcome::Acked)));
 }
+
+#[test]
+fn a_large_value_gives_its_code_only_when_whole() {
+    use crate::ledger::{big_text, decode_text, value_code};
+    let code = value_code(3, 41);
+    let v = big_text(code);
+    assert!(v.len() > 4096, "{}", v.len());
+    assert_eq!(decode_text(&v), Some(code));
+    assert_eq!(decode_text(&v[..v.len() - 1]), None, "cut");
+    let mut garbled = v.clone().into_bytes();
+    let last = garbled.len() - 1;
+    garbled[last] ^= 1;
+    assert_eq!(decode_text(&String::from_utf8(garbled).unwrap()), None);
+    assert_eq!(decode_text("3000000041"), Some(3_000_000_041), "a number");
+}
