@@ -557,6 +557,8 @@ impl Cx<'_, '_> {
 
     fn conflict(&mut self, kind: &str, path: &str, reason: String) -> Result<()> {
         let c = crate::conflicts::Conflict {
+            id: 0,
+            range: None,
             at_ms: crate::hlc::wall_clock_ms() as i64,
             kind: kind.to_string(),
             origin: self.origin,

@@ -5,7 +5,8 @@
 //! takes the join of them; overlapping databases become the shorter one) and
 //! record it here; a change the rules cannot apply (a path or time this node
 //! refuses) is skipped, recorded here with its content, and the pipe goes on.
-//! `SHOW CONFLICTS` lists the records; `/metrics` counts them.
+//! `SHOW CONFLICTS` lists the records; `/metrics` counts them; `REPLAY
+//! CONFLICT id` sends again what a record says this node left out.
 //!
 //! Stored in `meta` under `conflict/<id, 20 digits>`, written in the same
 //! WriteBatch as the decision it records.
@@ -23,6 +24,8 @@ const MAX_DETAIL: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
+    /// Its number in the log (0 until recorded).
+    pub id: u64,
     /// Wall-clock ms when it was decided.
     pub at_ms: i64,
     /// `type` (a series widened), `database` (overlapping databases made
@@ -36,11 +39,13 @@ pub struct Conflict {
     pub reason: String,
     /// What was rejected (points as `time=value`), truncated.
     pub detail: String,
+    /// The times it concerns (first, last), when it concerns points.
+    pub range: Option<(i64, i64)>,
 }
 
 impl Conflict {
     fn encode(&self) -> Vec<u8> {
-        let mut out = vec![1u8];
+        let mut out = vec![2u8];
         out.extend_from_slice(&self.at_ms.to_le_bytes());
         put_str(&mut out, &self.kind);
         out.extend_from_slice(&self.origin.to_le_bytes());
@@ -48,15 +53,22 @@ impl Conflict {
         put_str(&mut out, &self.path);
         put_str(&mut out, &self.reason);
         put_str(&mut out, &self.detail);
+        if let Some((first, last)) = self.range {
+            out.extend_from_slice(&first.to_le_bytes());
+            out.extend_from_slice(&last.to_le_bytes());
+        }
         out
     }
 
-    fn decode(bytes: &[u8]) -> Result<Conflict> {
+    fn decode(id: u64, bytes: &[u8]) -> Result<Conflict> {
         let mut r = Reader::new(bytes, "conflict record");
-        if r.u8()? != 1 {
+        // 1: records written before they kept a time range.
+        let format = r.u8()?;
+        if !matches!(format, 1 | 2) {
             return Err(r.corrupt("unknown conflict record format"));
         }
-        let c = Conflict {
+        let mut c = Conflict {
+            id,
             at_ms: r.u64()? as i64,
             kind: r.string()?,
             origin: r.u32()?,
@@ -64,12 +76,20 @@ impl Conflict {
             path: r.string()?,
             reason: r.string()?,
             detail: r.string()?,
+            range: None,
         };
+        if format == 2 && !r.is_empty() {
+            c.range = Some((r.u64()? as i64, r.u64()? as i64));
+        }
         if !r.is_empty() {
             return Err(r.corrupt("trailing bytes"));
         }
         Ok(c)
     }
+}
+
+fn record_key(id: u64) -> Vec<u8> {
+    meta_key(PREFIX, &format!("{id:020}"))
 }
 
 /// Adds `c` to `batch` under the next id from `next` (it is recorded when
@@ -82,11 +102,7 @@ pub(crate) fn put(
 ) -> Result<()> {
     c.detail = truncate(&c.detail, MAX_DETAIL);
     let id = next.fetch_add(1, Ordering::AcqRel);
-    batch.put_cf(
-        crate::store::cf(db, CF_META)?,
-        meta_key(PREFIX, &format!("{id:020}")),
-        c.encode(),
-    );
+    batch.put_cf(crate::store::cf(db, CF_META)?, record_key(id), c.encode());
     tracing::warn!(
         "conflict ({}) on {} from node {}: {}",
         c.kind,
@@ -99,13 +115,88 @@ pub(crate) fn put(
 
 /// The conflict records of `meta` (key, value), oldest first, decoded.
 pub(crate) fn decode_all(records: &[(String, Vec<u8>)]) -> Result<Vec<Conflict>> {
-    records.iter().map(|(_, v)| Conflict::decode(v)).collect()
+    records
+        .iter()
+        .map(|(k, v)| {
+            let id = k
+                .parse()
+                .map_err(|_| crate::error::Error::corrupt("conflict record", "key is not an id"))?;
+            Conflict::decode(id, v)
+        })
+        .collect()
 }
+
+/// Record `id`, if there is one.
+pub(crate) fn get(db: &DB, id: u64) -> Result<Option<Conflict>> {
+    let meta = crate::store::cf(db, CF_META)?;
+    let value =
+        db.get_pinned_cf(meta, record_key(id))
+            .map_err(|source| crate::error::Error::Storage {
+                context: "reading the conflict log".into(),
+                source,
+            })?;
+    value.map(|v| Conflict::decode(id, &v)).transpose()
+}
+
+const SEEN: &str = "conflict-seen/";
 
 /// The `meta` key that marks a conflict recorded under `key` (see
 /// `Engine::add_conflict_once`); outside the records' prefix.
 pub(crate) fn seen_key(key: &str) -> Vec<u8> {
-    meta_key("conflict-seen/", key)
+    meta_key(SEEN, key)
+}
+
+/// The key (see `Engine::add_conflict_once`) of a point at `time` of
+/// `path`, written at `version`, that the pipe `stream` left out as too
+/// large for its peer: the same point is recorded once however often it
+/// is read (a restart, a history transfer), until `REPLAY CONFLICT`.
+pub fn too_large_key(stream: &str, path: &str, time: i64, version: crate::Version) -> String {
+    format!(
+        "{}{time}|{}.{}",
+        too_large_prefix(stream, path),
+        version.hlc,
+        version.node
+    )
+}
+
+fn too_large_prefix(stream: &str, path: &str) -> String {
+    format!("too-large|{}:{stream}|{}:{path}|", stream.len(), path.len())
+}
+
+/// Forgets the too-large points of `stream` and `path` in `[first, last]`
+/// (a replay sends them again: if they are still too large, that is new).
+pub(crate) fn forget_too_large(
+    db: &DB,
+    stream: &str,
+    path: &str,
+    first: i64,
+    last: i64,
+) -> Result<()> {
+    let prefix = format!("{SEEN}{}", too_large_prefix(stream, path));
+    let meta = crate::store::cf(db, CF_META)?;
+    let mut batch = WriteBatch::default();
+    let mode = rocksdb::IteratorMode::From(prefix.as_bytes(), rocksdb::Direction::Forward);
+    for item in db.iterator_cf(meta, mode) {
+        let (k, _) = item.map_err(|source| crate::error::Error::Storage {
+            context: "reading the conflict log".into(),
+            source,
+        })?;
+        let Some(rest) = k.strip_prefix(prefix.as_bytes()) else {
+            break;
+        };
+        let time = std::str::from_utf8(rest)
+            .ok()
+            .and_then(|r| r.split('|').next())
+            .and_then(|t| t.parse::<i64>().ok());
+        if time.is_some_and(|t| (first..=last).contains(&t)) {
+            batch.delete_cf(meta, &k);
+        }
+    }
+    db.write(batch)
+        .map_err(|source| crate::error::Error::Storage {
+            context: "updating the conflict log".into(),
+            source,
+        })
 }
 
 /// The prefix of conflict records in `meta`.
@@ -138,6 +229,7 @@ mod tests {
     #[test]
     fn records_round_trip_and_details_are_cut() {
         let c = Conflict {
+            id: 4,
             at_ms: 17,
             kind: "rejected".into(),
             origin: 9,
@@ -145,12 +237,18 @@ mod tests {
             path: "root.sg.d.s".into(),
             reason: "time out of range".into(),
             detail: "1=2".into(),
+            range: Some((-3, 9)),
         };
-        assert_eq!(Conflict::decode(&c.encode()).unwrap(), c);
+        assert_eq!(Conflict::decode(4, &c.encode()).unwrap(), c);
         let b = c.encode();
         for cut in 0..b.len() {
-            assert!(Conflict::decode(&b[..cut]).is_err());
+            // Cut right after the detail it is a record without a range.
+            if cut != b.len() - 16 {
+                assert!(Conflict::decode(4, &b[..cut]).is_err(), "{cut}");
+            }
         }
+        let no_range = Conflict { range: None, ..c };
+        assert_eq!(Conflict::decode(4, &no_range.encode()).unwrap(), no_range);
         let long = "é".repeat(3000);
         let t = truncate(&long, 4096);
         assert!(t.len() < 4200 && t.ends_with("(6000 bytes)"), "{}", t.len());

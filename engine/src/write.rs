@@ -6,7 +6,9 @@ use crate::chunk::Chunk;
 use crate::engine::{Engine, MAX_TIME, MIN_TIME};
 use crate::error::{Error, Result};
 use crate::event::{EventBody, SchemaChange, SeriesDelete, SeriesWrite};
+use crate::keys::data_key;
 use crate::schema::{path_nodes, validate_series_path};
+use crate::store;
 use crate::types::{Column, DataType};
 
 /// Points for one series. `values` is typed: a new series gets that type,
@@ -64,6 +66,64 @@ impl Engine {
             }
             Ok(EventBody::Insert(writes))
         })
+    }
+
+    /// Logs again, as a new change of this node, the points `path` holds
+    /// in `[first, last]`, each with the version it was written with (see
+    /// `replay_conflict`): merging them here changes nothing, and the pipes
+    /// send them. Returns how many.
+    pub(crate) fn relog(&self, path: &str, first: i64, last: i64) -> Result<usize> {
+        let series = self
+            .schema
+            .read()
+            .series
+            .get(path)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("time series {path} does not exist")))?;
+        let (first, last) = (first.max(MIN_TIME), last.min(MAX_TIME));
+        let mut out = Chunk::empty(series.data_type);
+        let mut cursor = Some(data_key(series.id, series.bucket_of(first)));
+        let bound = data_key(series.id, series.bucket_of(last));
+        while let Some(c) = cursor {
+            let (chunks, next) =
+                store::read_chunks(&self.db, path, c, bound, false, store::SCAN_READ_BYTES)?;
+            for (_, bytes) in chunks {
+                let chunk = Chunk::decode(&bytes)?;
+                let keep: Vec<usize> = (0..chunk.len())
+                    .filter(|&i| {
+                        let (t, v) = (chunk.times[i], chunk.versions[i]);
+                        (first..=last).contains(&t)
+                            && !series
+                                .tombstones
+                                .iter()
+                                .any(|d| d.start <= t && t <= d.end && d.version > v)
+                    })
+                    .collect();
+                let part = chunk.select(&keep);
+                let values = part.values.to_type_exact(series.data_type).ok_or_else(|| {
+                    Error::corrupt(
+                        "chunk",
+                        format!("holds {} values in {path}", part.data_type()),
+                    )
+                })?;
+                out.times.extend_from_slice(&part.times);
+                out.versions.extend_from_slice(&part.versions);
+                for i in 0..values.len() {
+                    out.values.push_from(&values, i);
+                }
+            }
+            cursor = next;
+        }
+        let n = out.len();
+        if n > 0 {
+            self.commit_local(|_| {
+                Ok(EventBody::Insert(vec![SeriesWrite {
+                    path: path.to_string(),
+                    chunk: out,
+                }]))
+            })?;
+        }
+        Ok(n)
     }
 
     /// Deletes the points in `[start, end]` of every series matching one of

@@ -172,6 +172,9 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
                         text(c.path),
                         text(c.reason),
                         text(c.detail),
+                        Some(Value::I64(c.id as i64)),
+                        c.range.map(|r| Value::I64(r.0)),
+                        c.range.map(|r| Value::I64(r.1)),
                     ],
                 })
                 .collect();
@@ -182,6 +185,26 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
             cols.extend(text_columns(&[
                 "Kind", "Origin", "Stream", "Series", "Reason", "Detail",
             ]));
+            for name in ["Id", "FirstTime", "LastTime"] {
+                cols.push(ColumnInfo {
+                    name: name.into(),
+                    data_type: DataType::Int64,
+                });
+            }
+            return rows(false, cols, out);
+        }
+        S::ReplayConflict { id } => {
+            let n = engine.replay_conflict(*id)?;
+            let out = vec![Row {
+                time: None,
+                values: vec![Some(Value::I64(*id as i64)), Some(Value::I64(n as i64))],
+            }];
+            let cols = ["Id", "PointsSent"]
+                .map(|name| ColumnInfo {
+                    name: name.into(),
+                    data_type: DataType::Int64,
+                })
+                .to_vec();
             return rows(false, cols, out);
         }
         S::Flush => engine.flush()?,

@@ -236,6 +236,12 @@ pub enum Statement {
     /// `SHOW CONFLICTS`: what this node decided about peers' changes it
     /// could not apply as sent.
     ShowConflicts,
+    /// `REPLAY CONFLICT id`: send again what the conflict log says this
+    /// node left out (a point too large for the peer, once its limit was
+    /// raised).
+    ReplayConflict {
+        id: u64,
+    },
     ShowVersion,
     Flush,
     /// `VERIFY REPLICA [pattern] [LOCAL]`: compare this node's data with

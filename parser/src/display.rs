@@ -407,6 +407,7 @@ impl Display for Statement {
             Statement::ShowVersion => f.write_str("SHOW VERSION"),
             Statement::ShowConflicts => f.write_str("SHOW CONFLICTS"),
             Statement::Flush => f.write_str("FLUSH"),
+            Statement::ReplayConflict { id } => write!(f, "REPLAY CONFLICT {id}"),
             Statement::VerifyReplica { pattern, local } => {
                 opt_pattern(f, "VERIFY REPLICA", pattern)?;
                 if *local {

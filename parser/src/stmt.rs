@@ -3,7 +3,7 @@
 
 use crate::ast::{DataType, Path, Statement};
 use crate::error::{bad, commit, fail, failure, Res};
-use crate::lex::{end_of_statement, kw, path, positive_span, string_lit, sym, word, ws};
+use crate::lex::{end_of_statement, kw, path, positive_span, string_lit, sym, unsigned, word, ws};
 use crate::{pipe, query};
 
 pub(crate) const STATEMENT: &str = "a statement";
@@ -30,6 +30,7 @@ pub(crate) fn statement(i: &str) -> Res<'_, Statement> {
         "FLUSH" => Ok((rest, Statement::Flush)),
         "VERIFY" => verify(rest),
         "BACKUP" => backup(rest),
+        "REPLAY" => replay(rest),
         _ => return fail(j, STATEMENT),
     };
     commit(r)
@@ -319,6 +320,12 @@ fn verify(i: &str) -> Res<'_, Statement> {
         Err(_) => (rest, false),
     };
     Ok((rest, Statement::VerifyReplica { pattern, local }))
+}
+
+fn replay(i: &str) -> Res<'_, Statement> {
+    let (rest, _) = kw("CONFLICT")(i)?;
+    let (rest, id) = unsigned(rest)?;
+    Ok((rest, Statement::ReplayConflict { id }))
 }
 
 fn backup(i: &str) -> Res<'_, Statement> {

@@ -241,6 +241,7 @@ fn statement() -> impl Strategy<Value = Statement> {
         1 => Just(ShowCluster),
         1 => Just(ShowVersion),
         1 => Just(ShowConflicts),
+        1 => any::<u64>().prop_map(|id| ReplayConflict { id }),
         1 => Just(Flush),
         1 => (option::of(path()), any::<bool>()).prop_map(|(pattern, local)| VerifyReplica { pattern, local }),
         1 => text().prop_map(|dir| Backup { dir }),

@@ -434,6 +434,9 @@ fn admin_and_users() {
     both("show  cluster", Statement::ShowCluster);
     both("SHOW VERSION", Statement::ShowVersion);
     both("show conflicts", Statement::ShowConflicts);
+    both("replay conflict 17", Statement::ReplayConflict { id: 17 });
+    assert!(parse("replay conflict").is_err());
+    assert!(parse("replay conflict -1").is_err());
     both("flush", Statement::Flush);
     both(
         "verify replica",

@@ -22,8 +22,7 @@ pub const REQUEST_OVERHEAD: usize = 4096;
 pub struct TooLarge {
     pub path: String,
     pub time: i64,
-    /// The point's version: with the path and time it names the point
-    /// (the conflict log records it once however often it is read).
+    /// The point's version: with the path and time it names the point.
     pub version: duet_engine::Version,
     pub bytes: usize,
     pub max: usize,

@@ -311,9 +311,16 @@ fn batch_digest(stream: &str, events: &[Vec<u8>]) -> [u8; 32] {
 fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::conflicts::Conflict {
     use crate::event::EventBody;
     let mut detail = String::new();
+    let mut range: Option<(i64, i64)> = None;
+    let mut widen = |first: i64, last: i64| {
+        range = Some(range.map_or((first, last), |(a, b)| (a.min(first), b.max(last))));
+    };
     match &event.body {
         EventBody::Insert(writes) => {
             for w in writes {
+                if let (Some(&first), Some(&last)) = (w.chunk.times.first(), w.chunk.times.last()) {
+                    widen(first, last);
+                }
                 detail.push_str(&w.path);
                 detail.push(':');
                 for (i, t) in w.chunk.times.iter().enumerate() {
@@ -333,12 +340,15 @@ fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::con
         }
         EventBody::Delete(dels) => {
             for d in dels {
+                widen(d.start, d.end);
                 detail.push_str(&format!("delete {} [{}, {}]; ", d.path, d.start, d.end));
             }
         }
         EventBody::Schema(change) => detail = format!("{change:?}"),
     }
     crate::conflicts::Conflict {
+        id: 0,
+        range,
         at_ms: crate::hlc::wall_clock_ms() as i64,
         kind: "rejected".into(),
         origin: event.origin,

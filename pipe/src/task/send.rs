@@ -157,27 +157,27 @@ impl PipeTask {
 
     /// A point the peer cannot take in one request (its
     /// `rpc.max_frame_bytes` is smaller than the point): it is not sent, the
-    /// pipe goes on, and this node's conflict log names it, once (the same
-    /// point read again, after a restart or in a history transfer, is not
-    /// recorded again).
+    /// pipe goes on, and this node's conflict log names it, once (read
+    /// again, after a restart or in a history transfer, it is not recorded
+    /// again; after a replay it is, if it is still too large).
     fn record_too_large(&self, l: split::TooLarge) {
         let c = duet_engine::conflicts::Conflict {
+            id: 0,
+            range: Some((l.time, l.time)),
             at_ms: duet_engine::hlc::wall_clock_ms() as i64,
             kind: "too-large".into(),
             origin: self.engine.node_id(),
             stream: self.name().to_string(),
             reason: format!(
                 "the point at time {} takes {} bytes, more than the peer accepts in one request \
-                 ({} bytes): not sent; raise the peer's rpc.max_frame_bytes and write it again",
+                 ({} bytes): not sent; raise the peer's rpc.max_frame_bytes, then REPLAY CONFLICT \
+                 with this record's id",
                 l.time, l.bytes, l.max
             ),
             detail: format!("{}={}", l.time, l.value),
             path: l.path,
         };
-        let once = format!(
-            "too-large|{}|{}|{}|{}.{}",
-            c.stream, c.path, l.time, l.version.hlc, l.version.node
-        );
+        let once = duet_engine::conflicts::too_large_key(&c.stream, &c.path, l.time, l.version);
         if let Err(e) = self.engine.add_conflict_once(c, &once) {
             tracing::error!(
                 "pipe {}: recording a point too large to send: {e}",

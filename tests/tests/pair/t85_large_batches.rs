@@ -11,11 +11,13 @@ use duet_tests::{pipe_sql, wait_until, Node};
 
 const PEER_LIMIT: usize = 1 << 20;
 
-fn small_frames() -> Node {
+/// A node reading at most `PEER_LIMIT` bytes per request, and its
+/// configuration file (rewrite it and restart to change the limit).
+fn small_frames() -> (Node, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("b.toml");
     std::fs::write(&conf, format!("[rpc]\nmax_frame_bytes = {PEER_LIMIT}\n")).unwrap();
-    Node::start_with(&["--config", conf.to_str().unwrap()])
+    (Node::start_with(&["--config", conf.to_str().unwrap()]), dir)
 }
 
 /// Every value of `device.v` has the length and digit it was written with.
@@ -34,7 +36,7 @@ fn values_intact(node: &Node, device: &str, len: usize) -> Result<(), String> {
 #[test]
 fn t85_events_larger_than_the_peers_frames_are_cut_to_fit() {
     let a = Node::start();
-    let b = small_frames();
+    let (b, _conf) = small_frames();
     // 4 MB of history and then 4 MB in one realtime event, each 4x B's limit.
     text_tablet(&a, "root.big.hist", 1000, 4000);
     a.sql(&pipe_sql("AB", b.rpc.port()));
@@ -58,7 +60,7 @@ fn t85_events_larger_than_the_peers_frames_are_cut_to_fit() {
 #[test]
 fn t86_a_value_larger_than_the_peer_reads_is_named_and_the_pipe_goes_on() {
     let a = Node::start();
-    let b = small_frames();
+    let (mut b, conf) = small_frames();
     a.sql(&pipe_sql("AB", b.rpc.port()));
     crate::connected(&a);
     // One point of twice B's limit, then ordinary points after it.
@@ -117,4 +119,39 @@ fn t86_a_value_larger_than_the_peer_reads_is_named_and_the_pipe_goes_on() {
         "{:?}",
         a.rows("SHOW CONFLICTS")
     );
+
+    // The operator raises B's limit and replays the record by its id
+    // (SHOW CONFLICTS: Id, FirstTime, LastTime after Detail): the point
+    // arrives whole, and nothing is recorded again.
+    let record = a.rows("SHOW CONFLICTS").unwrap().remove(0);
+    assert_eq!(&record[7..], ["1", "0", "0"], "{record:?}");
+    std::fs::write(
+        conf.path().join("b.toml"),
+        format!("[rpc]\nmax_frame_bytes = {}\n", 8 * PEER_LIMIT),
+    )
+    .unwrap();
+    b.restart();
+    // The pipe knows the new limit once it sent to the new process.
+    text_tablet(&a, "root.big.after_restart", 10, 10);
+    wait_until(WAIT, "a write after the restart on B", || {
+        match count(&b, "root.big.after_restart", "v") {
+            10 => Ok(()),
+            n => Err(format!("{n} points; pipes {:?}", a.pipes())),
+        }
+    });
+    let replayed = a.rows("REPLAY CONFLICT 1").unwrap();
+    assert_eq!(replayed, [["1", "1"]]);
+    wait_until(WAIT, "the replayed point on B", || {
+        match count(&b, "root.big.one", "v") {
+            1 => Ok(()),
+            n => Err(format!("{n} points; pipes {:?}", a.pipes())),
+        }
+    });
+    values_intact(&b, "root.big.one", 2 * PEER_LIMIT).unwrap();
+    crate::connected(&a);
+    assert_eq!(a.metric("duet_conflicts"), Some(1.0));
+    // An id that does not exist, and a statement that is not one.
+    let e = a.rows("REPLAY CONFLICT 42").unwrap_err();
+    assert!(e.contains("conflict 42 does not exist"), "{e}");
+    assert!(a.rows("REPLAY CONFLICT x").is_err());
 }
