@@ -13,6 +13,7 @@ pub mod config;
 pub mod convert;
 pub mod guard;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod pipes;

@@ -29,6 +29,7 @@ struct Args {
 }
 
 fn main() {
+    duet_server::memory::limit_malloc_arenas();
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -2,6 +2,7 @@
 //! loops, conflicts, breakpoint recovery after kill -9, link faults,
 //! refusals and log trimming. Real processes; waits have deadlines.
 
+mod t100_memory;
 mod t10_guide;
 mod t20_no_loops;
 mod t30_conflicts;
