@@ -5,6 +5,29 @@
 //! RocksDB's; with two arenas the same `duet-bench all` run peaks at 245
 //! MiB with the same throughput. So the server caps the arenas at start.
 
+/// What malloc holds: bytes in use (RocksDB's memtables and cache are
+/// among them) and bytes freed but kept in its arenas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Heap {
+    pub in_use: u64,
+    pub free: u64,
+}
+
+/// The heap now (zeros where glibc's `mallinfo2` is not there).
+pub fn heap() -> Heap {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 only reads malloc's counters.
+        let m = unsafe { libc::mallinfo2() };
+        Heap {
+            in_use: (m.uordblks + m.hblkhd) as u64,
+            free: m.fordblks as u64,
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    Heap::default()
+}
+
 /// Arenas the server allows unless `MALLOC_ARENA_MAX` says otherwise.
 pub const MALLOC_ARENAS: i32 = 2;
 

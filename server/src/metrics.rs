@@ -32,6 +32,8 @@ pub struct Metrics {
     pub memory_rocksdb_block_cache: Gauge,
     pub memory_rocksdb_table_readers: Gauge,
     pub memory_rss: Gauge,
+    pub memory_heap_in_use: Gauge,
+    pub memory_heap_free: Gauge,
     registry: Registry,
 }
 
@@ -137,6 +139,16 @@ impl Metrics {
                 "Resident memory of the process",
                 &m.memory_rss,
             ),
+            (
+                "memory_heap_in_use_bytes",
+                "Bytes malloc has handed out (RocksDB's memtables and cache included)",
+                &m.memory_heap_in_use,
+            ),
+            (
+                "memory_heap_free_bytes",
+                "Bytes freed but kept by malloc (RSS beyond what is in use)",
+                &m.memory_heap_free,
+            ),
         ] {
             r.register(name, help, g.clone());
         }
@@ -153,6 +165,9 @@ impl Metrics {
         self.memory_rocksdb_table_readers
             .set(use_.table_readers as i64);
         self.memory_rss.set(rss_bytes() as i64);
+        let heap = crate::memory::heap();
+        self.memory_heap_in_use.set(heap.in_use as i64);
+        self.memory_heap_free.set(heap.free as i64);
     }
 
     pub fn render(&self) -> String {

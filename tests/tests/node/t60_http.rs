@@ -72,6 +72,14 @@ fn t61_the_memory_budget_bounds_rocksdb_and_shows_in_metrics() {
     }
     let rss = metric("duet_memory_rss_bytes");
     assert!(rss > 0.0, "RSS is reported");
+    let (in_use, free) = (
+        metric("duet_memory_heap_in_use_bytes"),
+        metric("duet_memory_heap_free_bytes"),
+    );
+    assert!(
+        in_use > 0.0 && free >= 0.0 && in_use < rss * 2.0,
+        "heap in use {in_use}, free {free}, RSS {rss}"
+    );
     assert!(
         peak <= (BUDGET_MB + 64) << 20,
         "RSS peaked at {} MiB with a {BUDGET_MB} MiB budget",
