@@ -165,6 +165,12 @@ impl Engine {
             cache.clone(),
         );
         db_opts.set_write_buffer_manager(&buffers);
+        // The write-ahead log is kept until every column family flushed what
+        // it holds of it; `meta` takes a few bytes per commit and fills its
+        // memtable slowly, so without a cap 1.6 GB of WAL piled up behind it
+        // in a 15 s ingest (disk, and 4.4 s of replay at the next start).
+        // Past this, RocksDB flushes the column families holding the oldest.
+        db_opts.set_max_total_wal_size((limit / 2) as u64);
         let mut table = rocksdb::BlockBasedOptions::default();
         table.set_block_cache(&cache);
         table.set_cache_index_and_filter_blocks(true);
