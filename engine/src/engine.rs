@@ -92,6 +92,16 @@ pub struct MemoryUse {
     pub table_readers: usize,
 }
 
+/// RocksDB's work behind the writes (flushes and compactions), for
+/// /metrics: a node busy with it has less CPU for writes and pipes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackgroundWork {
+    pub running_flushes: u64,
+    pub running_compactions: u64,
+    /// Bytes compaction has yet to rewrite (RocksDB's estimate).
+    pub pending_compaction_bytes: u64,
+}
+
 pub struct Engine {
     pub(crate) db: Arc<DB>,
     node_id: NodeId,
@@ -110,6 +120,9 @@ pub struct Engine {
     /// The peers seen starting a new stream epoch because their log went
     /// back (restored from a backup): (how many so far, the latest one).
     pub(crate) went_back: watch::Sender<(u64, NodeId)>,
+    /// Whether peers' changes go into this node's change log too (see
+    /// [`Engine::set_log_remote`]).
+    pub(crate) log_remote: std::sync::atomic::AtomicBool,
     pub(crate) opts: EngineOptions,
     write_opts: WriteOptions,
     /// The block cache every column family shares, and the manager that
@@ -128,6 +141,8 @@ pub(crate) struct Writer {
     pub log_bytes: log::LogBytes,
     /// Digests of the last batches applied from peers (see `remote`).
     pub recent_batches: std::collections::VecDeque<[u8; 32]>,
+    /// Peers' changes applied here, ever (kept in `meta`).
+    pub remote_applied: u64,
 }
 
 fn merge_op(_key: &[u8], existing: Option<&[u8]>, ops: &rocksdb::MergeOperands) -> Option<Vec<u8>> {
@@ -256,6 +271,17 @@ impl Engine {
                 .map_err(|_| Error::corrupt("clock", "not 8 bytes"))?;
             hlc.observe(u64::from_le_bytes(a));
         }
+        let remote_applied = match db
+            .get_cf(meta, META_REMOTE_APPLIED)
+            .ctx(|| "reading the count of peers' changes".into())?
+        {
+            Some(b) => u64::from_le_bytes(
+                b.as_slice()
+                    .try_into()
+                    .map_err(|_| Error::corrupt("count of peers' changes", "not 8 bytes"))?,
+            ),
+            None => 0,
+        };
         if last >= first {
             let log = db
                 .cf_handle(CF_LOG)
@@ -282,6 +308,7 @@ impl Engine {
                 hwm,
                 log_bytes,
                 recent_batches: Default::default(),
+                remote_applied,
             }),
             first_seq: AtomicU64::new(first),
             next_conflict: AtomicU64::new(next_conflict),
@@ -289,6 +316,7 @@ impl Engine {
             durable_seq: AtomicU64::new(last),
             last_seq: watch::channel(last).0,
             went_back: watch::channel((0, 0)).0,
+            log_remote: std::sync::atomic::AtomicBool::new(true),
             opts,
             cache,
             buffers,
@@ -435,6 +463,26 @@ impl Engine {
             memtables: self.buffers.get_usage(),
             cache: self.cache.get_usage(),
             table_readers: readers as usize,
+        }
+    }
+
+    /// Flushes and compactions running and pending now.
+    pub fn background_work(&self) -> BackgroundWork {
+        let int = |name: &str| self.db.property_int_value(name).ok().flatten().unwrap_or(0);
+        let pending = [CF_DATA, CF_LOG, CF_META]
+            .iter()
+            .filter_map(|cf| self.db.cf_handle(cf))
+            .filter_map(|h| {
+                self.db
+                    .property_int_value_cf(h, "rocksdb.estimate-pending-compaction-bytes")
+                    .ok()
+                    .flatten()
+            })
+            .sum();
+        BackgroundWork {
+            running_flushes: int("rocksdb.num-running-flushes"),
+            running_compactions: int("rocksdb.num-running-compactions"),
+            pending_compaction_bytes: pending,
         }
     }
 

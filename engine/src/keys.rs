@@ -57,6 +57,8 @@ pub const META_CLUSTER_ID: &[u8] = b"node/cluster";
 pub const META_NEXT_SERIES: &[u8] = b"schema/next_series_id";
 pub const META_LOG_FLOOR: &[u8] = b"log/first";
 pub const META_HLC: &[u8] = b"hlc/last";
+/// How many peers' changes this node has applied (u64 LE).
+pub const META_REMOTE_APPLIED: &[u8] = b"remote/applied";
 /// Bytes ever appended to the change log (u64 LE).
 pub const META_LOG_CUM: &[u8] = b"log/cum";
 /// Sparse index of the log's bytes: `logidx/<seq as 16 hex digits>` = the

@@ -41,7 +41,9 @@ pub mod users;
 pub mod write;
 
 pub use changelog::{ChangeLog, LogEntry, MemLog};
-pub use engine::{ApplyOutcome, Durability, Engine, EngineOptions, Mark, MemoryUse};
+pub use engine::{
+    ApplyOutcome, BackgroundWork, Durability, Engine, EngineOptions, Mark, MemoryUse,
+};
 pub use error::{Error, Result};
 pub use hlc::{NodeId, Version};
 pub use keys::{MAX_TIME, MIN_TIME};

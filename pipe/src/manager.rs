@@ -82,6 +82,11 @@ pub struct PipeInfo {
     pub fell_off_log: u64,
 }
 
+/// Whether a pipe with this source sends changes that came from other nodes.
+fn forwards(s: &SourceConfig) -> bool {
+    s.forwarding && !s.double_living
+}
+
 fn incarnation() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -120,6 +125,7 @@ impl PipeManager {
                 }
             }
         }
+        m.log_remote_if_forwarded(None);
         m.rt.spawn(resend_on_restore(
             Arc::downgrade(&m),
             engine.subscribe_went_back(),
@@ -210,8 +216,11 @@ impl PipeManager {
         sink: Params,
     ) -> Result<(), PipeError> {
         // Check the definition before anything is saved.
-        SourceConfig::from_params(&source)?;
+        let forwards = forwards(&SourceConfig::from_params(&source)?);
         SinkConfig::from_params(&sink)?;
+        // Peers' changes are logged from here on if this pipe forwards
+        // them (before its position is taken).
+        self.log_remote_if_forwarded(Some(forwards));
         let rec = PipeRecord {
             name: name.into(),
             source,
@@ -293,7 +302,19 @@ impl PipeManager {
         if let Some(t) = entry.task {
             let _ = t.stop.send(true);
         }
+        self.log_remote_if_forwarded(None);
         Ok(())
+    }
+
+    /// Peers' changes go into this node's change log only while a pipe
+    /// (running or stopped) forwards them; `extra`: one more pipe about to
+    /// be made. Double-living pipes (the pair's) never read them there.
+    fn log_remote_if_forwarded(&self, extra: Option<bool>) {
+        let any = extra.unwrap_or(false)
+            || self.pipes.iter().any(|e| {
+                SourceConfig::from_params(&e.record.lock().source).map_or(true, |s| forwards(&s))
+            });
+        self.engine.set_log_remote(any);
     }
 
     pub fn list(&self) -> Vec<PipeInfo> {

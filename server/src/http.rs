@@ -78,6 +78,11 @@ async fn handle(mut stream: TcpStream, state: &HttpState) -> std::io::Result<()>
             state
                 .metrics
                 .set_memory(state.memory_budget_bytes, state.engine.memory_use());
+            state.metrics.set_background(state.engine.background_work());
+            state
+                .metrics
+                .peer_changes_applied
+                .set(state.engine.remote_changes_applied() as i64);
             let mut body = state.metrics.render();
             if let Some(p) = &state.pipes {
                 // Before the closing `# EOF`, which ends an OpenMetrics exposition.

@@ -34,6 +34,10 @@ pub struct Metrics {
     pub memory_rss: Gauge,
     pub memory_heap_in_use: Gauge,
     pub memory_heap_free: Gauge,
+    pub peer_changes_applied: Gauge,
+    pub rocksdb_running_flushes: Gauge,
+    pub rocksdb_running_compactions: Gauge,
+    pub rocksdb_pending_compaction_bytes: Gauge,
     registry: Registry,
 }
 
@@ -149,6 +153,26 @@ impl Metrics {
                 "Bytes freed but kept by malloc (RSS beyond what is in use)",
                 &m.memory_heap_free,
             ),
+            (
+                "peer_changes_applied",
+                "Peers' changes applied on this node, ever (each once, however often sent)",
+                &m.peer_changes_applied,
+            ),
+            (
+                "rocksdb_running_flushes",
+                "Memtable flushes running now",
+                &m.rocksdb_running_flushes,
+            ),
+            (
+                "rocksdb_running_compactions",
+                "Compactions running now",
+                &m.rocksdb_running_compactions,
+            ),
+            (
+                "rocksdb_pending_compaction_bytes",
+                "Bytes compaction has yet to rewrite (RocksDB's estimate)",
+                &m.rocksdb_pending_compaction_bytes,
+            ),
         ] {
             r.register(name, help, g.clone());
         }
@@ -168,6 +192,15 @@ impl Metrics {
         let heap = crate::memory::heap();
         self.memory_heap_in_use.set(heap.in_use as i64);
         self.memory_heap_free.set(heap.free as i64);
+    }
+
+    /// Sets the gauges of RocksDB's background work.
+    pub fn set_background(&self, b: duet_engine::BackgroundWork) {
+        self.rocksdb_running_flushes.set(b.running_flushes as i64);
+        self.rocksdb_running_compactions
+            .set(b.running_compactions as i64);
+        self.rocksdb_pending_compaction_bytes
+            .set(b.pending_compaction_bytes as i64);
     }
 
     pub fn render(&self) -> String {

@@ -378,6 +378,11 @@ impl Node {
         self.metric("duet_changelog_last_seq").unwrap_or(0.0) as u64
     }
 
+    /// Peers' changes this node applied, ever (each once).
+    pub fn peer_changes_applied(&self) -> u64 {
+        self.metric("duet_peer_changes_applied").unwrap_or(0.0) as u64
+    }
+
     /// A sample of /metrics by its full name (labels included).
     pub fn metric(&self, name: &str) -> Option<f64> {
         let (_, body) = self.http_get("/metrics");

@@ -88,6 +88,18 @@ impl Engine {
     /// double-living pipe does not send them back. Marks are kept per
     /// `stream` (the sending pipe): two pipes from one node, each carrying
     /// part of its log, do not skip each other's events.
+    /// Whether peers' changes are also appended to this node's change log.
+    /// Only a pipe that forwards other nodes' changes (not double-living,
+    /// `source.forwarding` on) reads them there; the pipe manager turns
+    /// this off while no pipe does, which halves what a receiver writes.
+    /// Returns once no apply that read the old setting is still running,
+    /// so a log position taken after a call to turn it on misses nothing.
+    pub fn set_log_remote(&self, on: bool) {
+        let _w = self.writer.lock();
+        self.log_remote
+            .store(on, std::sync::atomic::Ordering::Release);
+    }
+
     pub fn apply_remote(&self, stream: &str, events: &[Vec<u8>]) -> Result<ApplyOutcome> {
         let decoded: Vec<ChangeEvent> = events
             .iter()
@@ -149,6 +161,7 @@ impl Engine {
         let mut new_hwm: HashMap<NodeId, Mark> = HashMap::new();
         let mut appended = w.log_bytes.begin();
         let key = |origin: NodeId| (origin, stream.to_string());
+        let log_it = self.log_remote.load(std::sync::atomic::Ordering::Acquire);
         let now = crate::hlc::wall_clock_ms();
         let latest = now.saturating_add(self.opts.max_clock_skew_ms);
         for (i, (event, bytes)) in decoded.iter().zip(raw).enumerate() {
@@ -216,9 +229,11 @@ impl Engine {
                     other => Applying::Failed(other),
                 });
             }
-            appended.append(self, &mut batch, w.next_seq, bytes.len())?;
-            batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
-            w.next_seq += 1;
+            if log_it {
+                appended.append(self, &mut batch, w.next_seq, bytes.len())?;
+                batch.put_cf(self.cf(CF_LOG)?, log_key(w.next_seq), bytes);
+                w.next_seq += 1;
+            }
             mark_it(&mut new_hwm);
             outcome.applied += 1;
         }
@@ -234,6 +249,12 @@ impl Engine {
         }
         appended.finish(self, &mut batch)?;
         batch.put_cf(self.cf(CF_META)?, META_HLC, self.hlc.last().to_le_bytes());
+        let applied_ever = w.remote_applied + outcome.applied as u64;
+        batch.put_cf(
+            self.cf(CF_META)?,
+            META_REMOTE_APPLIED,
+            applied_ever.to_le_bytes(),
+        );
         // Always fsynced: the peer moves past these events once we answer,
         // so losing them in a power cut would lose them for good here.
         let mut synced = WriteOptions::default();
@@ -242,10 +263,18 @@ impl Engine {
             .write_opt(batch, &synced)
             .ctx(|| format!("applying {} events from a peer", outcome.applied))?;
         w.log_bytes.commit(appended);
+        w.remote_applied = applied_ever;
         w.hwm
             .extend(new_hwm.into_iter().map(|(o, seq)| (key(o), seq)));
         self.publish(delta, w.next_seq - 1);
         Ok(outcome)
+    }
+
+    /// Peers' changes applied on this node, ever (history events and the
+    /// pieces of cut events included; a change sent again is not counted
+    /// again).
+    pub fn remote_changes_applied(&self) -> u64 {
+        self.writer.lock().remote_applied
     }
 
     /// The highest sequence of `origin`'s log applied here through `stream`

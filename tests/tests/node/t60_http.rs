@@ -72,6 +72,13 @@ fn t61_the_memory_budget_bounds_rocksdb_and_shows_in_metrics() {
     }
     let rss = metric("duet_memory_rss_bytes");
     assert!(rss > 0.0, "RSS is reported");
+    for m in [
+        "duet_rocksdb_running_flushes",
+        "duet_rocksdb_running_compactions",
+        "duet_rocksdb_pending_compaction_bytes",
+    ] {
+        assert!(metric(m) >= 0.0, "{m} is reported");
+    }
     let (in_use, free) = (
         metric("duet_memory_heap_in_use_bytes"),
         metric("duet_memory_heap_free_bytes"),

@@ -5,7 +5,9 @@
 //! Without `--a`/`--b` it starts its own pair: two `duet-server` processes
 //! (the binary next to `duet-bench`) on fresh temporary directories and
 //! free ports, pipes AB and BA as the deployment guide makes them, and
-//! stops them at the end. Each figure:
+//! stops them at the end. Each measurement starts once the local servers
+//! are idle (the flushes and compactions the one before left are done), so
+//! each figure is of the load it names. Each figure:
 //!
 //! - `rocksdb_points_per_s`: raw RocksDB in this process, the same points
 //!   as `ingest` (1 000-point values, one per series per tablet, one
@@ -111,6 +113,37 @@ impl Server {
             .ok()?;
         Some(kib / 1024.0)
     }
+}
+
+/// CPU time (user + system, in clock ticks) a process has used.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name (in parentheses, which may hold spaces):
+    // state is field 3, utime 14 and stime 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Waits (up to a minute) until the local servers are idle: the flushes
+/// and compactions the previous measurement left behind are done, so each
+/// figure is of the load it names. Nodes given with --a/--b are not waited
+/// for.
+fn settle(servers: &[Server]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
+    while Instant::now() < deadline {
+        let before: Vec<Option<u64>> = pids.iter().map(|&p| cpu_ticks(p)).collect();
+        thread::sleep(Duration::from_millis(500));
+        let busy = pids.iter().zip(&before).any(|(&p, b)| {
+            // More than 5 % of a core (ticks are 10 ms).
+            matches!((b, cpu_ticks(p)), (Some(b), Some(a)) if a.saturating_sub(*b) > 2)
+        });
+        if !busy {
+            return;
+        }
+    }
+    say("the servers are still busy after a minute; measuring anyway".to_string());
 }
 
 impl Drop for Server {
@@ -351,6 +384,7 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
     say(format!("raw RocksDB baseline, {secs} s"));
     let rocksdb = rocksdb_points_per_s(secs)?;
 
+    settle(&servers);
     say(format!("one writer on A flat out, {secs} s"));
     let start = Instant::now();
     let prefix = format!("root.benchall.w{run}");
@@ -359,6 +393,7 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
     let on_b = held_by(conn, &b, &prefix, rows_of(points), start)?;
     let ratio_one = took / on_b;
 
+    settle(&servers);
     say(format!("both nodes flat out, {secs} s"));
     let start = Instant::now();
     let (pa, pb) = (
@@ -376,6 +411,7 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
     let b_on_a = held_by(conn, &a, &pb, rows_of(pts_b), start)?;
     let ratio_both = took_a.max(took_b) / a_on_b.max(b_on_a);
 
+    settle(&servers);
     say(format!("lag at 78 000 rows/s, {secs} s"));
     let (lag_p50, lag_p99) = lag_at(
         conn,
@@ -386,6 +422,7 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
         secs,
     )?;
     let half = ingest / 2.0;
+    settle(&servers);
     say(format!(
         "lag at half the ingest rate ({half:.0} rows/s), {secs} s"
     ));
@@ -398,6 +435,7 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
         secs,
     )?;
 
+    settle(&servers);
     say(format!(
         "catch-up: pipe AB stopped, {secs} s of ingest on A"
     ));
