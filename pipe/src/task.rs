@@ -335,13 +335,19 @@ impl PipeTask {
                         ))
                     }
                 }
-                // The next read runs while this batch travels and applies.
+                // The next read, and the fsync that must precede sending
+                // it, run while this batch travels and the peer applies it
+                // (a failed fsync is reported by the call above next time).
                 commits.borrow_and_update();
                 let engine = self.engine.clone();
                 prefetch = Some((
                     last + 1,
                     tokio::task::spawn_blocking(move || {
-                        engine.read(last + 1, MAX_EVENTS_PER_BATCH, READ_BYTES)
+                        let read = engine.read(last + 1, MAX_EVENTS_PER_BATCH, READ_BYTES);
+                        if let Some(newest) = read.as_ref().ok().and_then(|e| e.last()) {
+                            let _ = engine.ensure_durable(newest.seq);
+                        }
+                        read
                     }),
                 ));
                 match self.send_all(sink, stop, &mut backoff, batch).await {
