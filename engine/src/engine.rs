@@ -452,18 +452,18 @@ impl Engine {
         Ok(())
     }
 
-    /// What RocksDB holds in memory now (see [`MemoryUse`]).
-    pub fn memory_use(&self) -> MemoryUse {
-        let readers = [CF_DATA, CF_LOG, CF_META]
+    /// An integer RocksDB property summed over the column families.
+    fn sum_over_cfs(&self, property: &str) -> u64 {
+        [CF_DATA, CF_LOG, CF_META]
             .iter()
             .filter_map(|cf| self.db.cf_handle(cf))
-            .filter_map(|h| {
-                self.db
-                    .property_int_value_cf(h, "rocksdb.estimate-table-readers-mem")
-                    .ok()
-                    .flatten()
-            })
-            .sum::<u64>();
+            .filter_map(|h| self.db.property_int_value_cf(h, property).ok().flatten())
+            .sum()
+    }
+
+    /// What RocksDB holds in memory now (see [`MemoryUse`]).
+    pub fn memory_use(&self) -> MemoryUse {
+        let readers = self.sum_over_cfs("rocksdb.estimate-table-readers-mem");
         MemoryUse {
             limit: self.opts.rocksdb_memory_bytes.max(16 << 20),
             memtables: self.buffers.get_usage(),
@@ -475,16 +475,7 @@ impl Engine {
     /// Flushes and compactions running and pending now.
     pub fn background_work(&self) -> BackgroundWork {
         let int = |name: &str| self.db.property_int_value(name).ok().flatten().unwrap_or(0);
-        let pending = [CF_DATA, CF_LOG, CF_META]
-            .iter()
-            .filter_map(|cf| self.db.cf_handle(cf))
-            .filter_map(|h| {
-                self.db
-                    .property_int_value_cf(h, "rocksdb.estimate-pending-compaction-bytes")
-                    .ok()
-                    .flatten()
-            })
-            .sum();
+        let pending = self.sum_over_cfs("rocksdb.estimate-pending-compaction-bytes");
         BackgroundWork {
             running_flushes: int("rocksdb.num-running-flushes"),
             running_compactions: int("rocksdb.num-running-compactions"),
