@@ -80,6 +80,8 @@ pub struct PipeInfo {
     pub history_remaining_series: u64,
     pub history_transfers: u64,
     pub fell_off_log: u64,
+    /// Bytes of change events the pipe holds in memory now.
+    pub buffered_bytes: u64,
 }
 
 /// Whether a pipe with this source sends changes that came from other nodes.
@@ -367,6 +369,7 @@ impl PipeManager {
                     history_transfers: s.history_transfers.load(Ordering::Relaxed),
                     fell_off_log: s.fell_off_log.load(Ordering::Relaxed),
                     history_remaining_series: s.history_remaining.load(Ordering::Relaxed),
+                    buffered_bytes: s.buffered_bytes.load(Ordering::Relaxed),
                     source: rec.source,
                     processor: rec.processor,
                     sink: rec.sink,

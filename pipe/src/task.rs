@@ -59,6 +59,9 @@ pub struct PipeStats {
     pub history_transfers: AtomicU64,
     /// Times this pipe's position was trimmed from the log before it sent it.
     pub fell_off_log: AtomicU64,
+    /// Bytes of change events this pipe holds in memory: the batch being
+    /// sent and the one read ahead (or a history batch).
+    pub buffered_bytes: AtomicU64,
 }
 
 pub struct TaskHandle {
@@ -230,7 +233,13 @@ impl PipeTask {
                 }
             };
             let entries = match read {
-                Ok(Ok(e)) => e,
+                Ok(Ok(e)) => {
+                    let bytes: usize = e.iter().map(|x| x.bytes.len()).sum();
+                    self.stats
+                        .buffered_bytes
+                        .store(bytes as u64, Ordering::Relaxed);
+                    e
+                }
                 Ok(Err(duet_engine::Error::Trimmed { requested, first })) => {
                     self.stats.fell_off_log.fetch_add(1, Ordering::Relaxed);
                     if !self.source.history {
@@ -340,10 +349,17 @@ impl PipeTask {
                 // (a failed fsync is reported by the call above next time).
                 commits.borrow_and_update();
                 let engine = self.engine.clone();
+                let stats = self.stats.clone();
                 prefetch = Some((
                     last + 1,
                     tokio::task::spawn_blocking(move || {
                         let read = engine.read(last + 1, MAX_EVENTS_PER_BATCH, READ_BYTES);
+                        if let Ok(entries) = &read {
+                            let bytes: usize = entries.iter().map(|x| x.bytes.len()).sum();
+                            stats
+                                .buffered_bytes
+                                .fetch_add(bytes as u64, Ordering::Relaxed);
+                        }
                         if let Some(newest) = read.as_ref().ok().and_then(|e| e.last()) {
                             let _ = engine.ensure_durable(newest.seq);
                         }

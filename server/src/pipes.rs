@@ -310,7 +310,7 @@ type Family = (
 pub fn metrics(list: &[PipeInfo]) -> String {
     let mut out = String::new();
     // OpenMetrics: a counter family `x` has samples `x_total`.
-    let families: [Family; 9] = [
+    let families: [Family; 10] = [
         (
             "duet_pipe_events_sent",
             "_total",
@@ -366,6 +366,13 @@ pub fn metrics(list: &[PipeInfo]) -> String {
             "gauge",
             "The peer's clock minus this node's at the last handshake (0 until measured)",
             |p| p.peer_clock_offset_ms.unwrap_or(0) as f64,
+        ),
+        (
+            "duet_pipe_buffered_bytes",
+            "",
+            "gauge",
+            "Bytes of change events the pipe holds in memory (the batch being sent and the one read ahead)",
+            |p| p.buffered_bytes as f64,
         ),
         (
             "duet_pipe_running",

@@ -83,6 +83,10 @@ impl PipeTask {
                     .store(s.remaining_series as u64, Ordering::Relaxed);
                 let batch =
                     batch.map_err(|e| Exit::Rejected(format!("history transfer failed: {e}")))?;
+                let bytes: usize = batch.iter().map(Vec::len).sum();
+                self.stats
+                    .buffered_bytes
+                    .store(bytes as u64, Ordering::Relaxed);
                 if batch.is_empty() {
                     break;
                 }

@@ -90,8 +90,14 @@ fn t86_a_value_larger_than_the_peer_reads_is_named_and_the_pipe_goes_on() {
         "{text}"
     );
     assert_eq!(a.metric("duet_conflicts"), Some(1.0));
-    // The pipe runs on, caught up.
+    // The pipe runs on, caught up, holding nothing in memory.
     crate::connected(&a);
+    wait_until(WAIT, "the pipe to hold no events", || {
+        match a.metric("duet_pipe_buffered_bytes{pipe=\"AB\"}") {
+            Some(b) if b == 0.0 => Ok(()),
+            b => Err(format!("{b:?}")),
+        }
+    });
     // Made again, the pipe sends its history and reads the large point
     // again: still left out, and still named once.
     a.sql("DROP PIPE AB");
