@@ -94,7 +94,7 @@ fn t86_a_value_larger_than_the_peer_reads_is_named_and_the_pipe_goes_on() {
     crate::connected(&a);
     wait_until(WAIT, "the pipe to hold no events", || {
         match a.metric("duet_pipe_buffered_bytes{pipe=\"AB\"}") {
-            Some(b) if b == 0.0 => Ok(()),
+            Some(0.0) => Ok(()),
             b => Err(format!("{b:?}")),
         }
     });
