@@ -116,6 +116,11 @@ pub struct Engine {
     pub(crate) conflict_once: Mutex<()>,
     /// Every change up to this sequence is fsynced.
     durable_seq: AtomicU64,
+    /// Peers' batches written to the WAL (a count), and how many of them
+    /// an fsync has covered: appliers share fsyncs (see `sync_wal_upto`).
+    wal_written: AtomicU64,
+    wal_synced: AtomicU64,
+    wal_sync: Mutex<()>,
     last_seq: watch::Sender<u64>,
     /// The peers seen starting a new stream epoch because their log went
     /// back (restored from a backup): (how many so far, the latest one).
@@ -320,6 +325,9 @@ impl Engine {
             next_conflict: AtomicU64::new(next_conflict),
             conflict_once: Mutex::new(()),
             durable_seq: AtomicU64::new(last),
+            wal_written: AtomicU64::new(0),
+            wal_synced: AtomicU64::new(0),
+            wal_sync: Mutex::new(()),
             last_seq: watch::channel(last).0,
             went_back: watch::channel((0, 0)).0,
             log_remote: std::sync::atomic::AtomicBool::new(true),
@@ -408,13 +416,39 @@ impl Engine {
 
     /// fsyncs the WAL: what group commit does on its interval.
     pub fn sync_wal(&self) -> Result<()> {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire};
         let upto = *self.last_seq.borrow();
+        let written = self.wal_written.load(Acquire);
         self.db
             .flush_wal(true)
             .ctx(|| "syncing the write-ahead log".into())?;
-        self.durable_seq
-            .fetch_max(upto, std::sync::atomic::Ordering::AcqRel);
+        self.durable_seq.fetch_max(upto, AcqRel);
+        self.wal_synced.fetch_max(written, AcqRel);
         Ok(())
+    }
+
+    /// Notes that a peer's batch was written to the WAL (not yet synced);
+    /// returns its number for [`Engine::sync_wal_upto`]. Called under the
+    /// writer lock, after the write.
+    pub(crate) fn wal_batch_written(&self) -> u64 {
+        self.wal_written
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+            + 1
+    }
+
+    /// Makes peers' batches up to number `n` durable: one fsync covers
+    /// every batch written before it, so batches that arrive together (and
+    /// the pipes' own syncs) share it, and no fsync holds the writer lock.
+    pub(crate) fn sync_wal_upto(&self, n: u64) -> Result<()> {
+        use std::sync::atomic::Ordering::Acquire;
+        if self.wal_synced.load(Acquire) >= n {
+            return Ok(());
+        }
+        let _one = self.wal_sync.lock();
+        if self.wal_synced.load(Acquire) >= n {
+            return Ok(());
+        }
+        self.sync_wal()
     }
 
     /// Makes every change up to `seq` durable (fsync) unless it already is.

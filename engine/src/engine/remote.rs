@@ -100,7 +100,20 @@ impl Engine {
             .store(on, std::sync::atomic::Ordering::Release);
     }
 
+    /// Applies a peer's batch; returns once it is durable here (the peer
+    /// moves past these events once we answer, so losing them in a power
+    /// cut would lose them for good). The batch is written under the writer
+    /// lock and fsynced after it, one fsync for every batch written so far
+    /// (a batch found already applied waits for that fsync too: an earlier
+    /// copy of it may still be on its way to the disk).
     pub fn apply_remote(&self, stream: &str, events: &[Vec<u8>]) -> Result<ApplyOutcome> {
+        let outcome = self.apply_remote_unsynced(stream, events)?;
+        let written = self.wal_written.load(std::sync::atomic::Ordering::Acquire);
+        self.sync_wal_upto(written)?;
+        Ok(outcome)
+    }
+
+    fn apply_remote_unsynced(&self, stream: &str, events: &[Vec<u8>]) -> Result<ApplyOutcome> {
         let decoded: Vec<ChangeEvent> = events
             .iter()
             .map(|b| ChangeEvent::decode(b))
@@ -255,13 +268,12 @@ impl Engine {
             META_REMOTE_APPLIED,
             applied_ever.to_le_bytes(),
         );
-        // Always fsynced: the peer moves past these events once we answer,
-        // so losing them in a power cut would lose them for good here.
-        let mut synced = WriteOptions::default();
-        synced.set_sync(true);
+        // Not synced here: `apply_remote` fsyncs after the writer lock is
+        // released, one fsync for every batch written by then.
         self.db
-            .write_opt(batch, &synced)
+            .write_opt(batch, &WriteOptions::default())
             .ctx(|| format!("applying {} events from a peer", outcome.applied))?;
+        self.wal_batch_written();
         w.log_bytes.commit(appended);
         w.remote_applied = applied_ever;
         w.hwm
