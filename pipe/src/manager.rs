@@ -43,6 +43,9 @@ pub struct PipeSettings {
     pub min_free_disk_bytes: u64,
     /// A sink request with no reply by then is retried.
     pub request_timeout: Duration,
+    /// What a pipe reads of the change log at a time (it holds that much
+    /// and one read ahead): set from the node's memory budget.
+    pub read_bytes: usize,
 }
 
 impl Default for PipeSettings {
@@ -52,6 +55,7 @@ impl Default for PipeSettings {
             log_max_bytes: 8 << 30,
             min_free_disk_bytes: 1 << 30,
             request_timeout: Duration::from_secs(30),
+            read_bytes: 16 << 20,
         }
     }
 }
@@ -202,6 +206,7 @@ impl PipeManager {
             source,
             sink,
             request_timeout: self.settings.request_timeout,
+            read_bytes: self.settings.read_bytes,
             handshakes_checked: Default::default(),
         };
         entry.task = Some(task.spawn(&self.rt));

@@ -79,6 +79,8 @@ pub struct PipeTask {
     pub source: SourceConfig,
     pub sink: SinkConfig,
     pub request_timeout: Duration,
+    /// What one read of the change log may take (see `PipeSettings`).
+    pub read_bytes: usize,
     /// Handshakes of this task's sink whose mark was checked.
     pub handshakes_checked: AtomicU64,
 }
@@ -87,9 +89,6 @@ pub struct PipeTask {
 /// crash is harmless: the receiver skips what it has).
 const SAVE_EVERY: Duration = Duration::from_millis(200);
 const MAX_EVENTS_PER_BATCH: usize = 10_000;
-
-/// Bytes of change events one read of the log returns at most.
-const READ_BYTES: usize = 16 << 20;
 
 /// One read of the change log.
 type LogRead = duet_engine::Result<Vec<duet_engine::LogEntry>>;
@@ -350,10 +349,11 @@ impl PipeTask {
                 commits.borrow_and_update();
                 let engine = self.engine.clone();
                 let stats = self.stats.clone();
+                let read_bytes = self.read_bytes;
                 prefetch = Some((
                     last + 1,
                     tokio::task::spawn_blocking(move || {
-                        let read = engine.read(last + 1, MAX_EVENTS_PER_BATCH, READ_BYTES);
+                        let read = engine.read(last + 1, MAX_EVENTS_PER_BATCH, read_bytes);
                         if let Ok(entries) = &read {
                             let bytes: usize = entries.iter().map(|x| x.bytes.len()).sum();
                             stats
@@ -389,8 +389,8 @@ impl PipeTask {
 
     /// Reads the change log from `from` on (one batch's worth).
     async fn read_from(&self, from: u64) -> ReadResult {
-        let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || engine.read(from, MAX_EVENTS_PER_BATCH, READ_BYTES))
+        let (engine, read_bytes) = (self.engine.clone(), self.read_bytes);
+        tokio::task::spawn_blocking(move || engine.read(from, MAX_EVENTS_PER_BATCH, read_bytes))
             .await
     }
 

@@ -73,6 +73,12 @@ impl StorageConfig {
     pub fn rocksdb_memory_bytes(&self) -> usize {
         (self.memory_budget_mb.saturating_mul(1 << 20) / 2) as usize
     }
+
+    /// What one pipe reads of the change log at a time (it holds that and
+    /// one read ahead): a 32nd of the budget, from 1 to 16 MiB.
+    pub fn pipe_read_bytes(&self) -> usize {
+        ((self.memory_budget_mb.saturating_mul(1 << 20) / 32) as usize).clamp(1 << 20, 16 << 20)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -305,6 +311,23 @@ mod tests {
             "conf/duet.toml documents the defaults"
         );
         c.validate().unwrap();
+    }
+
+    /// A pipe's log reads follow the memory budget.
+    #[test]
+    fn pipe_reads_are_a_32nd_of_the_budget_within_1_to_16_mib() {
+        let read = |mb| {
+            StorageConfig {
+                memory_budget_mb: mb,
+                ..StorageConfig::default()
+            }
+            .pipe_read_bytes()
+        };
+        assert_eq!(read(512), 16 << 20);
+        assert_eq!(read(4096), 16 << 20);
+        assert_eq!(read(128), 4 << 20);
+        assert_eq!(read(64), 2 << 20);
+        assert_eq!(read(16), 1 << 20);
     }
 
     #[test]

@@ -102,6 +102,7 @@ pub async fn run(
             log_max_bytes: cfg.replication.log_max_bytes,
             min_free_disk_bytes: cfg.replication.min_free_disk_bytes,
             request_timeout: Duration::from_secs(cfg.replication.sink_request_timeout_secs),
+            read_bytes: cfg.storage.pipe_read_bytes(),
         },
     )
     .map_err(|e| format!("loading pipes: {e}"))?;
