@@ -69,29 +69,27 @@ impl View<'_> {
     /// dropped series covers only its own path: a series below it (a
     /// longer path) is another series, and its writes stand.
     fn drop_covering(&self, path: &str) -> Option<Version> {
-        if self.schema.drops.is_empty() && self.delta.drops.is_empty() {
-            return None;
-        }
-        let nodes = path_nodes(path);
-        (1..=nodes.len())
-            .filter_map(|n| {
-                let prefix = nodes[..n].join(".");
-                let exact = n == nodes.len();
-                let pick = |d: &Drop| (exact || d.database).then_some(d.version);
-                let a = self.schema.drops.get(&prefix).and_then(pick);
-                let b = self.delta.drops.get(&prefix).and_then(pick);
-                a.max(b)
-            })
-            .max()
+        self.newest_drop(path, true)
     }
 
     /// The newest drop of a database above `path`.
     fn database_drop_covering(&self, path: &str) -> Option<Version> {
+        self.newest_drop(path, false)
+    }
+
+    /// The newest drop of a database above `path`, and with `own` of
+    /// `path` itself.
+    fn newest_drop(&self, path: &str, own: bool) -> Option<Version> {
+        if self.schema.drops.is_empty() && self.delta.drops.is_empty() {
+            return None;
+        }
         let nodes = path_nodes(path);
-        (1..nodes.len())
+        let levels = if own { nodes.len() } else { nodes.len() - 1 };
+        (1..=levels)
             .filter_map(|n| {
                 let prefix = nodes[..n].join(".");
-                let pick = |d: &Drop| d.database.then_some(d.version);
+                let exact = n == nodes.len();
+                let pick = |d: &Drop| (exact || d.database).then_some(d.version);
                 let a = self.schema.drops.get(&prefix).and_then(pick);
                 let b = self.delta.drops.get(&prefix).and_then(pick);
                 a.max(b)

@@ -31,7 +31,8 @@ pub struct Tombstone {
 }
 
 impl Tombstone {
-    fn kills(&self, t: i64, v: Version) -> bool {
+    /// Whether it deletes the point at `t` written at `v`.
+    pub(crate) fn kills(&self, t: i64, v: Version) -> bool {
         self.start <= t && t <= self.end && self.version > v
     }
     fn dominates(&self, o: &Tombstone) -> bool {
@@ -404,7 +405,8 @@ pub fn merge_all(chunks: &[Chunk]) -> Result<Chunk> {
     Ok(out)
 }
 
-fn append_column(dst: &mut Column, src: &Column) {
+/// `src`'s values after `dst`'s (both of one type).
+pub(crate) fn append_column(dst: &mut Column, src: &Column) {
     match (dst, src) {
         (Column::Bool(a), Column::Bool(b)) => a.extend_from_slice(b),
         (Column::I32(a), Column::I32(b)) => a.extend_from_slice(b),

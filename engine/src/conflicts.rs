@@ -12,7 +12,7 @@
 //! WriteBatch as the decision it records.
 
 use crate::codec::{put_str, truncate, Reader};
-use crate::error::Result;
+use crate::error::{Result, StorageContext};
 use crate::hlc::NodeId;
 use crate::keys::*;
 use rocksdb::{WriteBatch, DB};
@@ -129,12 +129,9 @@ pub(crate) fn decode_all(records: &[(String, Vec<u8>)]) -> Result<Vec<Conflict>>
 /// Record `id`, if there is one.
 pub(crate) fn get(db: &DB, id: u64) -> Result<Option<Conflict>> {
     let meta = crate::store::cf(db, CF_META)?;
-    let value =
-        db.get_pinned_cf(meta, record_key(id))
-            .map_err(|source| crate::error::Error::Storage {
-                context: "reading the conflict log".into(),
-                source,
-            })?;
+    let value = db
+        .get_pinned_cf(meta, record_key(id))
+        .ctx(|| "reading the conflict log".into())?;
     value.map(|v| Conflict::decode(id, &v)).transpose()
 }
 
@@ -177,10 +174,7 @@ pub(crate) fn forget_too_large(
     let mut batch = WriteBatch::default();
     let mode = rocksdb::IteratorMode::From(prefix.as_bytes(), rocksdb::Direction::Forward);
     for item in db.iterator_cf(meta, mode) {
-        let (k, _) = item.map_err(|source| crate::error::Error::Storage {
-            context: "reading the conflict log".into(),
-            source,
-        })?;
+        let (k, _) = item.ctx(|| "reading the conflict log".into())?;
         let Some(rest) = k.strip_prefix(prefix.as_bytes()) else {
             break;
         };
@@ -192,11 +186,7 @@ pub(crate) fn forget_too_large(
             batch.delete_cf(meta, &k);
         }
     }
-    db.write(batch)
-        .map_err(|source| crate::error::Error::Storage {
-            context: "updating the conflict log".into(),
-            source,
-        })
+    db.write(batch).ctx(|| "updating the conflict log".into())
 }
 
 /// The prefix of conflict records in `meta`.
@@ -204,7 +194,6 @@ pub(crate) const RECORDS: &str = PREFIX;
 
 /// The id the next conflict gets: one past the newest stored.
 pub(crate) fn first_free_id(db: &DB) -> Result<u64> {
-    use crate::error::StorageContext;
     let meta = crate::store::cf(db, CF_META)?;
     // The key just past every `conflict/...` key: `conflict0`.
     let end = format!("{}0", &PREFIX[..PREFIX.len() - 1]);

@@ -275,24 +275,11 @@ impl Engine {
         let next_conflict = crate::conflicts::first_free_id(&db)?;
         let (first, last) = log_bounds(&db)?;
         let hlc = Hlc::new();
-        if let Some(b) = db.get_cf(meta, META_HLC).ctx(|| "reading clock".into())? {
-            let a: [u8; 8] = b
-                .as_slice()
-                .try_into()
-                .map_err(|_| Error::corrupt("clock", "not 8 bytes"))?;
-            hlc.observe(u64::from_le_bytes(a));
+        if let Some(last) = meta_u64(&db, META_HLC, "clock")? {
+            hlc.observe(last);
         }
-        let remote_applied = match db
-            .get_cf(meta, META_REMOTE_APPLIED)
-            .ctx(|| "reading the count of peers' changes".into())?
-        {
-            Some(b) => u64::from_le_bytes(
-                b.as_slice()
-                    .try_into()
-                    .map_err(|_| Error::corrupt("count of peers' changes", "not 8 bytes"))?,
-            ),
-            None => 0,
-        };
+        let remote_applied =
+            meta_u64(&db, META_REMOTE_APPLIED, "count of peers' changes")?.unwrap_or(0);
         if last >= first {
             let log = db
                 .cf_handle(CF_LOG)
@@ -427,13 +414,12 @@ impl Engine {
         Ok(())
     }
 
-    /// Notes that a peer's batch was written to the WAL (not yet synced);
-    /// returns its number for [`Engine::sync_wal_upto`]. Called under the
-    /// writer lock, after the write.
-    pub(crate) fn wal_batch_written(&self) -> u64 {
+    /// Notes that a peer's batch was written to the WAL (not yet synced;
+    /// see [`Engine::sync_wal_upto`]). Called under the writer lock, after
+    /// the write.
+    pub(crate) fn wal_batch_written(&self) {
         self.wal_written
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
-            + 1
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Makes peers' batches up to number `n` durable: one fsync covers
@@ -616,6 +602,19 @@ fn meta_scan(db: &DB, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
+/// A u64 kept little-endian under `key` in `meta`, if there is one.
+fn meta_u64(db: &DB, key: &[u8], what: &'static str) -> Result<Option<u64>> {
+    let meta = crate::store::cf(db, CF_META)?;
+    let Some(b) = db.get_cf(meta, key).ctx(|| format!("reading the {what}"))? else {
+        return Ok(None);
+    };
+    let a: [u8; 8] = b
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::corrupt(what, "not 8 bytes"))?;
+    Ok(Some(u64::from_le_bytes(a)))
+}
+
 fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
     let mut schema = Schema::default();
     for (path, v) in meta_scan(db, PREFIX_DB)? {
@@ -652,22 +651,7 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
         max_id = max_id.max(s.id);
         schema.series.insert(path, Arc::new(s));
     }
-    let meta = db
-        .cf_handle(CF_META)
-        .ok_or_else(|| Error::corrupt("database", "meta column family missing"))?;
-    let next = match db
-        .get_cf(meta, META_NEXT_SERIES)
-        .ctx(|| "reading next series id".into())?
-    {
-        Some(b) => {
-            let a: [u8; 8] = b
-                .as_slice()
-                .try_into()
-                .map_err(|_| Error::corrupt("next series id", "not 8 bytes"))?;
-            u64::from_le_bytes(a)
-        }
-        None => 1,
-    };
+    let next = meta_u64(db, META_NEXT_SERIES, "next series id")?.unwrap_or(1);
     let mut hwm = HashMap::new();
     for (key, v) in meta_scan(db, PREFIX_HWM)? {
         let (origin, stream) = key

@@ -113,9 +113,11 @@ impl SeriesScan {
             let c = Chunk::decode(v)?;
             let keep: Vec<usize> = (0..c.len())
                 .filter(|&i| {
-                    !self.series.tombstones.iter().any(|t| {
-                        t.start <= c.times[i] && c.times[i] <= t.end && t.version > c.versions[i]
-                    })
+                    !self
+                        .series
+                        .tombstones
+                        .iter()
+                        .any(|t| t.kills(c.times[i], c.versions[i]))
                 })
                 .collect();
             if keep.len() == c.len() {

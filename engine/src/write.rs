@@ -93,10 +93,7 @@ impl Engine {
                     .filter(|&i| {
                         let (t, v) = (chunk.times[i], chunk.versions[i]);
                         (first..=last).contains(&t)
-                            && !series
-                                .tombstones
-                                .iter()
-                                .any(|d| d.start <= t && t <= d.end && d.version > v)
+                            && !series.tombstones.iter().any(|d| d.kills(t, v))
                     })
                     .collect();
                 let part = chunk.select(&keep);
@@ -108,9 +105,7 @@ impl Engine {
                 })?;
                 out.times.extend_from_slice(&part.times);
                 out.versions.extend_from_slice(&part.versions);
-                for i in 0..values.len() {
-                    out.values.push_from(&values, i);
-                }
+                crate::chunk::append_column(&mut out.values, &values);
             }
             cursor = next;
         }

@@ -90,6 +90,11 @@ pub struct PipeTask {
 const SAVE_EVERY: Duration = Duration::from_millis(200);
 const MAX_EVENTS_PER_BATCH: usize = 10_000;
 
+/// Bytes of change events in `entries`.
+fn bytes_of(entries: &[duet_engine::LogEntry]) -> u64 {
+    entries.iter().map(|e| e.bytes.len() as u64).sum()
+}
+
 /// One read of the change log.
 type LogRead = duet_engine::Result<Vec<duet_engine::LogEntry>>;
 
@@ -233,10 +238,9 @@ impl PipeTask {
             };
             let entries = match read {
                 Ok(Ok(e)) => {
-                    let bytes: usize = e.iter().map(|x| x.bytes.len()).sum();
                     self.stats
                         .buffered_bytes
-                        .store(bytes as u64, Ordering::Relaxed);
+                        .store(bytes_of(&e), Ordering::Relaxed);
                     e
                 }
                 Ok(Err(duet_engine::Error::Trimmed { requested, first })) => {
@@ -355,10 +359,9 @@ impl PipeTask {
                     tokio::task::spawn_blocking(move || {
                         let read = engine.read(last + 1, MAX_EVENTS_PER_BATCH, read_bytes);
                         if let Ok(entries) = &read {
-                            let bytes: usize = entries.iter().map(|x| x.bytes.len()).sum();
                             stats
                                 .buffered_bytes
-                                .fetch_add(bytes as u64, Ordering::Relaxed);
+                                .fetch_add(bytes_of(entries), Ordering::Relaxed);
                         }
                         if let Some(newest) = read.as_ref().ok().and_then(|e| e.last()) {
                             let _ = engine.ensure_durable(newest.seq);

@@ -2,7 +2,7 @@
 
 use super::Engine;
 use crate::conflicts::{self, Conflict};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StorageContext};
 use rocksdb::WriteBatch;
 use std::sync::atomic::Ordering;
 
@@ -17,10 +17,7 @@ impl Engine {
     pub fn add_conflict(&self, c: Conflict) -> Result<()> {
         let mut batch = WriteBatch::default();
         self.record_conflict(&mut batch, c)?;
-        self.db.write(batch).map_err(|source| Error::Storage {
-            context: "recording a conflict".into(),
-            source,
-        })
+        self.db.write(batch).ctx(|| "recording a conflict".into())
     }
 
     /// Records `c` unless a conflict with the same `key` was recorded
@@ -33,20 +30,14 @@ impl Engine {
         let known = self
             .db
             .get_pinned_cf(meta, &seen)
-            .map_err(|source| Error::Storage {
-                context: "reading the conflict log".into(),
-                source,
-            })?;
+            .ctx(|| "reading the conflict log".into())?;
         if known.is_some() {
             return Ok(false);
         }
         let mut batch = WriteBatch::default();
         self.record_conflict(&mut batch, c)?;
         batch.put_cf(meta, &seen, []);
-        self.db.write(batch).map_err(|source| Error::Storage {
-            context: "recording a conflict".into(),
-            source,
-        })?;
+        self.db.write(batch).ctx(|| "recording a conflict".into())?;
         Ok(true)
     }
 
