@@ -75,8 +75,19 @@ impl StorageConfig {
     }
 
     /// What one pipe reads of the change log at a time (it holds that and
-    /// one read ahead): a 32nd of the budget, from 1 to 16 MiB.
+    /// one read ahead, and a history transfer batches no more): a 32nd of
+    /// the budget, from 1 to 16 MiB.
     pub fn pipe_read_bytes(&self) -> usize {
+        self.buffer_share()
+    }
+
+    /// The most one page of a query result holds (rows stop there even
+    /// below the fetch size): the same share as a pipe read.
+    pub fn query_page_bytes(&self) -> usize {
+        self.buffer_share()
+    }
+
+    fn buffer_share(&self) -> usize {
         ((self.memory_budget_mb.saturating_mul(1 << 20) / 32) as usize).clamp(1 << 20, 16 << 20)
     }
 }

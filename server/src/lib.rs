@@ -94,6 +94,12 @@ pub async fn run(
         version: env!("CARGO_PKG_VERSION").into(),
     };
     let metrics = Arc::new(metrics::Metrics::new());
+    metrics
+        .memory_pipe_read_limit
+        .set(cfg.storage.pipe_read_bytes() as i64);
+    metrics
+        .memory_query_page_limit
+        .set(cfg.storage.query_page_bytes() as i64);
     let manager = duet_pipe::PipeManager::open(
         engine.clone(),
         tokio::runtime::Handle::current(),
@@ -116,6 +122,7 @@ pub async fn run(
         exec,
         metrics.clone(),
         cfg.rpc.default_fetch_size,
+        cfg.storage.query_page_bytes(),
         cfg.rpc.max_open_queries_per_session,
         cfg.rpc.max_request_memory_bytes,
         cfg.rpc.max_frame_bytes,

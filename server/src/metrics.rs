@@ -17,6 +17,10 @@ pub struct Metrics {
     pub auth_failures: Counter,
     pub statements: Counter,
     pub statement_errors: Counter,
+    /// Result pages that stopped below the fetch size at the page bytes.
+    pub query_pages_cut: Counter,
+    pub memory_query_page_limit: Gauge,
+    pub memory_pipe_read_limit: Gauge,
     pub points_written: Counter,
     /// Newest change-log sequence (set when metrics are read).
     pub log_last_seq: Gauge,
@@ -83,6 +87,11 @@ impl Metrics {
         r.register("auth_failures", "Refused logins", m.auth_failures.clone());
         r.register("statements", "Statements executed", m.statements.clone());
         r.register(
+            "query_pages_cut",
+            "Result pages that stopped below the fetch size at the page byte limit",
+            m.query_pages_cut.clone(),
+        );
+        r.register(
             "statement_errors",
             "Statements and inserts that returned an error",
             m.statement_errors.clone(),
@@ -137,6 +146,16 @@ impl Metrics {
                 "memory_rocksdb_table_readers_bytes",
                 "Table readers outside the cache (estimate)",
                 &m.memory_rocksdb_table_readers,
+            ),
+            (
+                "memory_pipe_read_limit_bytes",
+                "The most one pipe reads of the change log (or batches of a history transfer) at a time; it holds that and one read ahead",
+                &m.memory_pipe_read_limit,
+            ),
+            (
+                "memory_query_page_limit_bytes",
+                "The most one result page holds before it is sent",
+                &m.memory_query_page_limit,
             ),
             (
                 "memory_rss_bytes",

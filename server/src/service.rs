@@ -20,6 +20,8 @@ pub struct Shared {
     pub engine: Arc<Engine>,
     pub metrics: Arc<Metrics>,
     pub default_fetch_size: usize,
+    /// The most one result page holds, in (estimated) bytes.
+    pub page_bytes: usize,
     pub max_open_queries: usize,
     pub max_request_memory_bytes: u64,
     /// `rpc.max_frame_bytes`, announced to pipe senders.
@@ -32,6 +34,7 @@ impl Shared {
         exec: Executor,
         metrics: Arc<Metrics>,
         default_fetch_size: usize,
+        page_bytes: usize,
         max_open_queries: usize,
         max_request_memory_bytes: u64,
         max_frame_bytes: u32,
@@ -42,6 +45,7 @@ impl Shared {
             engine,
             metrics,
             default_fetch_size,
+            page_bytes,
             max_open_queries,
             max_request_memory_bytes,
             max_frame_bytes,
@@ -144,7 +148,7 @@ impl ConnHandler {
             peeked: None,
             columns,
         };
-        let page = match next_page(&mut q, fetch_size) {
+        let page = match self.next_page(&mut q, fetch_size) {
             Ok(p) => p,
             Err(st) => return statement_resp(st),
         };
@@ -267,33 +271,64 @@ struct Page {
     more: bool,
 }
 
-/// Up to `n` rows as one TsBlock, and whether rows remain.
-fn next_page(q: &mut OpenQuery, n: usize) -> Result<Page, TSStatus> {
-    let mut rows = Vec::with_capacity(n.min(4096));
-    if let Some(r) = q.peeked.take() {
-        rows.push(r);
-    }
-    while rows.len() < n {
-        match q.rows.next() {
-            Some(Ok(r)) => rows.push(r),
-            Some(Err(e)) => return Err(status_of(&e)),
-            None => break,
+impl ConnHandler {
+    /// Up to `n` rows as one TsBlock, no more than `page_bytes` of them
+    /// (at least one row), and whether rows remain.
+    fn next_page(&self, q: &mut OpenQuery, n: usize) -> Result<Page, TSStatus> {
+        let max_bytes = self.shared.page_bytes;
+        let mut rows = Vec::with_capacity(n.min(4096));
+        let mut bytes = 0;
+        if let Some(r) = q.peeked.take() {
+            bytes += row_bytes(&r);
+            rows.push(r);
         }
-    }
-    if rows.len() == n {
-        match q.rows.next() {
-            Some(Ok(r)) => q.peeked = Some(r),
-            Some(Err(e)) => return Err(status_of(&e)),
-            None => {}
+        while rows.len() < n && bytes < max_bytes {
+            match q.rows.next() {
+                Some(Ok(r)) => {
+                    bytes += row_bytes(&r);
+                    rows.push(r);
+                }
+                Some(Err(e)) => return Err(status_of(&e)),
+                None => break,
+            }
         }
+        if rows.len() == n || bytes >= max_bytes {
+            match q.rows.next() {
+                Some(Ok(r)) => q.peeked = Some(r),
+                Some(Err(e)) => return Err(status_of(&e)),
+                None => {}
+            }
+        }
+        let more = q.peeked.is_some();
+        if more && rows.len() < n {
+            self.shared.metrics.query_pages_cut.inc();
+        }
+        let blocks = if rows.is_empty() {
+            Vec::new()
+        } else {
+            vec![convert::tsblock(&q.columns, &rows)?]
+        };
+        Ok(Page { blocks, more })
     }
-    let more = q.peeked.is_some();
-    let blocks = if rows.is_empty() {
-        Vec::new()
-    } else {
-        vec![convert::tsblock(&q.columns, &rows)?]
-    };
-    Ok(Page { blocks, more })
+}
+
+/// About what a row takes in a TsBlock: its time, each value and a null
+/// flag per column.
+fn row_bytes(r: &Row) -> usize {
+    use duet_engine::Value;
+    8 + r
+        .values
+        .iter()
+        .map(|v| {
+            1 + match v {
+                None => 0,
+                Some(Value::Bool(_)) => 1,
+                Some(Value::I32(_) | Value::F32(_)) => 4,
+                Some(Value::I64(_) | Value::F64(_)) => 8,
+                Some(Value::Text(s)) => 4 + s.len(),
+            }
+        })
+        .sum::<usize>()
 }
 
 type TResult<T> = thrift::Result<T>;
@@ -409,7 +444,7 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
                 false,
             ));
         };
-        match next_page(q, n) {
+        match self.next_page(q, n) {
             Ok(page) => {
                 if !page.more {
                     st.queries.remove(&req.query_id);

@@ -56,7 +56,9 @@ impl PipeTask {
                     return Err(Exit::Stopped);
                 }
                 let Some(mut s) = snap.take() else { break };
-                let limit = self.sink.batch_bytes;
+                // One batch at a time, no larger than a log read: the
+                // memory budget bounds history transfers as it bounds reads.
+                let limit = self.sink.batch_bytes.min(self.read_bytes);
                 let (s, batch) = match tokio::task::spawn_blocking(move || {
                     let mut batch = Vec::new();
                     let mut bytes = 0;

@@ -107,3 +107,46 @@ fn t34_after_login_a_frame_over_max_frame_bytes_closes_at_once_and_counts_once()
         }
     });
 }
+
+/// A result page stops at the page byte limit (a 32nd of the memory
+/// budget: 2 MiB at 64 MiB) even below the fetch size, and the client
+/// still reads every row, in order, page after page.
+#[test]
+fn t35_result_pages_are_bounded_in_bytes() {
+    let node = node_with("[storage]\nmemory_budget_mb = 64\n");
+    let mut s = node.session();
+    let (rows, len) = (60usize, 100 << 10);
+    for part in 0..3 {
+        let times: Vec<i64> = (part * 20..part * 20 + 20).map(|t| t as i64).collect();
+        let tablet = duet_rpc::insert::Tablet {
+            columns: vec![duet_rpc::column::Column::Text(
+                times
+                    .iter()
+                    .map(|t| Some(vec![b'a' + (*t % 26) as u8; len]))
+                    .collect(),
+            )],
+            timestamps: times,
+        };
+        s.insert_tablet("root.pg.d", &["v"], &tablet).unwrap();
+    }
+    assert_eq!(node.metric("duet_query_pages_cut_total"), Some(0.0));
+    let got = query(&mut s, "SELECT v FROM root.pg.d").unwrap();
+    assert_eq!(got.len(), rows, "every row read");
+    for (t, row) in got.iter().enumerate() {
+        assert_eq!(row[0], t.to_string());
+        let expected = ((b'a' + (t % 26) as u8) as char).to_string().repeat(len);
+        assert!(
+            row[1] == expected,
+            "row {t}: value of {} bytes",
+            row[1].len()
+        );
+    }
+    // 6 MiB of values in 2 MiB pages: at least two pages were cut short
+    // of the 5 000-row fetch size.
+    let cut = node.metric("duet_query_pages_cut_total").unwrap_or(0.0);
+    assert!(cut >= 2.0, "pages cut: {cut}");
+    assert_eq!(
+        node.metric("duet_memory_query_page_limit_bytes"),
+        Some((2 << 20) as f64)
+    );
+}
