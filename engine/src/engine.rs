@@ -102,6 +102,21 @@ pub struct BackgroundWork {
     pub pending_compaction_bytes: u64,
 }
 
+/// What the node's local changes pass through on their way in: the
+/// replication budget (see the pipe crate's gate). Set once pipes exist.
+pub trait WriteGate: Send + Sync {
+    /// Before a local change is made: waits for room, or refuses it
+    /// ([`Error::Unreplicated`]) and nothing is applied.
+    fn admit(&self) -> Result<()>;
+    /// Change `seq` of `bytes` was committed (called under the writer
+    /// lock, in sequence order; must not block).
+    fn committed(&self, seq: u64, bytes: u64);
+    /// After the commit, outside the lock: returns once the change is as
+    /// replicated as the write mode asks (synchronous: the peers have it),
+    /// or [`Error::Unconfirmed`].
+    fn confirm(&self, seq: u64) -> Result<()>;
+}
+
 pub struct Engine {
     pub(crate) db: Arc<DB>,
     node_id: NodeId,
@@ -134,6 +149,7 @@ pub struct Engine {
     /// charges memtables to it.
     cache: rocksdb::Cache,
     buffers: rocksdb::WriteBufferManager,
+    gate: RwLock<Option<Arc<dyn WriteGate>>>,
 }
 
 pub(crate) struct Writer {
@@ -322,6 +338,7 @@ impl Engine {
             cache,
             buffers,
             write_opts,
+            gate: RwLock::new(None),
         };
         engine.ensure_default_user()?;
         Ok(engine)
@@ -355,6 +372,10 @@ impl Engine {
         &self,
         make: impl FnOnce(Version) -> Result<EventBody>,
     ) -> Result<u64> {
+        let gate = self.gate.read().clone();
+        if let Some(g) = &gate {
+            g.admit()?;
+        }
         let mut w = self.writer.lock();
         let version = Version::new(self.hlc.tick(), self.node_id);
         let body = make(version)?;
@@ -380,13 +401,26 @@ impl Engine {
         let mut appended = w.log_bytes.begin();
         appended.append(self, &mut batch, seq, encoded.len())?;
         appended.finish(self, &mut batch)?;
+        let bytes = encoded.len() as u64;
         batch.put_cf(self.cf(CF_LOG)?, log_key(seq), encoded);
         batch.put_cf(self.cf(CF_META)?, META_HLC, version.hlc.to_le_bytes());
         self.write_batch(batch, || format!("committing change {seq}"))?;
         w.log_bytes.commit(appended);
         w.next_seq += 1;
+        if let Some(g) = &gate {
+            g.committed(seq, bytes);
+        }
         self.publish(delta, seq);
+        drop(w);
+        if let Some(g) = &gate {
+            g.confirm(seq)?;
+        }
         Ok(seq)
+    }
+
+    /// Puts local changes through `gate` from now on.
+    pub fn set_write_gate(&self, gate: Arc<dyn WriteGate>) {
+        *self.gate.write() = Some(gate);
     }
 
     fn write_batch(&self, batch: WriteBatch, what: impl FnOnce() -> String) -> Result<()> {

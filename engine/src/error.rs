@@ -40,6 +40,15 @@ pub enum Error {
     /// clock than `max_clock_skew_ms`: refused, never adopted.
     #[error("{0}")]
     ClockSkew(String),
+    /// The replication budget is full (or the peer of a synchronous node is
+    /// away) past the write timeout: the change was refused, not applied.
+    #[error("{0}")]
+    Unreplicated(String),
+    /// A synchronous change was committed on this node, but its peer did
+    /// not confirm it within the write timeout (it is sent when the peer
+    /// answers).
+    #[error("{0}")]
+    Unconfirmed(String),
 }
 
 impl Error {

@@ -42,7 +42,7 @@ pub mod write;
 
 pub use changelog::{ChangeLog, LogEntry, MemLog};
 pub use engine::{
-    ApplyOutcome, BackgroundWork, Durability, Engine, EngineOptions, Mark, MemoryUse,
+    ApplyOutcome, BackgroundWork, Durability, Engine, EngineOptions, Mark, MemoryUse, WriteGate,
 };
 pub use error::{Error, Result};
 pub use hlc::{NodeId, Version};

@@ -239,37 +239,76 @@ pub struct PeerRow {
     pub status: String,
     /// The peer's clock minus this node's, as measured by the pipe.
     pub clock_offset_ms: Option<i64>,
+    /// How far the peer is behind this node's own writes (pipes that
+    /// count for the write mode only).
+    pub pending: Option<Pending>,
+}
+
+/// What a peer lacks of this node's own writes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pending {
+    pub bytes: u64,
+    pub events: u64,
+    /// Age of the oldest change it lacks.
+    pub age_ms: u64,
+}
+
+/// The local row's write mode and what losing this node would lose.
+#[derive(Debug, Clone, Default)]
+pub struct LocalReplication {
+    /// `async`, `bounded`, `sync` (`, degraded to async`).
+    pub mode: String,
+    pub rpo_ms: u64,
+    /// The peer furthest behind.
+    pub pending: Option<Pending>,
 }
 
 /// `SHOW CLUSTER` for this node plus the given peers.
-pub fn show_cluster(engine: &Engine, node: &NodeInfo, peers: &[PeerRow]) -> ResultSet {
+pub fn show_cluster(
+    engine: &Engine,
+    node: &NodeInfo,
+    local: Option<&LocalReplication>,
+    peers: &[PeerRow],
+) -> ResultSet {
+    let pending = |p: Option<Pending>| {
+        let n = |v: u64| Some(Value::I64(v as i64));
+        match p {
+            Some(p) => [n(p.bytes), n(p.events), n(p.age_ms)],
+            None => [None, None, None],
+        }
+    };
+    let mut first = vec![
+        text(engine.node_id().to_string()),
+        text("DataNode"),
+        text("Running"),
+        text(node.rpc_address.clone()),
+        Some(Value::I32(node.rpc_port as i32)),
+        text(node.version.clone()),
+        text("local"),
+        None,
+        local.map_or_else(|| text("async"), |l| text(l.mode.clone())),
+    ];
+    first.extend(pending(local.and_then(|l| l.pending)));
+    first.push(Some(Value::I64(local.map_or(0, |l| l.rpo_ms) as i64)));
     let mut out = vec![Row {
         time: None,
-        values: vec![
-            text(engine.node_id().to_string()),
-            text("DataNode"),
-            text("Running"),
-            text(node.rpc_address.clone()),
-            Some(Value::I32(node.rpc_port as i32)),
-            text(node.version.clone()),
-            text("local"),
-            None,
-        ],
+        values: first,
     }];
     for p in peers {
-        out.push(Row {
-            time: None,
-            values: vec![
-                text(p.node_id.clone()),
-                text("DataNode"),
-                text(p.status.clone()),
-                text(p.address.clone()),
-                Some(Value::I32(p.port as i32)),
-                None,
-                text("peer"),
-                p.clock_offset_ms.map(Value::I64),
-            ],
-        });
+        let mut values = vec![
+            text(p.node_id.clone()),
+            text("DataNode"),
+            text(p.status.clone()),
+            text(p.address.clone()),
+            Some(Value::I32(p.port as i32)),
+            None,
+            text("peer"),
+            p.clock_offset_ms.map(Value::I64),
+            None,
+        ];
+        values.extend(pending(p.pending));
+        values.push(None);
+        out.push(Row { time: None, values });
     }
     let mut cols = text_columns(&["NodeID", "NodeType", "Status", "InternalAddress"]);
     cols.push(ColumnInfo {
@@ -281,6 +320,13 @@ pub fn show_cluster(engine: &Engine, node: &NodeInfo, peers: &[PeerRow]) -> Resu
         name: "ClockOffsetMs".into(),
         data_type: DataType::Int64,
     });
+    cols.extend(text_columns(&["WriteMode"]));
+    for name in ["PendingBytes", "PendingEvents", "PendingAgeMs", "RpoMs"] {
+        cols.push(ColumnInfo {
+            name: name.into(),
+            data_type: DataType::Int64,
+        });
+    }
     ResultSet::from_rows(false, cols, out)
 }
 

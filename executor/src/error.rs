@@ -17,6 +17,9 @@ pub enum ErrorKind {
     Unsupported,
     /// Storage failed or data read back is corrupt.
     Internal,
+    /// The replication budget refused a write, or a synchronous write's
+    /// peer did not confirm it in time.
+    Replication,
 }
 
 #[derive(Debug, Clone, Error)]
@@ -47,6 +50,7 @@ impl From<duet_engine::Error> for ExecError {
             E::AlreadyExists(_) => ErrorKind::AlreadyExists,
             E::TypeMismatch(_) => ErrorKind::TypeMismatch,
             E::Auth(_) => ErrorKind::Auth,
+            E::Unreplicated(_) | E::Unconfirmed(_) => ErrorKind::Replication,
             E::Trimmed { .. } | E::Corrupt { .. } | E::Storage { .. } | E::ClockSkew(_) => {
                 ErrorKind::Internal
             }

@@ -175,11 +175,21 @@ impl Executor {
                      VERIFY REPLICA LOCAL lists this node's digests",
                 )),
             },
+            S::SetReplication { key, value } => match &self.pipes {
+                Some(p) => p
+                    .set_replication(key, value.as_deref())
+                    .map(|()| Output::Done),
+                None => Err(ExecError::new(
+                    ErrorKind::Unsupported,
+                    "the write mode needs the node's pipes, and they are not running here",
+                )),
+            },
             S::ShowCluster => match &self.pipes {
                 Some(p) => p.show_cluster(),
                 None => Ok(Output::Rows(ddl::show_cluster(
                     &self.engine,
                     &self.node,
+                    None,
                     &[],
                 ))),
             },

@@ -18,6 +18,8 @@ pub trait PipeControl: Send + Sync {
     /// `SHOW PIPES` (all) or `SHOW PIPE name`.
     fn show(&self, name: Option<&str>) -> Result<Output>;
     fn show_cluster(&self) -> Result<Output>;
+    /// `SET REPLICATION key = value` (`None`: back to the configured value).
+    fn set_replication(&self, key: &str, value: Option<&str>) -> Result<()>;
     /// `VERIFY REPLICA [pattern]`: this node's digests against its peer's.
     fn verify(&self, pattern: &str) -> Result<Output>;
 }
@@ -96,6 +98,9 @@ static SINK: &[PipeParamSpec] = &[
     spec("password", Kind::Text),
     spec("compressor", Kind::OneOf(&["none", "lz4"])),
     spec("rate-limit-bytes-per-second", Kind::PositiveInt),
+    // Duet's: whether the peer counts for replication.max_pending_bytes
+    // and synchronous mode (default: true for double-living pipes).
+    spec("pending-budget", Kind::Bool),
 ];
 
 fn check_value(stage: &str, key: &str, kind: Kind, v: &str) -> Result<String> {

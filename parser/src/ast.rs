@@ -233,6 +233,12 @@ pub enum Statement {
         name: String,
     },
     ShowCluster,
+    /// `SET REPLICATION key = value` (`None`: `DEFAULT`, the configuration
+    /// file's value).
+    SetReplication {
+        key: String,
+        value: Option<String>,
+    },
     /// `SHOW CONFLICTS`: what this node decided about peers' changes it
     /// could not apply as sent.
     ShowConflicts,

@@ -404,6 +404,11 @@ impl Display for Statement {
                 name(f, n)
             }
             Statement::ShowCluster => f.write_str("SHOW CLUSTER"),
+            Statement::SetReplication { key, value } => write!(
+                f,
+                "SET REPLICATION {key} = {}",
+                value.as_deref().unwrap_or("DEFAULT")
+            ),
             Statement::ShowVersion => f.write_str("SHOW VERSION"),
             Statement::ShowConflicts => f.write_str("SHOW CONFLICTS"),
             Statement::Flush => f.write_str("FLUSH"),

@@ -108,6 +108,9 @@ fn create_database(i: &str) -> Res<'_, Statement> {
 
 /// `SET STORAGE GROUP TO root.x` (IoTDB 0.x spelling of CREATE DATABASE).
 fn set(i: &str) -> Res<'_, Statement> {
+    if let Ok((rest, _)) = kw("REPLICATION")(i) {
+        return set_replication(rest);
+    }
     let (rest, _) = kw("STORAGE")(i)?;
     let (rest, _) = kw("GROUP")(rest)?;
     let (rest, _) = kw("TO")(rest)?;
@@ -117,6 +120,30 @@ fn set(i: &str) -> Res<'_, Statement> {
         Statement::CreateDatabase {
             path,
             bucket_span_ms: None,
+        },
+    ))
+}
+
+/// `SET REPLICATION key = value | DEFAULT` (value: a whole number or a
+/// word such as UNBOUNDED or NEVER; the pipe manager checks the pair).
+fn set_replication(i: &str) -> Res<'_, Statement> {
+    const VALUE: &str = "a whole number, a word (UNBOUNDED, NEVER) or DEFAULT";
+    let (rest, key) = word(i)?;
+    let (rest, _) = sym("=")(rest)?;
+    let j = ws(rest);
+    let (rest, value) = match unsigned(j) {
+        Ok((r, n)) => (r, Some(n.to_string())),
+        Err(_) => match word(j) {
+            Ok((r, w)) if w.eq_ignore_ascii_case("DEFAULT") => (r, None),
+            Ok((r, w)) => (r, Some(w.to_ascii_uppercase())),
+            Err(_) => return failure(j, VALUE),
+        },
+    };
+    Ok((
+        rest,
+        Statement::SetReplication {
+            key: key.to_ascii_uppercase(),
+            value,
         },
     ))
 }

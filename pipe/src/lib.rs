@@ -9,10 +9,13 @@
 //! exactly once. A new pipe, or one whose position was trimmed away, first
 //! sends a history snapshot. [`manager`] holds the registry, persists each
 //! pipe's [`record`] in `meta`, restores pipes at start and trims the log.
+//! The [`gate`] holds the node's own writes to the write mode (how much may
+//! be committed here and not yet on the peers).
 
 pub mod config;
 pub mod error;
 pub mod filter;
+pub mod gate;
 pub mod manager;
 pub mod marks;
 pub mod receiver;
@@ -23,4 +26,5 @@ pub mod task;
 pub mod wire;
 
 pub use error::{PipeError, SendError};
+pub use gate::{GateSettings, GateStatus};
 pub use manager::{PipeInfo, PipeManager, PipeSettings};

@@ -5,6 +5,7 @@
 
 use crate::config::{Params, SinkConfig, SinkKind, SourceConfig};
 use crate::error::PipeError;
+use crate::gate::{CountedPipe, Gate, GateSettings, GateStatus};
 use crate::record::{PipeRecord, NAMESPACE};
 use crate::task::{PipeStats, PipeTask, TaskHandle};
 use dashmap::DashMap;
@@ -18,6 +19,32 @@ struct Entry {
     record: Arc<Mutex<PipeRecord>>,
     stats: Arc<PipeStats>,
     task: Option<TaskHandle>,
+    /// Counts for the write mode's budget (see [`counts_for_budget`]).
+    counted: bool,
+}
+
+impl Entry {
+    fn new(rec: PipeRecord) -> Entry {
+        Entry {
+            counted: counts_for_budget(&rec.source, &rec.sink),
+            record: Arc::new(Mutex::new(rec)),
+            stats: Arc::default(),
+            task: None,
+        }
+    }
+}
+
+/// Whether a pipe's peer counts for `replication.max_pending_bytes` and
+/// synchronous mode: `sink.pending-budget`, by default on for
+/// double-living pipes to a peer (not for `do-nothing-sink`).
+pub fn counts_for_budget(source: &Params, sink: &Params) -> bool {
+    let to_peer =
+        SinkConfig::from_params(sink).is_ok_and(|s| matches!(s.kind, SinkKind::Thrift { .. }));
+    let default = SourceConfig::from_params(source).is_ok_and(|s| s.double_living);
+    to_peer
+        && sink
+            .get("sink.pending-budget")
+            .map_or(default, |v| v.eq_ignore_ascii_case("true"))
 }
 
 pub struct PipeManager {
@@ -25,6 +52,8 @@ pub struct PipeManager {
     rt: tokio::runtime::Handle,
     pipes: DashMap<String, Entry>,
     settings: PipeSettings,
+    /// The node's write mode (see [`crate::gate`]).
+    gate: Arc<Gate>,
     /// The free-disk guard is on (for logging its transitions once).
     low_disk: std::sync::atomic::AtomicBool,
 }
@@ -46,6 +75,8 @@ pub struct PipeSettings {
     /// What a pipe reads of the change log at a time (it holds that much
     /// and one read ahead): set from the node's memory budget.
     pub read_bytes: usize,
+    /// The write mode as configured (`SET REPLICATION` overrides it).
+    pub gate: GateSettings,
 }
 
 impl Default for PipeSettings {
@@ -56,6 +87,7 @@ impl Default for PipeSettings {
             min_free_disk_bytes: 1 << 30,
             request_timeout: Duration::from_secs(30),
             read_bytes: 16 << 20,
+            gate: GateSettings::default(),
         }
     }
 }
@@ -107,24 +139,19 @@ impl PipeManager {
         rt: tokio::runtime::Handle,
         settings: PipeSettings,
     ) -> Result<Arc<PipeManager>, PipeError> {
-        let m = Arc::new(PipeManager {
+        let gate_settings = crate::gate::load_overrides(&engine, settings.gate)?;
+        let m = Arc::new_cyclic(|me| PipeManager {
             engine: engine.clone(),
             rt,
             pipes: DashMap::new(),
             settings,
+            gate: Arc::new(Gate::new(gate_settings, me.clone(), engine.last_seq())),
             low_disk: Default::default(),
         });
         for rec in PipeRecord::load_all(&engine)? {
             let name = rec.name.clone();
             let running = rec.running;
-            m.pipes.insert(
-                name.clone(),
-                Entry {
-                    record: Arc::new(Mutex::new(rec)),
-                    stats: Arc::default(),
-                    task: None,
-                },
-            );
+            m.pipes.insert(name.clone(), Entry::new(rec));
             if running {
                 if let Err(e) = m.spawn(&name) {
                     tracing::error!("pipe {name} could not start: {e}");
@@ -132,6 +159,8 @@ impl PipeManager {
             }
         }
         m.log_remote_if_forwarded(None);
+        m.seed_gate();
+        engine.set_write_gate(m.gate.clone());
         m.rt.spawn(resend_on_restore(
             Arc::downgrade(&m),
             engine.subscribe_went_back(),
@@ -208,6 +237,7 @@ impl PipeManager {
             request_timeout: self.settings.request_timeout,
             read_bytes: self.settings.read_bytes,
             handshakes_checked: Default::default(),
+            gate: self.gate.clone(),
         };
         entry.task = Some(task.spawn(&self.rt));
         Ok(())
@@ -250,11 +280,7 @@ impl PipeManager {
             dashmap::Entry::Occupied(_) => return Err(PipeError::AlreadyExists(name.into())),
             dashmap::Entry::Vacant(v) => {
                 rec.save(&self.engine)?;
-                v.insert(Entry {
-                    record: Arc::new(Mutex::new(rec)),
-                    stats: Arc::default(),
-                    task: None,
-                });
+                v.insert(Entry::new(rec));
             }
         }
         self.spawn(name)
@@ -289,6 +315,8 @@ impl PipeManager {
         if let Some(t) = &entry.task {
             let _ = t.stop.send(true);
         }
+        drop(entry);
+        self.gate.notify();
         Ok(())
     }
 
@@ -310,6 +338,7 @@ impl PipeManager {
             let _ = t.stop.send(true);
         }
         self.log_remote_if_forwarded(None);
+        self.gate.notify();
         Ok(())
     }
 
@@ -322,6 +351,86 @@ impl PipeManager {
                 SourceConfig::from_params(&e.record.lock().source).map_or(true, |s| forwards(&s))
             });
         self.engine.set_log_remote(any);
+    }
+
+    /// The pipes that count for the write mode, with their peers' progress.
+    pub(crate) fn counted_pipes(&self) -> Vec<CountedPipe> {
+        self.pipes
+            .iter()
+            .filter(|e| e.counted)
+            .map(|e| {
+                let rec = e.record.lock();
+                let running = rec.running && e.task.as_ref().is_some_and(|t| !t.join.is_finished());
+                CountedPipe {
+                    name: rec.name.clone(),
+                    peer: first_url(&rec.sink).unwrap_or_default(),
+                    acked: e
+                        .stats
+                        .acked_position
+                        .load(Ordering::Acquire)
+                        .max(rec.position),
+                    answering: running && e.stats.peer_reachable.load(Ordering::Relaxed),
+                }
+            })
+            .collect()
+    }
+
+    /// The write mode and how far each counted peer is behind.
+    pub fn gate_status(&self) -> GateStatus {
+        self.gate.status()
+    }
+
+    /// `SET REPLICATION key = value`: applied at once and kept (over the
+    /// configuration file) until set back to `DEFAULT` (`value` `None`).
+    pub fn set_replication(&self, key: &str, value: Option<&str>) -> Result<(), PipeError> {
+        let s = crate::gate::set_override(&self.engine, self.settings.gate, key, value)?;
+        self.gate.set_settings(s);
+        tracing::info!(
+            "replication write mode now {} (max_pending_bytes {:?}, write_timeout_ms {}, degrade_after_ms {:?})",
+            s.mode(),
+            s.max_pending_bytes,
+            s.write_timeout.as_millis(),
+            s.degrade_after.map(|d| d.as_millis())
+        );
+        Ok(())
+    }
+
+    /// Tracks the local changes the counted peers had not acknowledged
+    /// when the node stopped, so the budget counts them from the start.
+    fn seed_gate(&self) {
+        let from = self
+            .counted_pipes()
+            .iter()
+            .map(|p| p.acked)
+            .min()
+            .unwrap_or(u64::MAX);
+        let last = self.engine.last_seq();
+        if from > last {
+            return;
+        }
+        let me = self.engine.node_id();
+        let now = duet_engine::hlc::wall_clock_ms();
+        let mut old = Vec::new();
+        let mut next = from.max(self.engine.first_seq());
+        // At most a million changes (older ones are counted short).
+        while next <= last && old.len() < 1_000_000 {
+            let Ok(entries) = self.engine.read(next, 10_000, self.settings.read_bytes) else {
+                break;
+            };
+            let Some(end) = entries.last().map(|e| e.seq) else {
+                break;
+            };
+            for e in &entries {
+                if let Ok(h) = e.header() {
+                    if h.origin == me {
+                        let age = now.saturating_sub(h.version.millis());
+                        old.push((e.seq, e.bytes.len() as u64, Duration::from_millis(age)));
+                    }
+                }
+            }
+            next = end + 1;
+        }
+        self.gate.seed(old);
     }
 
     pub fn list(&self) -> Vec<PipeInfo> {

@@ -83,6 +83,8 @@ pub struct PipeTask {
     pub read_bytes: usize,
     /// Handshakes of this task's sink whose mark was checked.
     pub handshakes_checked: AtomicU64,
+    /// Told of every acknowledgement (writes may be waiting for it).
+    pub gate: Arc<crate::gate::Gate>,
 }
 
 /// Save the position at most this often while streaming (a re-send after a
@@ -183,6 +185,8 @@ impl PipeTask {
         };
         let mut sink = Some(Sink::new(self.sink.clone(), local, self.request_timeout));
         let exit = self.run_loop(&mut sink, &mut stop).await;
+        self.stats.peer_reachable.store(false, Ordering::Relaxed);
+        self.gate.notify();
         let position = self.stats.acked_position.load(Ordering::Acquire);
         match exit {
             Exit::Rejected(msg) => {
@@ -383,6 +387,7 @@ impl PipeTask {
             }
             position = last + 1;
             self.stats.acked_position.store(position, Ordering::Release);
+            self.gate.notify();
             if last_save.elapsed() >= SAVE_EVERY {
                 self.save_progress(position);
                 last_save = Instant::now();

@@ -108,6 +108,25 @@ pub struct ReplicationConfig {
     /// off is refused at its handshake, and a change whose version is
     /// further ahead of this node's clock is refused, never adopted.
     pub max_clock_skew_ms: u64,
+    /// The room for local writes the peer has not acknowledged (unset:
+    /// unbounded; 0: synchronous). See `duet_pipe::gate`.
+    pub max_pending_bytes: Option<u64>,
+    /// How long a write waits for room, or for its peer when synchronous.
+    pub write_timeout_ms: u64,
+    /// After the peer has made no progress this long, writes go on
+    /// asynchronously (unset: never).
+    pub degrade_after_ms: Option<u64>,
+}
+
+impl ReplicationConfig {
+    /// The write mode as configured.
+    pub fn gate(&self) -> duet_pipe::GateSettings {
+        duet_pipe::GateSettings {
+            max_pending_bytes: self.max_pending_bytes,
+            write_timeout: std::time::Duration::from_millis(self.write_timeout_ms),
+            degrade_after: self.degrade_after_ms.map(std::time::Duration::from_millis),
+        }
+    }
 }
 
 impl Default for ReplicationConfig {
@@ -119,6 +138,9 @@ impl Default for ReplicationConfig {
             trim_interval_secs: 10,
             sink_request_timeout_secs: 30,
             max_clock_skew_ms: duet_engine::engine::DEFAULT_MAX_CLOCK_SKEW_MS,
+            max_pending_bytes: None,
+            write_timeout_ms: 10_000,
+            degrade_after_ms: None,
         }
     }
 }
@@ -282,6 +304,11 @@ impl Config {
             (
                 "replication.sink_request_timeout_secs",
                 r.sink_request_timeout_secs,
+            ),
+            ("replication.write_timeout_ms", r.write_timeout_ms),
+            (
+                "replication.degrade_after_ms",
+                r.degrade_after_ms.unwrap_or(1),
             ),
         ] {
             if v == 0 {

@@ -19,6 +19,7 @@ pub fn status_of(e: &ExecError) -> TSStatus {
         ErrorKind::Auth => status::WRONG_LOGIN_PASSWORD,
         ErrorKind::Unsupported => status::UNSUPPORTED_OPERATION,
         ErrorKind::Internal => status::INTERNAL_SERVER_ERROR,
+        ErrorKind::Replication => status::WRITE_PROCESS_REJECT,
     };
     error_status(code, e.message.clone())
 }

@@ -87,7 +87,9 @@ async fn handle(mut stream: TcpStream, state: &HttpState) -> std::io::Result<()>
             if let Some(p) = &state.pipes {
                 // Before the closing `# EOF`, which ends an OpenMetrics exposition.
                 let eof = body.rfind("# EOF").unwrap_or(body.len());
-                body.insert_str(eof, &crate::pipes::metrics(&p.list()));
+                let mut text = crate::pipes::metrics(&p.list());
+                text.push_str(&crate::pipes::gate_metrics(&p.gate_status()));
+                body.insert_str(eof, &text);
             }
             ("200 OK", "text/plain; version=0.0.4; charset=utf-8", body)
         }

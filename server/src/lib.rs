@@ -109,6 +109,7 @@ pub async fn run(
             min_free_disk_bytes: cfg.replication.min_free_disk_bytes,
             request_timeout: Duration::from_secs(cfg.replication.sink_request_timeout_secs),
             read_bytes: cfg.storage.pipe_read_bytes(),
+            gate: cfg.replication.gate(),
         },
     )
     .map_err(|e| format!("loading pipes: {e}"))?;

@@ -6,7 +6,7 @@ use duet_engine::{DataType, Engine, Value};
 use duet_executor::{
     ColumnInfo, ErrorKind, ExecError, NodeInfo, Output, PipeControl, ResultSet, Row,
 };
-use duet_pipe::{PipeError, PipeInfo, PipeManager};
+use duet_pipe::{GateStatus, PipeError, PipeInfo, PipeManager};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -68,10 +68,14 @@ pub fn iso_ms(ms: i64) -> String {
     )
 }
 
-pub fn show_pipes(list: &[PipeInfo]) -> ResultSet {
+pub fn show_pipes(list: &[PipeInfo], gate: &GateStatus) -> ResultSet {
     let rows = list
         .iter()
-        .map(|p| Row {
+        .map(|p| {
+            let behind = gate.peers.iter().find(|b| b.pipe == p.name);
+            (p, behind)
+        })
+        .map(|(p, behind)| Row {
             time: None,
             values: vec![
                 text(p.name.clone()),
@@ -84,6 +88,13 @@ pub fn show_pipes(list: &[PipeInfo]) -> ResultSet {
                 Some(Value::I64(p.remaining_events as i64)),
                 Some(Value::F64(p.estimated_remaining_secs)),
                 Some(Value::I64(p.lag_ms as i64)),
+                // The write mode this pipe's peer is held to, and how many
+                // of this node's own bytes it lacks.
+                text(match behind {
+                    Some(_) => gate.mode(),
+                    None => "not counted".into(),
+                }),
+                behind.map(|b| Value::I64(b.bytes as i64)),
             ],
         })
         .collect();
@@ -112,6 +123,14 @@ pub fn show_pipes(list: &[PipeInfo]) -> ResultSet {
     });
     cols.push(ColumnInfo {
         name: "LagMs".into(),
+        data_type: DataType::Int64,
+    });
+    cols.push(ColumnInfo {
+        name: "WriteMode".into(),
+        data_type: DataType::Text,
+    });
+    cols.push(ColumnInfo {
+        name: "PendingBytes".into(),
         data_type: DataType::Int64,
     });
     ResultSet::from_rows(false, cols, rows)
@@ -149,14 +168,19 @@ impl PipeControl for Pipes {
                 return Err(err(PipeError::NotFound(n.into())));
             }
         }
-        Ok(Output::Rows(show_pipes(&list)))
+        Ok(Output::Rows(show_pipes(&list, &self.manager.gate_status())))
     }
 
     fn verify(&self, pattern: &str) -> duet_executor::Result<Output> {
         self.compare_with_peer(pattern).map(Output::Rows)
     }
 
+    fn set_replication(&self, key: &str, value: Option<&str>) -> duet_executor::Result<()> {
+        self.manager.set_replication(key, value).map_err(err)
+    }
+
     fn show_cluster(&self) -> duet_executor::Result<Output> {
+        let gate = self.manager.gate_status();
         let mut peers: Vec<duet_executor::ddl::PeerRow> = Vec::new();
         for p in self.manager.list() {
             let Some(addr) = p.peer_address else { continue };
@@ -180,11 +204,28 @@ impl PipeControl for Pipes {
                 node_id: p.peer_node_id.map_or("?".into(), |id| id.to_string()),
                 status: status.into(),
                 clock_offset_ms: p.peer_clock_offset_ms,
+                pending: gate.peers.iter().find(|b| b.pipe == p.name).map(|b| {
+                    duet_executor::ddl::Pending {
+                        bytes: b.bytes,
+                        events: b.events,
+                        age_ms: b.age_ms,
+                    }
+                }),
             });
         }
+        let local = duet_executor::ddl::LocalReplication {
+            mode: gate.mode(),
+            rpo_ms: gate.rpo_ms(),
+            pending: gate.worst().map(|b| duet_executor::ddl::Pending {
+                bytes: b.bytes,
+                events: b.events,
+                age_ms: b.age_ms,
+            }),
+        };
         Ok(Output::Rows(duet_executor::ddl::show_cluster(
             &self.engine,
             &self.node,
+            Some(&local),
             &peers,
         )))
     }
@@ -392,6 +433,94 @@ pub fn metrics(list: &[PipeInfo]) -> String {
             ));
         }
     }
+    out
+}
+
+/// The write mode's figures in Prometheus text format.
+pub fn gate_metrics(g: &GateStatus) -> String {
+    let worst = g.worst().cloned().unwrap_or_default();
+    let mode = match g.settings.max_pending_bytes {
+        None => 0,
+        Some(0) => 2,
+        Some(_) => 1,
+    };
+    let rows: [(&str, &str, &str, String); 10] = [
+        (
+            "duet_replication_mode",
+            "gauge",
+            "Write mode as set: 0 async (unbounded), 1 bounded by max_pending_bytes, 2 synchronous",
+            mode.to_string(),
+        ),
+        (
+            "duet_replication_max_pending_bytes",
+            "gauge",
+            "replication.max_pending_bytes in force (-1: unbounded)",
+            g.settings
+                .max_pending_bytes
+                .map_or(-1, |b| b as i64)
+                .to_string(),
+        ),
+        (
+            "duet_replication_degraded",
+            "gauge",
+            "1 while writes go on asynchronously because a peer stopped answering",
+            (g.degraded as u8).to_string(),
+        ),
+        (
+            "duet_replication_pending_bytes",
+            "gauge",
+            "Bytes of this node's own changes the peer furthest behind has not acknowledged",
+            worst.bytes.to_string(),
+        ),
+        (
+            "duet_replication_pending_events",
+            "gauge",
+            "Changes of this node the peer furthest behind has not acknowledged",
+            worst.events.to_string(),
+        ),
+        (
+            "duet_replication_pending_age_ms",
+            "gauge",
+            "Age of the oldest change of this node a peer has not acknowledged",
+            worst.age_ms.to_string(),
+        ),
+        (
+            "duet_replication_rpo_ms",
+            "gauge",
+            "What losing this node now would lose, in ms of its writes (0 when synchronous)",
+            g.rpo_ms().to_string(),
+        ),
+        (
+            "duet_replication_waiting_writes",
+            "gauge",
+            "Writes waiting for room or for their peer now",
+            g.waiting.to_string(),
+        ),
+        (
+            "duet_replication_refused_writes_total",
+            "counter",
+            "Writes refused, not applied, because the budget stayed full (or a synchronous peer away)",
+            g.refused.to_string(),
+        ),
+        (
+            "duet_replication_unconfirmed_writes_total",
+            "counter",
+            "Synchronous writes applied here that the peer did not confirm within the write timeout",
+            g.unconfirmed.to_string(),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, kind, help, value) in rows {
+        let family = name.trim_end_matches("_total");
+        out.push_str(&format!(
+            "# HELP {family} {help}.\n# TYPE {family} {kind}\n{name} {value}\n"
+        ));
+    }
+    out.push_str(&format!(
+        "# HELP duet_replication_degradations Times writes went on asynchronously without a peer.\n\
+         # TYPE duet_replication_degradations counter\nduet_replication_degradations_total {}\n",
+        g.degradations
+    ));
     out
 }
 

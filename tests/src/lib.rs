@@ -440,11 +440,18 @@ impl NodeRef {
     }
 
     pub fn sql(&self, sql: &str) {
+        if let Err(e) = self.try_sql(sql) {
+            panic!("{sql}: {e}");
+        }
+    }
+
+    /// One statement on a new session; the error as `code: message`.
+    pub fn try_sql(&self, sql: &str) -> Result<(), String> {
         let mut s = Session::open(SessionConfig {
             hosts: vec![("127.0.0.1".into(), self.port)],
             ..SessionConfig::default()
         })
-        .expect("open session");
-        exec(&mut s, sql);
+        .map_err(|e| e.to_string())?;
+        s.execute(sql).map(|_| ()).map_err(|e| e.to_string())
     }
 }
