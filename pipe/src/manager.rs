@@ -412,8 +412,10 @@ impl PipeManager {
         let now = duet_engine::hlc::wall_clock_ms();
         let mut old = Vec::new();
         let mut next = from.max(self.engine.first_seq());
-        // At most a million changes (older ones are counted short).
-        while next <= last && old.len() < 1_000_000 {
+        // Read at most 64 MiB (start-up stays quick after a long outage);
+        // past that the rest counts as the average change read so far.
+        let (mut read, mut own) = (0u64, 0u64);
+        while next <= last && read < 64 << 20 {
             let Ok(entries) = self.engine.read(next, 10_000, self.settings.read_bytes) else {
                 break;
             };
@@ -421,14 +423,20 @@ impl PipeManager {
                 break;
             };
             for e in &entries {
+                read += e.bytes.len() as u64;
                 if let Ok(h) = e.header() {
                     if h.origin == me {
+                        own += e.bytes.len() as u64;
                         let age = now.saturating_sub(h.version.millis());
                         old.push((e.seq, e.bytes.len() as u64, Duration::from_millis(age)));
                     }
                 }
             }
             next = end + 1;
+        }
+        if next <= last && !old.is_empty() {
+            let rest = (last + 1 - next) * (own / old.len() as u64);
+            old.push((next, rest, Duration::ZERO));
         }
         self.gate.seed(old);
     }

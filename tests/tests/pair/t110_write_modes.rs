@@ -262,3 +262,35 @@ fn t112_a_full_budget_refuses_then_degrades_and_recovers() {
     );
     write(refused + 10).expect("writes within the budget again");
 }
+
+/// What the peer lacks is counted from the log after a restart too (the
+/// budget holds across one), and SHOW CLUSTER shows it for the peer.
+#[test]
+fn t113_pending_writes_are_counted_across_a_restart() {
+    let (mut a, b) = crate::pair();
+    a.sql("STOP PIPE AB");
+    for i in 0..5 {
+        crate::insert(&a, "root.pend.d", "v", i * 100, 100, 1.0);
+    }
+    let pending = |n: &Node| {
+        (
+            n.metric("duet_replication_pending_events").unwrap_or(-1.0),
+            n.metric("duet_replication_pending_bytes").unwrap_or(-1.0),
+        )
+    };
+    let (events, bytes) = pending(&a);
+    assert_eq!(events, 5.0);
+    assert!(bytes > 500.0, "{bytes}");
+    let peer = a.rows("SHOW CLUSTER").unwrap();
+    let peer = peer.iter().find(|r| r[6] == "peer").expect("peer row");
+    assert_eq!(peer[10], "5", "PendingEvents of the peer: {peer:?}");
+    a.kill9();
+    a.restart();
+    assert_eq!(pending(&a), (events, bytes), "counted again from the log");
+    a.sql("START PIPE AB");
+    crate::wait_count(&b, "root.pend.d", "v", 500);
+    wait_until(WAIT, "nothing pending", || match pending(&a) {
+        (e, b) if e == 0.0 && b == 0.0 => Ok(()),
+        p => Err(format!("{p:?}")),
+    });
+}

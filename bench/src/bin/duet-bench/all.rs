@@ -25,7 +25,12 @@
 //! - `catchup_ratio`: with pipe AB stopped, A ingests for `--seconds`; then
 //!   START PIPE AB; the rate B receives at over the ingest rate.
 //! - `rss_peak_mib`: the larger peak RSS of the two servers (local pair).
-//! - `sync_async_ratio`: null until a synchronous replication mode exists.
+//! - `sync_async_ratio`: sixteen connections on A, each writing 100-row
+//!   tablets of 10 sensors at 1 kHz into its own device for `--seconds`,
+//!   first in the default (asynchronous) write mode, then synchronous
+//!   (`SET REPLICATION MAX_PENDING_BYTES = 0`: each write returns once B
+//!   has it); the synchronous points/s over the asynchronous
+//!   (`writers16_async_points_per_s`, `writers16_sync_points_per_s`).
 
 use super::*;
 use std::io::{BufRead, BufReader};
@@ -245,6 +250,52 @@ fn held_by(
     }
 }
 
+/// `n` connections, each writing 100-row tablets of 10 sensors at 1 kHz
+/// into its own device under `prefix` for `secs`: points per second.
+fn writers(conn: &Connector, addr: &str, prefix: &str, secs: u64, n: usize) -> Result<f64> {
+    const ROWS: usize = 100;
+    let names: Vec<String> = (0..SENSORS).map(|k| format!("s{k}")).collect();
+    let columns: Vec<Column> = (0..SENSORS)
+        .map(|k| Column::F64((0..ROWS).map(|r| Some((r + k) as f64)).collect()))
+        .collect();
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let results: Vec<Result<u64>> = thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|w| {
+                let (names, columns) = (&names, &columns);
+                s.spawn(move || -> Result<u64> {
+                    let mut session = conn.open(addr)?;
+                    let device = format!("{prefix}.w{w}");
+                    let (mut points, mut row) = (0u64, 0i64);
+                    while Instant::now() < deadline {
+                        let tablet = Tablet {
+                            timestamps: (row..row + ROWS as i64).collect(),
+                            columns: columns.clone(),
+                        };
+                        session
+                            .insert_tablet(&device, names, &tablet)
+                            .context(|| format!("insertTablet into {device} on {addr}"))?;
+                        points += (ROWS * SENSORS) as u64;
+                        row += ROWS as i64;
+                    }
+                    Ok(points)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a writer panicked".into())))
+            .collect()
+    });
+    let took = start.elapsed().as_secs_f64();
+    let mut points = 0;
+    for r in results {
+        points += r?;
+    }
+    Ok(points as f64 / took)
+}
+
 /// Rows of the last series of an ingest of `points` points.
 fn rows_of(points: u64) -> u64 {
     points / (SENSORS as u64 * u64::from(DEVICES))
@@ -448,6 +499,16 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
     )?;
 
     settle(&servers);
+    say(format!("16 writers on A, asynchronous, {secs} s"));
+    let w_async = writers(conn, &a, &format!("root.benchall.as{run}"), secs, 16)?;
+    exec(conn, &a, "SET REPLICATION MAX_PENDING_BYTES = 0")?;
+    settle(&servers);
+    say(format!("16 writers on A, synchronous, {secs} s"));
+    let w_sync = writers(conn, &a, &format!("root.benchall.sy{run}"), secs, 16);
+    exec(conn, &a, "SET REPLICATION MAX_PENDING_BYTES = DEFAULT")?;
+    let w_sync = w_sync?;
+
+    settle(&servers);
     say(format!(
         "catch-up: pipe AB stopped, {secs} s of ingest on A"
     ));
@@ -475,7 +536,8 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
          \"ingest_ratio\": {}, \"replication_ratio_one_writer\": {}, \
          \"replication_ratio_both_writers\": {}, \"lag_rows_per_s\": 78000, \"lag_p50_ms\": {}, \
          \"lag_p99_ms\": {}, \"lag50_rows_per_s\": {}, \"lag50_p50_ms\": {}, \"lag50_p99_ms\": {}, \
-         \"catchup_ratio\": {}, \"sync_async_ratio\": null, \"rss_peak_mib\": {}}}",
+         \"catchup_ratio\": {}, \"writers16_async_points_per_s\": {}, \
+         \"writers16_sync_points_per_s\": {}, \"sync_async_ratio\": {}, \"rss_peak_mib\": {}}}",
         num(ingest),
         num(rocksdb),
         num(ingest / rocksdb),
@@ -487,6 +549,9 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
         num(lag50_p50),
         num(lag50_p99),
         num(catchup),
+        num(w_async),
+        num(w_sync),
+        num(w_sync / w_async),
         rss.map_or("null".to_string(), num),
     );
     let _ = args.json; // JSON is the only format; the flag says so explicitly.
