@@ -208,9 +208,6 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
             return rows(false, cols, out);
         }
         S::Flush => engine.flush()?,
-        S::VerifyReplica { pattern: p, .. } => {
-            return verify_local(engine, &pattern(p, "root.**")).map(Output::Rows)
-        }
         S::Backup { dir } => engine.checkpoint(std::path::Path::new(dir))?,
         S::CreateUser { name, password } => engine.create_user(name, password)?,
         S::AlterUserPassword { name, password } => engine.alter_password(name, password)?,
@@ -330,44 +327,91 @@ pub fn show_cluster(
     ResultSet::from_rows(false, cols, out)
 }
 
-/// Per series: point count and a digest of every (time, value), so two
-/// nodes' outputs can be compared line by line.
-pub fn verify_local(engine: &Engine, pattern: &str) -> Result<ResultSet> {
+/// `VERIFY REPLICA ... LOCAL`: per series in `range` (inclusive), its
+/// point count, a digest of every (time, value), its type and its first
+/// and last time, so two nodes' outputs can be compared line by line. With
+/// `buckets`, one row per series and bucket instead (the range cut into
+/// that many equal spans; `BucketStart` first), which is how a peer
+/// narrows a difference to time ranges. One scan, nothing copied.
+pub fn verify_local(
+    engine: &Engine,
+    pattern: &str,
+    range: crate::predicate::TimeRange,
+    buckets: Option<u64>,
+) -> Result<ResultSet> {
     let series = engine.schema().series_matching(pattern);
     let mut out = Vec::with_capacity(series.len());
+    let n = buckets.unwrap_or(1).max(1) as i128;
+    let span = ((range.end as i128 - range.start as i128 + 1) + n - 1) / n;
     for s in series {
-        let mut digest = Fnv::default();
-        let mut points = 0i64;
-        for block in engine.scan(
-            s.clone(),
-            duet_engine::MIN_TIME,
-            duet_engine::MAX_TIME,
-            false,
-        ) {
-            let block = block?;
-            for (i, t) in block.times.iter().enumerate() {
-                digest.write(&t.to_le_bytes());
-                if let Some(v) = block.values.get(i) {
-                    digest.write(v.to_string().as_bytes());
+        let mut sums: Vec<(i64, Fnv, Option<(i64, i64)>)> = Vec::new();
+        if !range.is_empty() {
+            for block in engine.scan(s.clone(), range.start, range.end, false) {
+                let block = block?;
+                for (i, t) in block.times.iter().enumerate() {
+                    let b = ((*t as i128 - range.start as i128) / span) as usize;
+                    if sums.len() <= b {
+                        sums.resize_with(b + 1, || (0, Fnv::default(), None));
+                    }
+                    let (points, digest, bounds) = &mut sums[b];
+                    digest.write(&t.to_le_bytes());
+                    if let Some(v) = block.values.get(i) {
+                        digest.write(v.to_string().as_bytes());
+                    }
+                    *points += 1;
+                    *bounds = Some(bounds.map_or((*t, *t), |(lo, _)| (lo, *t)));
                 }
-                points += 1;
             }
         }
-        out.push(Row {
-            time: None,
-            values: vec![
+        let row = |start: Option<i64>,
+                   (points, digest, bounds): &(i64, Fnv, Option<(i64, i64)>)| {
+            let mut values = vec![
                 text(s.path.clone()),
-                Some(Value::I64(points)),
+                Some(Value::I64(*points)),
                 text(format!("{:016x}", digest.0)),
-            ],
+                text(s.data_type.to_string()),
+                bounds.map(|b| Value::I64(b.0)),
+                bounds.map(|b| Value::I64(b.1)),
+            ];
+            if let Some(start) = start {
+                values.insert(0, Some(Value::I64(start)));
+            }
+            Row { time: None, values }
+        };
+        if buckets.is_some() {
+            for (b, sum) in sums.iter().enumerate() {
+                if sum.0 > 0 {
+                    let start = (range.start as i128 + b as i128 * span) as i64;
+                    out.push(row(Some(start), sum));
+                }
+            }
+        } else {
+            let mut all = (0, Fnv::default(), None);
+            if let Some(only) = sums.pop() {
+                all = only;
+            }
+            out.push(row(None, &all));
+        }
+    }
+    let mut cols = Vec::new();
+    if buckets.is_some() {
+        cols.push(ColumnInfo {
+            name: "BucketStart".into(),
+            data_type: DataType::Int64,
         });
     }
-    let mut cols = text_columns(&["Timeseries"]);
+    cols.extend(text_columns(&["Timeseries"]));
     cols.push(ColumnInfo {
         name: "Points".into(),
         data_type: DataType::Int64,
     });
-    cols.extend(text_columns(&["Digest"]));
+    cols.extend(text_columns(&["Digest", "DataType"]));
+    for name in ["FirstTime", "LastTime"] {
+        cols.push(ColumnInfo {
+            name: name.into(),
+            data_type: DataType::Int64,
+        });
+    }
     Ok(ResultSet::from_rows(false, cols, out))
 }
 

@@ -167,14 +167,30 @@ impl Executor {
             | S::DropPipe { .. }
             | S::ShowPipes
             | S::ShowPipe { .. } => pipes::execute(self.pipes.as_deref(), stmt),
-            S::VerifyReplica { pattern, local: false } => match &self.pipes {
-                Some(p) => p.verify(&pattern.as_ref().map(convert::path).unwrap_or_else(|| "root.**".into())),
-                None => Err(ExecError::new(
-                    ErrorKind::Unsupported,
-                    "VERIFY REPLICA compares with the peer of a pipe, and pipes are not running here; \
-                     VERIFY REPLICA LOCAL lists this node's digests",
-                )),
-            },
+            S::VerifyReplica {
+                pattern,
+                range,
+                local,
+                buckets,
+            } => {
+                let pattern = pattern
+                    .as_ref()
+                    .map(convert::path)
+                    .unwrap_or_else(|| "root.**".into());
+                let range = predicate::time_only_range(range.as_ref(), session, "VERIFY REPLICA")?;
+                if *local {
+                    return ddl::verify_local(&self.engine, &pattern, range, *buckets)
+                        .map(Output::Rows);
+                }
+                match &self.pipes {
+                    Some(p) => p.verify(&pattern, range),
+                    None => Err(ExecError::new(
+                        ErrorKind::Unsupported,
+                        "VERIFY REPLICA compares with the peer of a pipe, and pipes are not running here; \
+                         VERIFY REPLICA LOCAL lists this node's digests",
+                    )),
+                }
+            }
             S::SetReplication { key, value } => match &self.pipes {
                 Some(p) => p
                     .set_replication(key, value.as_deref())

@@ -20,8 +20,9 @@ pub trait PipeControl: Send + Sync {
     fn show_cluster(&self) -> Result<Output>;
     /// `SET REPLICATION key = value` (`None`: back to the configured value).
     fn set_replication(&self, key: &str, value: Option<&str>) -> Result<()>;
-    /// `VERIFY REPLICA [pattern]`: this node's digests against its peer's.
-    fn verify(&self, pattern: &str) -> Result<Output>;
+    /// `VERIFY REPLICA [pattern] [WHERE time ...]`: this node's digests
+    /// against each peer's, in `range` (inclusive).
+    fn verify(&self, pattern: &str, range: crate::predicate::TimeRange) -> Result<Output>;
 }
 
 /// A pipe definition with canonical keys (`source.x`, `processor.x`, `sink.x`).

@@ -96,25 +96,31 @@ pub fn scan_range(e: Option<&Expr>, session: &Session) -> Result<TimeRange> {
 
 /// For `DELETE`: the clause must be time comparisons joined by AND.
 pub fn delete_range(e: Option<&Expr>, session: &Session) -> Result<TimeRange> {
-    fn check(e: &Expr, session: &Session) -> Result<()> {
+    time_only_range(e, session, "DELETE")
+}
+
+/// A clause of time comparisons joined by AND (what `statement` takes) as
+/// a range; anything else is refused.
+pub fn time_only_range(e: Option<&Expr>, session: &Session, statement: &str) -> Result<TimeRange> {
+    fn check(e: &Expr, session: &Session, statement: &str) -> Result<()> {
         match e {
             Expr::And(a, b) => {
-                check(a, session)?;
-                check(b, session)
+                check(a, session, statement)?;
+                check(b, session, statement)
             }
             other => match time_cmp(other, session)? {
-                Some((CmpOp::NotEq, _)) => {
-                    Err(ExecError::semantic("DELETE does not support time != t"))
-                }
+                Some((CmpOp::NotEq, _)) => Err(ExecError::semantic(format!(
+                    "{statement} does not support time != t"
+                ))),
                 Some(_) => Ok(()),
                 None => Err(ExecError::semantic(format!(
-                    "DELETE takes only time conditions joined by AND, not {other}"
+                    "{statement} takes only time conditions joined by AND, not {other}"
                 ))),
             },
         }
     }
     if let Some(e) = e {
-        check(e, session)?;
+        check(e, session, statement)?;
     }
     scan_range(e, session)
 }

@@ -254,7 +254,12 @@ pub enum Statement {
     /// its peer's (`LOCAL`: this node's digests only).
     VerifyReplica {
         pattern: Option<Path>,
+        /// `WHERE` time conditions: compare only that range.
+        range: Option<Expr>,
         local: bool,
+        /// `LOCAL BUCKETS n`: digests of `n` equal time buckets of the
+        /// range instead of one per series (how a difference is narrowed).
+        buckets: Option<u64>,
     },
     /// `BACKUP TO 'dir'`
     Backup {

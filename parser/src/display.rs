@@ -413,10 +413,21 @@ impl Display for Statement {
             Statement::ShowConflicts => f.write_str("SHOW CONFLICTS"),
             Statement::Flush => f.write_str("FLUSH"),
             Statement::ReplayConflict { id } => write!(f, "REPLAY CONFLICT {id}"),
-            Statement::VerifyReplica { pattern, local } => {
+            Statement::VerifyReplica {
+                pattern,
+                range,
+                local,
+                buckets,
+            } => {
                 opt_pattern(f, "VERIFY REPLICA", pattern)?;
+                if let Some(w) = range {
+                    write!(f, " WHERE {w}")?;
+                }
                 if *local {
                     f.write_str(" LOCAL")?;
+                }
+                if let Some(n) = buckets {
+                    write!(f, " BUCKETS {n}")?;
                 }
                 Ok(())
             }

@@ -114,7 +114,7 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     Ok((rest, Statement::Select(Box::new(select))))
 }
 
-fn opt_where(i: &str) -> Res<'_, Option<crate::ast::Expr>> {
+pub(crate) fn opt_where(i: &str) -> Res<'_, Option<crate::ast::Expr>> {
     match kw("WHERE")(i) {
         Ok((r, _)) => {
             let (r, e) = commit(expr(r))?;

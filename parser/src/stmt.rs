@@ -330,23 +330,42 @@ pub(crate) fn paths(i: &str) -> Res<'_, Vec<Path>> {
     path_list(i)
 }
 
+/// `VERIFY REPLICA [pattern] [WHERE time ...] [LOCAL [BUCKETS n]]`.
 fn verify(i: &str) -> Res<'_, Statement> {
     let (rest, _) = kw("REPLICA")(i)?;
-    if let Ok((rest, _)) = kw("LOCAL")(rest) {
-        return Ok((
-            rest,
-            Statement::VerifyReplica {
-                pattern: None,
-                local: true,
-            },
-        ));
-    }
-    let (rest, pattern) = opt_pattern(rest)?;
+    let j = ws(rest);
+    let next = word(j)
+        .map(|(_, w)| w.to_ascii_uppercase())
+        .unwrap_or_default();
+    let (rest, pattern) = if next == "LOCAL" || next == "WHERE" {
+        (rest, None)
+    } else {
+        opt_pattern(rest)?
+    };
+    let (rest, range) = query::opt_where(rest)?;
     let (rest, local) = match kw("LOCAL")(rest) {
         Ok((r, _)) => (r, true),
         Err(_) => (rest, false),
     };
-    Ok((rest, Statement::VerifyReplica { pattern, local }))
+    let (rest, buckets) = match kw("BUCKETS")(rest) {
+        Ok((r, _)) if local => {
+            let (r, n) = commit(unsigned(r))?;
+            if n == 0 || n > 100_000 {
+                return failure(ws(r), "a number of buckets from 1 to 100000");
+            }
+            (r, Some(n))
+        }
+        _ => (rest, None),
+    };
+    Ok((
+        rest,
+        Statement::VerifyReplica {
+            pattern,
+            range,
+            local,
+            buckets,
+        },
+    ))
 }
 
 fn replay(i: &str) -> Res<'_, Statement> {

@@ -442,30 +442,58 @@ fn admin_and_users() {
         "verify replica",
         Statement::VerifyReplica {
             pattern: None,
+            range: None,
             local: false,
+            buckets: None,
         },
     );
     both(
         "verify replica local",
         Statement::VerifyReplica {
             pattern: None,
+            range: None,
             local: true,
+            buckets: None,
         },
     );
     both(
         "verify replica root.plant.**",
         Statement::VerifyReplica {
             pattern: Some(path("root.plant.**")),
+            range: None,
             local: false,
+            buckets: None,
         },
     );
     both(
         "verify replica root.plant.** LOCAL",
         Statement::VerifyReplica {
             pattern: Some(path("root.plant.**")),
+            range: None,
             local: true,
+            buckets: None,
         },
     );
+    match parse("verify replica root.p.** where time >= 10 and time < 20 local buckets 8") {
+        Ok(Statement::VerifyReplica {
+            pattern: Some(_),
+            range: Some(_),
+            local: true,
+            buckets: Some(8),
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    match parse("verify replica where time >= 10") {
+        Ok(Statement::VerifyReplica {
+            pattern: None,
+            range: Some(_),
+            local: false,
+            buckets: None,
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(parse("verify replica local buckets 0").is_err());
+    assert!(parse("verify replica buckets 3").is_err());
     both(
         "backup to '/data/backup'",
         Statement::Backup {

@@ -3,6 +3,7 @@
 //! for /metrics.
 
 use duet_engine::{DataType, Engine, Value};
+use duet_executor::predicate::TimeRange;
 use duet_executor::{
     ColumnInfo, ErrorKind, ExecError, NodeInfo, Output, PipeControl, ResultSet, Row,
 };
@@ -171,8 +172,8 @@ impl PipeControl for Pipes {
         Ok(Output::Rows(show_pipes(&list, &self.manager.gate_status())))
     }
 
-    fn verify(&self, pattern: &str) -> duet_executor::Result<Output> {
-        self.compare_with_peer(pattern).map(Output::Rows)
+    fn verify(&self, pattern: &str, range: TimeRange) -> duet_executor::Result<Output> {
+        self.compare_with_peers(pattern, range).map(Output::Rows)
     }
 
     fn set_replication(&self, key: &str, value: Option<&str>) -> duet_executor::Result<()> {
@@ -231,111 +232,279 @@ impl PipeControl for Pipes {
     }
 }
 
-/// (points, digest) per series from a VERIFY REPLICA LOCAL result.
-type Digests = BTreeMap<String, (i64, String)>;
+/// One row of a `VERIFY REPLICA ... LOCAL` result, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sum {
+    points: i64,
+    digest: String,
+    data_type: String,
+    first: Option<i64>,
+    last: Option<i64>,
+}
 
-fn digests(rows: impl Iterator<Item = Vec<String>>) -> Digests {
-    rows.filter(|r| r.len() >= 3)
-        .map(|r| (r[0].clone(), (r[1].parse().unwrap_or(-1), r[2].clone())))
+/// Rows of `VERIFY REPLICA ... LOCAL` by series (`BUCKETS`: by bucket
+/// start; the key is then the start).
+fn sums(rows: impl Iterator<Item = Vec<String>>, buckets: bool) -> BTreeMap<String, Sum> {
+    let at = usize::from(buckets);
+    rows.filter(|r| r.len() >= 6 + at)
+        .map(|r| {
+            let key = if buckets { r[0].clone() } else { r[at].clone() };
+            let sum = Sum {
+                points: r[at + 1].parse().unwrap_or(-1),
+                digest: r[at + 2].clone(),
+                data_type: r[at + 3].clone(),
+                first: r[at + 4].parse().ok(),
+                last: r[at + 5].parse().ok(),
+            };
+            (key, sum)
+        })
         .collect()
 }
 
-impl Pipes {
-    /// This node's digests against the peer's (through the first pipe with
-    /// a thrift sink, with its address and credentials).
-    fn compare_with_peer(&self, pattern: &str) -> Result<ResultSet, ExecError> {
-        let local = duet_executor::ddl::verify_local(&self.engine, pattern)?;
-        let here = digests(local.rows.filter_map(|r| r.ok()).map(|r| {
+fn result_strings(rs: ResultSet) -> Vec<Vec<String>> {
+    rs.rows
+        .filter_map(|r| r.ok())
+        .map(|r| {
             r.values
                 .iter()
                 .map(|v| v.as_ref().map(|v| v.to_string()).unwrap_or_default())
                 .collect()
-        }));
-        let sink = self
-            .manager
-            .list()
-            .into_iter()
-            .find_map(|p| {
-                duet_pipe::config::SinkConfig::from_params(&p.sink)
-                    .ok()
-                    .filter(|s| matches!(s.kind, duet_pipe::config::SinkKind::Thrift { .. }))
-            })
-            .ok_or_else(|| {
-                ExecError::new(
-                    ErrorKind::Unsupported,
-                    "no pipe to a peer here: VERIFY REPLICA LOCAL lists this node's digests",
-                )
-            })?;
-        let duet_pipe::config::SinkKind::Thrift { urls } = &sink.kind else {
-            return Err(ExecError::new(
-                ErrorKind::Internal,
-                "sink without an address",
-            ));
-        };
-        let cfg = duet_rpc::client::SessionConfig {
-            hosts: urls.clone(),
-            user: sink.user.clone(),
-            password: sink.password.clone(),
-            ..duet_rpc::client::SessionConfig::default()
-        };
-        let peer_err = |e: duet_rpc::client::ClientError| {
-            ExecError::new(ErrorKind::Internal, format!("asking the peer: {e}"))
-        };
-        let mut session = duet_rpc::client::Session::open(cfg).map_err(peer_err)?;
-        let mut peer_rows = Vec::new();
-        if let duet_rpc::client::Outcome::Rows(mut rows) = session
-            .execute(&format!("VERIFY REPLICA {pattern} LOCAL"))
-            .map_err(peer_err)?
-        {
-            while let Some(r) = rows.next_row().map_err(peer_err)? {
-                peer_rows.push(r.iter().map(|f| f.to_string()).collect::<Vec<String>>());
+        })
+        .collect()
+}
+
+/// A peer to compare with: where, and how to log in.
+struct Peer {
+    name: String,
+    cfg: duet_rpc::client::SessionConfig,
+}
+
+/// Buckets a differing series is cut into to find where it differs.
+const NARROW_BUCKETS: i64 = 64;
+/// Time ranges named per series at most.
+const MAX_RANGES: usize = 10;
+
+impl Pipes {
+    /// The peers of this node's pipes with a thrift sink (each once).
+    fn peers(&self) -> Vec<Peer> {
+        let mut out: Vec<Peer> = Vec::new();
+        for p in self.manager.list() {
+            let Ok(sink) = duet_pipe::config::SinkConfig::from_params(&p.sink) else {
+                continue;
+            };
+            let duet_pipe::config::SinkKind::Thrift { urls } = &sink.kind else {
+                continue;
+            };
+            let name = urls
+                .iter()
+                .map(|(h, port)| duet_rpc::client::endpoint_name(h, *port))
+                .collect::<Vec<_>>()
+                .join(",");
+            if out.iter().any(|x| x.name == name) {
+                continue;
             }
+            out.push(Peer {
+                name,
+                cfg: duet_rpc::client::SessionConfig {
+                    hosts: urls.clone(),
+                    user: sink.user.clone(),
+                    password: sink.password.clone(),
+                    ..duet_rpc::client::SessionConfig::default()
+                },
+            });
         }
-        let there = digests(peer_rows.into_iter());
-        let mut names: Vec<&String> = here.keys().chain(there.keys()).collect();
-        names.sort();
-        names.dedup();
-        let rows = names
-            .into_iter()
-            .map(|name| {
+        out
+    }
+
+    /// This node's digests against every peer's: a row per series that
+    /// differs (or every series, when few), with the time ranges where it
+    /// differs, and per peer a `*` row: IDENTICAL with the points compared,
+    /// or DIFFERENT.
+    fn compare_with_peers(&self, pattern: &str, range: TimeRange) -> Result<ResultSet, ExecError> {
+        let peers = self.peers();
+        if peers.is_empty() {
+            return Err(ExecError::new(
+                ErrorKind::Unsupported,
+                "no pipe to a peer here: VERIFY REPLICA LOCAL lists this node's digests",
+            ));
+        }
+        let local = |pattern: &str, range: TimeRange, buckets: Option<u64>| {
+            duet_executor::ddl::verify_local(&self.engine, pattern, range, buckets)
+                .map(result_strings)
+        };
+        let here = sums(local(pattern, range, None)?.into_iter(), false);
+        let mut rows = Vec::new();
+        for peer in peers {
+            let peer_err = |e: duet_rpc::client::ClientError| {
+                ExecError::new(
+                    ErrorKind::Internal,
+                    format!("asking the peer {}: {e}", peer.name),
+                )
+            };
+            let mut session =
+                duet_rpc::client::Session::open(peer.cfg.clone()).map_err(peer_err)?;
+            let mut ask = |sql: String| -> Result<Vec<Vec<String>>, ExecError> {
+                let mut out = Vec::new();
+                if let duet_rpc::client::Outcome::Rows(mut rows) =
+                    session.execute(&sql).map_err(peer_err)?
+                {
+                    while let Some(r) = rows.next_row().map_err(peer_err)? {
+                        out.push(r.iter().map(|f| f.to_string()).collect::<Vec<String>>());
+                    }
+                }
+                Ok(out)
+            };
+            let there = sums(
+                ask(format!(
+                    "VERIFY REPLICA {pattern}{} LOCAL",
+                    where_sql(range)
+                ))?
+                .into_iter(),
+                false,
+            );
+            let mut names: Vec<&String> = here.keys().chain(there.keys()).collect();
+            names.sort();
+            names.dedup();
+            let (mut total_here, mut total_there, mut differ) = (0i64, 0i64, 0usize);
+            for name in names {
                 let (a, b) = (here.get(name), there.get(name));
-                let status = match (a, b) {
-                    (Some(x), Some(y)) if x == y => "SAME",
-                    (Some(_), Some(_)) => "DIFFERENT",
-                    (Some(_), None) => "ONLY_HERE",
-                    _ => "ONLY_ON_PEER",
+                total_here += a.map_or(0, |x| x.points);
+                total_there += b.map_or(0, |x| x.points);
+                let (status, ranges) = match (a, b) {
+                    (Some(x), Some(y)) if x == y => ("SAME", String::new()),
+                    (Some(x), Some(y)) if x.data_type != y.data_type => {
+                        ("TYPE_DIFFERS", String::new())
+                    }
+                    (Some(x), Some(y)) => {
+                        let lo = x.first.into_iter().chain(y.first).min();
+                        let hi = x.last.into_iter().chain(y.last).max();
+                        let ranges = match (lo, hi) {
+                            (Some(lo), Some(hi)) => {
+                                let r = TimeRange { start: lo, end: hi };
+                                let mine = sums(
+                                    local(name, r, Some(NARROW_BUCKETS as u64))?.into_iter(),
+                                    true,
+                                );
+                                let theirs = sums(
+                                    ask(format!(
+                                        "VERIFY REPLICA {name}{} LOCAL BUCKETS {NARROW_BUCKETS}",
+                                        where_sql(r)
+                                    ))?
+                                    .into_iter(),
+                                    true,
+                                );
+                                differing_ranges(r, &mine, &theirs)
+                            }
+                            _ => String::new(),
+                        };
+                        ("DIFFERENT", ranges)
+                    }
+                    (Some(_), None) => ("ONLY_HERE", String::new()),
+                    _ => ("ONLY_ON_PEER", String::new()),
                 };
-                Row {
+                if status != "SAME" {
+                    differ += 1;
+                }
+                rows.push(Row {
                     time: None,
                     values: vec![
                         text(name.clone()),
-                        a.map(|x| Value::I64(x.0)),
-                        b.map(|x| Value::I64(x.0)),
+                        a.map(|x| Value::I64(x.points)),
+                        b.map(|x| Value::I64(x.points)),
                         text(status),
+                        text(peer.name.clone()),
+                        a.map(|x| Value::Text(x.data_type.clone())),
+                        b.map(|x| Value::Text(x.data_type.clone())),
+                        text(ranges),
                     ],
-                }
-            })
-            .collect();
-        let cols = vec![
-            ColumnInfo {
-                name: "Timeseries".into(),
-                data_type: DataType::Text,
-            },
-            ColumnInfo {
-                name: "PointsHere".into(),
+                });
+            }
+            rows.push(Row {
+                time: None,
+                values: vec![
+                    text("*"),
+                    Some(Value::I64(total_here)),
+                    Some(Value::I64(total_there)),
+                    text(if differ == 0 {
+                        "IDENTICAL"
+                    } else {
+                        "DIFFERENT"
+                    }),
+                    text(peer.name.clone()),
+                    None,
+                    None,
+                    text(if differ == 0 {
+                        format!("{total_here} points compared")
+                    } else {
+                        format!("{differ} series differ")
+                    }),
+                ],
+            });
+        }
+        let mut cols = vec![ColumnInfo {
+            name: "Timeseries".into(),
+            data_type: DataType::Text,
+        }];
+        for name in ["PointsHere", "PointsOnPeer"] {
+            cols.push(ColumnInfo {
+                name: name.into(),
                 data_type: DataType::Int64,
-            },
-            ColumnInfo {
-                name: "PointsOnPeer".into(),
-                data_type: DataType::Int64,
-            },
-            ColumnInfo {
-                name: "Status".into(),
+            });
+        }
+        for name in ["Status", "Peer", "TypeHere", "TypeOnPeer", "Detail"] {
+            cols.push(ColumnInfo {
+                name: name.into(),
                 data_type: DataType::Text,
-            },
-        ];
+            });
+        }
         Ok(ResultSet::from_rows(false, cols, rows))
     }
+}
+
+/// ` WHERE time >= a AND time <= b` for a range (nothing for all time).
+fn where_sql(r: TimeRange) -> String {
+    if r.start == TimeRange::ALL.start && r.end == TimeRange::ALL.end {
+        String::new()
+    } else {
+        format!(" WHERE time >= {} AND time <= {}", r.start, r.end)
+    }
+}
+
+/// The buckets (of `NARROW_BUCKETS` over `r`) whose sums differ, adjacent
+/// ones joined, as `[a, b)` time ranges.
+fn differing_ranges(
+    r: TimeRange,
+    mine: &BTreeMap<String, Sum>,
+    theirs: &BTreeMap<String, Sum>,
+) -> String {
+    let n = NARROW_BUCKETS as i128;
+    let span = ((r.end as i128 - r.start as i128 + 1) + n - 1) / n;
+    let mut starts: Vec<i64> = mine
+        .keys()
+        .chain(theirs.keys())
+        .filter(|k| mine.get(*k) != theirs.get(*k))
+        .filter_map(|k| k.parse().ok())
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let mut ranges: Vec<(i128, i128)> = Vec::new();
+    for s in starts {
+        let (s, e) = (s as i128, (s as i128 + span).min(r.end as i128 + 1));
+        match ranges.last_mut() {
+            Some(last) if last.1 == s => last.1 = e,
+            _ => ranges.push((s, e)),
+        }
+    }
+    let more = ranges.len().saturating_sub(MAX_RANGES);
+    let mut text: Vec<String> = ranges
+        .iter()
+        .take(MAX_RANGES)
+        .map(|(s, e)| format!("[{s}, {e})"))
+        .collect();
+    if more > 0 {
+        text.push(format!("and {more} more"));
+    }
+    text.join(" ")
 }
 
 /// Name, sample suffix, type, help, value.

@@ -261,7 +261,9 @@ impl Cluster {
             match n.rows("VERIFY REPLICA root.chaos.**") {
                 Ok(rows) => bad.extend(
                     rows.into_iter()
-                        .filter(|r| r.get(3).map(String::as_str) != Some("SAME"))
+                        .filter(|r| {
+                            !matches!(r.get(3).map(String::as_str), Some("SAME" | "IDENTICAL"))
+                        })
                         .map(|r| format!("VERIFY REPLICA on {}: {}", name(i), r.join(" "))),
                 ),
                 Err(e) => bad.push(format!("VERIFY REPLICA on {}: {e}", name(i))),

@@ -74,20 +74,64 @@ fn t32_verify_replica_names_the_series_that_differ() {
     crate::wait_count(&b, "root.v.e", "v", 20);
     let same = a.rows("VERIFY REPLICA root.v.**").unwrap();
     assert!(
-        same.len() == 2 && same.iter().all(|r| r[3] == "SAME"),
+        same.len() == 3 && same[..2].iter().all(|r| r[3] == "SAME"),
         "{same:?}"
     );
+    let peer = format!("127.0.0.1:{}", b.rpc.port());
+    assert_eq!(
+        same[2][..5],
+        ["*", "40", "40", "IDENTICAL", peer.as_str()],
+        "{same:?}"
+    );
+    assert_eq!(same[2][7], "40 points compared");
     a.sql("STOP PIPE AB");
     b.sql("STOP PIPE BA");
     b.sql("INSERT INTO root.v.e(time, v) VALUES (5, -5)");
+    b.sql("INSERT INTO root.v.e(time, v) VALUES (6, -6)");
+    b.sql("INSERT INTO root.v.e(time, v) VALUES (15, -15)");
+    a.sql("CREATE TIMESERIES root.v.t.x WITH DATATYPE=INT32");
+    b.sql("CREATE TIMESERIES root.v.t.x WITH DATATYPE=TEXT");
     let diff = a.rows("VERIFY REPLICA root.v.**").unwrap();
-    let status = |name: &str| diff.iter().find(|r| r[0] == name).map(|r| r[3].clone());
-    assert_eq!(status("root.v.d.v").as_deref(), Some("SAME"), "{diff:?}");
+    let row = |name: &str| {
+        diff.iter()
+            .find(|r| r[0] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row for {name}: {diff:?}"))
+    };
+    assert_eq!(row("root.v.d.v")[3], "SAME", "{diff:?}");
+    let e = row("root.v.e.v");
+    assert_eq!(e[3], "DIFFERENT", "{diff:?}");
+    // Narrowed to the times that differ: 5 and 6 (one range), and 15.
+    assert_eq!(e[7], "[5, 7) [15, 16)", "{diff:?}");
+    let t = row("root.v.t.x");
     assert_eq!(
-        status("root.v.e.v").as_deref(),
-        Some("DIFFERENT"),
-        "{diff:?}"
+        (t[3].as_str(), t[5].as_str(), t[6].as_str()),
+        ("TYPE_DIFFERS", "INT32", "TEXT")
     );
+    assert_eq!(row("*")[3], "DIFFERENT");
+    assert_eq!(row("*")[7], "2 series differ");
+    // A time range: before the differences, the two agree.
+    let early = a.rows("VERIFY REPLICA root.v.d.** WHERE time < 5").unwrap();
+    assert_eq!(early.last().unwrap()[3], "IDENTICAL", "{early:?}");
+    assert_eq!(early.last().unwrap()[1], "5", "{early:?}");
+    let e = a
+        .rows("VERIFY REPLICA root.v.e.** WHERE time >= 10 AND time < 20")
+        .unwrap();
+    assert_eq!(e[0][3], "DIFFERENT", "{e:?}");
+    assert_eq!(e[0][7], "[15, 16)", "{e:?}");
+    // Only time conditions.
+    let bad = a.rows("VERIFY REPLICA root.v.** WHERE v > 1").unwrap_err();
+    assert!(bad.contains("only time conditions"), "{bad}");
+    // Replication on again: the two converge and say so.
+    a.sql("START PIPE AB");
+    b.sql("START PIPE BA");
+    wait_until(crate::WAIT, "VERIFY REPLICA to say IDENTICAL", || {
+        let rows = a.rows("VERIFY REPLICA root.v.**")?;
+        match rows.last() {
+            Some(r) if r[3] == "IDENTICAL" => Ok(()),
+            _ => Err(format!("{rows:?}")),
+        }
+    });
 }
 
 #[test]
