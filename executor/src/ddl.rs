@@ -327,6 +327,9 @@ pub fn show_cluster(
     ResultSet::from_rows(false, cols, out)
 }
 
+/// Points, digest and (first, last) time of one series' bucket.
+type BucketSum = (i64, Fnv, Option<(i64, i64)>);
+
 /// `VERIFY REPLICA ... LOCAL`: per series in `range` (inclusive), its
 /// point count, a digest of every (time, value), its type and its first
 /// and last time, so two nodes' outputs can be compared line by line. With
@@ -344,7 +347,7 @@ pub fn verify_local(
     let n = buckets.unwrap_or(1).max(1) as i128;
     let span = ((range.end as i128 - range.start as i128 + 1) + n - 1) / n;
     for s in series {
-        let mut sums: Vec<(i64, Fnv, Option<(i64, i64)>)> = Vec::new();
+        let mut sums: Vec<BucketSum> = Vec::new();
         if !range.is_empty() {
             for block in engine.scan(s.clone(), range.start, range.end, false) {
                 let block = block?;
