@@ -56,6 +56,12 @@ pub struct Args {
     #[arg(long = "zone")]
     pub zone: Option<String>,
 
+    /// `dual`: every query reads this node and its peer and merges them
+    /// (`SET READ_MODE = DUAL`, kept across reconnects); `single`: this
+    /// node alone.
+    #[arg(long = "read-mode", value_parser = ["single", "dual"])]
+    pub read_mode: Option<String>,
+
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -75,6 +81,7 @@ const TAKES_VALUE: &[&str] = &[
     "--history-file",
     "--fetch-size",
     "--zone",
+    "--read-mode",
 ];
 
 /// Rewrites IoTDB's `-pw x` / `-pw=x` to `--password x` / `--password=x`.
@@ -114,6 +121,11 @@ impl Args {
             zone_id: self.zone.clone().unwrap_or_else(system_zone),
             fetch_size: self.fetch_size,
             request_timeout: (self.timeout > 0).then(|| Duration::from_secs(self.timeout)),
+            setup: self
+                .read_mode
+                .iter()
+                .map(|m| format!("SET READ_MODE = {}", m.to_uppercase()))
+                .collect(),
             ..SessionConfig::default()
         })
     }

@@ -141,6 +141,9 @@ fn print_result(
         }
         Outcome::Rows(rows) => rows,
     };
+    if let Some(w) = rows.warning() {
+        writeln!(out, "Warning: {w}")?;
+    }
     let time = TimeFormat::new(
         zone.clone(),
         Precision::from_name(rows.timestamp_precision()),

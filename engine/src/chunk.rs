@@ -32,7 +32,7 @@ pub struct Tombstone {
 
 impl Tombstone {
     /// Whether it deletes the point at `t` written at `v`.
-    pub(crate) fn kills(&self, t: i64, v: Version) -> bool {
+    pub fn kills(&self, t: i64, v: Version) -> bool {
         self.start <= t && t <= self.end && self.version > v
     }
     fn dominates(&self, o: &Tombstone) -> bool {

@@ -48,7 +48,7 @@ pub use error::{Error, Result};
 pub use hlc::{NodeId, Version};
 pub use keys::{MAX_TIME, MIN_TIME};
 pub use query::{Accumulator, AggFunc, AlignedRows};
-pub use read::{PointBlock, SeriesScan};
+pub use read::{BlockIter, PointBlock, SeriesScan, VersionedPoint};
 pub use schema::{Database, Schema, Series};
 pub use types::{Column, DataType, Value};
 pub use write::WriteSeries;

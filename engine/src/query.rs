@@ -4,7 +4,7 @@
 //! it streams.
 
 use crate::error::{Error, Result};
-use crate::read::{PointBlock, SeriesScan};
+use crate::read::{BlockIter, PointBlock};
 use crate::types::{DataType, Value};
 use std::cmp::Ordering;
 
@@ -17,7 +17,7 @@ pub struct AlignedRows {
 }
 
 struct Cursor {
-    scan: SeriesScan,
+    scan: BlockIter,
     block: Option<PointBlock>,
     pos: usize,
 }
@@ -47,7 +47,7 @@ impl Cursor {
 
 impl AlignedRows {
     /// All scans must go the same direction.
-    pub fn new(scans: Vec<SeriesScan>, reverse: bool) -> Self {
+    pub fn new(scans: Vec<BlockIter>, reverse: bool) -> Self {
         AlignedRows {
             cursors: scans
                 .into_iter()

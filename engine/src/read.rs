@@ -56,7 +56,65 @@ impl Engine {
     }
 }
 
+/// A series' points in scan order, however they are read (this node's
+/// chunks, or a merge of two nodes' points for a dual read).
+pub type BlockIter = Box<dyn Iterator<Item = Result<PointBlock>> + Send>;
+
+/// One point with the version of the change that wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionedPoint {
+    pub time: i64,
+    pub version: crate::hlc::Version,
+    pub value: crate::types::Value,
+}
+
 impl Engine {
+    /// Points of `series` with `start <= time <= end`, in time order, each
+    /// with its version (this node's range deletes applied): what a dual
+    /// read merges with a peer's by last writer wins.
+    pub fn versioned_points(
+        &self,
+        series: &Series,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<VersionedPoint>> {
+        let (s, e) = (start.max(crate::MIN_TIME), end.min(crate::MAX_TIME));
+        let mut out = Vec::new();
+        if s > e {
+            return Ok(out);
+        }
+        let bound = data_key(series.id, series.bucket_of(e));
+        let mut cursor = Some(data_key(series.id, series.bucket_of(s)));
+        while let Some(c) = cursor.take() {
+            let (chunks, next) =
+                read_chunks(&self.db, &series.path, c, bound, false, SCAN_READ_BYTES)?;
+            cursor = next;
+            for (_, v) in chunks {
+                let c = Chunk::decode(&v)?;
+                let values = if c.values.data_type() == series.data_type {
+                    c.values
+                } else {
+                    c.values.to_type_exact(series.data_type).ok_or_else(|| {
+                        Error::corrupt("chunk", format!("holds {} values", c.values.data_type()))
+                    })?
+                };
+                for (i, (&t, &version)) in c.times.iter().zip(&c.versions).enumerate() {
+                    if t < s || t > e || series.tombstones.iter().any(|x| x.kills(t, version)) {
+                        continue;
+                    }
+                    if let Some(value) = values.get(i) {
+                        out.push(VersionedPoint {
+                            time: t,
+                            version,
+                            value,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Every chunk of a series as (bucket start, points), in time order:
     /// how the layout cut it (for tests and diagnostics; reads them all).
     pub fn chunk_sizes(&self, series: &Series) -> Result<Vec<(i64, usize)>> {

@@ -11,6 +11,7 @@
 
 pub mod convert;
 pub mod ddl;
+pub mod dual;
 pub mod error;
 pub mod insert;
 pub mod pipes;
@@ -21,6 +22,7 @@ use duet_engine::{DataType, Engine, Value};
 use duet_parser::Statement;
 use std::sync::Arc;
 
+pub use dual::{PeerQuery, ReadMode};
 pub use error::{ErrorKind, ExecError, Result};
 pub use pipes::{PipeControl, PipeParamSpec};
 
@@ -30,6 +32,8 @@ pub struct Session {
     pub user: String,
     /// Offset from UTC applied to ISO-8601 literals without one.
     pub utc_offset_minutes: i32,
+    /// Queries read this node alone, or this node and its peers merged.
+    pub read_mode: ReadMode,
 }
 
 impl Default for Session {
@@ -37,6 +41,7 @@ impl Default for Session {
         Session {
             user: duet_engine::users::DEFAULT_USER.to_string(),
             utc_offset_minutes: 0,
+            read_mode: ReadMode::Single,
         }
     }
 }
@@ -81,6 +86,9 @@ pub struct ResultSet {
     pub has_time: bool,
     pub columns: Vec<ColumnInfo>,
     pub rows: RowStream,
+    /// Said to the client with the result (a dual read's peer that did not
+    /// answer).
+    pub warning: Option<String>,
 }
 
 impl ResultSet {
@@ -89,6 +97,7 @@ impl ResultSet {
             has_time,
             columns,
             rows: Box::new(rows.into_iter().map(Ok)),
+            warning: None,
         }
     }
 
@@ -102,12 +111,15 @@ pub enum Output {
     /// A statement that returns no rows.
     Done,
     Rows(ResultSet),
+    /// `SET READ_MODE`: the session takes it.
+    SetReadMode(ReadMode),
 }
 
 impl std::fmt::Debug for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Output::Done => f.write_str("Done"),
+            Output::SetReadMode(m) => write!(f, "SetReadMode({m:?})"),
             Output::Rows(r) => write!(f, "Rows({:?})", r.columns),
         }
     }
@@ -117,6 +129,7 @@ pub struct Executor {
     engine: Arc<Engine>,
     node: NodeInfo,
     pipes: Option<Arc<dyn PipeControl>>,
+    peers: Option<Arc<dyn PeerQuery>>,
 }
 
 impl Executor {
@@ -125,7 +138,14 @@ impl Executor {
             engine,
             node,
             pipes: None,
+            peers: None,
         }
+    }
+
+    /// Where dual reads find the peers.
+    pub fn with_peers(mut self, peers: Arc<dyn PeerQuery>) -> Self {
+        self.peers = Some(peers);
+        self
     }
 
     /// Hands pipe statements to a running pipe manager.
@@ -155,7 +175,32 @@ impl Executor {
                 rows,
             } => insert::execute(&self.engine, session, device, measurements, rows)
                 .map(|_| Output::Done),
-            S::Select(q) => select::execute(&self.engine, session, q).map(Output::Rows),
+            S::Select(q) => match (&self.peers, session.read_mode) {
+                (Some(peers), ReadMode::Dual) => {
+                    let reader = dual::DualReader::new(&self.engine, peers.as_ref());
+                    let mut rs = select::execute(&reader, session, q)?;
+                    rs.warning = reader.warning();
+                    Ok(Output::Rows(rs))
+                }
+                _ => select::execute(self.engine.as_ref(), session, q).map(Output::Rows),
+            },
+            S::SetReadMode { dual } => {
+                if *dual && self.peers.is_none() {
+                    return Err(ExecError::new(
+                        ErrorKind::Unsupported,
+                        "a dual read needs the node's pipes to find its peers, and they are not running here",
+                    ));
+                }
+                Ok(Output::SetReadMode(if *dual {
+                    ReadMode::Dual
+                } else {
+                    ReadMode::Single
+                }))
+            }
+            S::ShowVersions { pattern, range } => {
+                let range = predicate::time_only_range(range.as_ref(), session, "SHOW VERSIONS")?;
+                dual::show_versions(&self.engine, &convert::path(pattern), range).map(Output::Rows)
+            }
             S::Delete {
                 paths,
                 where_clause,

@@ -5,6 +5,7 @@
 //! `GROUP BY` emits one row per window as the scan passes it.
 
 use crate::convert;
+use crate::dual::Reader;
 use crate::error::{ExecError, Result};
 use crate::predicate::{delete_range, scan_range, Pred, TimeRange};
 use crate::{ColumnInfo, ResultSet, Row, Session};
@@ -30,11 +31,10 @@ impl ScanSet {
     }
 }
 
-fn resolve(engine: &Engine, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
-    let schema = engine.schema();
+fn resolve(engine: &dyn Reader, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
     let mut out: Vec<Arc<Series>> = Vec::new();
     for f in from {
-        for s in schema.series_matching(&format!("{}.{suffix}", convert::path(f))) {
+        for s in engine.series_matching(&format!("{}.{suffix}", convert::path(f))) {
             if !out.iter().any(|o| o.path == s.path) {
                 out.push(s);
             }
@@ -56,7 +56,7 @@ fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
     }
 }
 
-pub fn execute(engine: &Engine, session: &Session, q: &Select) -> Result<ResultSet> {
+pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
     let aggs = q
         .items
         .iter()
@@ -139,6 +139,7 @@ pub fn execute(engine: &Engine, session: &Session, q: &Select) -> Result<ResultS
             has_time: true,
             columns,
             rows: Box::new(rows),
+            warning: None,
         });
     }
 
@@ -177,6 +178,7 @@ pub fn execute(engine: &Engine, session: &Session, q: &Select) -> Result<ResultS
             has_time: true,
             columns,
             rows: Box::new(iter.skip(offset).take(limit)),
+            warning: None,
         });
     }
 
@@ -188,7 +190,7 @@ pub fn execute(engine: &Engine, session: &Session, q: &Select) -> Result<ResultS
     if pred.is_none() {
         // No predicate: each series on its own, without aligning rows.
         for ((_, pos), acc) in specs.iter().zip(&mut accs) {
-            for block in engine.scan(set.series[*pos].clone(), range.start, range.end, false) {
+            for block in engine.scan(&set.series[*pos], range.start, range.end, false) {
                 let block = block?;
                 for (i, &t) in block.times.iter().enumerate() {
                     if let Some(v) = block.values.get(i) {
@@ -216,7 +218,7 @@ pub fn execute(engine: &Engine, session: &Session, q: &Select) -> Result<ResultS
 }
 
 fn compile_pred(
-    engine: &Engine,
+    engine: &dyn Reader,
     e: &Expr,
     session: &Session,
     from: &[Path],
@@ -237,7 +239,7 @@ fn compile_pred(
 type AlignedIter = Box<dyn Iterator<Item = Result<(i64, Vec<Option<Value>>)>> + Send>;
 
 fn aligned(
-    engine: &Engine,
+    engine: &dyn Reader,
     set: &ScanSet,
     range: TimeRange,
     desc: bool,
@@ -249,7 +251,7 @@ fn aligned(
     let scans = set
         .series
         .iter()
-        .map(|s| engine.scan(s.clone(), range.start, range.end, desc))
+        .map(|s| engine.scan(s, range.start, range.end, desc))
         .collect();
     let rows = AlignedRows::new(scans, desc).map(|r| r.map_err(ExecError::from));
     match pred {
@@ -309,7 +311,7 @@ impl Iterator for GroupBy {
     }
 }
 
-fn last(engine: &Engine, q: &Select, range: TimeRange) -> Result<ResultSet> {
+fn last(engine: &dyn Reader, q: &Select, range: TimeRange) -> Result<ResultSet> {
     let mut series: Vec<Arc<Series>> = Vec::new();
     for item in &q.items {
         let suffix = match item {
@@ -330,7 +332,7 @@ fn last(engine: &Engine, q: &Select, range: TimeRange) -> Result<ResultSet> {
         if range.is_empty() {
             break;
         }
-        let mut scan = engine.scan(s.clone(), range.start, range.end, true);
+        let mut scan = engine.scan(&s, range.start, range.end, true);
         if let Some(block) = scan.next() {
             let block = block?;
             if let (Some(&t), Some(v)) = (block.times.first(), block.values.get(0)) {

@@ -31,6 +31,10 @@ impl sqllogictest::DB for SltDb {
     fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Self::Error> {
         match self.exec.execute_sql(&self.session, sql)? {
             Output::Done => Ok(DBOutput::StatementComplete(0)),
+            Output::SetReadMode(mode) => {
+                self.session.read_mode = mode;
+                Ok(DBOutput::StatementComplete(0))
+            }
             Output::Rows(rs) => {
                 let width = rs.columns.len() + rs.has_time as usize;
                 let mut rows = Vec::new();

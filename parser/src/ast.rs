@@ -233,6 +233,16 @@ pub enum Statement {
         name: String,
     },
     ShowCluster,
+    /// `SET READ_MODE = DUAL | SINGLE` (this session's reads).
+    SetReadMode {
+        dual: bool,
+    },
+    /// `SHOW VERSIONS pattern [WHERE time ...]`: each point with its
+    /// version and each range delete (what a dual read merges).
+    ShowVersions {
+        pattern: Path,
+        range: Option<Expr>,
+    },
     /// `SET REPLICATION key = value` (`None`: `DEFAULT`, the configuration
     /// file's value).
     SetReplication {

@@ -404,6 +404,20 @@ impl Display for Statement {
                 name(f, n)
             }
             Statement::ShowCluster => f.write_str("SHOW CLUSTER"),
+            Statement::SetReadMode { dual } => {
+                write!(
+                    f,
+                    "SET READ_MODE = {}",
+                    if *dual { "DUAL" } else { "SINGLE" }
+                )
+            }
+            Statement::ShowVersions { pattern, range } => {
+                write!(f, "SHOW VERSIONS {pattern}")?;
+                if let Some(w) = range {
+                    write!(f, " WHERE {w}")?;
+                }
+                Ok(())
+            }
             Statement::SetReplication { key, value } => write!(
                 f,
                 "SET REPLICATION {key} = {}",

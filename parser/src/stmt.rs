@@ -111,6 +111,19 @@ fn set(i: &str) -> Res<'_, Statement> {
     if let Ok((rest, _)) = kw("REPLICATION")(i) {
         return set_replication(rest);
     }
+    if let Ok((rest, _)) = kw("READ_MODE")(i) {
+        let (rest, _) = sym("=")(rest)?;
+        let j = ws(rest);
+        return match word(j) {
+            Ok((r, w)) if w.eq_ignore_ascii_case("DUAL") => {
+                Ok((r, Statement::SetReadMode { dual: true }))
+            }
+            Ok((r, w)) if w.eq_ignore_ascii_case("SINGLE") => {
+                Ok((r, Statement::SetReadMode { dual: false }))
+            }
+            _ => failure(j, "DUAL or SINGLE"),
+        };
+    }
     let (rest, _) = kw("STORAGE")(i)?;
     let (rest, _) = kw("GROUP")(rest)?;
     let (rest, _) = kw("TO")(rest)?;
@@ -274,6 +287,11 @@ fn show(i: &str) -> Res<'_, Statement> {
         "CLUSTER" => Ok((rest, Statement::ShowCluster)),
         "VERSION" => Ok((rest, Statement::ShowVersion)),
         "CONFLICTS" => Ok((rest, Statement::ShowConflicts)),
+        "VERSIONS" => {
+            let (rest, pattern) = path(rest)?;
+            let (rest, range) = query::opt_where(rest)?;
+            Ok((rest, Statement::ShowVersions { pattern, range }))
+        }
         _ => failure(j, WHAT),
     }
 }

@@ -65,6 +65,9 @@ pub struct SessionConfig {
     pub request_timeout: Option<Duration>,
     /// Largest reply frame accepted.
     pub max_frame_bytes: usize,
+    /// Statements run after every login (the first and each reconnect), so
+    /// session settings such as `SET READ_MODE = DUAL` survive a failover.
+    pub setup: Vec<String>,
 }
 
 impl Default for SessionConfig {
@@ -78,6 +81,7 @@ impl Default for SessionConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Some(Duration::from_secs(60)),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            setup: Vec::new(),
         }
     }
 }
@@ -367,6 +371,9 @@ impl Session {
                     self.host = index;
                     self.conn = Some(conn);
                     self.precision = precision;
+                    for sql in self.cfg.setup.clone() {
+                        self.execute(&sql).map(|_| ())?;
+                    }
                     return Ok(());
                 }
                 Err(ClientError::Transport { endpoint, detail }) => {

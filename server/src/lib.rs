@@ -118,7 +118,9 @@ pub async fn run(
         engine: engine.clone(),
         node: node.clone(),
     });
-    let exec = Executor::new(engine.clone(), node).with_pipes(pipes);
+    let exec = Executor::new(engine.clone(), node)
+        .with_pipes(pipes.clone())
+        .with_peers(pipes);
     let shared = Arc::new(service::Shared::new(
         exec,
         metrics.clone(),

@@ -137,6 +137,35 @@ pub fn show_pipes(list: &[PipeInfo], gate: &GateStatus) -> ResultSet {
     ResultSet::from_rows(false, cols, rows)
 }
 
+impl duet_executor::PeerQuery for Pipes {
+    fn ask_peers(&self, sql: &str) -> Vec<(String, duet_executor::dual::PeerRows)> {
+        self.peers()
+            .into_iter()
+            .map(|peer| {
+                let mut cfg = peer.cfg.clone();
+                cfg.connect_timeout = DUAL_READ_TIMEOUT;
+                cfg.request_timeout = Some(DUAL_READ_TIMEOUT);
+                let rows = (|| {
+                    let mut s = duet_rpc::client::Session::open(cfg).map_err(|e| e.to_string())?;
+                    let mut out = Vec::new();
+                    if let duet_rpc::client::Outcome::Rows(mut rows) =
+                        s.execute(sql).map_err(|e| e.to_string())?
+                    {
+                        while let Some(r) = rows.next_row().map_err(|e| e.to_string())? {
+                            out.push(r.iter().map(|f| f.to_string()).collect());
+                        }
+                    }
+                    Ok(out)
+                })();
+                (peer.name, rows)
+            })
+            .collect()
+    }
+}
+
+/// How long a dual read waits for a peer (to connect, and per page).
+const DUAL_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl PipeControl for Pipes {
     fn create(
         &self,

@@ -126,6 +126,12 @@ impl ConnHandler {
         match out {
             Output::Done => statement_resp(ok_status()),
             Output::Rows(rs) => self.start_query(rs, self.fetch_size(fetch_size)),
+            Output::SetReadMode(mode) => {
+                if let Some((_, s, _)) = &mut self.state.lock().session {
+                    s.read_mode = mode;
+                }
+                statement_resp(ok_status())
+            }
         }
     }
 
@@ -142,6 +148,7 @@ impl ConnHandler {
             has_time,
             columns,
             rows,
+            warning,
         } = rs;
         let mut q = OpenQuery {
             rows,
@@ -172,7 +179,13 @@ impl ConnHandler {
                 st.queries.pop_first();
             }
         }
-        let mut resp = statement_resp(ok_status());
+        let mut status = ok_status();
+        if let Some(w) = warning {
+            // IoTDB clients show a success status's message, if any.
+            tracing::warn!("{w}");
+            status.message = Some(w);
+        }
+        let mut resp = statement_resp(status);
         resp.query_id = Some(query_id);
         resp.columns = Some(names);
         resp.data_type_list = Some(types);
@@ -364,6 +377,7 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         let session = Session {
             user: req.username.clone(),
             utc_offset_minutes: offset,
+            read_mode: Default::default(),
         };
         let mut st = self.state.lock();
         st.session = Some((id, session, req.zone_id.clone()));

@@ -78,6 +78,9 @@ pub struct ResultRows<'s> {
     row: usize,
     more_data: bool,
     empty_fetches: u32,
+    /// The message of the success status, if the server sent one (Duet: a
+    /// dual read whose peer did not answer).
+    warning: Option<String>,
     closed: bool,
 }
 
@@ -124,6 +127,7 @@ impl<'s> ResultRows<'s> {
             row: 0,
             more_data: resp.more_data.unwrap_or(false),
             empty_fetches: 0,
+            warning: resp.status.message.clone().filter(|m| !m.is_empty()),
             closed: resp.query_id.is_none(),
         };
         // Dropping `rows` on these errors closes the query on the server.
@@ -145,6 +149,12 @@ impl<'s> ResultRows<'s> {
     /// Display names, starting with "Time" unless the result has no time column.
     pub fn columns(&self) -> &[String] {
         &self.columns
+    }
+
+    /// What the server said with a successful result (e.g. that a dual
+    /// read holds this node's data alone), if anything.
+    pub fn warning(&self) -> Option<&str> {
+        self.warning.as_deref()
     }
 
     /// IoTDB type names per column ("TIMESTAMP" for Time, then e.g. "INT64").

@@ -1,0 +1,364 @@
+//! Where a query's points come from: this node's engine, or (`SET READ_MODE
+//! = DUAL`) this node and its peers merged by the storage's own rule.
+//!
+//! A dual read asks each peer for the series a pattern matches (`SHOW
+//! TIMESERIES`) and, per series it scans, for every point in the range with
+//! its version and every range delete (`SHOW VERSIONS`), then keeps per
+//! time the point with the greatest version unless a delete (from either
+//! node) with a greater version covers it: the same last-writer-wins
+//! result both nodes reach once replication has caught up. Queries run over
+//! the merged points as over local ones, so aggregates, GROUP BY, LAST,
+//! ORDER BY and LIMIT are computed on the merge, not by adding partial
+//! results. A peer that does not answer leaves the local points and a
+//! warning the client sees.
+
+use crate::error::Result;
+use duet_engine::{
+    chunk::Tombstone, BlockIter, Column, DataType, Engine, PointBlock, Series, Value, Version,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+
+/// `SET READ_MODE = SINGLE | DUAL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadMode {
+    #[default]
+    Single,
+    Dual,
+}
+
+/// One peer's answer: its rows as text, or why it gave none.
+pub type PeerRows = std::result::Result<Vec<Vec<String>>, String>;
+
+/// Statements run on this node's peers (the server's pipes know them).
+pub trait PeerQuery: Send + Sync {
+    /// `sql` on every peer: (peer, its answer).
+    fn ask_peers(&self, sql: &str) -> Vec<(String, PeerRows)>;
+}
+
+/// What queries read.
+pub trait Reader {
+    fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>>;
+    /// Points of `s` with `start <= time <= end` (descending if `desc`).
+    fn scan(&self, s: &Arc<Series>, start: i64, end: i64, desc: bool) -> BlockIter;
+}
+
+impl Reader for Engine {
+    fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
+        self.schema().series_matching(pattern)
+    }
+
+    fn scan(&self, s: &Arc<Series>, start: i64, end: i64, desc: bool) -> BlockIter {
+        Box::new(Engine::scan(self, s.clone(), start, end, desc))
+    }
+}
+
+/// A series only a peer has: no local id.
+const NOT_HERE: u64 = u64::MAX;
+
+/// This node and its peers, merged per point.
+pub struct DualReader<'a> {
+    engine: &'a Engine,
+    peers: &'a dyn PeerQuery,
+    /// What the client is told: peers that did not answer.
+    warnings: Mutex<Vec<String>>,
+    /// Peers that failed once are not asked again in this query.
+    failed: Mutex<Vec<String>>,
+}
+
+impl<'a> DualReader<'a> {
+    pub fn new(engine: &'a Engine, peers: &'a dyn PeerQuery) -> Self {
+        DualReader {
+            engine,
+            peers,
+            warnings: Mutex::default(),
+            failed: Mutex::default(),
+        }
+    }
+
+    /// The warnings so far, joined (`None` when every peer answered).
+    pub fn warning(&self) -> Option<String> {
+        let w = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        (!w.is_empty()).then(|| w.join("; "))
+    }
+
+    /// Rows of `sql` from the peers that answer; the others are noted.
+    fn ask(&self, sql: &str) -> Vec<Vec<Vec<String>>> {
+        let mut out = Vec::new();
+        for (peer, r) in self.peers.ask_peers(sql) {
+            if self
+                .failed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&peer)
+            {
+                continue;
+            }
+            match r {
+                Ok(rows) => out.push(rows),
+                Err(e) => {
+                    self.failed
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(peer.clone());
+                    self.warnings
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(format!(
+                            "dual read: peer {peer} did not answer ({e}); the result holds this \
+                         node's data alone"
+                        ));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn data_type_named(name: &str) -> Option<DataType> {
+    DataType::ALL.into_iter().find(|t| t.name() == name)
+}
+
+fn parse_value(ty: DataType, s: &str) -> Option<Value> {
+    Some(match ty {
+        DataType::Boolean => Value::Bool(s.parse().ok()?),
+        DataType::Int32 => Value::I32(s.parse().ok()?),
+        DataType::Int64 => Value::I64(s.parse().ok()?),
+        DataType::Float => Value::F32(s.parse().ok()?),
+        DataType::Double => Value::F64(s.parse().ok()?),
+        DataType::Text => Value::Text(s.to_string()),
+    })
+}
+
+/// A version as `SHOW VERSIONS` prints it: `hlc:node`.
+pub fn version_text(v: Version) -> String {
+    format!("{}:{}", v.hlc, v.node)
+}
+
+fn parse_version(s: &str) -> Option<Version> {
+    let (h, n) = s.split_once(':')?;
+    Some(Version::new(h.parse().ok()?, n.parse().ok()?))
+}
+
+/// A value in `ty`, exactly, or as text when it does not fit.
+fn fit(v: Value, ty: DataType) -> Value {
+    let mut c = Column::new(v.data_type());
+    c.push(&v);
+    match c.to_type_exact(ty).and_then(|c| c.get(0)) {
+        Some(x) => x,
+        None => Value::Text(v.to_string()),
+    }
+}
+
+impl Reader for DualReader<'_> {
+    fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
+        let mut out = self.engine.schema().series_matching(pattern);
+        for rows in self.ask(&format!("SHOW TIMESERIES {pattern}")) {
+            for r in rows {
+                let (Some(path), Some(ty)) = (r.first(), r.get(3).and_then(|t| data_type_named(t)))
+                else {
+                    continue;
+                };
+                if out.iter().any(|s| &s.path == path) {
+                    continue;
+                }
+                out.push(Arc::new(Series {
+                    id: NOT_HERE,
+                    path: path.clone(),
+                    data_type: ty,
+                    encoding: String::new(),
+                    compressor: String::new(),
+                    bucket_span_ms: 1,
+                    segments: Vec::new(),
+                    types: Vec::new(),
+                    tombstones: Vec::new(),
+                    created: Version::default(),
+                }));
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
+    fn scan(&self, s: &Arc<Series>, start: i64, end: i64, desc: bool) -> BlockIter {
+        let merged = self.merge(s, start, end);
+        let block = merged.map(|points| {
+            let mut times = Vec::with_capacity(points.len());
+            let mut values = Column::with_capacity(s.data_type, points.len());
+            let mut push = |t: i64, v: &Value| {
+                if values.push(&fit(v.clone(), s.data_type)) {
+                    times.push(t);
+                }
+            };
+            if desc {
+                points.iter().rev().for_each(|(t, (_, v))| push(*t, v));
+            } else {
+                points.iter().for_each(|(t, (_, v))| push(*t, v));
+            }
+            PointBlock { times, values }
+        });
+        match block {
+            Ok(b) if b.times.is_empty() => Box::new(std::iter::empty()),
+            Ok(b) => Box::new(std::iter::once(Ok(b))),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+}
+
+type Merged = BTreeMap<i64, (Version, Value)>;
+
+impl DualReader<'_> {
+    /// Every node's points of `s` in the range, newest version per time,
+    /// without what a newer delete on any node covers.
+    fn merge(&self, s: &Series, start: i64, end: i64) -> duet_engine::Result<Merged> {
+        let mut points: Merged = BTreeMap::new();
+        let mut tombstones: Vec<Tombstone> = Vec::new();
+        let mut offer = |t: i64, v: Version, value: Value| match points.get(&t) {
+            Some((have, _)) if *have >= v => {}
+            _ => {
+                points.insert(t, (v, value));
+            }
+        };
+        if s.id != NOT_HERE {
+            for p in self.engine.versioned_points(s, start, end)? {
+                offer(p.time, p.version, p.value);
+            }
+            tombstones.extend(s.tombstones.iter().cloned());
+        } else if let Some(here) = self.engine.schema().series.get(&s.path).cloned() {
+            // Made here since the query resolved its series.
+            for p in self.engine.versioned_points(&here, start, end)? {
+                offer(p.time, p.version, p.value);
+            }
+            tombstones.extend(here.tombstones.iter().cloned());
+        }
+        let sql = format!(
+            "SHOW VERSIONS {} WHERE time >= {start} AND time <= {end}",
+            s.path
+        );
+        for rows in self.ask(&sql) {
+            for r in rows {
+                // Timeseries, DataType, Kind, Time, EndTime, Value, Version
+                if r.len() < 7 || r[0] != s.path {
+                    continue;
+                }
+                let (Some(ty), Ok(t), Some(v)) = (
+                    data_type_named(&r[1]),
+                    r[3].parse::<i64>(),
+                    parse_version(&r[6]),
+                ) else {
+                    continue;
+                };
+                match r[2].as_str() {
+                    "point" => {
+                        if let Some(value) = parse_value(ty, &r[5]) {
+                            offer(t, v, value);
+                        }
+                    }
+                    "delete" => {
+                        if let Ok(e) = r[4].parse::<i64>() {
+                            tombstones.push(Tombstone {
+                                start: t,
+                                end: e,
+                                version: v,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        points.retain(|t, (v, _)| !tombstones.iter().any(|x| x.kills(*t, *v)));
+        Ok(points)
+    }
+}
+
+/// `SHOW VERSIONS pattern [WHERE time ...]`: per series in the range, each
+/// point with its version and each range delete that reaches the range.
+pub fn show_versions(
+    engine: &Engine,
+    pattern: &str,
+    range: crate::predicate::TimeRange,
+) -> Result<crate::ResultSet> {
+    let text = |s: String| Some(Value::Text(s));
+    let mut rows = Vec::new();
+    let series = engine.schema().series_matching(pattern);
+    for s in series {
+        for t in s
+            .tombstones
+            .iter()
+            .filter(|t| t.start <= range.end && t.end >= range.start)
+        {
+            rows.push(crate::Row {
+                time: None,
+                values: vec![
+                    text(s.path.clone()),
+                    text(s.data_type.name().into()),
+                    text("delete".into()),
+                    Some(Value::I64(t.start)),
+                    Some(Value::I64(t.end)),
+                    None,
+                    text(version_text(t.version)),
+                ],
+            });
+        }
+        if range.is_empty() {
+            continue;
+        }
+        for p in engine.versioned_points(&s, range.start, range.end)? {
+            rows.push(crate::Row {
+                time: None,
+                values: vec![
+                    text(s.path.clone()),
+                    text(s.data_type.name().into()),
+                    text("point".into()),
+                    Some(Value::I64(p.time)),
+                    None,
+                    text(p.value.to_string()),
+                    text(version_text(p.version)),
+                ],
+            });
+        }
+    }
+    let mut cols = Vec::new();
+    for (name, data_type) in [
+        ("Timeseries", DataType::Text),
+        ("DataType", DataType::Text),
+        ("Kind", DataType::Text),
+        ("Time", DataType::Int64),
+        ("EndTime", DataType::Int64),
+        ("Value", DataType::Text),
+        ("Version", DataType::Text),
+    ] {
+        cols.push(crate::ColumnInfo {
+            name: name.into(),
+            data_type,
+        });
+    }
+    Ok(crate::ResultSet::from_rows(false, cols, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_versions_read_back_exactly() {
+        for (ty, v) in [
+            (DataType::Double, Value::F64(0.1 + 0.2)),
+            (DataType::Float, Value::F32(1.0e-7)),
+            (DataType::Int64, Value::I64(i64::MIN)),
+            (DataType::Boolean, Value::Bool(true)),
+            (DataType::Text, Value::Text("a, b".into())),
+        ] {
+            assert_eq!(parse_value(ty, &v.to_string()), Some(v));
+        }
+        let v = Version::new(123_456_789, 7);
+        assert_eq!(parse_version(&version_text(v)), Some(v));
+        assert_eq!(fit(Value::I32(5), DataType::Double), Value::F64(5.0));
+        assert_eq!(
+            fit(Value::Text("x".into()), DataType::Int64),
+            Value::Text("x".into())
+        );
+    }
+}
