@@ -130,6 +130,36 @@ def t08_compact_protocol(port):
         s.close()
 
 
+def t09_dual_read(port, binary):
+    """SET READ_MODE = DUAL through the unmodified client: a query on A also
+    reads its peer B (the pipe's sink) and merges them."""
+    data_b = tempfile.mkdtemp(prefix="duet-py-b-")
+    proc_b, port_b = start_server(binary, data_b)
+    a = Session("127.0.0.1", port, "root", "root")
+    b = Session("127.0.0.1", port_b, "root", "root")
+    try:
+        a.open(False)
+        b.open(False)
+        a.execute_non_query_statement(
+            "create pipe AB with source ('source.mode.double-living'='true') with sink "
+            f"('sink'='iotdb-thrift-sink', 'sink.ip'='127.0.0.1', 'sink.port'='{port_b}')")
+        a.execute_non_query_statement("stop pipe AB")
+        b.execute_non_query_statement("insert into root.dual.d(time, v) values (1, 1.5)")
+        a.execute_non_query_statement("insert into root.dual.d(time, v) values (2, 2.5)")
+        assert rows_of(a, "select v from root.dual.d") == [(2, [2.5])]
+        a.execute_non_query_statement("SET READ_MODE = DUAL")
+        assert rows_of(a, "select v from root.dual.d") == [(1, [1.5]), (2, [2.5])]
+        assert [r[1] for r in rows_of(a, "select count(v) from root.dual.d")] == [[2]]
+        a.execute_non_query_statement("SET READ_MODE = SINGLE")
+        assert rows_of(a, "select v from root.dual.d") == [(2, [2.5])]
+    finally:
+        a.close()
+        b.close()
+        proc_b.terminate()
+        proc_b.wait(timeout=30)
+        shutil.rmtree(data_b, ignore_errors=True)
+
+
 def main():
     target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/duet/target"))
     binary = os.environ.get("DUET_SERVER", os.path.join(target, "debug", "duet-server"))
@@ -150,7 +180,9 @@ def main():
                 failed += 1
                 print(f"FAIL {check.__name__}\n{traceback.format_exc()}")
         s.close()
-        for check in [t07_wrong_password, t08_compact_protocol]:
+        dual = lambda p: t09_dual_read(p, binary)
+        dual.__name__ = "t09_dual_read"
+        for check in [t07_wrong_password, t08_compact_protocol, dual]:
             try:
                 check(port)
                 passed += 1
