@@ -16,7 +16,6 @@ use crate::error::Result;
 use duet_engine::{
     chunk::Tombstone, BlockIter, Column, DataType, Engine, PointBlock, Series, Value, Version,
 };
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::Mutex;
 
@@ -131,6 +130,30 @@ fn parse_value(ty: DataType, s: &str) -> Option<Value> {
     })
 }
 
+/// Points per `chunk` row of `SHOW VERSIONS ... PACKED`.
+pub const PACKED_POINTS: usize = 4096;
+
+fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    b.chunks(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
+}
+
 /// A version as `SHOW VERSIONS` prints it: `hlc:node`.
 pub fn version_text(v: Version) -> String {
     format!("{}:{}", v.hlc, v.node)
@@ -143,6 +166,9 @@ fn parse_version(s: &str) -> Option<Version> {
 
 /// A value in `ty`, exactly, or as text when it does not fit.
 fn fit(v: Value, ty: DataType) -> Value {
+    if v.data_type() == ty {
+        return v;
+    }
     let mut c = Column::new(v.data_type());
     c.push(&v);
     match c.to_type_exact(ty).and_then(|c| c.get(0)) {
@@ -154,6 +180,12 @@ fn fit(v: Value, ty: DataType) -> Value {
 impl Reader for DualReader<'_> {
     fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
         let mut out = self.engine.schema().series_matching(pattern);
+        if !pattern.contains('*') && out.len() == 1 {
+            // One series named in full, and this node has it: the peer
+            // has nothing else under that name (its points are merged in
+            // the scan).
+            return out;
+        }
         for rows in self.ask(&format!("SHOW TIMESERIES {pattern}")) {
             for r in rows {
                 let (Some(path), Some(ty)) = (r.first(), r.get(3).and_then(|t| data_type_named(t)))
@@ -192,9 +224,9 @@ impl Reader for DualReader<'_> {
                 }
             };
             if desc {
-                points.iter().rev().for_each(|(t, (_, v))| push(*t, v));
+                points.iter().rev().for_each(|(t, _, v)| push(*t, v));
             } else {
-                points.iter().for_each(|(t, (_, v))| push(*t, v));
+                points.iter().for_each(|(t, _, v)| push(*t, v));
             }
             PointBlock { times, values }
         });
@@ -206,40 +238,107 @@ impl Reader for DualReader<'_> {
     }
 }
 
-type Merged = BTreeMap<i64, (Version, Value)>;
+/// Points in time order, one per time.
+type Merged = Vec<(i64, Version, Value)>;
+
+/// Two time-ordered point lists as one, the greater version at equal times.
+fn merge_sorted(a: Merged, b: Merged) -> Merged {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (Some(x), Some(y)) => match x.0.cmp(&y.0) {
+                std::cmp::Ordering::Less => a.next(),
+                std::cmp::Ordering::Greater => b.next(),
+                std::cmp::Ordering::Equal => {
+                    let (x, y) = (a.next(), b.next());
+                    match (x, y) {
+                        (Some(x), Some(y)) => Some(if x.1 >= y.1 { x } else { y }),
+                        (x, y) => x.or(y),
+                    }
+                }
+            },
+        };
+        out.extend(next);
+    }
+    out
+}
 
 impl DualReader<'_> {
     /// Every node's points of `s` in the range, newest version per time,
     /// without what a newer delete on any node covers.
     fn merge(&self, s: &Series, start: i64, end: i64) -> duet_engine::Result<Merged> {
-        let mut points: Merged = BTreeMap::new();
-        let mut tombstones: Vec<Tombstone> = Vec::new();
-        let mut offer = |t: i64, v: Version, value: Value| match points.get(&t) {
-            Some((have, _)) if *have >= v => {}
-            _ => {
-                points.insert(t, (v, value));
-            }
-        };
-        if s.id != NOT_HERE {
-            for p in self.engine.versioned_points(s, start, end)? {
-                offer(p.time, p.version, p.value);
-            }
-            tombstones.extend(s.tombstones.iter().cloned());
-        } else if let Some(here) = self.engine.schema().series.get(&s.path).cloned() {
-            // Made here since the query resolved its series.
-            for p in self.engine.versioned_points(&here, start, end)? {
-                offer(p.time, p.version, p.value);
-            }
-            tombstones.extend(here.tombstones.iter().cloned());
-        }
+        // The peers are asked while this node reads its own points.
         let sql = format!(
-            "SHOW VERSIONS {} WHERE time >= {start} AND time <= {end}",
+            "SHOW VERSIONS {} WHERE time >= {start} AND time <= {end} PACKED",
             s.path
         );
-        for rows in self.ask(&sql) {
+        std::thread::scope(|scope| {
+            let asked = scope.spawn(|| self.ask(&sql));
+            self.merge_with(s, start, end, || match asked.join() {
+                Ok(rows) => rows,
+                Err(_) => {
+                    self.warnings
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push("dual read: asking the peers failed; the result holds this node's data alone".into());
+                    Vec::new()
+                }
+            })
+        })
+    }
+
+    fn merge_with(
+        &self,
+        s: &Series,
+        start: i64,
+        end: i64,
+        peers: impl FnOnce() -> Vec<Vec<Vec<String>>>,
+    ) -> duet_engine::Result<Merged> {
+        let mut tombstones: Vec<Tombstone> = Vec::new();
+        let here = if s.id != NOT_HERE {
+            Some(Arc::new(s.clone()))
+        } else {
+            // Made here since the query resolved its series?
+            self.engine.schema().series.get(&s.path).cloned()
+        };
+        let mut points: Merged = match here {
+            Some(here) => {
+                tombstones.extend(here.tombstones.iter().cloned());
+                self.engine
+                    .versioned_points(&here, start, end)?
+                    .into_iter()
+                    .map(|p| (p.time, p.version, p.value))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        for rows in peers() {
+            let mut theirs: Merged = Vec::new();
+            let mut offer = |t: i64, v: Version, value: Value| theirs.push((t, v, value));
             for r in rows {
                 // Timeseries, DataType, Kind, Time, EndTime, Value, Version
                 if r.len() < 7 || r[0] != s.path {
+                    continue;
+                }
+                if r[2] == "chunk" {
+                    let c = from_hex(&r[5])
+                        .ok_or_else(|| duet_engine::Error::corrupt("peer chunk", "not hexadecimal"))
+                        .and_then(|b| duet_engine::chunk::Chunk::decode(&b))?;
+                    for (i, (&t, &v)) in c.times.iter().zip(&c.versions).enumerate() {
+                        if let Some(value) = c.values.get(i) {
+                            offer(t, v, value);
+                        }
+                    }
                     continue;
                 }
                 let (Some(ty), Ok(t), Some(v)) = (
@@ -267,18 +366,25 @@ impl DualReader<'_> {
                     _ => {}
                 }
             }
+            theirs.sort_by_key(|p| p.0);
+            points = merge_sorted(points, theirs);
         }
-        points.retain(|t, (v, _)| !tombstones.iter().any(|x| x.kills(*t, *v)));
+        points.retain(|(t, v, _)| !tombstones.iter().any(|x| x.kills(*t, *v)));
         Ok(points)
     }
 }
 
 /// `SHOW VERSIONS pattern [WHERE time ...]`: per series in the range, each
 /// point with its version and each range delete that reaches the range.
+/// With `packed`, points come as `chunk` rows instead: up to
+/// [`PACKED_POINTS`] points each, times, versions and values encoded as a
+/// storage chunk, in hex, in `Value` (`Time`/`EndTime`: the first and last
+/// time): a few rows to send instead of one per point.
 pub fn show_versions(
     engine: &Engine,
     pattern: &str,
     range: crate::predicate::TimeRange,
+    packed: bool,
 ) -> Result<crate::ResultSet> {
     let text = |s: String| Some(Value::Text(s));
     let mut rows = Vec::new();
@@ -305,7 +411,35 @@ pub fn show_versions(
         if range.is_empty() {
             continue;
         }
-        for p in engine.versioned_points(&s, range.start, range.end)? {
+        let points = engine.versioned_points(&s, range.start, range.end)?;
+        if packed {
+            for part in points.chunks(PACKED_POINTS) {
+                let mut c = duet_engine::chunk::Chunk::empty(s.data_type);
+                for p in part {
+                    if c.values.push(&p.value) {
+                        c.times.push(p.time);
+                        c.versions.push(p.version);
+                    }
+                }
+                let (Some(first), Some(last)) = (c.times.first(), c.times.last()) else {
+                    continue;
+                };
+                rows.push(crate::Row {
+                    time: None,
+                    values: vec![
+                        text(s.path.clone()),
+                        text(s.data_type.name().into()),
+                        text("chunk".into()),
+                        Some(Value::I64(*first)),
+                        Some(Value::I64(*last)),
+                        text(to_hex(&c.encode())),
+                        text(c.times.len().to_string()),
+                    ],
+                });
+            }
+            continue;
+        }
+        for p in points {
             rows.push(crate::Row {
                 time: None,
                 values: vec![
@@ -356,6 +490,18 @@ mod tests {
         let v = Version::new(123_456_789, 7);
         assert_eq!(parse_version(&version_text(v)), Some(v));
         assert_eq!(fit(Value::I32(5), DataType::Double), Value::F64(5.0));
+        let p = |t: i64, hlc: u64| (t, Version::new(hlc, 1), Value::I64(hlc as i64));
+        assert_eq!(
+            merge_sorted(
+                vec![p(1, 5), p(2, 5), p(4, 5)],
+                vec![p(2, 9), p(3, 1), p(4, 1)]
+            ),
+            vec![p(1, 5), p(2, 9), p(3, 1), p(4, 5)]
+        );
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(from_hex(&to_hex(&bytes)), Some(bytes));
+        assert_eq!(from_hex("abc"), None);
+        assert_eq!(from_hex("zz"), None);
         assert_eq!(
             fit(Value::Text("x".into()), DataType::Int64),
             Value::Text("x".into())

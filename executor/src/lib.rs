@@ -197,9 +197,14 @@ impl Executor {
                     ReadMode::Single
                 }))
             }
-            S::ShowVersions { pattern, range } => {
+            S::ShowVersions {
+                pattern,
+                range,
+                packed,
+            } => {
                 let range = predicate::time_only_range(range.as_ref(), session, "SHOW VERSIONS")?;
-                dual::show_versions(&self.engine, &convert::path(pattern), range).map(Output::Rows)
+                dual::show_versions(&self.engine, &convert::path(pattern), range, *packed)
+                    .map(Output::Rows)
             }
             S::Delete {
                 paths,

@@ -242,6 +242,8 @@ pub enum Statement {
     ShowVersions {
         pattern: Path,
         range: Option<Expr>,
+        /// `PACKED`: points as encoded chunks (what dual reads ask for).
+        packed: bool,
     },
     /// `SET REPLICATION key = value` (`None`: `DEFAULT`, the configuration
     /// file's value).

@@ -411,10 +411,17 @@ impl Display for Statement {
                     if *dual { "DUAL" } else { "SINGLE" }
                 )
             }
-            Statement::ShowVersions { pattern, range } => {
+            Statement::ShowVersions {
+                pattern,
+                range,
+                packed,
+            } => {
                 write!(f, "SHOW VERSIONS {pattern}")?;
                 if let Some(w) = range {
                     write!(f, " WHERE {w}")?;
+                }
+                if *packed {
+                    f.write_str(" PACKED")?;
                 }
                 Ok(())
             }

@@ -290,7 +290,18 @@ fn show(i: &str) -> Res<'_, Statement> {
         "VERSIONS" => {
             let (rest, pattern) = path(rest)?;
             let (rest, range) = query::opt_where(rest)?;
-            Ok((rest, Statement::ShowVersions { pattern, range }))
+            let (rest, packed) = match kw("PACKED")(rest) {
+                Ok((r, _)) => (r, true),
+                Err(_) => (rest, false),
+            };
+            Ok((
+                rest,
+                Statement::ShowVersions {
+                    pattern,
+                    range,
+                    packed,
+                },
+            ))
         }
         _ => failure(j, WHAT),
     }

@@ -117,6 +117,7 @@ pub async fn run(
         manager: manager.clone(),
         engine: engine.clone(),
         node: node.clone(),
+        peer_sessions: Default::default(),
     });
     let exec = Executor::new(engine.clone(), node)
         .with_pipes(pipes.clone())

@@ -15,7 +15,13 @@ pub struct Pipes {
     pub manager: Arc<PipeManager>,
     pub engine: Arc<Engine>,
     pub node: NodeInfo,
+    /// Logged-in sessions to peers, kept for dual reads (a login costs a
+    /// password hash: more than the read itself).
+    pub peer_sessions: parking_lot::Mutex<BTreeMap<String, Vec<duet_rpc::client::Session>>>,
 }
+
+/// Idle sessions kept per peer.
+const KEEP_PEER_SESSIONS: usize = 8;
 
 fn err(e: PipeError) -> ExecError {
     let kind = match e {
@@ -142,24 +148,65 @@ impl duet_executor::PeerQuery for Pipes {
         self.peers()
             .into_iter()
             .map(|peer| {
-                let mut cfg = peer.cfg.clone();
-                cfg.connect_timeout = DUAL_READ_TIMEOUT;
-                cfg.request_timeout = Some(DUAL_READ_TIMEOUT);
-                let rows = (|| {
-                    let mut s = duet_rpc::client::Session::open(cfg).map_err(|e| e.to_string())?;
-                    let mut out = Vec::new();
-                    if let duet_rpc::client::Outcome::Rows(mut rows) =
-                        s.execute(sql).map_err(|e| e.to_string())?
-                    {
-                        while let Some(r) = rows.next_row().map_err(|e| e.to_string())? {
-                            out.push(r.iter().map(|f| f.to_string()).collect());
-                        }
-                    }
-                    Ok(out)
-                })();
+                let rows = self.ask_peer(&peer, sql);
                 (peer.name, rows)
             })
             .collect()
+    }
+}
+
+impl Pipes {
+    /// `sql` on `peer` through a kept session (a new one if none is idle,
+    /// and once more on a new one if a kept session's connection was gone).
+    fn ask_peer(&self, peer: &Peer, sql: &str) -> duet_executor::dual::PeerRows {
+        let run = |s: &mut duet_rpc::client::Session| {
+            let mut out = Vec::new();
+            if let duet_rpc::client::Outcome::Rows(mut rows) = s.execute(sql)? {
+                while let Some(r) = rows.next_row()? {
+                    out.push(r.iter().map(|f| f.to_string()).collect());
+                }
+            }
+            Ok::<_, duet_rpc::client::ClientError>(out)
+        };
+        let kept = self
+            .peer_sessions
+            .lock()
+            .get_mut(&peer.name)
+            .and_then(Vec::pop);
+        let (s, r) = match kept {
+            Some(mut s) => match run(&mut s) {
+                Err(e) if e.is_transport() => {
+                    let mut s = self.open_peer(peer)?;
+                    let r = run(&mut s);
+                    (s, r)
+                }
+                r => (s, r),
+            },
+            None => {
+                let mut s = self.open_peer(peer)?;
+                let r = run(&mut s);
+                (s, r)
+            }
+        };
+        match r {
+            Ok(rows) => {
+                let mut kept = self.peer_sessions.lock();
+                let idle = kept.entry(peer.name.clone()).or_default();
+                if idle.len() < KEEP_PEER_SESSIONS {
+                    idle.push(s);
+                }
+                Ok(rows)
+            }
+            // The session goes with the error: the next read opens another.
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn open_peer(&self, peer: &Peer) -> Result<duet_rpc::client::Session, String> {
+        let mut cfg = peer.cfg.clone();
+        cfg.connect_timeout = DUAL_READ_TIMEOUT;
+        cfg.request_timeout = Some(DUAL_READ_TIMEOUT);
+        duet_rpc::client::Session::open(cfg).map_err(|e| e.to_string())
     }
 }
 

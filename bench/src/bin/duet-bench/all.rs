@@ -24,6 +24,11 @@
 //!   last row is visible on B (polled with no pause).
 //! - `catchup_ratio`: with pipe AB stopped, A ingests for `--seconds`; then
 //!   START PIPE AB; the rate B receives at over the ingest rate.
+//! - `dual_read_ratio`: on A, 200 reads of one second of a 1 kHz series
+//!   (`SELECT s0 ... WHERE time >= t AND time < t + 1000`, 1 000 points,
+//!   spread over the ingest's data), with `SET READ_MODE = DUAL` over the
+//!   default single read: the ratio of the median latencies
+//!   (`single_read_p50_ms`, `dual_read_p50_ms`).
 //! - `rss_peak_mib`: the larger peak RSS of the two servers (local pair).
 //! - `sync_async_ratio`: sixteen connections on A, each writing 100-row
 //!   tablets of 10 sensors at 1 kHz into its own device for `--seconds`,
@@ -296,6 +301,33 @@ fn writers(conn: &Connector, addr: &str, prefix: &str, secs: u64, n: usize) -> R
     Ok(points as f64 / took)
 }
 
+/// Median latency (ms) of `n` one-second reads of `series` spread over
+/// `rows` rows, in the session's read mode (`dual`: SET READ_MODE = DUAL).
+fn read_p50(conn: &Connector, addr: &str, device: &str, rows: u64, dual: bool) -> Result<f64> {
+    let mut s = conn.open(addr)?;
+    if dual {
+        query(&mut s, "SET READ_MODE = DUAL").context(|| format!("SET READ_MODE on {addr}"))?;
+    }
+    let n = 200u64;
+    let step = (rows.saturating_sub(1000) / n).max(1);
+    let mut took = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let t = (i * step) as i64;
+        let sql = format!(
+            "SELECT s0 FROM {device} WHERE time >= {t} AND time < {}",
+            t + 1000
+        );
+        let start = Instant::now();
+        let got = query(&mut s, &sql).context(|| format!("{sql} on {addr}"))?;
+        took.push(start.elapsed().as_secs_f64() * 1000.0);
+        if got.len() != 1000.min(rows as usize) {
+            return Err(format!("{sql}: {} rows, expected 1000", got.len()));
+        }
+    }
+    took.sort_by(f64::total_cmp);
+    Ok(took[took.len() / 2])
+}
+
 /// Rows of the last series of an ingest of `points` points.
 fn rows_of(points: u64) -> u64 {
     points / (SENSORS as u64 * u64::from(DEVICES))
@@ -457,6 +489,12 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
     let ratio_one = took / on_b;
 
     settle(&servers);
+    say("reads of one second of a series, single and dual".to_string());
+    let device = format!("{prefix}.d0");
+    let single_p50 = read_p50(conn, &a, &device, rows_of(points), false)?;
+    let dual_p50 = read_p50(conn, &a, &device, rows_of(points), true)?;
+
+    settle(&servers);
     say(format!("both nodes flat out, {secs} s"));
     let start = Instant::now();
     let (pa, pb) = (
@@ -537,7 +575,9 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
          \"replication_ratio_both_writers\": {}, \"lag_rows_per_s\": 78000, \"lag_p50_ms\": {}, \
          \"lag_p99_ms\": {}, \"lag50_rows_per_s\": {}, \"lag50_p50_ms\": {}, \"lag50_p99_ms\": {}, \
          \"catchup_ratio\": {}, \"writers16_async_points_per_s\": {}, \
-         \"writers16_sync_points_per_s\": {}, \"sync_async_ratio\": {}, \"rss_peak_mib\": {}}}",
+         \"writers16_sync_points_per_s\": {}, \"sync_async_ratio\": {}, \
+         \"single_read_p50_ms\": {}, \"dual_read_p50_ms\": {}, \"dual_read_ratio\": {}, \
+         \"rss_peak_mib\": {}}}",
         num(ingest),
         num(rocksdb),
         num(ingest / rocksdb),
@@ -552,6 +592,9 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
         num(w_async),
         num(w_sync),
         num(w_sync / w_async),
+        num(single_p50),
+        num(dual_p50),
+        num(dual_p50 / single_p50),
         rss.map_or("null".to_string(), num),
     );
     let _ = args.json; // JSON is the only format; the flag says so explicitly.
