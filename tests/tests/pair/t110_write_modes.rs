@@ -40,7 +40,7 @@ fn t110_sync_writes_are_on_the_peer_when_they_return() {
     a.sql("SET REPLICATION MAX_PENDING_BYTES = 0");
     assert_eq!(local_mode(&a).0, "sync");
     const WRITERS: usize = 4;
-    for round in 0..4i64 {
+    for round in 0..8i64 {
         let acked: Arc<Mutex<Vec<(usize, i64)>>> = Arc::default();
         let port = a.rpc.port();
         let writers: Vec<_> = (0..WRITERS)
