@@ -81,6 +81,8 @@ pub struct ResultRows<'s> {
     /// The message of the success status, if the server sent one (Duet: a
     /// dual read whose peer did not answer).
     warning: Option<String>,
+    /// The statement's reply held the whole result (nothing to close).
+    server_done: bool,
     closed: bool,
 }
 
@@ -128,6 +130,7 @@ impl<'s> ResultRows<'s> {
             more_data: resp.more_data.unwrap_or(false),
             empty_fetches: 0,
             warning: resp.status.message.clone().filter(|m| !m.is_empty()),
+            server_done: !resp.more_data.unwrap_or(false),
             closed: resp.query_id.is_none(),
         };
         // Dropping `rows` on these errors closes the query on the server.
@@ -287,6 +290,13 @@ impl<'s> ResultRows<'s> {
             return Ok(());
         }
         self.closed = true;
+        if self.server_done {
+            // The whole result came with the statement's reply: the server
+            // holds nothing for it (Duet keeps a query only while more
+            // pages follow), so no round trip to close it. A paged query is
+            // closed as IoTDB's clients close it.
+            return Ok(());
+        }
         let query_id = self.query_id;
         let status = self.session.call(Some(self.generation), |c, ids| {
             // Swapped ids, as in `fetch`.

@@ -329,6 +329,24 @@ fn dropping_unread_rows_closes_the_query() {
     assert!(!log.iter().any(|l| l.starts_with("fetchResultsV2")));
 }
 
+/// "show mapped" comes whole in the statement's reply (no moreData): read
+/// to the end and dropped, it costs no closeOperation round trip.
+#[test]
+fn a_result_that_came_whole_is_not_closed_again() {
+    let (host, log) = serve();
+    let mut session = Session::open(config(vec![host])).unwrap();
+    take(&log);
+    let Outcome::Rows(mut rows) = session.execute("show mapped").unwrap() else {
+        panic!("expected rows");
+    };
+    while rows.next_row().unwrap().is_some() {}
+    drop(rows);
+    assert_eq!(
+        take(&log),
+        ["executeStatementV2 42 7 fetch=Some(5000) show mapped"]
+    );
+}
+
 #[test]
 fn mapped_columns_without_time() {
     let (host, _log) = serve();

@@ -60,3 +60,21 @@ fn t52_fails_over_to_the_next_host() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Version"));
 }
+
+/// `--read-mode dual` sets the session's read mode (a node without pipes
+/// has no peer to merge: the result is its own), and a mode that is not
+/// one is refused before connecting.
+#[test]
+fn t58_read_mode_flag() {
+    let node = Node::start();
+    node.sql("INSERT INTO root.rm.d(time, v) VALUES (1, 2.5)");
+    let out = node.cli(
+        &["--read-mode", "dual", "-e", "select v from root.rm.d"],
+        "",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("2.5"), "{stdout}");
+    let bad = node.cli(&["--read-mode", "triple", "-e", "show version"], "");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("triple"));
+}

@@ -24,10 +24,10 @@
 //!   last row is visible on B (polled with no pause).
 //! - `catchup_ratio`: with pipe AB stopped, A ingests for `--seconds`; then
 //!   START PIPE AB; the rate B receives at over the ingest rate.
-//! - `dual_read_ratio`: on A, 200 reads of one second of a 1 kHz series
+//! - `dual_read_ratio`: on A, 400 reads of one second of a 1 kHz series
 //!   (`SELECT s0 ... WHERE time >= t AND time < t + 1000`, 1 000 points,
-//!   spread over the ingest's data), with `SET READ_MODE = DUAL` over the
-//!   default single read: the ratio of the median latencies
+//!   spread over the ingest's data), each made single and then with `SET
+//!   READ_MODE = DUAL` (alternating): the ratio of the median latencies
 //!   (`single_read_p50_ms`, `dual_read_p50_ms`).
 //! - `rss_peak_mib`: the larger peak RSS of the two servers (local pair).
 //! - `sync_async_ratio`: sixteen connections on A, each writing 100-row
@@ -301,31 +301,36 @@ fn writers(conn: &Connector, addr: &str, prefix: &str, secs: u64, n: usize) -> R
     Ok(points as f64 / took)
 }
 
-/// Median latency (ms) of `n` one-second reads of `series` spread over
-/// `rows` rows, in the session's read mode (`dual`: SET READ_MODE = DUAL).
-fn read_p50(conn: &Connector, addr: &str, device: &str, rows: u64, dual: bool) -> Result<f64> {
-    let mut s = conn.open(addr)?;
-    if dual {
-        query(&mut s, "SET READ_MODE = DUAL").context(|| format!("SET READ_MODE on {addr}"))?;
-    }
-    let n = 200u64;
+/// Median latencies (ms) of one-second reads of `device`'s `s0` spread
+/// over `rows` rows: (single, dual). The two modes alternate read by read
+/// (each on its own session), so background work weighs on both alike.
+fn read_p50s(conn: &Connector, addr: &str, device: &str, rows: u64) -> Result<(f64, f64)> {
+    let mut single = conn.open(addr)?;
+    let mut dual = conn.open(addr)?;
+    query(&mut dual, "SET READ_MODE = DUAL").context(|| format!("SET READ_MODE on {addr}"))?;
+    let n = 400u64;
     let step = (rows.saturating_sub(1000) / n).max(1);
-    let mut took = Vec::with_capacity(n as usize);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
     for i in 0..n {
         let t = (i * step) as i64;
         let sql = format!(
             "SELECT s0 FROM {device} WHERE time >= {t} AND time < {}",
             t + 1000
         );
-        let start = Instant::now();
-        let got = query(&mut s, &sql).context(|| format!("{sql} on {addr}"))?;
-        took.push(start.elapsed().as_secs_f64() * 1000.0);
-        if got.len() != 1000.min(rows as usize) {
-            return Err(format!("{sql}: {} rows, expected 1000", got.len()));
+        for (s, took) in [(&mut single, &mut a), (&mut dual, &mut b)] {
+            let start = Instant::now();
+            let got = query(s, &sql).context(|| format!("{sql} on {addr}"))?;
+            took.push(start.elapsed().as_secs_f64() * 1000.0);
+            if got.len() != 1000.min(rows as usize) {
+                return Err(format!("{sql}: {} rows, expected 1000", got.len()));
+            }
         }
     }
-    took.sort_by(f64::total_cmp);
-    Ok(took[took.len() / 2])
+    let p50 = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Ok((p50(a), p50(b)))
 }
 
 /// Rows of the last series of an ingest of `points` points.
@@ -491,8 +496,7 @@ pub fn all(conn: &Connector, args: &AllArgs) -> Result<()> {
     settle(&servers);
     say("reads of one second of a series, single and dual".to_string());
     let device = format!("{prefix}.d0");
-    let single_p50 = read_p50(conn, &a, &device, rows_of(points), false)?;
-    let dual_p50 = read_p50(conn, &a, &device, rows_of(points), true)?;
+    let (single_p50, dual_p50) = read_p50s(conn, &a, &device, rows_of(points))?;
 
     settle(&servers);
     say(format!("both nodes flat out, {secs} s"));
