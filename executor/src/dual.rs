@@ -56,62 +56,77 @@ impl Reader for Engine {
 /// A series only a peer has: no local id.
 const NOT_HERE: u64 = u64::MAX;
 
-/// This node and its peers, merged per point.
-pub struct DualReader<'a> {
-    engine: &'a Engine,
-    peers: &'a dyn PeerQuery,
+/// This node and its peers, merged per point. Cheap to clone: scans
+/// share it and read lazily, window by window.
+#[derive(Clone)]
+pub struct DualReader(Arc<Inner>);
+
+struct Inner {
+    engine: Arc<Engine>,
+    peers: Arc<dyn PeerQuery>,
     /// What the client is told: peers that did not answer.
     warnings: Mutex<Vec<String>>,
     /// Peers that failed once are not asked again in this query.
     failed: Mutex<Vec<String>>,
+    /// The reply has gone out: a peer failing now fails the query (its
+    /// warning could no longer reach the client, and the rows sent so far
+    /// held its points).
+    streaming: std::sync::atomic::AtomicBool,
 }
 
-impl<'a> DualReader<'a> {
-    pub fn new(engine: &'a Engine, peers: &'a dyn PeerQuery) -> Self {
-        DualReader {
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl DualReader {
+    pub fn new(engine: Arc<Engine>, peers: Arc<dyn PeerQuery>) -> Self {
+        DualReader(Arc::new(Inner {
             engine,
             peers,
             warnings: Mutex::default(),
             failed: Mutex::default(),
-        }
+            streaming: Default::default(),
+        }))
     }
 
-    /// The warnings so far, joined (`None` when every peer answered).
-    pub fn warning(&self) -> Option<String> {
-        let w = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+    /// The warnings so far, joined (`None` when every peer answered); from
+    /// here on a peer that fails fails the query.
+    pub fn finish(&self) -> Option<String> {
+        self.0
+            .streaming
+            .store(true, std::sync::atomic::Ordering::Release);
+        let w = locked(&self.0.warnings);
         (!w.is_empty()).then(|| w.join("; "))
     }
+}
 
-    /// Rows of `sql` from the peers that answer; the others are noted.
-    fn ask(&self, sql: &str) -> Vec<Vec<Vec<String>>> {
+impl Inner {
+    /// Rows of `sql` from the peers that answer; the others are noted (or,
+    /// once streaming, fail the read).
+    fn ask(&self, sql: &str) -> duet_engine::Result<Vec<Vec<Vec<String>>>> {
         let mut out = Vec::new();
         for (peer, r) in self.peers.ask_peers(sql) {
-            if self
-                .failed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&peer)
-            {
+            if locked(&self.failed).contains(&peer) {
                 continue;
             }
             match r {
                 Ok(rows) => out.push(rows),
+                Err(e) if self.streaming.load(std::sync::atomic::Ordering::Acquire) => {
+                    return Err(duet_engine::Error::Invalid(format!(
+                        "dual read: peer {peer} stopped answering during the query ({e}); \
+                         run it again (or with SET READ_MODE = SINGLE)"
+                    )));
+                }
                 Err(e) => {
-                    self.failed
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(peer.clone());
-                    self.warnings
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(format!(
-                            "dual read: peer {peer} did not answer ({e}); the result holds this \
+                    locked(&self.failed).push(peer.clone());
+                    locked(&self.warnings).push(format!(
+                        "dual read: peer {peer} did not answer ({e}); the result holds this \
                          node's data alone"
-                        ));
+                    ));
                 }
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -177,16 +192,21 @@ fn fit(v: Value, ty: DataType) -> Value {
     }
 }
 
-impl Reader for DualReader<'_> {
+impl Reader for DualReader {
     fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
-        let mut out = self.engine.schema().series_matching(pattern);
+        let mut out = self.0.engine.schema().series_matching(pattern);
         if !pattern.contains('*') && out.len() == 1 {
             // One series named in full, and this node has it: the peer
             // has nothing else under that name (its points are merged in
             // the scan).
             return out;
         }
-        for rows in self.ask(&format!("SHOW TIMESERIES {pattern}")) {
+        // Before the reply: a failure here is a warning, never an error.
+        for rows in self
+            .0
+            .ask(&format!("SHOW TIMESERIES {pattern}"))
+            .unwrap_or_default()
+        {
             for r in rows {
                 let (Some(path), Some(ty)) = (r.first(), r.get(3).and_then(|t| data_type_named(t)))
                 else {
@@ -214,27 +234,101 @@ impl Reader for DualReader<'_> {
     }
 
     fn scan(&self, s: &Arc<Series>, start: i64, end: i64, desc: bool) -> BlockIter {
-        let merged = self.merge(s, start, end);
-        let block = merged.map(|points| {
+        let mut scan = DualScan {
+            inner: self.0.clone(),
+            series: s.clone(),
+            lo: start.max(duet_engine::MIN_TIME),
+            hi: end.min(duet_engine::MAX_TIME),
+            desc,
+            done: start > end,
+            width: FIRST_WINDOW_MS,
+            first: None,
+        };
+        // The first block now, before the reply: a peer that does not
+        // answer becomes a warning the client sees.
+        scan.first = scan.next();
+        Box::new(scan)
+    }
+}
+
+/// The first window a dual scan reads, in ms of time.
+const FIRST_WINDOW_MS: i128 = 60_000;
+/// Points a window aims at: wider after sparse windows, narrower after
+/// dense ones (so a LAST or a LIMIT reads little, and a long scan streams).
+const WINDOW_POINTS: usize = 50_000;
+
+/// A series read window by window from its start (or end, descending),
+/// each window merged from every node.
+struct DualScan {
+    inner: Arc<Inner>,
+    series: Arc<Series>,
+    /// What is still to read, inclusive (until `done`).
+    lo: i64,
+    hi: i64,
+    desc: bool,
+    done: bool,
+    width: i128,
+    first: Option<duet_engine::Result<PointBlock>>,
+}
+
+impl Iterator for DualScan {
+    type Item = duet_engine::Result<PointBlock>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(b) = self.first.take() {
+            return Some(b);
+        }
+        while !self.done {
+            let (a, b) = if self.desc {
+                (
+                    (self.hi as i128 - self.width + 1).max(self.lo as i128) as i64,
+                    self.hi,
+                )
+            } else {
+                (
+                    self.lo,
+                    (self.lo as i128 + self.width - 1).min(self.hi as i128) as i64,
+                )
+            };
+            // Whatever follows, [a, b] is read now.
+            if self.desc && a > self.lo {
+                self.hi = a - 1;
+            } else if !self.desc && b < self.hi {
+                self.lo = b + 1;
+            } else {
+                self.done = true;
+            }
+            let points = match self.inner.merge(&self.series, a, b) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            };
+            if points.len() < WINDOW_POINTS / 4 {
+                self.width = (self.width * 4).min(i128::from(u64::MAX));
+            } else if points.len() > WINDOW_POINTS * 4 {
+                self.width = (self.width / 4).max(1);
+            }
+            if points.is_empty() {
+                continue;
+            }
+            let ty = self.series.data_type;
             let mut times = Vec::with_capacity(points.len());
-            let mut values = Column::with_capacity(s.data_type, points.len());
-            let mut push = |t: i64, v: &Value| {
-                if values.push(&fit(v.clone(), s.data_type)) {
+            let mut values = Column::with_capacity(ty, points.len());
+            let mut push = |t: i64, v: Value| {
+                if values.push(&fit(v, ty)) {
                     times.push(t);
                 }
             };
-            if desc {
-                points.iter().rev().for_each(|(t, _, v)| push(*t, v));
+            if self.desc {
+                points.into_iter().rev().for_each(|(t, _, v)| push(t, v));
             } else {
-                points.iter().for_each(|(t, _, v)| push(*t, v));
+                points.into_iter().for_each(|(t, _, v)| push(t, v));
             }
-            PointBlock { times, values }
-        });
-        match block {
-            Ok(b) if b.times.is_empty() => Box::new(std::iter::empty()),
-            Ok(b) => Box::new(std::iter::once(Ok(b))),
-            Err(e) => Box::new(std::iter::once(Err(e))),
+            return Some(Ok(PointBlock { times, values }));
         }
+        None
     }
 }
 
@@ -273,7 +367,7 @@ fn merge_sorted(a: Merged, b: Merged) -> Merged {
     out
 }
 
-impl DualReader<'_> {
+impl Inner {
     /// Every node's points of `s` in the range, newest version per time,
     /// without what a newer delete on any node covers.
     fn merge(&self, s: &Series, start: i64, end: i64) -> duet_engine::Result<Merged> {
@@ -286,13 +380,9 @@ impl DualReader<'_> {
             let asked = scope.spawn(|| self.ask(&sql));
             self.merge_with(s, start, end, || match asked.join() {
                 Ok(rows) => rows,
-                Err(_) => {
-                    self.warnings
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push("dual read: asking the peers failed; the result holds this node's data alone".into());
-                    Vec::new()
-                }
+                Err(_) => Err(duet_engine::Error::Invalid(
+                    "dual read: asking the peers failed".into(),
+                )),
             })
         })
     }
@@ -302,7 +392,7 @@ impl DualReader<'_> {
         s: &Series,
         start: i64,
         end: i64,
-        peers: impl FnOnce() -> Vec<Vec<Vec<String>>>,
+        peers: impl FnOnce() -> duet_engine::Result<Vec<Vec<Vec<String>>>>,
     ) -> duet_engine::Result<Merged> {
         let mut tombstones: Vec<Tombstone> = Vec::new();
         let here = if s.id != NOT_HERE {
@@ -322,7 +412,7 @@ impl DualReader<'_> {
             }
             None => Vec::new(),
         };
-        for rows in peers() {
+        for rows in peers()? {
             let mut theirs: Merged = Vec::new();
             let mut offer = |t: i64, v: Version, value: Value| theirs.push((t, v, value));
             for r in rows {

@@ -177,9 +177,9 @@ impl Executor {
                 .map(|_| Output::Done),
             S::Select(q) => match (&self.peers, session.read_mode) {
                 (Some(peers), ReadMode::Dual) => {
-                    let reader = dual::DualReader::new(&self.engine, peers.as_ref());
+                    let reader = dual::DualReader::new(self.engine.clone(), peers.clone());
                     let mut rs = select::execute(&reader, session, q)?;
-                    rs.warning = reader.warning();
+                    rs.warning = reader.finish();
                     Ok(Output::Rows(rs))
                 }
                 _ => select::execute(self.engine.as_ref(), session, q).map(Output::Rows),

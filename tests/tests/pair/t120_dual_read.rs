@@ -115,6 +115,20 @@ fn t120_a_dual_read_merges_both_nodes_like_replication_would() {
         );
     }
 
+    // Points far apart (read in windows that widen over the gaps), both
+    // directions, and LAST.
+    a.sql("INSERT INTO root.dr.far(time, v) VALUES (1000000000000, 1)");
+    b.sql("INSERT INTO root.dr.far(time, v) VALUES (3, 3)");
+    b.sql("INSERT INTO root.dr.far(time, v) VALUES (2000000000000, 2)");
+    let mut s = dual_session(&a);
+    let times = |rows: Vec<Vec<String>>| rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>();
+    let (rows, _) = read(&mut s, "SELECT v FROM root.dr.far");
+    assert_eq!(times(rows), ["3", "1000000000000", "2000000000000"]);
+    let (rows, _) = read(&mut s, "SELECT v FROM root.dr.far ORDER BY TIME DESC");
+    assert_eq!(times(rows), ["2000000000000", "1000000000000", "3"]);
+    let (rows, _) = read(&mut s, "SELECT LAST v FROM root.dr.far");
+    assert_eq!(times(rows), ["2000000000000"]);
+
     // Single reads are this node's alone.
     let mut s = dual_session(&a);
     s.execute("SET READ_MODE = SINGLE").unwrap();
