@@ -32,8 +32,8 @@ pub type PeerRows = std::result::Result<Vec<Vec<String>>, String>;
 
 /// Statements run on this node's peers (the server's pipes know them).
 pub trait PeerQuery: Send + Sync {
-    /// `sql` on every peer: (peer, its answer).
-    fn ask_peers(&self, sql: &str) -> Vec<(String, PeerRows)>;
+    /// `sql` on every peer but those in `skip`: (peer, its answer).
+    fn ask_peers(&self, sql: &str, skip: &[String]) -> Vec<(String, PeerRows)>;
 }
 
 /// What queries read.
@@ -105,10 +105,8 @@ impl Inner {
     /// once streaming, fail the read).
     fn ask(&self, sql: &str) -> duet_engine::Result<Vec<Vec<Vec<String>>>> {
         let mut out = Vec::new();
-        for (peer, r) in self.peers.ask_peers(sql) {
-            if locked(&self.failed).contains(&peer) {
-                continue;
-            }
+        let skip = locked(&self.failed).clone();
+        for (peer, r) in self.peers.ask_peers(sql, &skip) {
             match r {
                 Ok(rows) => out.push(rows),
                 Err(e) if self.streaming.load(std::sync::atomic::Ordering::Acquire) => {
@@ -179,17 +177,14 @@ fn parse_version(s: &str) -> Option<Version> {
     Some(Version::new(h.parse().ok()?, n.parse().ok()?))
 }
 
-/// A value in `ty`, exactly, or as text when it does not fit.
-fn fit(v: Value, ty: DataType) -> Value {
+/// A value in `ty`, exactly, if it fits.
+fn fit(v: Value, ty: DataType) -> Option<Value> {
     if v.data_type() == ty {
-        return v;
+        return Some(v);
     }
     let mut c = Column::new(v.data_type());
     c.push(&v);
-    match c.to_type_exact(ty).and_then(|c| c.get(0)) {
-        Some(x) => x,
-        None => Value::Text(v.to_string()),
-    }
+    c.to_type_exact(ty).and_then(|c| c.get(0))
 }
 
 impl Reader for DualReader {
@@ -212,7 +207,15 @@ impl Reader for DualReader {
                 else {
                     continue;
                 };
-                if out.iter().any(|s| &s.path == path) {
+                if let Some(here) = out.iter_mut().find(|s| &s.path == path) {
+                    // Typed apart on the two nodes (replication will join
+                    // the types): read in the join, as storage will hold it.
+                    let joined = here.data_type.join(ty);
+                    if joined != here.data_type {
+                        let mut wider = Series::clone(here);
+                        wider.data_type = joined;
+                        *here = Arc::new(wider);
+                    }
                     continue;
                 }
                 out.push(Arc::new(Series {
@@ -252,9 +255,10 @@ impl Reader for DualReader {
 }
 
 /// The first window a dual scan reads, in ms of time.
-const FIRST_WINDOW_MS: i128 = 60_000;
+const FIRST_WINDOW_MS: i128 = 10_000;
 /// Points a window aims at: wider after sparse windows, narrower after
-/// dense ones (so a LAST or a LIMIT reads little, and a long scan streams).
+/// dense ones; an empty window jumps to the nearest point (so a LAST or a
+/// LIMIT reads little, and a long scan streams).
 const WINDOW_POINTS: usize = 50_000;
 
 /// A series read window by window from its start (or end, descending),
@@ -311,20 +315,47 @@ impl Iterator for DualScan {
                 self.width = (self.width / 4).max(1);
             }
             if points.is_empty() {
+                // Jump over empty time to the nearest point either node
+                // holds (none: done), instead of widening through it.
+                if !self.done {
+                    match self
+                        .inner
+                        .nearest(&self.series, self.lo, self.hi, self.desc)
+                    {
+                        Ok(Some(t)) if self.desc => self.hi = t,
+                        Ok(Some(t)) => self.lo = t,
+                        Ok(None) => self.done = true,
+                        Err(e) => {
+                            self.done = true;
+                            return Some(Err(e));
+                        }
+                    }
+                    self.width = FIRST_WINDOW_MS;
+                }
                 continue;
             }
             let ty = self.series.data_type;
             let mut times = Vec::with_capacity(points.len());
             let mut values = Column::with_capacity(ty, points.len());
-            let mut push = |t: i64, v: Value| {
-                if values.push(&fit(v, ty)) {
-                    times.push(t);
-                }
-            };
-            if self.desc {
-                points.into_iter().rev().for_each(|(t, _, v)| push(t, v));
+            let ordered: Box<dyn Iterator<Item = (i64, Version, Value)>> = if self.desc {
+                Box::new(points.into_iter().rev())
             } else {
-                points.into_iter().for_each(|(t, _, v)| push(t, v));
+                Box::new(points.into_iter())
+            };
+            for (t, _, v) in ordered {
+                let shown = v.to_string();
+                match fit(v, ty).filter(|v| values.push(v)) {
+                    Some(_) => times.push(t),
+                    None => {
+                        self.done = true;
+                        return Some(Err(duet_engine::Error::TypeMismatch(format!(
+                            "dual read: {} holds {shown} at {t} on one node, which does not fit \
+                             its type {ty} on the other (a type change replication has not \
+                             settled yet); read it with SET READ_MODE = SINGLE",
+                            self.series.path
+                        ))));
+                    }
+                }
             }
             return Some(Ok(PointBlock { times, values }));
         }
@@ -368,6 +399,49 @@ fn merge_sorted(a: Merged, b: Merged) -> Merged {
 }
 
 impl Inner {
+    /// The time of the point nearest the start (`desc`: the end) of
+    /// `[lo, hi]` on any node, if any (deleted points may count: it only
+    /// says where to read next).
+    fn nearest(
+        &self,
+        s: &Series,
+        lo: i64,
+        hi: i64,
+        desc: bool,
+    ) -> duet_engine::Result<Option<i64>> {
+        let mut best: Option<i64> = None;
+        let mut offer = |t: i64| {
+            if (lo..=hi).contains(&t) {
+                best = Some(match best {
+                    Some(b) if desc => b.max(t),
+                    Some(b) => b.min(t),
+                    None => t,
+                });
+            }
+        };
+        if let Some(here) = self.engine.schema().series.get(&s.path).cloned() {
+            if let Some(block) = self.engine.scan(here, lo, hi, desc).next() {
+                if let Some(&t) = block?.times.first() {
+                    offer(t);
+                }
+            }
+        }
+        let (device, m) = s.path.rsplit_once('.').unwrap_or((&s.path, ""));
+        let sql = if desc {
+            format!("SELECT {m} FROM {device} WHERE time >= {lo} AND time <= {hi} ORDER BY TIME DESC LIMIT 1")
+        } else {
+            format!("SELECT {m} FROM {device} WHERE time >= {lo} AND time <= {hi} LIMIT 1")
+        };
+        for rows in self.ask(&sql)? {
+            for r in rows {
+                if let Some(t) = r.first().and_then(|t| t.parse::<i64>().ok()) {
+                    offer(t);
+                }
+            }
+        }
+        Ok(best)
+    }
+
     /// Every node's points of `s` in the range, newest version per time,
     /// without what a newer delete on any node covers.
     fn merge(&self, s: &Series, start: i64, end: i64) -> duet_engine::Result<Merged> {
@@ -456,7 +530,11 @@ impl Inner {
                     _ => {}
                 }
             }
-            theirs.sort_by_key(|p| p.0);
+            // Only what was asked, one point per time (a peer's reply is
+            // input: checked, never trusted).
+            theirs.retain(|p| (start..=end).contains(&p.0));
+            theirs.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            theirs.dedup_by_key(|p| p.0);
             points = merge_sorted(points, theirs);
         }
         points.retain(|(t, v, _)| !tombstones.iter().any(|x| x.kills(*t, *v)));
@@ -579,7 +657,7 @@ mod tests {
         }
         let v = Version::new(123_456_789, 7);
         assert_eq!(parse_version(&version_text(v)), Some(v));
-        assert_eq!(fit(Value::I32(5), DataType::Double), Value::F64(5.0));
+        assert_eq!(fit(Value::I32(5), DataType::Double), Some(Value::F64(5.0)));
         let p = |t: i64, hlc: u64| (t, Version::new(hlc, 1), Value::I64(hlc as i64));
         assert_eq!(
             merge_sorted(
@@ -592,9 +670,6 @@ mod tests {
         assert_eq!(from_hex(&to_hex(&bytes)), Some(bytes));
         assert_eq!(from_hex("abc"), None);
         assert_eq!(from_hex("zz"), None);
-        assert_eq!(
-            fit(Value::Text("x".into()), DataType::Int64),
-            Value::Text("x".into())
-        );
+        assert_eq!(fit(Value::Text("x".into()), DataType::Int64), None);
     }
 }

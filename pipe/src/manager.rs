@@ -21,12 +21,15 @@ struct Entry {
     task: Option<TaskHandle>,
     /// Counts for the write mode's budget (see [`counts_for_budget`]).
     counted: bool,
+    /// Its peer's address as configured (`host:port`), for messages.
+    peer: String,
 }
 
 impl Entry {
     fn new(rec: PipeRecord) -> Entry {
         Entry {
             counted: counts_for_budget(&rec.source, &rec.sink),
+            peer: first_url(&rec.sink).unwrap_or_default(),
             record: Arc::new(Mutex::new(rec)),
             stats: Arc::default(),
             task: None,
@@ -161,6 +164,7 @@ impl PipeManager {
         m.log_remote_if_forwarded(None);
         m.seed_gate();
         engine.set_write_gate(m.gate.clone());
+        m.rt.spawn(tick_gate(Arc::downgrade(&m.gate)));
         m.rt.spawn(resend_on_restore(
             Arc::downgrade(&m),
             engine.subscribe_went_back(),
@@ -361,14 +365,23 @@ impl PipeManager {
             .map(|e| {
                 let rec = e.record.lock();
                 let running = rec.running && e.task.as_ref().is_some_and(|t| !t.join.is_finished());
+                // A history transfer moves the position to where the log
+                // was when it started, before the peer has anything: until
+                // it has finished, the peer surely holds none of this
+                // node's changes.
+                let sending_history =
+                    rec.history_pending || e.stats.history_running.load(Ordering::Acquire);
                 CountedPipe {
                     name: rec.name.clone(),
-                    peer: first_url(&rec.sink).unwrap_or_default(),
-                    acked: e
-                        .stats
-                        .acked_position
-                        .load(Ordering::Acquire)
-                        .max(rec.position),
+                    peer: e.peer.clone(),
+                    acked: if sending_history {
+                        0
+                    } else {
+                        e.stats
+                            .acked_position
+                            .load(Ordering::Acquire)
+                            .max(rec.position)
+                    },
                     answering: running && e.stats.peer_reachable.load(Ordering::Relaxed),
                 }
             })
@@ -435,8 +448,10 @@ impl PipeManager {
             next = end + 1;
         }
         if next <= last && !old.is_empty() {
+            // Counted as one change at the end, so it stays counted until
+            // the peer has all of it.
             let rest = (last + 1 - next) * (own / old.len() as u64);
-            old.push((next, rest, Duration::ZERO));
+            old.push((last, rest, Duration::ZERO));
         }
         self.gate.seed(old);
     }
@@ -596,6 +611,17 @@ fn first_url(sink: &Params) -> Option<String> {
             .first()
             .map(|(h, p)| duet_rpc::client::endpoint_name(h, *p)),
         SinkKind::DoNothing => None,
+    }
+}
+
+/// Looks at the peers every 100 ms while the gate lives, so its degrade
+/// timers measure from what happened, not from the last write.
+async fn tick_gate(gate: std::sync::Weak<Gate>) {
+    let mut every = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        every.tick().await;
+        let Some(g) = gate.upgrade() else { return };
+        g.tick();
     }
 }
 

@@ -144,9 +144,14 @@ pub fn show_pipes(list: &[PipeInfo], gate: &GateStatus) -> ResultSet {
 }
 
 impl duet_executor::PeerQuery for Pipes {
-    fn ask_peers(&self, sql: &str) -> Vec<(String, duet_executor::dual::PeerRows)> {
+    fn ask_peers(
+        &self,
+        sql: &str,
+        skip: &[String],
+    ) -> Vec<(String, duet_executor::dual::PeerRows)> {
         self.peers()
             .into_iter()
+            .filter(|peer| !skip.contains(&peer.name))
             .map(|peer| {
                 let rows = self.ask_peer(&peer, sql);
                 (peer.name, rows)
