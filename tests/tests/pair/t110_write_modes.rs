@@ -294,3 +294,57 @@ fn t113_pending_writes_are_counted_across_a_restart() {
         p => Err(format!("{p:?}")),
     });
 }
+
+/// A pipe that fell off the log resends history, and its position moves to
+/// the log's end when the transfer starts: until the transfer is done the
+/// peer holds none of the writes it lacked, and the budget still counts
+/// them (it did not: they vanished from it at the transfer's start).
+#[test]
+fn t114_a_history_transfer_does_not_hide_what_the_peer_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.toml");
+    std::fs::write(
+        &path,
+        "[replication]\nsink_request_timeout_secs = 2\nlog_max_events = 20\ntrim_interval_secs = 1\n",
+    )
+    .unwrap();
+    let a = Node::start_with(&["--config", path.to_str().unwrap()]);
+    let b = Node::start();
+    let proxy = Proxy::start(b.rpc);
+    a.sql(&pipe_sql("AB", proxy.port()));
+    connected(&a);
+    a.sql("SET REPLICATION MAX_PENDING_BYTES = 100000000");
+    a.sql("STOP PIPE AB");
+    for i in 0..60 {
+        crate::insert(&a, "root.hist.d", "v", i, 1, 1.0);
+    }
+    wait_until(WAIT, "A's log trimmed past the pipe", || {
+        match a.metric("duet_changelog_first_seq") {
+            Some(f) if f > 30.0 => Ok(()),
+            f => Err(format!("first_seq {f:?}")),
+        }
+    });
+    let pending = |n: &Node| n.metric("duet_replication_pending_events").unwrap_or(-1.0);
+    assert!(pending(&a) >= 60.0, "{}", pending(&a));
+    proxy.set(Fault::Blackhole);
+    a.sql("START PIPE AB");
+    wait_until(WAIT, "AB resending history", || {
+        let p = a.pipes().into_iter().find(|p| p.0 == "AB").ok_or("no AB")?;
+        if p.2.contains("resending history") {
+            Ok(())
+        } else {
+            Err(format!("{p:?}"))
+        }
+    });
+    assert!(
+        pending(&a) >= 60.0,
+        "what B lacks is still counted during the transfer: {}",
+        pending(&a)
+    );
+    proxy.set(Fault::Pass);
+    crate::wait_count(&b, "root.hist.d", "v", 60);
+    wait_until(WAIT, "nothing pending", || match pending(&a) {
+        p if p == 0.0 => Ok(()),
+        p => Err(format!("{p}")),
+    });
+}
