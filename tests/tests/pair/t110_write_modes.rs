@@ -343,8 +343,12 @@ fn t114_a_history_transfer_does_not_hide_what_the_peer_lacks() {
     );
     proxy.set(Fault::Pass);
     crate::wait_count(&b, "root.hist.d", "v", 60);
-    wait_until(WAIT, "nothing pending", || match pending(&a) {
-        p if p == 0.0 => Ok(()),
-        p => Err(format!("{p}")),
+    wait_until(WAIT, "nothing pending", || {
+        let p = pending(&a);
+        if p == 0.0 {
+            Ok(())
+        } else {
+            Err(format!("{p}"))
+        }
     });
 }
