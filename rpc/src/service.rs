@@ -31,6 +31,19 @@ use crate::frame::Protocol;
 /// nest at most four levels; thrift's own default is 64.
 pub const MAX_NESTING: usize = 64;
 
+/// The called method's name in a request frame, if its header reads.
+pub fn method_name(frame: &[u8], protocol: Protocol) -> Option<String> {
+    use thrift::protocol::TInputProtocol;
+    let config = limits_for(frame.len()).ok()?;
+    let ident = match protocol {
+        Protocol::Binary => {
+            TBinaryInputProtocol::with_config(frame, true, config).read_message_begin()
+        }
+        Protocol::Compact => TCompactInputProtocol::with_config(frame, config).read_message_begin(),
+    };
+    ident.ok().map(|m| m.name)
+}
+
 /// Runs `processor` on one request frame (the payload, without the length
 /// prefix) and returns the reply payload.
 pub fn process_frame<P>(processor: &P, frame: &[u8], protocol: Protocol) -> Result<Vec<u8>>

@@ -37,6 +37,14 @@ pub struct RpcConfig {
     /// (paths, timestamps and values), checked before each allocation.
     pub max_request_memory_bytes: u64,
     pub max_connections: usize,
+    /// Connections one address may hold at once.
+    pub max_connections_per_address: usize,
+    /// Slots beyond `max_connections` kept for peers' pipes: a connection
+    /// that takes one must start with a pipe handshake.
+    pub replication_connections: usize,
+    /// A reply the client does not take within this long closes the
+    /// connection (a client that never reads holds nothing).
+    pub write_timeout_secs: u64,
     pub idle_timeout_secs: u64,
     pub default_fetch_size: usize,
     pub max_open_queries_per_session: usize,
@@ -164,6 +172,9 @@ impl Default for RpcConfig {
             login_timeout_secs: 10,
             max_request_memory_bytes: 256 << 20,
             max_connections: 256,
+            max_connections_per_address: 64,
+            replication_connections: 16,
+            write_timeout_secs: 30,
             idle_timeout_secs: 3600,
             default_fetch_size: 5000,
             max_open_queries_per_session: 64,
@@ -264,6 +275,23 @@ impl Config {
             errors.push(format!(
                 "rpc.max_connections = {} must be between 1 and 100000",
                 self.rpc.max_connections
+            ));
+        }
+        for (key, v) in [
+            (
+                "rpc.max_connections_per_address",
+                self.rpc.max_connections_per_address as u64,
+            ),
+            ("rpc.write_timeout_secs", self.rpc.write_timeout_secs),
+        ] {
+            if v == 0 {
+                errors.push(format!("{key} must be at least 1"));
+            }
+        }
+        if self.rpc.replication_connections > 10_000 {
+            errors.push(format!(
+                "rpc.replication_connections = {} must be at most 10000",
+                self.rpc.replication_connections
             ));
         }
         if !(1..=1_000_000).contains(&self.rpc.default_fetch_size) {

@@ -136,6 +136,9 @@ pub async fn run(
     let limits = net::Limits {
         max_frame_bytes: cfg.rpc.max_frame_bytes,
         max_connections: cfg.rpc.max_connections,
+        max_connections_per_address: cfg.rpc.max_connections_per_address,
+        replication_connections: cfg.rpc.replication_connections,
+        write_timeout: Duration::from_secs(cfg.rpc.write_timeout_secs),
         max_login_frame_bytes: cfg.rpc.max_login_frame_bytes,
         login_timeout: Duration::from_secs(cfg.rpc.login_timeout_secs),
         idle_timeout: (cfg.rpc.idle_timeout_secs > 0)

@@ -12,6 +12,8 @@ pub struct Metrics {
     pub connections_refused: Counter,
     pub frames_rejected: Counter,
     pub login_timeouts: Counter,
+    /// Connections closed because the client took no reply in time.
+    pub write_timeouts: Counter,
     pub handler_panics: Counter,
     pub sessions_open: Gauge,
     pub auth_failures: Counter,
@@ -73,6 +75,11 @@ impl Metrics {
             "rpc_login_timeouts",
             "Connections closed for not logging in within rpc.login_timeout_secs",
             m.login_timeouts.clone(),
+        );
+        r.register(
+            "rpc_write_timeouts",
+            "Connections closed because the client took no reply within rpc.write_timeout_secs",
+            m.write_timeouts.clone(),
         );
         r.register(
             "rpc_handler_panics",

@@ -25,6 +25,11 @@ use tokio::task::JoinSet;
 pub struct Limits {
     pub max_frame_bytes: u32,
     pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    /// Slots beyond `max_connections` for connections that begin with a
+    /// pipe handshake.
+    pub replication_connections: usize,
+    pub write_timeout: Duration,
     pub max_login_frame_bytes: u32,
     pub login_timeout: Duration,
     pub idle_timeout: Option<Duration>,
@@ -37,6 +42,8 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let reserved = Arc::new(Semaphore::new(limits.replication_connections));
+    let per_address = Arc::new(PerAddress::default());
     let limits = Arc::new(limits);
     let mut conns = JoinSet::new();
     loop {
@@ -50,22 +57,41 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                let Some(held) = per_address.take(peer.ip(), limits.max_connections_per_address) else {
                     shared.metrics.connections_refused.inc();
-                    tracing::warn!("refused connection from {peer}: {} connections open (rpc.max_connections)", limits.max_connections);
+                    warn_refused(&format!(
+                        "refused connection from {peer}: {} connections from that address (rpc.max_connections_per_address)",
+                        limits.max_connections_per_address
+                    ));
                     drop(stream);
                     continue;
+                };
+                let (permit, pipe_only) = match slots.clone().try_acquire_owned() {
+                    Ok(p) => (p, false),
+                    Err(_) => match reserved.clone().try_acquire_owned() {
+                        Ok(p) => (p, true),
+                        Err(_) => {
+                            shared.metrics.connections_refused.inc();
+                            warn_refused(&format!(
+                                "refused connection from {peer}: {} connections open (rpc.max_connections) and every replication slot taken",
+                                limits.max_connections
+                            ));
+                            drop(stream);
+                            continue;
+                        }
+                    },
                 };
                 let _ = stream.set_nodelay(true);
                 shared.metrics.connections_accepted.inc();
                 let (shared, limits, shutdown) = (shared.clone(), limits.clone(), shutdown.clone());
                 conns.spawn(async move {
                     shared.metrics.connections_open.inc();
-                    if let Err(e) = connection(stream, shared.clone(), &limits, shutdown).await {
+                    if let Err(e) = connection(stream, shared.clone(), &limits, shutdown, pipe_only).await {
                         tracing::debug!("connection from {peer} closed: {e}");
                     }
                     shared.metrics.connections_open.dec();
                     drop(permit);
+                    drop(held);
                 });
             }
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
@@ -77,6 +103,52 @@ pub async fn serve(
     while conns.join_next().await.is_some() {}
 }
 
+/// Connections open per address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One connection counted against its address; uncounted when dropped.
+struct Held {
+    table: Arc<PerAddress>,
+    ip: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<Held> {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = t.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Held {
+            table: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut t = self.table.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = t.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                t.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// A refusal, logged at most once a second (a flood must not flood the log).
+fn warn_refused(msg: &str) {
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = duet_engine::hlc::wall_clock_ms() / 1000;
+    if LAST.swap(now, Ordering::Relaxed) != now {
+        tracing::warn!("{msg}");
+    }
+}
+
 #[derive(Debug)]
 enum ConnEnd {
     Closed,
@@ -85,6 +157,8 @@ enum ConnEnd {
     Malformed(String),
     Idle,
     LoginTimeout(Duration),
+    WriteTimeout(Duration),
+    NotAPipe(String),
 }
 
 impl std::fmt::Display for ConnEnd {
@@ -101,6 +175,15 @@ impl std::fmt::Display for ConnEnd {
                 f,
                 "not logged in within rpc.login_timeout_secs = {}",
                 d.as_secs()
+            ),
+            ConnEnd::WriteTimeout(d) => write!(
+                f,
+                "the client took no reply for rpc.write_timeout_secs = {}",
+                d.as_secs()
+            ),
+            ConnEnd::NotAPipe(m) => write!(
+                f,
+                "a replication slot (rpc.replication_connections) is for a pipe handshake, not {m}"
             ),
         }
     }
@@ -155,6 +238,7 @@ async fn connection(
     shared: Arc<Shared>,
     limits: &Limits,
     mut shutdown: watch::Receiver<bool>,
+    mut pipe_only: bool,
 ) -> Result<(), ConnEnd> {
     let logged_in = Arc::new(AtomicBool::new(false));
     let handler = ConnHandler::new(shared.clone(), logged_in.clone());
@@ -198,6 +282,15 @@ async fn connection(
                 }
             },
         };
+        if pipe_only {
+            // A replication slot: the first call must be a pipe's.
+            let method = duet_rpc::service::method_name(&frame, proto).unwrap_or_default();
+            if method != "pipeTransfer" {
+                metrics.connections_refused.inc();
+                return Err(ConnEnd::NotAPipe(format!("{method:.40}")));
+            }
+            pipe_only = false;
+        }
         let p = processor.clone();
         let reply = tokio::task::spawn_blocking(move || {
             duet_rpc::service::process_frame(&*p, &frame, proto)
@@ -214,10 +307,25 @@ async fn connection(
         if reply.is_empty() {
             continue; // oneway call
         }
+        let Ok(len) = i32::try_from(reply.len()) else {
+            return Err(ConnEnd::Malformed(format!(
+                "a reply of {} bytes does not fit a frame",
+                reply.len()
+            )));
+        };
         let mut out = Vec::with_capacity(reply.len() + 4);
-        out.extend_from_slice(&(reply.len() as u32).to_be_bytes());
+        out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&reply);
-        stream.write_all(&out).await.map_err(ConnEnd::Io)?;
+        tokio::select! {
+            w = tokio::time::timeout(limits.write_timeout, stream.write_all(&out)) => match w {
+                Ok(r) => r.map_err(ConnEnd::Io)?,
+                Err(_) => {
+                    metrics.write_timeouts.inc();
+                    return Err(ConnEnd::WriteTimeout(limits.write_timeout));
+                }
+            },
+            _ = shutdown.changed() => return Ok(()),
+        }
     }
 }
 

@@ -24,6 +24,9 @@ pub enum Fault {
     /// Requests reach the server; its replies are dropped: the sender sees
     /// a timeout for a request that was applied.
     DropReplies,
+    /// Requests reach the server; its replies are not read at all (a
+    /// client that never reads): the server's socket buffers fill.
+    StallReplies,
 }
 
 struct State {
@@ -129,6 +132,12 @@ fn pump(st: Arc<State>, from: Option<TcpStream>, to: Option<TcpStream>, from_cli
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
+            while !from_client
+                && *st.fault.lock().unwrap() == Fault::StallReplies
+                && !st.stop.load(Ordering::Relaxed)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             let n = match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,

@@ -150,3 +150,72 @@ fn t35_result_pages_are_bounded_in_bytes() {
         Some((2 << 20) as f64)
     );
 }
+
+/// One address may hold `rpc.max_connections_per_address` connections;
+/// another is closed at accept, and a slot frees when one ends.
+#[test]
+fn t36_connections_per_address_are_limited() {
+    let node = node_with("[rpc]\nmax_connections_per_address = 2\n");
+    let a = node.session();
+    let _b = node.session();
+    let mut third = TcpStream::connect(node.rpc).unwrap();
+    assert!(
+        closed_by_server(&mut third),
+        "a third connection from 127.0.0.1"
+    );
+    assert!(
+        node.metric("duet_rpc_connections_refused_total")
+            .unwrap_or(0.0)
+            >= 1.0
+    );
+    drop(a);
+    let mut s = wait_until(
+        Duration::from_secs(10),
+        "a free slot for the address",
+        || node.session_as("root", "root").map_err(|e| e.to_string()),
+    );
+    exec(&mut s, "SHOW VERSION");
+}
+
+/// A client that never reads its replies: the reply that does not fit the
+/// socket buffers is abandoned after `rpc.write_timeout_secs` and the
+/// connection closed (it holds no worker, and the node still serves).
+#[test]
+fn t37_a_client_that_never_reads_is_closed_after_the_write_timeout() {
+    use duet_tests::proxy::{Fault, Proxy};
+    let node = node_with("[rpc]\nwrite_timeout_secs = 2\n");
+    let mut s = node.session();
+    // 24 MiB of TEXT: one result page is 16 MiB (a 32nd of the default
+    // 512 MiB budget), more than the socket buffers hold.
+    for part in 0..12i64 {
+        let times: Vec<i64> = (part * 20..part * 20 + 20).collect();
+        let tablet = duet_rpc::insert::Tablet {
+            columns: vec![duet_rpc::column::Column::Text(
+                times.iter().map(|_| Some(vec![b'x'; 100 << 10])).collect(),
+            )],
+            timestamps: times,
+        };
+        s.insert_tablet("root.wt.d", &["v"], &tablet).unwrap();
+    }
+    let proxy = Proxy::start(node.rpc);
+    let mut slow = duet_rpc::client::Session::open(duet_rpc::client::SessionConfig {
+        hosts: vec![("127.0.0.1".into(), proxy.port())],
+        request_timeout: None,
+        ..Default::default()
+    })
+    .unwrap();
+    proxy.set(Fault::StallReplies);
+    std::thread::spawn(move || {
+        let _ = slow.execute("SELECT v FROM root.wt.d");
+    });
+    wait_until(
+        Duration::from_secs(30),
+        "the write timeout to close it",
+        || match node.metric("duet_rpc_write_timeouts_total") {
+            Some(n) if n >= 1.0 => Ok(()),
+            n => Err(format!("{n:?}")),
+        },
+    );
+    let rows = query(&mut s, "SELECT count(v) FROM root.wt.d").unwrap();
+    assert_eq!(rows, vec![vec!["240".to_string()]]);
+}

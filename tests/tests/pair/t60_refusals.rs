@@ -142,3 +142,30 @@ fn t62_garbage_pipe_requests_are_refused_and_change_nothing() {
     );
     a.sql("SHOW VERSION");
 }
+
+/// Clients holding every connection slot cannot lock the peer's pipe out:
+/// it gets a replication slot (`rpc.replication_connections`), which a
+/// client cannot use.
+#[test]
+fn t63_clients_filling_every_slot_do_not_lock_the_peer_out() {
+    let a = Node::start_with_config("[rpc]\nmax_connections = 2\nreplication_connections = 4\n");
+    let b = Node::start();
+    let s1 = a.session();
+    let _s2 = a.session();
+    assert!(
+        a.session_as("root", "root").is_err(),
+        "a third client gets no slot, not even a replication one"
+    );
+    b.sql(&pipe_sql("BA", a.rpc.port()));
+    crate::insert(&b, "root.slot.d", "v", 0, 10, 1.0);
+    duet_tests::wait_until(crate::WAIT, "B's changes applied on A", || {
+        let n = a.peer_changes_applied();
+        if n >= 1 {
+            Ok(())
+        } else {
+            Err(format!("{n} applied"))
+        }
+    });
+    drop(s1);
+    crate::wait_count(&a, "root.slot.d", "v", 10);
+}
