@@ -100,14 +100,42 @@ fn limits_for(frame_len: usize) -> Result<TConfiguration> {
 struct Checked<I> {
     inner: I,
     first_error: Option<thrift::Error>,
+    /// Container elements declared so far in this message.
+    elements: u64,
 }
+
+/// Container elements (list, set and map entries, nested ones included) one
+/// message may declare: what decoding it can make the node allocate is
+/// bounded by this (tens of bytes each) as well as by the frame's size.
+/// IoTDB's clients send bulk data as binary columns, so real requests stay
+/// far below it.
+pub const MAX_ELEMENTS_PER_MESSAGE: u64 = 8 << 20;
+
+/// Elements the generated decoder reserves room for before reading a list
+/// (see rpc/scripts/gen.sh); past it the list grows as elements arrive.
+pub const PREALLOC_ELEMENTS: usize = 1024;
 
 impl<I: TInputProtocol> Checked<I> {
     fn new(inner: I) -> Self {
         Checked {
             inner,
             first_error: None,
+            elements: 0,
         }
+    }
+
+    /// Counts a container's declared size against the message's budget.
+    fn count(&mut self, size: i32) -> thrift::Result<()> {
+        self.elements = self.elements.saturating_add(size.max(0) as u64);
+        if self.elements > MAX_ELEMENTS_PER_MESSAGE {
+            return Err(thrift::Error::Protocol(ProtocolError::new(
+                ProtocolErrorKind::SizeLimit,
+                format!(
+                    "the message declares more than {MAX_ELEMENTS_PER_MESSAGE} container elements"
+                ),
+            )));
+        }
+        Ok(())
     }
 
     fn track<T>(&mut self, result: thrift::Result<T>) -> thrift::Result<T> {
@@ -181,14 +209,35 @@ impl<I: TInputProtocol> TInputProtocol for Checked<I> {
         read_double -> f64;
         read_uuid -> uuid::Uuid;
         read_string -> String;
-        read_list_begin -> TListIdentifier;
         read_list_end -> ();
-        read_set_begin -> TSetIdentifier;
         read_set_end -> ();
-        read_map_begin -> TMapIdentifier;
         read_map_end -> ();
         read_byte -> u8;
         skip_binary -> ();
+    }
+
+    fn read_list_begin(&mut self) -> thrift::Result<TListIdentifier> {
+        let r = self
+            .inner
+            .read_list_begin()
+            .and_then(|l| self.count(l.size).map(|()| l));
+        self.track(r)
+    }
+
+    fn read_set_begin(&mut self) -> thrift::Result<TSetIdentifier> {
+        let r = self
+            .inner
+            .read_set_begin()
+            .and_then(|l| self.count(l.size).map(|()| l));
+        self.track(r)
+    }
+
+    fn read_map_begin(&mut self) -> thrift::Result<TMapIdentifier> {
+        let r = self
+            .inner
+            .read_map_begin()
+            .and_then(|m| self.count(m.size.saturating_mul(2)).map(|()| m));
+        self.track(r)
     }
 
     fn min_serialized_size(&self, field_type: thrift::protocol::TType) -> usize {

@@ -63,7 +63,7 @@ impl Metrics {
         );
         r.register(
             "rpc_connections_refused",
-            "Connections closed at accept: over rpc.max_connections",
+            "Connections closed at accept (over rpc.max_connections or rpc.max_connections_per_address), or a client in a replication slot",
             m.connections_refused.clone(),
         );
         r.register(

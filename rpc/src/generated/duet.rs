@@ -203,7 +203,7 @@ impl TSerializable for TSStatus {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Box<TSStatus>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Box<TSStatus>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_0 = Box::new(TSStatus::read_from_in_protocol(i_prot)?);
             val.push(list_elem_0);
@@ -869,7 +869,7 @@ impl TSerializable for TSQueryDataSet {
         },
         2 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_5 = i_prot.read_bytes()?;
             val.push(list_elem_5);
@@ -879,7 +879,7 @@ impl TSerializable for TSQueryDataSet {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_6 = i_prot.read_bytes()?;
             val.push(list_elem_6);
@@ -1009,7 +1009,7 @@ impl TSerializable for TSExecuteStatementResp {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_7 = i_prot.read_string()?;
             val.push(list_elem_7);
@@ -1027,7 +1027,7 @@ impl TSerializable for TSExecuteStatementResp {
         },
         6 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_8 = i_prot.read_string()?;
             val.push(list_elem_8);
@@ -1052,7 +1052,7 @@ impl TSerializable for TSExecuteStatementResp {
         },
         10 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_11 = i_prot.read_string()?;
             val.push(list_elem_11);
@@ -1062,7 +1062,7 @@ impl TSerializable for TSExecuteStatementResp {
         },
         11 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i8> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i8> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_12 = i_prot.read_i8()?;
             val.push(list_elem_12);
@@ -1072,7 +1072,7 @@ impl TSerializable for TSExecuteStatementResp {
         },
         13 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_13 = i_prot.read_bytes()?;
             val.push(list_elem_13);
@@ -1094,7 +1094,7 @@ impl TSerializable for TSExecuteStatementResp {
         },
         17 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_14 = i_prot.read_i32()?;
             val.push(list_elem_14);
@@ -1430,7 +1430,7 @@ impl TSerializable for TSFetchResultsResp {
         },
         6 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_15 = i_prot.read_bytes()?;
             val.push(list_elem_15);
@@ -1652,7 +1652,7 @@ impl TSerializable for TSInsertRecordReq {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_16 = i_prot.read_string()?;
             val.push(list_elem_16);
@@ -1678,7 +1678,7 @@ impl TSerializable for TSInsertRecordReq {
         },
         8 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i8> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i8> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_17 = i_prot.read_i8()?;
             val.push(list_elem_17);
@@ -1805,7 +1805,7 @@ impl TSerializable for TSInsertRecordsReq {
         },
         2 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_18 = i_prot.read_string()?;
             val.push(list_elem_18);
@@ -1815,10 +1815,10 @@ impl TSerializable for TSInsertRecordsReq {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<String>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_ident = i_prot.read_list_begin()?;
-            let mut list_elem_19: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+            let mut list_elem_19: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
             for _ in 0..list_ident.size {
               let list_elem_20 = i_prot.read_string()?;
               list_elem_19.push(list_elem_20);
@@ -1831,7 +1831,7 @@ impl TSerializable for TSInsertRecordsReq {
         },
         4 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_21 = i_prot.read_bytes()?;
             val.push(list_elem_21);
@@ -1841,7 +1841,7 @@ impl TSerializable for TSInsertRecordsReq {
         },
         5 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i64> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i64> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_22 = i_prot.read_i64()?;
             val.push(list_elem_22);
@@ -1976,10 +1976,10 @@ impl TSerializable for TSInsertRecordsOfOneDeviceReq {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<String>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_ident = i_prot.read_list_begin()?;
-            let mut list_elem_23: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+            let mut list_elem_23: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
             for _ in 0..list_ident.size {
               let list_elem_24 = i_prot.read_string()?;
               list_elem_23.push(list_elem_24);
@@ -1992,7 +1992,7 @@ impl TSerializable for TSInsertRecordsOfOneDeviceReq {
         },
         4 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_25 = i_prot.read_bytes()?;
             val.push(list_elem_25);
@@ -2002,7 +2002,7 @@ impl TSerializable for TSInsertRecordsOfOneDeviceReq {
         },
         5 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i64> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i64> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_26 = i_prot.read_i64()?;
             val.push(list_elem_26);
@@ -2136,7 +2136,7 @@ impl TSerializable for TSInsertStringRecordReq {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_27 = i_prot.read_string()?;
             val.push(list_elem_27);
@@ -2146,7 +2146,7 @@ impl TSerializable for TSInsertStringRecordReq {
         },
         4 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_28 = i_prot.read_string()?;
             val.push(list_elem_28);
@@ -2304,7 +2304,7 @@ impl TSerializable for TSInsertTabletReq {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_29 = i_prot.read_string()?;
             val.push(list_elem_29);
@@ -2322,7 +2322,7 @@ impl TSerializable for TSInsertTabletReq {
         },
         6 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_30 = i_prot.read_i32()?;
             val.push(list_elem_30);
@@ -2344,7 +2344,7 @@ impl TSerializable for TSInsertTabletReq {
         },
         10 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i8> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i8> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_31 = i_prot.read_i8()?;
             val.push(list_elem_31);
@@ -2358,7 +2358,7 @@ impl TSerializable for TSInsertTabletReq {
         },
         12 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i8> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i8> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_32 = i_prot.read_i8()?;
             val.push(list_elem_32);
@@ -2531,7 +2531,7 @@ impl TSerializable for TSInsertTabletsReq {
         },
         2 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_33 = i_prot.read_string()?;
             val.push(list_elem_33);
@@ -2541,10 +2541,10 @@ impl TSerializable for TSInsertTabletsReq {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<String>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_ident = i_prot.read_list_begin()?;
-            let mut list_elem_34: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+            let mut list_elem_34: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
             for _ in 0..list_ident.size {
               let list_elem_35 = i_prot.read_string()?;
               list_elem_34.push(list_elem_35);
@@ -2557,7 +2557,7 @@ impl TSerializable for TSInsertTabletsReq {
         },
         4 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_36 = i_prot.read_bytes()?;
             val.push(list_elem_36);
@@ -2567,7 +2567,7 @@ impl TSerializable for TSInsertTabletsReq {
         },
         5 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_37 = i_prot.read_bytes()?;
             val.push(list_elem_37);
@@ -2577,10 +2577,10 @@ impl TSerializable for TSInsertTabletsReq {
         },
         6 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<Vec<i32>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<Vec<i32>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_ident = i_prot.read_list_begin()?;
-            let mut list_elem_38: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+            let mut list_elem_38: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
             for _ in 0..list_ident.size {
               let list_elem_39 = i_prot.read_i32()?;
               list_elem_38.push(list_elem_39);
@@ -2593,7 +2593,7 @@ impl TSerializable for TSInsertTabletsReq {
         },
         7 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_40 = i_prot.read_i32()?;
             val.push(list_elem_40);
@@ -3096,7 +3096,7 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
         },
         2 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_47 = i_prot.read_string()?;
             val.push(list_elem_47);
@@ -3106,7 +3106,7 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_48 = i_prot.read_i32()?;
             val.push(list_elem_48);
@@ -3116,7 +3116,7 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
         },
         4 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_49 = i_prot.read_i32()?;
             val.push(list_elem_49);
@@ -3126,7 +3126,7 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
         },
         5 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_50 = i_prot.read_i32()?;
             val.push(list_elem_50);
@@ -3136,7 +3136,7 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
         },
         6 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
             let mut list_elem_51: BTreeMap<String, String> = BTreeMap::new();
@@ -3153,7 +3153,7 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
         },
         7 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
             let mut list_elem_54: BTreeMap<String, String> = BTreeMap::new();
@@ -3170,7 +3170,7 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
         },
         8 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
             let mut list_elem_57: BTreeMap<String, String> = BTreeMap::new();
@@ -3187,7 +3187,7 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
         },
         9 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_60 = i_prot.read_string()?;
             val.push(list_elem_60);
@@ -3372,7 +3372,7 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
         },
         3 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_61 = i_prot.read_string()?;
             val.push(list_elem_61);
@@ -3382,7 +3382,7 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
         },
         4 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_62 = i_prot.read_i32()?;
             val.push(list_elem_62);
@@ -3392,7 +3392,7 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
         },
         5 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_63 = i_prot.read_i32()?;
             val.push(list_elem_63);
@@ -3402,7 +3402,7 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
         },
         6 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<i32> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_64 = i_prot.read_i32()?;
             val.push(list_elem_64);
@@ -3412,7 +3412,7 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
         },
         7 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_65 = i_prot.read_string()?;
             val.push(list_elem_65);
@@ -3422,7 +3422,7 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
         },
         8 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
             let mut list_elem_66: BTreeMap<String, String> = BTreeMap::new();
@@ -3439,7 +3439,7 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
         },
         9 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
             let mut list_elem_69: BTreeMap<String, String> = BTreeMap::new();
@@ -3602,7 +3602,7 @@ impl TSerializable for TSDeleteDataReq {
         },
         2 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_72 = i_prot.read_string()?;
             val.push(list_elem_72);
@@ -7463,7 +7463,7 @@ impl IClientRPCServiceDeleteStorageGroupsArgs {
         },
         2 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_73 = i_prot.read_string()?;
             val.push(list_elem_73);
@@ -7928,7 +7928,7 @@ impl IClientRPCServiceDeleteTimeseriesArgs {
         },
         2 => {
           let list_ident = i_prot.read_list_begin()?;
-          let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_elem_74 = i_prot.read_string()?;
             val.push(list_elem_74);

@@ -276,3 +276,81 @@ fn t83_one_request_cannot_make_the_node_allocate_gigabytes() {
         "the connection is still served"
     );
 }
+
+/// After login, a 60 MB frame that declares 12 million (empty) lists: the
+/// decoder refuses it at the first list (over
+/// `MAX_ELEMENTS_PER_MESSAGE`), closing the connection, instead of building
+/// twelve million vectors; and no list reserves its declared size before
+/// its elements arrive.
+#[test]
+fn t84_a_message_declaring_millions_of_elements_is_refused() {
+    use thrift::protocol::{
+        TBinaryOutputProtocol, TFieldIdentifier, TListIdentifier, TMessageIdentifier, TMessageType,
+        TOutputProtocol, TStructIdentifier, TType,
+    };
+    let node = Node::start();
+    let stream = TcpStream::connect(node.rpc).unwrap();
+    let mut c = raw_client(&stream);
+    let sid = raw_login(&mut c);
+    let n = 12_000_000;
+    let mut body = Vec::with_capacity(61 << 20);
+    {
+        let mut o = TBinaryOutputProtocol::new(&mut body, true);
+        o.write_message_begin(&TMessageIdentifier::new(
+            "insertRecords",
+            TMessageType::Call,
+            1,
+        ))
+        .unwrap();
+        o.write_struct_begin(&TStructIdentifier::new("args"))
+            .unwrap();
+        o.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))
+            .unwrap();
+        o.write_struct_begin(&TStructIdentifier::new("req"))
+            .unwrap();
+        o.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))
+            .unwrap();
+        o.write_i64(sid).unwrap();
+        o.write_field_begin(&TFieldIdentifier::new("prefixPaths", TType::List, 2))
+            .unwrap();
+        o.write_list_begin(&TListIdentifier::new(TType::String, 0))
+            .unwrap();
+        o.write_field_begin(&TFieldIdentifier::new("measurementsList", TType::List, 3))
+            .unwrap();
+        o.write_list_begin(&TListIdentifier::new(TType::List, n))
+            .unwrap();
+        for _ in 0..n {
+            o.write_list_begin(&TListIdentifier::new(TType::String, 0))
+                .unwrap();
+        }
+        // The rest of a well-formed request, so only the size can refuse it.
+        o.write_field_begin(&TFieldIdentifier::new("valuesList", TType::List, 4))
+            .unwrap();
+        o.write_list_begin(&TListIdentifier::new(TType::String, 0))
+            .unwrap();
+        o.write_field_begin(&TFieldIdentifier::new("timestamps", TType::List, 5))
+            .unwrap();
+        o.write_list_begin(&TListIdentifier::new(TType::I64, 0))
+            .unwrap();
+        o.write_field_stop().unwrap();
+        o.write_struct_end().unwrap();
+        o.write_field_stop().unwrap();
+        o.write_struct_end().unwrap();
+        o.write_message_end().unwrap();
+    }
+    let rejected = node.metric("duet_rpc_frames_rejected_total").unwrap_or(0.0);
+    let mut w = stream.try_clone().unwrap();
+    w.write_all(&(body.len() as u32).to_be_bytes()).unwrap();
+    let _ = w.write_all(&body);
+    let mut r = stream.try_clone().unwrap();
+    assert!(
+        closed_by_server(&mut r, Duration::from_secs(20)),
+        "the connection is closed"
+    );
+    assert_eq!(
+        node.metric("duet_rpc_frames_rejected_total").unwrap_or(0.0),
+        rejected + 1.0
+    );
+    let mut s = node.session();
+    query(&mut s, "SHOW VERSION").unwrap();
+}
