@@ -100,3 +100,69 @@ fn t21_a_silent_connection_does_not_block_others() {
     assert_eq!(query(&mut s, "SELECT v FROM root.f.d").unwrap().len(), 1);
     drop(silent);
 }
+
+/// Each bad frame, on its own connection, goes through the server's frame
+/// reader: the connection is closed at once (an end of stream well before
+/// any timeout) and `duet_rpc_frames_rejected_total` moves by exactly one.
+#[test]
+fn t22_each_bad_frame_closes_at_once_and_counts_once() {
+    let node = Node::start();
+    let rejected = || node.metric("duet_rpc_frames_rejected_total").unwrap_or(0.0);
+    for (what, bytes) in [
+        ("a 2 GiB length", vec![0x7f, 0xff, 0xff, 0xff, 0x80, 0x01]),
+        ("a negative length", vec![0xff, 0xff, 0xff, 0xff]),
+        ("a zero length", vec![0, 0, 0, 0]),
+        (
+            "a length over the login limit",
+            vec![0, 1, 0, 0, 0x80, 0x01],
+        ),
+        (
+            "a frame that is not thrift",
+            vec![0, 0, 0, 4, b'H', b'T', b'T', b'P'],
+        ),
+    ] {
+        let before = rejected();
+        let mut c = TcpStream::connect(node.rpc).unwrap();
+        c.write_all(&bytes).unwrap();
+        assert!(
+            duet_tests::closed_by_server(&mut c, Duration::from_secs(3)),
+            "{what}: closed at once"
+        );
+        assert_eq!(rejected(), before + 1.0, "{what}: counted once");
+    }
+}
+
+/// Forty logged-in connections each declare a frame just under
+/// `rpc.max_frame_bytes` (64 MiB) and send 1 MiB of it: the node holds
+/// what arrived, not what was declared, and keeps serving.
+#[test]
+fn t23_half_sent_frames_cost_what_arrived() {
+    let node = Node::start();
+    let base = rss_kib(node.pid());
+    let mut held = Vec::new();
+    for _ in 0..40 {
+        let stream = TcpStream::connect(node.rpc).unwrap();
+        let mut c = duet_tests::raw_client(&stream);
+        duet_tests::raw_login(&mut c);
+        let mut w = stream.try_clone().unwrap();
+        w.write_all(&((64u32 << 20) - 1).to_be_bytes()).unwrap();
+        w.write_all(&[0x80, 0x01]).unwrap();
+        w.write_all(&vec![0u8; 1 << 20]).unwrap();
+        held.push((stream, c));
+    }
+    let grown = wait_until(Duration::from_secs(10), "the bytes to arrive", || {
+        let now = rss_kib(node.pid());
+        if now > base + 20 * 1024 {
+            Ok(now - base)
+        } else {
+            Err(format!("{} KiB more", now.saturating_sub(base)))
+        }
+    });
+    assert!(
+        grown < 200 * 1024,
+        "40 MiB arrived; the node grew by {grown} KiB"
+    );
+    let mut s = node.session();
+    exec(&mut s, "SHOW VERSION");
+    drop(held);
+}
