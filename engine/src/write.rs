@@ -133,9 +133,10 @@ impl Engine {
         self.commit_local(|_| {
             let schema = self.schema.read();
             let mut dels = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for p in patterns {
                 for s in schema.series_matching(p) {
-                    if !dels.iter().any(|d: &SeriesDelete| d.path == s.path) {
+                    if seen.insert(s.path.clone()) {
                         dels.push(SeriesDelete {
                             path: s.path.clone(),
                             data_type: s.data_type,

@@ -33,9 +33,10 @@ impl ScanSet {
 
 fn resolve(engine: &dyn Reader, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
     let mut out: Vec<Arc<Series>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for f in from {
         for s in engine.series_matching(&format!("{}.{suffix}", convert::path(f))) {
-            if !out.iter().any(|o| o.path == s.path) {
+            if seen.insert(s.path.clone()) {
                 out.push(s);
             }
         }
@@ -313,6 +314,7 @@ impl Iterator for GroupBy {
 
 fn last(engine: &dyn Reader, q: &Select, range: TimeRange) -> Result<ResultSet> {
     let mut series: Vec<Arc<Series>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for item in &q.items {
         let suffix = match item {
             SelectItem::Wildcard => "*",
@@ -322,7 +324,7 @@ fn last(engine: &dyn Reader, q: &Select, range: TimeRange) -> Result<ResultSet> 
             }
         };
         for s in resolve(engine, &q.from, suffix) {
-            if !series.iter().any(|o| o.path == s.path) {
+            if seen.insert(s.path.clone()) {
                 series.push(s);
             }
         }
