@@ -49,6 +49,9 @@ pub enum Error {
     /// answers).
     #[error("{0}")]
     Unconfirmed(String),
+    /// A statement ran past its deadline and was stopped.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 impl Error {

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     /// The replication budget refused a write, or a synchronous write's
     /// peer did not confirm it in time.
     Replication,
+    /// The statement ran past its deadline (`query.timeout_ms`).
+    Timeout,
 }
 
 #[derive(Debug, Clone, Error)]
@@ -51,6 +53,7 @@ impl From<duet_engine::Error> for ExecError {
             E::TypeMismatch(_) => ErrorKind::TypeMismatch,
             E::Auth(_) => ErrorKind::Auth,
             E::Unreplicated(_) | E::Unconfirmed(_) => ErrorKind::Replication,
+            E::Timeout(_) => ErrorKind::Timeout,
             E::Trimmed { .. } | E::Corrupt { .. } | E::Storage { .. } | E::ClockSkew(_) => {
                 ErrorKind::Internal
             }

@@ -34,6 +34,9 @@ pub struct Session {
     pub utc_offset_minutes: i32,
     /// Queries read this node alone, or this node and its peers merged.
     pub read_mode: ReadMode,
+    /// When the running statement must stop (its scans, windows and rows
+    /// check it); `None`: no limit.
+    pub deadline: Option<(std::time::Instant, std::time::Duration)>,
 }
 
 impl Default for Session {
@@ -42,6 +45,7 @@ impl Default for Session {
             user: duet_engine::users::DEFAULT_USER.to_string(),
             utc_offset_minutes: 0,
             read_mode: ReadMode::Single,
+            deadline: None,
         }
     }
 }

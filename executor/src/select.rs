@@ -9,7 +9,7 @@ use crate::dual::Reader;
 use crate::error::{ExecError, Result};
 use crate::predicate::{delete_range, scan_range, Pred, TimeRange};
 use crate::{ColumnInfo, ResultSet, Row, Session};
-use duet_engine::{Accumulator, AggFunc, AlignedRows, DataType, Engine, Series, Value};
+use duet_engine::{Accumulator, AggFunc, AlignedRows, BlockIter, DataType, Engine, Series, Value};
 use duet_parser::{Expr, Path, Select, SelectItem};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,6 +42,45 @@ fn resolve(engine: &dyn Reader, from: &[Path], suffix: &str) -> Vec<Arc<Series>>
         }
     }
     out
+}
+
+/// When the statement must stop (`query.timeout_ms`, or the client's).
+#[derive(Debug, Clone, Copy)]
+struct Deadline(Option<(std::time::Instant, std::time::Duration)>);
+
+impl Deadline {
+    fn check(&self) -> duet_engine::Result<()> {
+        match self.0 {
+            Some((at, limit)) if std::time::Instant::now() > at => {
+                Err(duet_engine::Error::Timeout(format!(
+                    "the statement ran past its time limit of {} ms and was stopped \
+                     (query.timeout_ms, or the client's timeout)",
+                    limit.as_millis()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `scan`, stopped with an error once past the deadline (checked per
+    /// block, so a scan stops within a few thousand points).
+    fn scan(self, scan: BlockIter) -> BlockIter {
+        if self.0.is_none() {
+            return scan;
+        }
+        let mut done = false;
+        let mut scan = scan;
+        Box::new(std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            if let Err(e) = self.check() {
+                done = true;
+                return Some(Err(e));
+            }
+            scan.next()
+        }))
+    }
 }
 
 fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
@@ -83,8 +122,9 @@ pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<Res
         index: HashMap::new(),
     };
     let range = scan_range(q.where_clause.as_ref(), session)?;
+    let deadline = Deadline(session.deadline);
     if q.last {
-        return last(engine, q, range);
+        return last(engine, q, range, deadline);
     }
 
     // Output columns: (function or none, scan position, name).
@@ -120,7 +160,7 @@ pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<Res
 
     if aggs == 0 {
         let selected: Vec<usize> = outputs.iter().map(|o| o.1).collect();
-        let rows = aligned(engine, &set, range, q.order_desc, pred)
+        let rows = aligned(engine, &set, range, q.order_desc, pred, deadline)
             .filter(move |r| {
                 r.as_ref()
                     .map_or(true, |(_, row)| selected.iter().any(|&i| row[i].is_some()))
@@ -160,25 +200,40 @@ pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<Res
             return Err(ExecError::semantic("GROUP BY step must be positive"));
         }
         let windows = ((end - start) as i128 + gb.step_ms as i128 - 1) / gb.step_ms as i128;
-        let scan = TimeRange {
-            start: range.start.max(start),
-            end: range.end.min(end - 1),
+        // OFFSET and LIMIT pick windows by number: the skipped ones are
+        // neither scanned nor iterated.
+        let skip = (offset as i128).min(windows);
+        let count = (limit as i128).min(windows - skip);
+        let (first, lowest) = if q.order_desc {
+            (windows - 1 - skip, windows - skip - count)
+        } else {
+            (skip, skip)
         };
-        let rows = aligned(engine, &set, scan, q.order_desc, pred);
+        let step = gb.step_ms as i128;
+        let scan = TimeRange {
+            start: range.start.max((start as i128 + lowest * step) as i64),
+            end: range
+                .end
+                .min(end - 1)
+                .min((start as i128 + (lowest + count) * step - 1).min(i64::MAX as i128) as i64),
+        };
+        let rows = aligned(engine, &set, scan, q.order_desc, pred, deadline);
         let iter = GroupBy {
             rows: rows.peekable(),
             accs: specs.iter().map(|(f, _)| Accumulator::new(*f)).collect(),
             specs,
             start,
             step: gb.step_ms,
-            next: if q.order_desc { windows as i64 - 1 } else { 0 },
+            next: first as i64,
             windows: windows as i64,
+            left: count,
             desc: q.order_desc,
+            deadline,
         };
         return Ok(ResultSet {
             has_time: true,
             columns,
-            rows: Box::new(iter.skip(offset).take(limit)),
+            rows: Box::new(iter),
             warning: None,
         });
     }
@@ -191,7 +246,9 @@ pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<Res
     if pred.is_none() {
         // No predicate: each series on its own, without aligning rows.
         for ((_, pos), acc) in specs.iter().zip(&mut accs) {
-            for block in engine.scan(&set.series[*pos], range.start, range.end, false) {
+            for block in
+                deadline.scan(engine.scan(&set.series[*pos], range.start, range.end, false))
+            {
                 let block = block?;
                 for (i, &t) in block.times.iter().enumerate() {
                     if let Some(v) = block.values.get(i) {
@@ -201,7 +258,7 @@ pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<Res
             }
         }
     } else {
-        for r in aligned(engine, &set, range, false, pred) {
+        for r in aligned(engine, &set, range, false, pred, deadline) {
             let (t, row) = r?;
             for ((_, pos), acc) in specs.iter().zip(&mut accs) {
                 if let Some(v) = &row[*pos] {
@@ -245,6 +302,7 @@ fn aligned(
     range: TimeRange,
     desc: bool,
     pred: Option<Pred>,
+    deadline: Deadline,
 ) -> AlignedIter {
     if range.is_empty() || set.series.is_empty() {
         return Box::new(std::iter::empty());
@@ -252,7 +310,7 @@ fn aligned(
     let scans = set
         .series
         .iter()
-        .map(|s| engine.scan(s, range.start, range.end, desc))
+        .map(|s| deadline.scan(engine.scan(s, range.start, range.end, desc)))
         .collect();
     let rows = AlignedRows::new(scans, desc).map(|r| r.map_err(ExecError::from));
     match pred {
@@ -272,16 +330,24 @@ struct GroupBy {
     step: i64,
     next: i64,
     windows: i64,
+    /// Windows still to emit (OFFSET and LIMIT applied).
+    left: i128,
     desc: bool,
+    deadline: Deadline,
 }
 
 impl Iterator for GroupBy {
     type Item = Result<Row>;
 
     fn next(&mut self) -> Option<Result<Row>> {
-        if self.next < 0 || self.next >= self.windows {
+        if self.next < 0 || self.next >= self.windows || self.left <= 0 {
             return None;
         }
+        if let Err(e) = self.deadline.check() {
+            self.left = 0;
+            return Some(Err(e.into()));
+        }
+        self.left -= 1;
         let k = self.next;
         self.next += if self.desc { -1 } else { 1 };
         self.accs.iter_mut().for_each(Accumulator::reset);
@@ -312,7 +378,12 @@ impl Iterator for GroupBy {
     }
 }
 
-fn last(engine: &dyn Reader, q: &Select, range: TimeRange) -> Result<ResultSet> {
+fn last(
+    engine: &dyn Reader,
+    q: &Select,
+    range: TimeRange,
+    deadline: Deadline,
+) -> Result<ResultSet> {
     let mut series: Vec<Arc<Series>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for item in &q.items {
@@ -334,7 +405,7 @@ fn last(engine: &dyn Reader, q: &Select, range: TimeRange) -> Result<ResultSet> 
         if range.is_empty() {
             break;
         }
-        let mut scan = engine.scan(&s, range.start, range.end, true);
+        let mut scan = deadline.scan(engine.scan(&s, range.start, range.end, true));
         if let Some(block) = scan.next() {
             let block = block?;
             if let (Some(&t), Some(v)) = (block.times.first(), block.values.get(0)) {

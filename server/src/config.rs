@@ -13,6 +13,21 @@ pub struct Config {
     pub http: HttpConfig,
     pub storage: StorageConfig,
     pub replication: ReplicationConfig,
+    pub query: QueryConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueryConfig {
+    /// A statement still running after this long is stopped with code 720
+    /// (0 = no limit); a client's own `timeout` on a request wins.
+    pub timeout_ms: u64,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        QueryConfig { timeout_ms: 60_000 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -20,6 +20,7 @@ pub fn status_of(e: &ExecError) -> TSStatus {
         ErrorKind::Unsupported => status::UNSUPPORTED_OPERATION,
         ErrorKind::Internal => status::INTERNAL_SERVER_ERROR,
         ErrorKind::Replication => status::WRITE_PROCESS_REJECT,
+        ErrorKind::Timeout => status::QUERY_TIMEOUT,
     };
     error_status(code, e.message.clone())
 }

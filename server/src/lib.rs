@@ -122,15 +122,18 @@ pub async fn run(
     let exec = Executor::new(engine.clone(), node)
         .with_pipes(pipes.clone())
         .with_peers(pipes);
-    let shared = Arc::new(service::Shared::new(
-        exec,
-        metrics.clone(),
-        cfg.rpc.default_fetch_size,
-        cfg.storage.query_page_bytes(),
-        cfg.rpc.max_open_queries_per_session,
-        cfg.rpc.max_request_memory_bytes,
-        cfg.rpc.max_frame_bytes,
-    ));
+    let shared = Arc::new(
+        service::Shared::new(
+            exec,
+            metrics.clone(),
+            cfg.rpc.default_fetch_size,
+            cfg.storage.query_page_bytes(),
+            cfg.rpc.max_open_queries_per_session,
+            cfg.rpc.max_request_memory_bytes,
+            cfg.rpc.max_frame_bytes,
+        )
+        .with_query_timeout_ms(cfg.query.timeout_ms),
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let limits = net::Limits {

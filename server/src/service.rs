@@ -20,6 +20,8 @@ pub struct Shared {
     pub engine: Arc<Engine>,
     pub metrics: Arc<Metrics>,
     pub default_fetch_size: usize,
+    /// `query.timeout_ms` (0: none).
+    pub query_timeout_ms: u64,
     /// The most one result page holds, in (estimated) bytes.
     pub page_bytes: usize,
     pub max_open_queries: usize,
@@ -45,12 +47,19 @@ impl Shared {
             engine,
             metrics,
             default_fetch_size,
+            query_timeout_ms: 60_000,
             page_bytes,
             max_open_queries,
             max_request_memory_bytes,
             max_frame_bytes,
             next_id: AtomicI64::new(1),
         }
+    }
+
+    /// `query.timeout_ms` (0: no limit).
+    pub fn with_query_timeout_ms(mut self, ms: u64) -> Self {
+        self.query_timeout_ms = ms;
+        self
     }
 
     fn next_id(&self) -> i64 {
@@ -109,11 +118,25 @@ impl ConnHandler {
         }
     }
 
-    fn run_statement(&self, sql: &str, fetch_size: Option<i32>) -> TSExecuteStatementResp {
-        let session = match self.session() {
+    fn run_statement(
+        &self,
+        sql: &str,
+        fetch_size: Option<i32>,
+        timeout_ms: Option<i64>,
+    ) -> TSExecuteStatementResp {
+        let mut session = match self.session() {
             Ok(s) => s,
             Err(st) => return statement_resp(st),
         };
+        // The client's timeout for this request, else the node's.
+        let limit = match timeout_ms {
+            Some(ms) if ms > 0 => ms as u64,
+            _ => self.shared.query_timeout_ms,
+        };
+        session.deadline = (limit > 0).then(|| {
+            let d = std::time::Duration::from_millis(limit);
+            (std::time::Instant::now() + d, d)
+        });
         self.shared.metrics.statements.inc();
         let out = match self.shared.exec.execute_sql(&session, sql) {
             Ok(out) => out,
@@ -378,6 +401,7 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
             user: req.username.clone(),
             utc_offset_minutes: offset,
             read_mode: Default::default(),
+            deadline: None,
         };
         let mut st = self.state.lock();
         st.session = Some((id, session, req.zone_id.clone()));
@@ -427,21 +451,21 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         &self,
         req: TSExecuteStatementReq,
     ) -> TResult<TSExecuteStatementResp> {
-        Ok(self.run_statement(&req.statement, req.fetch_size))
+        Ok(self.run_statement(&req.statement, req.fetch_size, req.timeout))
     }
 
     fn handle_execute_query_statement_v2(
         &self,
         req: TSExecuteStatementReq,
     ) -> TResult<TSExecuteStatementResp> {
-        Ok(self.run_statement(&req.statement, req.fetch_size))
+        Ok(self.run_statement(&req.statement, req.fetch_size, req.timeout))
     }
 
     fn handle_execute_update_statement_v2(
         &self,
         req: TSExecuteStatementReq,
     ) -> TResult<TSExecuteStatementResp> {
-        Ok(self.run_statement(&req.statement, req.fetch_size))
+        Ok(self.run_statement(&req.statement, req.fetch_size, req.timeout))
     }
 
     fn handle_fetch_results_v2(&self, req: TSFetchResultsReq) -> TResult<TSFetchResultsResp> {

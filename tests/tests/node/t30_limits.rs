@@ -219,3 +219,49 @@ fn t37_a_client_that_never_reads_is_closed_after_the_write_timeout() {
     let rows = query(&mut s, "SELECT count(v) FROM root.wt.d").unwrap();
     assert_eq!(rows, vec![vec!["240".to_string()]]);
 }
+
+/// GROUP BY picks the windows OFFSET and LIMIT ask for by number, without
+/// iterating the ones before (a trillion here); a statement that runs past
+/// `query.timeout_ms` is stopped with code 720, even while its rows are
+/// fetched page by page.
+#[test]
+fn t38_group_by_offset_is_computed_and_statements_have_a_deadline() {
+    let node = node_with("[query]\ntimeout_ms = 300\n");
+    let mut s = node.session();
+    exec(
+        &mut s,
+        "INSERT INTO root.q.d(time, v) VALUES (1000000000001, 5), (1000000000002, 6)",
+    );
+    let rows = query(
+        &mut s,
+        "SELECT count(v) FROM root.q.d GROUP BY ([0, 4611686018427387903), 1ms) \
+         LIMIT 3 OFFSET 1000000000000",
+    )
+    .unwrap();
+    let got: Vec<(String, String)> = rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
+    assert_eq!(
+        got,
+        [
+            ("1000000000000".to_string(), "0".to_string()),
+            ("1000000000001".to_string(), "1".to_string()),
+            ("1000000000002".to_string(), "1".to_string()),
+        ]
+    );
+    let desc = query(
+        &mut s,
+        "SELECT count(v) FROM root.q.d GROUP BY ([0, 1000000000003), 1ms) \
+         ORDER BY TIME DESC LIMIT 2 OFFSET 1",
+    )
+    .unwrap();
+    assert_eq!(desc[0][0], "1000000000001");
+    assert_eq!(desc[1][0], "1000000000000");
+    // Without a LIMIT the windows never end: the deadline stops it.
+    let e = query(
+        &mut s,
+        "SELECT count(v) FROM root.q.d GROUP BY ([0, 4611686018427387903), 1ms)",
+    )
+    .unwrap_err();
+    assert!(e.contains("720") && e.contains("time limit"), "{e}");
+    // The session goes on.
+    exec(&mut s, "SHOW VERSION");
+}
