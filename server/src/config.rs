@@ -54,6 +54,9 @@ pub struct RpcConfig {
     pub max_connections: usize,
     /// Connections one address may hold at once.
     pub max_connections_per_address: usize,
+    /// Refuse to start while root has the default password on an address
+    /// that is not loopback (otherwise: a warning at every start).
+    pub refuse_default_password: bool,
     /// Slots beyond `max_connections` kept for peers' pipes: a connection
     /// that takes one must start with a pipe handshake.
     pub replication_connections: usize,
@@ -188,6 +191,7 @@ impl Default for RpcConfig {
             max_request_memory_bytes: 256 << 20,
             max_connections: 256,
             max_connections_per_address: 64,
+            refuse_default_password: false,
             replication_connections: 16,
             write_timeout_secs: 30,
             idle_timeout_secs: 3600,
@@ -200,7 +204,7 @@ impl Default for RpcConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            address: "0.0.0.0".into(),
+            address: "127.0.0.1".into(),
             port: 9091,
         }
     }

@@ -39,6 +39,39 @@ pub struct Bound {
 
 /// Runs a node until `shutdown` resolves. `on_bound` is called once both
 /// listeners are bound (ports chosen when configured as 0).
+/// Whether an RPC address is reachable beyond this machine.
+fn exposed(address: &str) -> bool {
+    !(address == "localhost"
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback()))
+}
+
+/// Whether root still has the password `root`; on an address other peers
+/// can reach that is warned about at every start (and refused with
+/// `rpc.refuse_default_password`).
+fn default_root_password(engine: &Engine, cfg: &Config) -> Result<bool, String> {
+    let default = engine
+        .authenticate(duet_engine::users::DEFAULT_USER, "root")
+        .is_ok();
+    let loopback = !exposed(&cfg.rpc.address);
+    if default && !loopback {
+        let msg = format!(
+            "user root still has the default password and the node listens on {}:{}: anyone who \
+             can reach it can read, write and replicate as root. Set one: ALTER USER root SET \
+             PASSWORD '...' (and the pipes' sink.password on the peer)",
+            cfg.rpc.address, cfg.rpc.port
+        );
+        if cfg.rpc.refuse_default_password {
+            return Err(format!(
+                "{msg}; refusing to start (rpc.refuse_default_password)"
+            ));
+        }
+        tracing::warn!("{msg}");
+    }
+    Ok(default && !loopback)
+}
+
 pub async fn run(
     cfg: Config,
     shutdown: impl std::future::Future<Output = ()>,
@@ -58,13 +91,32 @@ pub async fn run(
     if offset != 0 {
         tracing::warn!("DUET_CLOCK_OFFSET_MS = {offset}: this node's clock is deliberately off by {offset} ms (tests and drills only)");
     }
+    // What the node writes is its own: directories 0700, files 0600 (the
+    // data, the change log with every value, backups, the user records).
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     std::fs::create_dir_all(&cfg.node.data_dir).map_err(|e| {
         format!(
             "cannot create data dir {}: {e}",
             cfg.node.data_dir.display()
         )
     })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = &cfg.node.data_dir;
+        if let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+            tracing::warn!(
+                "cannot make the data dir {} private (0700): {e}",
+                dir.display()
+            );
+        }
+    }
     let engine = Arc::new(Engine::open(&cfg.node.data_dir, opts).map_err(|e| e.to_string())?);
+    let default_password = default_root_password(&engine, &cfg)?;
 
     let rpc = TcpListener::bind((cfg.rpc.address.as_str(), cfg.rpc.port))
         .await
@@ -154,6 +206,11 @@ pub async fn run(
         node_name: cfg.node.name.clone(),
         pipes: Some(manager.clone()),
         memory_budget_bytes: cfg.storage.memory_budget_mb.saturating_mul(1 << 20),
+        exposed: exposed(&cfg.rpc.address),
+        default_password: std::sync::Mutex::new(Some((
+            std::time::Instant::now(),
+            default_password,
+        ))),
     });
     let trimmer = manager.spawn_trimmer(
         Duration::from_secs(cfg.replication.trim_interval_secs),

@@ -86,7 +86,7 @@ pub async fn serve(
                 let (shared, limits, shutdown) = (shared.clone(), limits.clone(), shutdown.clone());
                 conns.spawn(async move {
                     shared.metrics.connections_open.inc();
-                    if let Err(e) = connection(stream, shared.clone(), &limits, shutdown, pipe_only).await {
+                    if let Err(e) = connection(stream, shared.clone(), &limits, shutdown, pipe_only, peer.ip()).await {
                         tracing::debug!("connection from {peer} closed: {e}");
                     }
                     shared.metrics.connections_open.dec();
@@ -239,9 +239,10 @@ async fn connection(
     limits: &Limits,
     mut shutdown: watch::Receiver<bool>,
     mut pipe_only: bool,
+    peer: std::net::IpAddr,
 ) -> Result<(), ConnEnd> {
     let logged_in = Arc::new(AtomicBool::new(false));
-    let handler = ConnHandler::new(shared.clone(), logged_in.clone());
+    let handler = ConnHandler::new(shared.clone(), logged_in.clone(), Some(peer));
     let processor = Arc::new(IClientRPCServiceSyncProcessor::new(Guarded::new(
         handler,
         shared.metrics.handler_panics.clone(),

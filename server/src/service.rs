@@ -29,7 +29,13 @@ pub struct Shared {
     /// `rpc.max_frame_bytes`, announced to pipe senders.
     pub max_frame_bytes: u32,
     next_id: AtomicI64,
+    /// Failed logins per address: (count, first in the current minute).
+    login_failures: Mutex<std::collections::HashMap<std::net::IpAddr, (u32, std::time::Instant)>>,
 }
+
+/// Failed logins an address may make per minute before its logins are
+/// refused for the rest of that minute.
+const LOGIN_FAILURES_PER_MINUTE: u32 = 5;
 
 impl Shared {
     pub fn new(
@@ -53,6 +59,7 @@ impl Shared {
             max_request_memory_bytes,
             max_frame_bytes,
             next_id: AtomicI64::new(1),
+            login_failures: Mutex::default(),
         }
     }
 
@@ -60,6 +67,31 @@ impl Shared {
     pub fn with_query_timeout_ms(mut self, ms: u64) -> Self {
         self.query_timeout_ms = ms;
         self
+    }
+
+    /// Seconds an address must still wait before it may try to log in.
+    fn login_blocked(&self, ip: std::net::IpAddr) -> Option<u64> {
+        let mut f = self.login_failures.lock();
+        let (count, since) = *f.get(&ip)?;
+        let age = since.elapsed();
+        if age >= std::time::Duration::from_secs(60) {
+            f.remove(&ip);
+            return None;
+        }
+        (count >= LOGIN_FAILURES_PER_MINUTE).then(|| 60 - age.as_secs())
+    }
+
+    fn login_failed(&self, ip: std::net::IpAddr) {
+        let mut f = self.login_failures.lock();
+        if f.len() > 100_000 {
+            // A flood of addresses: forget the old ones.
+            f.retain(|_, (_, since)| since.elapsed() < std::time::Duration::from_secs(60));
+        }
+        let e = f.entry(ip).or_insert((0, std::time::Instant::now()));
+        if e.1.elapsed() >= std::time::Duration::from_secs(60) {
+            *e = (0, std::time::Instant::now());
+        }
+        e.0 += 1;
     }
 
     fn next_id(&self) -> i64 {
@@ -89,10 +121,16 @@ pub struct ConnHandler {
     /// Set while the connection has a session or a pipe handshake: the
     /// connection loop reads it to lift the pre-login frame limit.
     logged_in: Arc<AtomicBool>,
+    /// Where the connection comes from (login attempts are counted by it).
+    peer: Option<std::net::IpAddr>,
 }
 
 impl ConnHandler {
-    pub fn new(shared: Arc<Shared>, logged_in: Arc<AtomicBool>) -> Self {
+    pub fn new(
+        shared: Arc<Shared>,
+        logged_in: Arc<AtomicBool>,
+        peer: Option<std::net::IpAddr>,
+    ) -> Self {
         shared.metrics.sessions_open.inc();
         let max_frame_bytes = shared.max_frame_bytes;
         ConnHandler {
@@ -105,6 +143,7 @@ impl ConnHandler {
                 ..Default::default()
             }),
             logged_in,
+            peer,
         }
     }
 
@@ -373,9 +412,21 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
     fn handle_open_session(&self, req: TSOpenSessionReq) -> TResult<TSOpenSessionResp> {
         let password = req.password.clone().unwrap_or_default();
         let v3 = TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3;
+        if let Some(wait) = self.peer.and_then(|ip| self.shared.login_blocked(ip)) {
+            self.shared.metrics.auth_failures.inc();
+            let st = error_status(
+                status::WRONG_LOGIN_PASSWORD,
+                format!("too many failed logins from this address: try again in {wait} s"),
+            );
+            return Ok(TSOpenSessionResp::new(st, v3, None, None));
+        }
         if let Err(e) = self.shared.engine.authenticate(&req.username, &password) {
             self.shared.metrics.auth_failures.inc();
-            tracing::warn!("login refused for user {:?}", req.username);
+            if let Some(ip) = self.peer {
+                self.shared.login_failed(ip);
+            }
+            let user: String = req.username.chars().take(64).collect();
+            tracing::warn!("login refused for user {:?} from {:?}", user, self.peer);
             return Ok(TSOpenSessionResp::new(
                 error_status(status::WRONG_LOGIN_PASSWORD, e.to_string()),
                 v3,

@@ -54,6 +54,8 @@ pub struct Node {
     extra: Vec<String>,
     env: Vec<(String, String)>,
     child: Option<Child>,
+    /// The RPC bind address (loopback unless a test asks otherwise).
+    rpc_address: String,
 }
 
 impl Node {
@@ -77,6 +79,11 @@ impl Node {
     /// Starts with environment variables (kept for restarts), e.g.
     /// `DUET_CLOCK_OFFSET_MS` for a node whose clock is off.
     pub fn start_with_env(env: &[(&str, &str)], extra: &[&str]) -> Node {
+        Self::start_on("127.0.0.1", env, extra)
+    }
+
+    /// Starts with its RPC bound to `address` (e.g. 0.0.0.0).
+    pub fn start_on(address: &str, env: &[(&str, &str)], extra: &[&str]) -> Node {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut node = Node {
             dir,
@@ -89,6 +96,7 @@ impl Node {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             child: None,
+            rpc_address: address.to_string(),
         };
         node.launch(0, 0);
         node
@@ -113,7 +121,7 @@ impl Node {
             .arg(self.data_dir())
             .args([
                 "--rpc-address",
-                "127.0.0.1",
+                self.rpc_address.as_str(),
                 "--rpc-port",
                 &rpc_port.to_string(),
                 "--http-port",

@@ -110,3 +110,65 @@ fn t61_the_memory_budget_bounds_rocksdb_and_shows_in_metrics() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("storage.memory_budget_mb = 16"), "{err}");
 }
+
+/// Root's default password on an address beyond loopback: /health says so
+/// (until the password is changed); with `rpc.refuse_default_password` the
+/// node does not start, and says why.
+#[test]
+fn t66_the_default_password_on_an_open_address_is_flagged() {
+    let node = Node::start_on("0.0.0.0", &[], &[]);
+    let (code, body) = node.http_get("/health");
+    assert_eq!(code, 200);
+    assert!(body.contains("default password"), "{body}");
+    let mut s = node.session();
+    duet_tests::exec(&mut s, "ALTER USER root SET PASSWORD 'an0ther'");
+    drop(node);
+    // A loopback node is not flagged.
+    let local = Node::start();
+    let (_, body) = local.http_get("/health");
+    assert!(body.contains("\"warnings\":[]"), "{body}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("duet.toml");
+    std::fs::write(&conf, "[rpc]\nrefuse_default_password = true\n").unwrap();
+    let out = std::process::Command::new(duet_tests::bin_dir().join("duet-server"))
+        .args(["--data-dir", dir.path().join("data").to_str().unwrap()])
+        .args(["--config", conf.to_str().unwrap()])
+        .args([
+            "--rpc-address",
+            "0.0.0.0",
+            "--rpc-port",
+            "0",
+            "--http-port",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refuse_default_password"), "{err}");
+}
+
+/// Five failed logins from one address: its next login is refused even
+/// with the right password, and says why; the node's files are private.
+#[test]
+fn t67_failed_logins_are_rate_limited_and_files_are_private() {
+    let node = Node::start();
+    for _ in 0..5 {
+        assert!(node.session_as("root", "wrong").is_err());
+    }
+    let e = node
+        .session_as("root", "root")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("too many failed logins"), "{e}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&node.data_dir()), 0o700);
+    for entry in std::fs::read_dir(node.data_dir()).unwrap() {
+        let p = entry.unwrap().path();
+        let m = mode(&p);
+        assert_eq!(m & 0o077, 0, "{} is {m:o}", p.display());
+    }
+}
