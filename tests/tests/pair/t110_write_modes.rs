@@ -147,14 +147,6 @@ fn t111_a_sync_write_waits_for_a_frozen_peer() {
     );
 }
 
-fn conf(dir_tag: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("duet-{dir_tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("a.toml");
-    std::fs::write(&path, "[replication]\nsink_request_timeout_secs = 2\n").unwrap();
-    path.to_string_lossy().into_owned()
-}
-
 /// A budget of unreplicated bytes with the link blackholed: writes block at
 /// the budget and fail after the timeout with an error naming the peer and
 /// how far behind it is, and the failed write is not applied. With degrade,
@@ -162,7 +154,7 @@ fn conf(dir_tag: &str) -> String {
 /// hold exactly the writes that succeeded.
 #[test]
 fn t112_a_full_budget_refuses_then_degrades_and_recovers() {
-    let a = Node::start_with(&["--config", &conf("t112")]);
+    let a = Node::start_with_config("[replication]\nsink_request_timeout_secs = 2\n");
     let b = Node::start();
     let proxy = Proxy::start(b.rpc);
     a.sql(&pipe_sql("AB", proxy.port()));
@@ -301,14 +293,9 @@ fn t113_pending_writes_are_counted_across_a_restart() {
 /// them (it did not: they vanished from it at the transfer's start).
 #[test]
 fn t114_a_history_transfer_does_not_hide_what_the_peer_lacks() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.toml");
-    std::fs::write(
-        &path,
+    let a = Node::start_with_config(
         "[replication]\nsink_request_timeout_secs = 2\nlog_max_events = 20\ntrim_interval_secs = 1\n",
-    )
-    .unwrap();
-    let a = Node::start_with(&["--config", path.to_str().unwrap()]);
+    );
     let b = Node::start();
     let proxy = Proxy::start(b.rpc);
     a.sql(&pipe_sql("AB", proxy.port()));

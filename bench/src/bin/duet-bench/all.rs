@@ -183,6 +183,15 @@ const SENSORS: usize = 10;
 const DEVICES: u32 = 10;
 const ROWS: usize = 1_000;
 
+/// The sensors' names and `rows` values of each, as a tablet's columns.
+fn sensor_columns(rows: usize) -> (Vec<String>, Vec<Column>) {
+    let names = (0..SENSORS).map(|k| format!("s{k}")).collect();
+    let columns = (0..SENSORS)
+        .map(|k| Column::F64((0..rows).map(|r| Some((r + k) as f64)).collect()))
+        .collect();
+    (names, columns)
+}
+
 /// One connection writing 1 000-row tablets of 10 sensors at 1 kHz into
 /// `prefix.d0..d9` for `secs`, starting at `base`: (points, seconds).
 fn flat_out(
@@ -193,10 +202,7 @@ fn flat_out(
     secs: u64,
 ) -> Result<(u64, f64)> {
     let mut s = conn.open(addr)?;
-    let names: Vec<String> = (0..SENSORS).map(|k| format!("s{k}")).collect();
-    let columns: Vec<Column> = (0..SENSORS)
-        .map(|k| Column::F64((0..ROWS).map(|r| Some((r + k) as f64)).collect()))
-        .collect();
+    let (names, columns) = sensor_columns(ROWS);
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let (mut points, mut row) = (0u64, 0i64);
@@ -258,11 +264,7 @@ fn held_by(
 /// `n` connections, each writing 100-row tablets of 10 sensors at 1 kHz
 /// into its own device under `prefix` for `secs`: points per second.
 fn writers(conn: &Connector, addr: &str, prefix: &str, secs: u64, n: usize) -> Result<f64> {
-    const ROWS: usize = 100;
-    let names: Vec<String> = (0..SENSORS).map(|k| format!("s{k}")).collect();
-    let columns: Vec<Column> = (0..SENSORS)
-        .map(|k| Column::F64((0..ROWS).map(|r| Some((r + k) as f64)).collect()))
-        .collect();
+    let (names, columns) = sensor_columns(100);
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let results: Vec<Result<u64>> = thread::scope(|s| {
@@ -275,14 +277,14 @@ fn writers(conn: &Connector, addr: &str, prefix: &str, secs: u64, n: usize) -> R
                     let (mut points, mut row) = (0u64, 0i64);
                     while Instant::now() < deadline {
                         let tablet = Tablet {
-                            timestamps: (row..row + ROWS as i64).collect(),
+                            timestamps: (row..row + 100).collect(),
                             columns: columns.clone(),
                         };
                         session
                             .insert_tablet(&device, names, &tablet)
                             .context(|| format!("insertTablet into {device} on {addr}"))?;
-                        points += (ROWS * SENSORS) as u64;
-                        row += ROWS as i64;
+                        points += (100 * SENSORS) as u64;
+                        row += 100;
                     }
                     Ok(points)
                 })
