@@ -438,6 +438,21 @@ impl Cx<'_, '_> {
     }
 
     fn schema_change(&mut self, change: &SchemaChange) -> Result<()> {
+        // Only real paths, whoever sent the change: a peer's drop of `root`
+        // or of a pattern would otherwise reach every series under it.
+        match change {
+            SchemaChange::CreateDatabase { path, .. } | SchemaChange::DropDatabase { path } => {
+                crate::schema::validate_database_path(path)?
+            }
+            SchemaChange::CreateTimeseries { path, .. } => {
+                crate::schema::validate_series_path(path)?
+            }
+            SchemaChange::DeleteTimeseries { paths } => {
+                for p in paths {
+                    crate::schema::validate_series_path(p)?;
+                }
+            }
+        }
         match change {
             SchemaChange::CreateDatabase {
                 path,

@@ -401,6 +401,26 @@ pub fn check_path_size(path: &str) -> Result<()> {
 /// Checks a path names a series: not too long or deep, starts at `root`, at
 /// least a database node, a device and a measurement, no wildcards, no empty
 /// nodes.
+/// A database path: `root.<name>[...]`, no wildcard or empty node.
+pub fn validate_database_path(path: &str) -> Result<()> {
+    check_path_size(path)?;
+    let nodes = path_nodes(path);
+    if nodes.first() != Some(&"root") || nodes.len() < 2 {
+        return Err(Error::invalid(format!(
+            "{path} is not a database path (root.<name>)"
+        )));
+    }
+    if nodes
+        .iter()
+        .any(|n| n.is_empty() || *n == "*" || *n == "**")
+    {
+        return Err(Error::invalid(format!(
+            "{path} is not a database path (empty node or wildcard)"
+        )));
+    }
+    Ok(())
+}
+
 pub fn validate_series_path(path: &str) -> Result<()> {
     check_path_size(path)?;
     let nodes = path_nodes(path);

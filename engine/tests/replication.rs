@@ -939,3 +939,50 @@ proptest! {
         }
     }
 }
+
+/// A peer's drop of `root`, of a pattern or of a malformed path is refused
+/// (recorded, the batch goes on), never applied to every series below it.
+#[test]
+fn a_peers_drop_of_something_that_is_not_a_path_is_refused() {
+    use duet_engine::event::{EventBody, SchemaChange};
+    let (_a_dir, a) = open();
+    write(&a, "root.sg.d.s", 1, 1.0);
+    write(&a, "root.other.d.s", 1, 2.0);
+    let before = dump(&a);
+    let version = duet_engine::Version::new(a.clock().tick() + 1000, 77);
+    let bad: Vec<SchemaChange> = vec![
+        SchemaChange::DropDatabase {
+            path: "root".into(),
+        },
+        SchemaChange::DropDatabase {
+            path: "root.**".into(),
+        },
+        SchemaChange::DropDatabase {
+            path: "root..sg".into(),
+        },
+        SchemaChange::DeleteTimeseries {
+            paths: vec!["root.*.d.s".into()],
+        },
+        SchemaChange::DeleteTimeseries {
+            paths: vec!["root".into()],
+        },
+    ];
+    let batch: Vec<Vec<u8>> = bad
+        .into_iter()
+        .enumerate()
+        .map(|(i, change)| {
+            ChangeEvent {
+                origin: 77,
+                origin_seq: i as u64 + 1,
+                version,
+                body: EventBody::Schema(change),
+            }
+            .encode()
+        })
+        .collect();
+    let out = a.apply_remote("t", &batch).unwrap();
+    assert_eq!((out.applied, out.rejected), (0, 5), "{out:?}");
+    assert_eq!(dump(&a), before);
+    assert_eq!(a.schema().databases.len(), 2);
+    assert!(a.conflict_count() >= 5);
+}
