@@ -59,7 +59,7 @@ pub async fn serve(
                 };
                 let Some(held) = per_address.take(peer.ip(), limits.max_connections_per_address) else {
                     shared.metrics.connections_refused.inc();
-                    warn_refused(&format!(
+                    warn_limited(&format!(
                         "refused connection from {peer}: {} connections from that address (rpc.max_connections_per_address)",
                         limits.max_connections_per_address
                     ));
@@ -72,7 +72,7 @@ pub async fn serve(
                         Ok(p) => (p, true),
                         Err(_) => {
                             shared.metrics.connections_refused.inc();
-                            warn_refused(&format!(
+                            warn_limited(&format!(
                                 "refused connection from {peer}: {} connections open (rpc.max_connections) and every replication slot taken",
                                 limits.max_connections
                             ));
@@ -140,12 +140,15 @@ impl Drop for Held {
     }
 }
 
-/// A refusal, logged at most once a second (a flood must not flood the log).
-fn warn_refused(msg: &str) {
+/// A warning about what a client or peer did, logged at most once a second
+/// (a flood must not flood the log), escaped and cut to 300 characters (it
+/// may hold what they sent).
+fn warn_limited(msg: &str) {
     static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = duet_engine::hlc::wall_clock_ms() / 1000;
     if LAST.swap(now, Ordering::Relaxed) != now {
-        tracing::warn!("{msg}");
+        let shown: String = msg.escape_debug().take(300).collect();
+        tracing::warn!("{shown}");
     }
 }
 
@@ -262,7 +265,7 @@ async fn connection(
             Err(e) => {
                 if matches!(e, ConnEnd::TooLarge(..) | ConnEnd::Malformed(_)) {
                     metrics.frames_rejected.inc();
-                    tracing::warn!("closing a connection: {e}");
+                    warn_limited(&format!("closing a connection: {e}"));
                 }
                 if matches!(e, ConnEnd::LoginTimeout(_)) {
                     metrics.login_timeouts.inc();
