@@ -398,9 +398,13 @@ pub fn check_path_size(path: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a path names a series: not too long or deep, starts at `root`, at
-/// least a database node, a device and a measurement, no wildcards, no empty
-/// nodes.
+/// Whether a node is empty or a wildcard (not part of a concrete path).
+fn not_concrete(nodes: &[&str]) -> bool {
+    nodes
+        .iter()
+        .any(|n| n.is_empty() || *n == "*" || *n == "**")
+}
+
 /// A database path: `root.<name>[...]`, no wildcard or empty node.
 pub fn validate_database_path(path: &str) -> Result<()> {
     check_path_size(path)?;
@@ -410,10 +414,7 @@ pub fn validate_database_path(path: &str) -> Result<()> {
             "{path} is not a database path (root.<name>)"
         )));
     }
-    if nodes
-        .iter()
-        .any(|n| n.is_empty() || *n == "*" || *n == "**")
-    {
+    if not_concrete(&nodes) {
         return Err(Error::invalid(format!(
             "{path} is not a database path (empty node or wildcard)"
         )));
@@ -421,6 +422,9 @@ pub fn validate_database_path(path: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a path names a series: not too long or deep, starts at `root`, at
+/// least a database node, a device and a measurement, no wildcards, no empty
+/// nodes.
 pub fn validate_series_path(path: &str) -> Result<()> {
     check_path_size(path)?;
     let nodes = path_nodes(path);
@@ -432,10 +436,7 @@ pub fn validate_series_path(path: &str) -> Result<()> {
             "path {path} is too short for a time series (root.<database>.<device>.<measurement>)"
         )));
     }
-    if nodes
-        .iter()
-        .any(|n| n.is_empty() || *n == "*" || *n == "**")
-    {
+    if not_concrete(&nodes) {
         return Err(Error::invalid(format!(
             "path {path} is not a series path (empty node or wildcard)"
         )));

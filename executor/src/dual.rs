@@ -558,23 +558,34 @@ pub fn show_versions(
     let mut rows = Vec::new();
     let series = engine.schema().series_matching(pattern);
     for s in series {
+        // Timeseries, DataType, Kind, Time, EndTime, Value, Version.
+        let row =
+            |kind: &str, time: i64, end: Option<i64>, value: Option<String>, version: String| {
+                crate::Row {
+                    time: None,
+                    values: vec![
+                        text(s.path.clone()),
+                        text(s.data_type.name().into()),
+                        text(kind.into()),
+                        Some(Value::I64(time)),
+                        end.map(Value::I64),
+                        value.and_then(text),
+                        text(version),
+                    ],
+                }
+            };
         for t in s
             .tombstones
             .iter()
             .filter(|t| t.start <= range.end && t.end >= range.start)
         {
-            rows.push(crate::Row {
-                time: None,
-                values: vec![
-                    text(s.path.clone()),
-                    text(s.data_type.name().into()),
-                    text("delete".into()),
-                    Some(Value::I64(t.start)),
-                    Some(Value::I64(t.end)),
-                    None,
-                    text(version_text(t.version)),
-                ],
-            });
+            rows.push(row(
+                "delete",
+                t.start,
+                Some(t.end),
+                None,
+                version_text(t.version),
+            ));
         }
         if range.is_empty() {
             continue;
@@ -592,34 +603,24 @@ pub fn show_versions(
                 let (Some(first), Some(last)) = (c.times.first(), c.times.last()) else {
                     continue;
                 };
-                rows.push(crate::Row {
-                    time: None,
-                    values: vec![
-                        text(s.path.clone()),
-                        text(s.data_type.name().into()),
-                        text("chunk".into()),
-                        Some(Value::I64(*first)),
-                        Some(Value::I64(*last)),
-                        text(to_hex(&c.encode())),
-                        text(c.times.len().to_string()),
-                    ],
-                });
+                rows.push(row(
+                    "chunk",
+                    *first,
+                    Some(*last),
+                    Some(to_hex(&c.encode())),
+                    c.times.len().to_string(),
+                ));
             }
             continue;
         }
         for p in points {
-            rows.push(crate::Row {
-                time: None,
-                values: vec![
-                    text(s.path.clone()),
-                    text(s.data_type.name().into()),
-                    text("point".into()),
-                    Some(Value::I64(p.time)),
-                    None,
-                    text(p.value.to_string()),
-                    text(version_text(p.version)),
-                ],
-            });
+            rows.push(row(
+                "point",
+                p.time,
+                None,
+                Some(p.value.to_string()),
+                version_text(p.version),
+            ));
         }
     }
     let mut cols = Vec::new();

@@ -124,6 +124,17 @@ impl<I: TInputProtocol> Checked<I> {
         }
     }
 
+    /// A container's header, its declared elements counted (and the first
+    /// error remembered).
+    fn counted<T>(
+        &mut self,
+        header: thrift::Result<T>,
+        elements: impl Fn(&T) -> i32,
+    ) -> thrift::Result<T> {
+        let r = header.and_then(|h| self.count(elements(&h)).map(|()| h));
+        self.track(r)
+    }
+
     /// Counts a container's declared size against the message's budget.
     fn count(&mut self, size: i32) -> thrift::Result<()> {
         self.elements = self.elements.saturating_add(size.max(0) as u64);
@@ -217,27 +228,18 @@ impl<I: TInputProtocol> TInputProtocol for Checked<I> {
     }
 
     fn read_list_begin(&mut self) -> thrift::Result<TListIdentifier> {
-        let r = self
-            .inner
-            .read_list_begin()
-            .and_then(|l| self.count(l.size).map(|()| l));
-        self.track(r)
+        let r = self.inner.read_list_begin();
+        self.counted(r, |l| l.size)
     }
 
     fn read_set_begin(&mut self) -> thrift::Result<TSetIdentifier> {
-        let r = self
-            .inner
-            .read_set_begin()
-            .and_then(|l| self.count(l.size).map(|()| l));
-        self.track(r)
+        let r = self.inner.read_set_begin();
+        self.counted(r, |s| s.size)
     }
 
     fn read_map_begin(&mut self) -> thrift::Result<TMapIdentifier> {
-        let r = self
-            .inner
-            .read_map_begin()
-            .and_then(|m| self.count(m.size.saturating_mul(2)).map(|()| m));
-        self.track(r)
+        let r = self.inner.read_map_begin();
+        self.counted(r, |m| m.size.saturating_mul(2))
     }
 
     fn min_serialized_size(&self, field_type: thrift::protocol::TType) -> usize {
