@@ -150,6 +150,9 @@ pub struct Engine {
     cache: rocksdb::Cache,
     buffers: rocksdb::WriteBufferManager,
     gate: RwLock<Option<Arc<dyn WriteGate>>>,
+    /// Users' grants as last read from `meta` (see `users`); an entry is
+    /// dropped whenever its user's grants change.
+    pub(crate) grants: RwLock<HashMap<String, Arc<crate::privileges::Grants>>>,
 }
 
 pub(crate) struct Writer {
@@ -339,6 +342,7 @@ impl Engine {
             buffers,
             write_opts,
             gate: RwLock::new(None),
+            grants: RwLock::new(HashMap::new()),
         };
         engine.ensure_default_user()?;
         Ok(engine)

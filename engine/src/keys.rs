@@ -68,6 +68,8 @@ pub const PREFIX_DB: &str = "db/";
 pub const PREFIX_SERIES: &str = "ts/";
 pub const PREFIX_TOMB: &str = "tomb/";
 pub const PREFIX_USER: &str = "user/";
+/// A user's grants (`privileges::Grants::encode`).
+pub const PREFIX_PRIV: &str = "priv/";
 pub const PREFIX_HWM: &str = "hwm/";
 pub const PREFIX_RECORD: &str = "rec/";
 pub const PREFIX_DROP: &str = "drop/";

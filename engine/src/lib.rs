@@ -16,9 +16,9 @@
 //!    publishes the schema; a peer's events come in through
 //!    [`engine::Engine::apply_remote`] and take the same path, keeping
 //!    their origin; pipes read the log through [`changelog::ChangeLog`];
-//! 7. [`write`](mod@write), [`read`], [`snapshot`], [`users`], [`query`]: what callers
-//!    use on top (inserts and deletes, series scans, history transfers,
-//!    users, row and aggregate building blocks).
+//! 7. [`write`](mod@write), [`read`], [`snapshot`], [`users`] (with [`privileges`]), [`query`]: what
+//!    callers use on top (inserts and deletes, series scans, history
+//!    transfers, users and their grants, row and aggregate building blocks).
 
 pub mod apply;
 pub mod changelog;
@@ -31,6 +31,7 @@ pub mod event;
 pub mod hlc;
 pub mod keys;
 pub mod layout;
+pub mod privileges;
 pub mod query;
 pub mod read;
 pub mod schema;

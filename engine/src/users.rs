@@ -1,12 +1,16 @@
 //! Users and passwords, kept in `meta` (not replicated: each node has its
 //! own, as in IoTDB). Passwords are stored as iterated SHA-256 of a random
 //! salt and the password; a missing user and a wrong password give the same
-//! error. The first start creates `root` with password `root`.
+//! error. The first start creates `root` with password `root`, who holds
+//! every privilege; other users hold what was granted to them
+//! ([`crate::privileges`], kept under `priv/`).
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::keys::*;
+use crate::privileges::{check_grant_path, Access, Grants, Privilege, ROOT_ALL};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 const ROUNDS: u32 = 20_000;
 pub const DEFAULT_USER: &str = "root";
@@ -95,7 +99,109 @@ impl Engine {
         if self.meta_get(&key)?.is_none() {
             return Err(Error::NotFound(format!("user {name} does not exist")));
         }
+        self.meta_delete(&meta_key(PREFIX_PRIV, name))?;
+        self.grants.write().remove(name);
         self.meta_delete(&key)
+    }
+
+    fn require_user(&self, name: &str) -> Result<()> {
+        if self.meta_get(&meta_key(PREFIX_USER, name))?.is_none() {
+            return Err(Error::NotFound(format!("user {name} does not exist")));
+        }
+        Ok(())
+    }
+
+    /// `name`'s grants (empty for a user who has none; `root`'s are not
+    /// stored: it holds everything).
+    pub fn grants_of(&self, name: &str) -> Result<Arc<Grants>> {
+        if let Some(g) = self.grants.read().get(name) {
+            return Ok(g.clone());
+        }
+        let g = Arc::new(match self.meta_get(&meta_key(PREFIX_PRIV, name))? {
+            Some(bytes) => Grants::decode(&bytes)?,
+            None => Grants::default(),
+        });
+        self.grants.write().insert(name.to_string(), g.clone());
+        Ok(g)
+    }
+
+    /// What a session of `name` may do now. A user dropped while logged
+    /// in may do nothing more.
+    pub fn access(&self, name: &str) -> Result<Access> {
+        if name == DEFAULT_USER {
+            return Ok(Access::All);
+        }
+        if self.grants.read().get(name).is_none() {
+            self.require_user(name)
+                .map_err(|_| Error::Auth(format!("user {name} no longer exists")))?;
+        }
+        Ok(Access::Limited(self.grants_of(name)?))
+    }
+
+    /// Checks a `GRANT`/`REVOKE`'s paths and privileges: global privileges
+    /// go on `root.**` only; `root` holds everything already.
+    fn check_grant(name: &str, paths: &[String], privileges: &[Privilege]) -> Result<()> {
+        if name == DEFAULT_USER {
+            return Err(Error::invalid(
+                "user root holds every privilege: nothing can be granted to or revoked from it",
+            ));
+        }
+        for p in paths {
+            check_grant_path(p)?;
+            if p != ROOT_ALL {
+                if let Some(g) = privileges.iter().find(|p| !p.on_paths()) {
+                    return Err(Error::invalid(format!(
+                        "{} is a global privilege: grant it ON root.**",
+                        g.name()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `GRANT privileges ON paths TO USER name [WITH GRANT OPTION]`.
+    pub fn grant(
+        &self,
+        name: &str,
+        paths: &[String],
+        privileges: &[Privilege],
+        grant_option: bool,
+    ) -> Result<()> {
+        Self::check_grant(name, paths, privileges)?;
+        self.require_user(name)?;
+        let mut g = (*self.grants_of(name)?).clone();
+        for p in paths {
+            g.grant(p, privileges, grant_option);
+        }
+        self.store_grants(name, g)
+    }
+
+    /// `REVOKE privileges ON paths FROM USER name`: clears them from every
+    /// grant path the given paths cover. Revoking what the user does not
+    /// hold is an error, as in IoTDB.
+    pub fn revoke(&self, name: &str, paths: &[String], privileges: &[Privilege]) -> Result<()> {
+        Self::check_grant(name, paths, privileges)?;
+        self.require_user(name)?;
+        let mut g = (*self.grants_of(name)?).clone();
+        let mut changed = false;
+        for p in paths {
+            changed |= g.revoke(p, privileges);
+        }
+        if !changed {
+            return Err(Error::NotFound(format!(
+                "user {name} holds none of those privileges on {}",
+                paths.join(", ")
+            )));
+        }
+        self.store_grants(name, g)
+    }
+
+    fn store_grants(&self, name: &str, g: Grants) -> Result<()> {
+        let mut cache = self.grants.write();
+        self.meta_put(&meta_key(PREFIX_PRIV, name), &g.encode(), true)?;
+        cache.insert(name.to_string(), Arc::new(g));
+        Ok(())
     }
 
     pub fn list_users(&self) -> Result<Vec<String>> {

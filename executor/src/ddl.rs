@@ -3,7 +3,8 @@
 
 use crate::convert;
 use crate::error::{ExecError, Result};
-use crate::{ColumnInfo, NodeInfo, Output, ResultSet, Row};
+use crate::{auth, ColumnInfo, NodeInfo, Output, ResultSet, Row, Session};
+use duet_engine::privileges::{Access, Privilege};
 use duet_engine::{DataType, Engine, Value};
 use duet_parser::{Path, Statement};
 
@@ -21,14 +22,56 @@ fn text(s: impl Into<String>) -> Option<Value> {
     Some(Value::Text(s.into()))
 }
 
+/// `LIST PRIVILEGES OF USER`: one row per path and privilege, as IoTDB
+/// 1.3 prints them (`ROLE` empty: Duet has no roles).
+fn privilege_rows(engine: &Engine, user: &str) -> Result<Vec<Row>> {
+    let grants = match engine.access(user)? {
+        Access::All => {
+            let mut g = duet_engine::privileges::Grants::default();
+            g.grant(duet_engine::privileges::ROOT_ALL, &Privilege::ALL, true);
+            std::sync::Arc::new(g)
+        }
+        Access::Limited(g) => g,
+    };
+    let mut out = Vec::new();
+    for g in &grants.grants {
+        for p in Privilege::ALL {
+            if g.privileges & p as u16 != 0 {
+                out.push(Row {
+                    time: None,
+                    values: vec![
+                        text(""),
+                        text(g.path.clone()),
+                        text(p.name()),
+                        text(if g.grant_option & p as u16 != 0 {
+                            "true"
+                        } else {
+                            "false"
+                        }),
+                    ],
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn pattern(p: &Option<Path>, default: &str) -> String {
     p.as_ref()
         .map(convert::path)
         .unwrap_or_else(|| default.to_string())
 }
 
-pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Output> {
+pub fn execute(
+    engine: &Engine,
+    node: &NodeInfo,
+    session: &Session,
+    stmt: &Statement,
+) -> Result<Output> {
     use Statement as S;
+    let access = &session.access;
+    // What a SHOW lists: only what the session may read the schema of.
+    let visible = |path: &str| access.allows(Privilege::ReadSchema, path);
     let rows =
         |has_time, columns, rows| Ok(Output::Rows(ResultSet::from_rows(has_time, columns, rows)));
     match stmt {
@@ -49,6 +92,7 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
                 .filter(|d| {
                     duet_engine::schema::matches(&nodes, &duet_engine::schema::path_nodes(&d.path))
                 })
+                .filter(|d| access.reaches(Privilege::ReadSchema, &d.path))
                 .map(|d| Row {
                     time: None,
                     values: vec![text(d.path.clone()), Some(Value::I64(d.bucket_span_ms))],
@@ -84,6 +128,7 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
             let out = schema
                 .series_matching(&pattern(p, "root.**"))
                 .into_iter()
+                .filter(|s| visible(&s.path))
                 .map(|s| {
                     let db = schema
                         .database_of(&s.path)
@@ -120,7 +165,9 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
             let n = engine
                 .schema()
                 .series_matching(&pattern(p, "root.**"))
-                .len();
+                .iter()
+                .filter(|s| visible(&s.path))
+                .count();
             let cols = vec![ColumnInfo {
                 name: "count(timeseries)".into(),
                 data_type: DataType::Int64,
@@ -140,6 +187,7 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
                 .devices_matching(p.as_ref().map(convert::path).as_deref());
             let out = devices
                 .into_iter()
+                .filter(|d| access.reaches(Privilege::ReadSchema, d))
                 .map(|d| Row {
                     time: None,
                     values: vec![text(d), text("false")],
@@ -222,6 +270,30 @@ pub fn execute(engine: &Engine, node: &NodeInfo, stmt: &Statement) -> Result<Out
                 })
                 .collect();
             return rows(false, text_columns(&["User"]), out);
+        }
+        S::Grant {
+            privileges,
+            paths,
+            user,
+            grant_option,
+        } => {
+            let p: Vec<String> = paths.iter().map(convert::path).collect();
+            engine.grant(user, &p, &auth::privileges_of(privileges)?, *grant_option)?;
+        }
+        S::Revoke {
+            privileges,
+            paths,
+            user,
+        } => {
+            let p: Vec<String> = paths.iter().map(convert::path).collect();
+            engine.revoke(user, &p, &auth::privileges_of(privileges)?)?;
+        }
+        S::ListPrivileges { user } => {
+            return rows(
+                false,
+                text_columns(&["ROLE", "PATH", "PRIVILEGES", "GRANT OPTION"]),
+                privilege_rows(engine, user)?,
+            )
         }
         other => return Err(ExecError::semantic(format!("not handled here: {other}"))),
     }

@@ -13,6 +13,8 @@ pub enum ErrorKind {
     AlreadyExists,
     TypeMismatch,
     Auth,
+    /// The user lacks a privilege the statement needs.
+    NoPermission,
     /// Valid, but this node cannot do it (e.g. pipes not running in-process).
     Unsupported,
     /// Storage failed or data read back is corrupt.

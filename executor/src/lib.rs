@@ -6,9 +6,11 @@
 //! [`insert`] builds typed columns from `VALUES`; [`select`] plans queries
 //! (raw, aggregate, `GROUP BY` windows, `LAST`) over [`predicate`]s;
 //! [`pipes`] validates pipe statements and hands them to a [`PipeControl`]
-//! when the node runs pipes. The server puts this behind the RPC; tests and
+//! when the node runs pipes; [`auth`] checks the session's privileges
+//! before any of it runs. The server puts this behind the RPC; tests and
 //! the `.slt` files run it in-process.
 
+pub mod auth;
 pub mod convert;
 pub mod ddl;
 pub mod dual;
@@ -37,6 +39,9 @@ pub struct Session {
     /// When the running statement must stop (its scans, windows and rows
     /// check it); `None`: no limit.
     pub deadline: Option<(std::time::Instant, std::time::Duration)>,
+    /// What the user may do; [`Executor::execute`] reads it afresh from
+    /// the engine for each statement (a `REVOKE` counts at once).
+    pub access: duet_engine::privileges::Access,
 }
 
 impl Default for Session {
@@ -46,6 +51,7 @@ impl Default for Session {
             utc_offset_minutes: 0,
             read_mode: ReadMode::Single,
             deadline: None,
+            access: duet_engine::privileges::Access::All,
         }
     }
 }
@@ -170,15 +176,37 @@ impl Executor {
         self.execute(session, &stmt)
     }
 
+    /// What `session`'s user may do now, in a copy of the session.
+    pub fn authorize(&self, session: &Session) -> Result<Session> {
+        Ok(Session {
+            access: self.engine.access(&session.user)?,
+            ..session.clone()
+        })
+    }
+
     pub fn execute(&self, session: &Session, stmt: &Statement) -> Result<Output> {
         use Statement as S;
+        let session = &self.authorize(session)?;
+        auth::check_statement(session, stmt)?;
         match stmt {
             S::Insert {
                 device,
                 measurements,
                 rows,
-            } => insert::execute(&self.engine, session, device, measurements, rows)
-                .map(|_| Output::Done),
+            } => {
+                let device_path = convert::path(device);
+                let paths: Vec<String> = measurements
+                    .iter()
+                    .map(|m| format!("{device_path}.{m}"))
+                    .collect();
+                auth::check_write(
+                    &self.engine,
+                    &session.access,
+                    paths.iter().map(String::as_str),
+                )?;
+                insert::execute(&self.engine, session, device, measurements, rows)
+                    .map(|_| Output::Done)
+            }
             S::Select(q) => match (&self.peers, session.read_mode) {
                 (Some(peers), ReadMode::Dual) => {
                     let reader = dual::DualReader::new(self.engine.clone(), peers.clone());
@@ -263,7 +291,7 @@ impl Executor {
                     &[],
                 ))),
             },
-            _ => ddl::execute(&self.engine, &self.node, stmt),
+            _ => ddl::execute(&self.engine, &self.node, session, stmt),
         }
     }
 }

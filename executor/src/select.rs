@@ -9,6 +9,7 @@ use crate::dual::Reader;
 use crate::error::{ExecError, Result};
 use crate::predicate::{delete_range, scan_range, Pred, TimeRange};
 use crate::{ColumnInfo, ResultSet, Row, Session};
+use duet_engine::privileges::{Access, Privilege};
 use duet_engine::{Accumulator, AggFunc, AlignedRows, BlockIter, DataType, Engine, Series, Value};
 use duet_parser::{Expr, Path, Select, SelectItem};
 use std::collections::HashMap;
@@ -31,17 +32,55 @@ impl ScanSet {
     }
 }
 
-fn resolve(engine: &dyn Reader, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
+/// The series `from.suffix` names that `access` may read (the others are
+/// left out, as IoTDB does; [`execute`] says how many).
+fn resolve(engine: &dyn Reader, access: &Access, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
     let mut out: Vec<Arc<Series>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for f in from {
         for s in engine.series_matching(&format!("{}.{suffix}", convert::path(f))) {
-            if seen.insert(s.path.clone()) {
+            if access.allows(Privilege::ReadData, &s.path) && seen.insert(s.path.clone()) {
                 out.push(s);
             }
         }
     }
     out
+}
+
+/// For a session that may not read everything: how many series the
+/// query names that it may not read (an error when it may read none of
+/// them).
+fn hidden_series(engine: &dyn Reader, access: &Access, q: &Select) -> Result<usize> {
+    if access.is_all() {
+        return Ok(0);
+    }
+    let (mut readable, mut hidden) = (0usize, 0usize);
+    let mut seen = std::collections::HashSet::new();
+    let mut patterns = Vec::new();
+    for item in &q.items {
+        let suffix = match item {
+            SelectItem::Wildcard => "*",
+            SelectItem::Column(c) => c.as_str(),
+            SelectItem::Agg { arg, .. } => arg.as_deref().unwrap_or("*"),
+        };
+        for f in &q.from {
+            let pattern = format!("{}.{suffix}", convert::path(f));
+            for s in engine.series_matching(&pattern) {
+                if seen.insert(s.path.clone()) {
+                    if access.allows(Privilege::ReadData, &s.path) {
+                        readable += 1;
+                    } else {
+                        hidden += 1;
+                    }
+                }
+            }
+            patterns.push(pattern);
+        }
+    }
+    if readable == 0 && hidden > 0 {
+        return Err(crate::auth::denied(Privilege::ReadData, &patterns));
+    }
+    Ok(hidden)
 }
 
 /// When the statement must stop (`query.timeout_ms`, or the client's).
@@ -97,6 +136,17 @@ fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
 }
 
 pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
+    let hidden = hidden_series(engine, &session.access, q)?;
+    let mut rs = execute_readable(engine, session, q)?;
+    if hidden > 0 {
+        rs.warning = Some(format!(
+            "{hidden} time series left out: no READ_DATA privilege on them"
+        ));
+    }
+    Ok(rs)
+}
+
+fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
     let aggs = q
         .items
         .iter()
@@ -124,7 +174,7 @@ pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<Res
     let range = scan_range(q.where_clause.as_ref(), session)?;
     let deadline = Deadline(session.deadline);
     if q.last {
-        return last(engine, q, range, deadline);
+        return last(engine, &session.access, q, range, deadline);
     }
 
     // Output columns: (function or none, scan position, name).
@@ -135,7 +185,7 @@ pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<Res
             SelectItem::Column(c) => (None, c.as_str()),
             SelectItem::Agg { func, arg } => (Some(agg_func(*func)), arg.as_deref().unwrap_or("*")),
         };
-        for s in resolve(engine, &q.from, suffix) {
+        for s in resolve(engine, &session.access, &q.from, suffix) {
             let pos = set.add(&s);
             let info = match func {
                 None => ColumnInfo {
@@ -283,7 +333,7 @@ fn compile_pred(
     set: &mut ScanSet,
 ) -> Result<Pred> {
     Pred::compile(e, session, &mut |name: &str| {
-        let found = resolve(engine, from, name);
+        let found = resolve(engine, &session.access, from, name);
         if found.is_empty() {
             return Err(ExecError::new(
                 crate::ErrorKind::NotFound,
@@ -380,6 +430,7 @@ impl Iterator for GroupBy {
 
 fn last(
     engine: &dyn Reader,
+    access: &Access,
     q: &Select,
     range: TimeRange,
     deadline: Deadline,
@@ -394,7 +445,7 @@ fn last(
                 return Err(ExecError::semantic("SELECT LAST takes measurements"))
             }
         };
-        for s in resolve(engine, &q.from, suffix) {
+        for s in resolve(engine, access, &q.from, suffix) {
             if seen.insert(s.path.clone()) {
                 series.push(s);
             }

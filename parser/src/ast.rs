@@ -292,4 +292,39 @@ pub enum Statement {
     },
     /// `LIST USER`
     ListUser,
+    /// `GRANT privileges ON paths TO USER name [WITH GRANT OPTION]`.
+    /// Privileges are upper-cased names IoTDB writes (`READ_DATA`, ...,
+    /// the composites `ALL`, `READ`, `WRITE`) or Duet's `REPLICATION`.
+    Grant {
+        privileges: Vec<String>,
+        paths: Vec<Path>,
+        user: String,
+        grant_option: bool,
+    },
+    /// `REVOKE privileges ON paths FROM USER name`
+    Revoke {
+        privileges: Vec<String>,
+        paths: Vec<Path>,
+        user: String,
+    },
+    /// `LIST PRIVILEGES OF USER name`
+    ListPrivileges {
+        user: String,
+    },
 }
+
+/// The privilege names `GRANT` and `REVOKE` take.
+pub const PRIVILEGES: &[&str] = &[
+    "ALL",
+    "READ",
+    "WRITE",
+    "READ_DATA",
+    "WRITE_DATA",
+    "READ_SCHEMA",
+    "WRITE_SCHEMA",
+    "MANAGE_DATABASE",
+    "MANAGE_USER",
+    "USE_PIPE",
+    "MAINTAIN",
+    "REPLICATION",
+];

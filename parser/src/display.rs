@@ -473,6 +473,35 @@ impl Display for Statement {
                 name(f, n)
             }
             Statement::ListUser => f.write_str("LIST USER"),
+            Statement::Grant {
+                privileges,
+                paths,
+                user,
+                grant_option,
+            } => {
+                write!(f, "GRANT {} ON ", privileges.join(", "))?;
+                list(f, paths, |f, p| write!(f, "{p}"))?;
+                f.write_str(" TO USER ")?;
+                name(f, user)?;
+                if *grant_option {
+                    f.write_str(" WITH GRANT OPTION")?;
+                }
+                Ok(())
+            }
+            Statement::Revoke {
+                privileges,
+                paths,
+                user,
+            } => {
+                write!(f, "REVOKE {} ON ", privileges.join(", "))?;
+                list(f, paths, |f, p| write!(f, "{p}"))?;
+                f.write_str(" FROM USER ")?;
+                name(f, user)
+            }
+            Statement::ListPrivileges { user } => {
+                f.write_str("LIST PRIVILEGES OF USER ")?;
+                name(f, user)
+            }
         }
     }
 }

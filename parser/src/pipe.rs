@@ -1,10 +1,11 @@
-//! Pipe statements (`CREATE/START/STOP/DROP/SHOW PIPE`) and user statements.
+//! Pipe statements (`CREATE/START/STOP/DROP/SHOW PIPE`), user statements
+//! and privileges (`GRANT`, `REVOKE`, `LIST PRIVILEGES OF USER`).
 
 use nom::Parser;
 
-use crate::ast::{PipeParams, Statement};
-use crate::error::{failure, Res};
-use crate::lex::{kw, name, paren_list, string_lit, sym, word, ws};
+use crate::ast::{Path, PipeParams, Statement, PRIVILEGES};
+use crate::error::{bad, commit, failure, Res};
+use crate::lex::{kw, name, paren_list, path, string_lit, sym, word, ws};
 
 const PIPE_NAME: &str = "a pipe name";
 const USER_NAME: &str = "a user name";
@@ -127,8 +128,121 @@ pub(crate) fn drop_user(i: &str) -> Res<'_, Statement> {
     Ok((rest, Statement::DropUser { name }))
 }
 
-/// After `LIST`: `USER` (or `USERS`).
-pub(crate) fn list_user(i: &str) -> Res<'_, Statement> {
-    let (rest, _) = kw("USERS")(i).or_else(|_| kw("USER")(i))?;
-    Ok((rest, Statement::ListUser))
+/// After `LIST`: `USER` (or `USERS`), or `PRIVILEGES OF USER name`.
+pub(crate) fn list(i: &str) -> Res<'_, Statement> {
+    if let Ok((rest, _)) = kw("PRIVILEGES")(i) {
+        let (rest, _) = commit(kw("OF")(rest))?;
+        let (rest, _) = user_holder(rest)?;
+        let (rest, user) = name(USER_NAME)(rest)?;
+        return Ok((rest, Statement::ListPrivileges { user }));
+    }
+    match kw("USERS")(i).or_else(|_| kw("USER")(i)) {
+        Ok((rest, _)) => Ok((rest, Statement::ListUser)),
+        Err(_) => failure(ws(i), "USER or PRIVILEGES OF USER name"),
+    }
+}
+
+/// IoTDB names Duet has no use for: said plainly instead of "unknown".
+const NOT_IN_DUET: &[(&str, &str)] = &[
+    ("MANAGE_ROLE", "Duet has no roles"),
+    ("USE_TRIGGER", "Duet has no triggers"),
+    ("USE_UDF", "Duet has no user-defined functions"),
+    ("USE_CQ", "Duet has no continuous queries"),
+    ("USE_MODEL", "Duet has no models"),
+    ("EXTEND_TEMPLATE", "Duet has no device templates"),
+];
+
+fn privilege_list(i: &str) -> Res<'_, Vec<String>> {
+    const WHAT: &str = "a privilege (READ_DATA, WRITE_DATA, READ_SCHEMA, WRITE_SCHEMA, \
+                        MANAGE_DATABASE, MANAGE_USER, USE_PIPE, MAINTAIN, REPLICATION, \
+                        READ, WRITE or ALL)";
+    let mut out = Vec::new();
+    let mut rest = i;
+    loop {
+        let j = ws(rest);
+        let Ok((r, w)) = word(j) else {
+            return failure(j, WHAT);
+        };
+        let upper = w.to_ascii_uppercase();
+        if let Some((_, why)) = NOT_IN_DUET.iter().find(|(n, _)| *n == upper) {
+            return bad(j, format!("{upper}: {why}"), WHAT);
+        }
+        if !PRIVILEGES.contains(&upper.as_str()) {
+            return failure(j, WHAT);
+        }
+        if !out.contains(&upper) {
+            out.push(upper);
+        }
+        match sym(",")(r) {
+            Ok((r, _)) => rest = r,
+            Err(_) => return Ok((r, out)),
+        }
+    }
+}
+
+fn grant_paths(i: &str) -> Res<'_, Vec<Path>> {
+    let (rest, _) = commit(kw("ON")(i))?;
+    let (mut rest, first) = commit(path(rest))?;
+    let mut out = vec![first];
+    while let Ok((r, _)) = sym(",")(rest) {
+        let (r, p) = commit(path(r))?;
+        out.push(p);
+        rest = r;
+    }
+    Ok((rest, out))
+}
+
+/// `USER` (Duet has no roles: `ROLE` is refused with the reason).
+fn user_holder(i: &str) -> Res<'_, ()> {
+    let j = ws(i);
+    if let Ok((rest, _)) = kw("USER")(j) {
+        return Ok((rest, ()));
+    }
+    if kw("ROLE")(j).is_ok() {
+        return bad(j, "Duet has no roles: grant to users", "USER");
+    }
+    failure(j, "USER")
+}
+
+/// After `GRANT`: `privileges ON paths TO USER name [WITH GRANT OPTION]`.
+pub(crate) fn grant(i: &str) -> Res<'_, Statement> {
+    let (rest, privileges) = privilege_list(i)?;
+    let (rest, paths) = grant_paths(rest)?;
+    let (rest, _) = commit(kw("TO")(rest))?;
+    let (rest, _) = user_holder(rest)?;
+    let (rest, user) = name(USER_NAME)(rest)?;
+    let (rest, grant_option) = match kw("WITH")(rest) {
+        Ok((r, _)) => {
+            let (r, _) = commit(kw("GRANT")(r))?;
+            let (r, _) = commit(kw("OPTION")(r))?;
+            (r, true)
+        }
+        Err(_) => (rest, false),
+    };
+    Ok((
+        rest,
+        Statement::Grant {
+            privileges,
+            paths,
+            user,
+            grant_option,
+        },
+    ))
+}
+
+/// After `REVOKE`: `privileges ON paths FROM USER name`.
+pub(crate) fn revoke(i: &str) -> Res<'_, Statement> {
+    let (rest, privileges) = privilege_list(i)?;
+    let (rest, paths) = grant_paths(rest)?;
+    let (rest, _) = commit(kw("FROM")(rest))?;
+    let (rest, _) = user_holder(rest)?;
+    let (rest, user) = name(USER_NAME)(rest)?;
+    Ok((
+        rest,
+        Statement::Revoke {
+            privileges,
+            paths,
+            user,
+        },
+    ))
 }

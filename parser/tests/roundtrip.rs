@@ -251,6 +251,11 @@ fn statement() -> impl Strategy<Value = Statement> {
         1 => (name(), text()).prop_map(|(name, password)| AlterUserPassword { name, password }),
         1 => name().prop_map(|name| DropUser { name }),
         1 => Just(ListUser),
+        1 => (vec(prop::sample::select(duet_parser::PRIVILEGES).prop_map(String::from), 1..4), vec(path(), 1..3), name(), any::<bool>())
+            .prop_map(|(mut privileges, paths, user, grant_option)| { let mut seen = std::collections::HashSet::new(); privileges.retain(|p| seen.insert(p.clone())); Grant { privileges, paths, user, grant_option } }),
+        1 => (vec(prop::sample::select(duet_parser::PRIVILEGES).prop_map(String::from), 1..4), vec(path(), 1..3), name())
+            .prop_map(|(mut privileges, paths, user)| { let mut seen = std::collections::HashSet::new(); privileges.retain(|p| seen.insert(p.clone())); Revoke { privileges, paths, user } }),
+        1 => name().prop_map(|user| ListPrivileges { user }),
     ]
 }
 

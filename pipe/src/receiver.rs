@@ -1,6 +1,6 @@
 //! The receiving side of a pipe, per connection: the handshake decides
 //! whether this peer may send (not this node itself, a protocol we speak,
-//! valid credentials), then each batch is applied in one WriteBatch with
+//! valid credentials of a user with the REPLICATION privilege), then each batch is applied in one WriteBatch with
 //! its origins' high-water marks, so a batch re-sent after a lost
 //! acknowledgement changes nothing.
 
@@ -105,6 +105,20 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
     };
     if let Err(e) = engine.authenticate(user, password) {
         return refuse(format!("sink credentials refused: {e}"));
+    }
+    // Whoever may send a pipe may write anything, drop anything and
+    // replay history: it takes its own privilege.
+    let may_replicate = engine.access(user).is_ok_and(|a| {
+        a.allows(
+            duet_engine::privileges::Privilege::Replication,
+            duet_engine::privileges::ROOT_ALL,
+        )
+    });
+    if !may_replicate {
+        return refuse(format!(
+            "user {user:?} may not send pipes to this node: it needs the REPLICATION \
+             privilege here (GRANT REPLICATION ON root.** TO USER {user})"
+        ));
     }
     // A sender whose clock is ahead by more than the limit would win every
     // conflict: refuse it here. (The one-way delay only makes a sender look

@@ -17,6 +17,7 @@ pub fn status_of(e: &ExecError) -> TSStatus {
         ErrorKind::AlreadyExists => status::METADATA_ERROR,
         ErrorKind::TypeMismatch => status::DATA_TYPE_MISMATCH,
         ErrorKind::Auth => status::WRONG_LOGIN_PASSWORD,
+        ErrorKind::NoPermission => status::NO_PERMISSION,
         ErrorKind::Unsupported => status::UNSUPPORTED_OPERATION,
         ErrorKind::Internal => status::INTERNAL_SERVER_ERROR,
         ErrorKind::Replication => status::WRITE_PROCESS_REJECT,

@@ -5,8 +5,9 @@
 
 use crate::convert::{self, status_of};
 use crate::metrics::Metrics;
+use duet_engine::privileges::{Access, Privilege};
 use duet_engine::{Engine, WriteSeries};
-use duet_executor::{Executor, Output, ResultSet, Row, RowStream, Session};
+use duet_executor::{auth, Executor, Output, ResultSet, Row, RowStream, Session};
 use duet_rpc::generated::*;
 use duet_rpc::status::{self, error_status, ok_status, statement_resp};
 use parking_lot::Mutex;
@@ -264,9 +265,10 @@ impl ConnHandler {
         &self,
         build: impl FnOnce(&mut convert::Budget) -> Result<Vec<WriteSeries>, TSStatus>,
     ) -> TSStatus {
-        if let Err(st) = self.session() {
-            return st;
-        }
+        let session = match self.authorized() {
+            Ok(s) => s,
+            Err(st) => return st,
+        };
         let mut budget = convert::Budget::new(self.shared.max_request_memory_bytes);
         let series = match build(&mut budget) {
             Ok(s) => s,
@@ -275,6 +277,14 @@ impl ConnHandler {
                 return st;
             }
         };
+        if let Err(e) = auth::check_write(
+            &self.shared.engine,
+            &session.access,
+            series.iter().map(|s| s.path.as_str()),
+        ) {
+            self.shared.metrics.statement_errors.inc();
+            return status_of(&e);
+        }
         let points: usize = series.iter().map(|s| s.times.len()).sum();
         match self.shared.engine.write(series) {
             Ok(_) => {
@@ -290,10 +300,29 @@ impl ConnHandler {
 }
 
 impl ConnHandler {
-    /// Runs an engine call for a logged-in session and maps its error.
-    fn schema_call(&self, f: impl FnOnce(&Engine) -> duet_engine::Result<()>) -> TSStatus {
-        if let Err(st) = self.session() {
-            return st;
+    /// The session with what its user may do now.
+    fn authorized(&self) -> Result<Session, TSStatus> {
+        let session = self.session()?;
+        self.shared
+            .exec
+            .authorize(&session)
+            .map_err(|e| status_of(&e))
+    }
+
+    /// Runs an engine call for a logged-in session whose privileges pass
+    /// `check`, and maps its error.
+    fn schema_call(
+        &self,
+        check: impl FnOnce(&Access) -> duet_executor::Result<()>,
+        f: impl FnOnce(&Engine) -> duet_engine::Result<()>,
+    ) -> TSStatus {
+        let session = match self.authorized() {
+            Ok(s) => s,
+            Err(st) => return st,
+        };
+        if let Err(e) = check(&session.access) {
+            self.shared.metrics.statement_errors.inc();
+            return status_of(&e);
         }
         match f(&self.shared.engine) {
             Ok(()) => ok_status(),
@@ -327,11 +356,18 @@ impl ConnHandler {
                 Err(st) => return st,
             }
         }
-        self.schema_call(|e| {
-            paths.iter().zip(defs).try_for_each(|(p, (t, enc, comp))| {
-                e.create_timeseries(p, t, Some(enc), Some(comp))
-            })
-        })
+        self.schema_call(
+            |a| {
+                paths
+                    .iter()
+                    .try_for_each(|p| auth::need(a, Privilege::WriteSchema, p))
+            },
+            |e| {
+                paths.iter().zip(defs).try_for_each(|(p, (t, enc, comp))| {
+                    e.create_timeseries(p, t, Some(enc), Some(comp))
+                })
+            },
+        )
     }
 }
 
@@ -453,6 +489,7 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
             utc_offset_minutes: offset,
             read_mode: Default::default(),
             deadline: None,
+            access: duet_engine::privileges::Access::All,
         };
         let mut st = self.state.lock();
         st.session = Some((id, session, req.zone_id.clone()));
@@ -632,7 +669,10 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         _session_id: i64,
         storage_group: String,
     ) -> TResult<TSStatus> {
-        Ok(self.schema_call(|e| e.create_database(&storage_group, None)))
+        Ok(self.schema_call(
+            |a| auth::need_global(a, Privilege::ManageDatabase),
+            |e| e.create_database(&storage_group, None),
+        ))
     }
 
     fn handle_delete_storage_groups(
@@ -640,15 +680,19 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         _session_id: i64,
         storage_group: Vec<String>,
     ) -> TResult<TSStatus> {
-        Ok(self.schema_call(|e| storage_group.iter().try_for_each(|db| e.drop_database(db))))
+        Ok(self.schema_call(
+            |a| auth::need_global(a, Privilege::ManageDatabase),
+            |e| storage_group.iter().try_for_each(|db| e.drop_database(db)),
+        ))
     }
 
     fn handle_create_timeseries(&self, req: TSCreateTimeseriesReq) -> TResult<TSStatus> {
         Ok(
             match convert::series_def(req.data_type, req.encoding, req.compressor) {
-                Ok((t, enc, comp)) => {
-                    self.schema_call(|e| e.create_timeseries(&req.path, t, Some(enc), Some(comp)))
-                }
+                Ok((t, enc, comp)) => self.schema_call(
+                    |a| auth::need(a, Privilege::WriteSchema, &req.path),
+                    |e| e.create_timeseries(&req.path, t, Some(enc), Some(comp)),
+                ),
                 Err(st) => st,
             },
         )
@@ -676,14 +720,27 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
     }
 
     fn handle_delete_timeseries(&self, _session_id: i64, path: Vec<String>) -> TResult<TSStatus> {
-        Ok(self.schema_call(|e| e.delete_timeseries(&path).map(|_| ())))
+        Ok(self.schema_call(
+            |a| {
+                path.iter()
+                    .try_for_each(|p| auth::need(a, Privilege::WriteSchema, p))
+            },
+            |e| e.delete_timeseries(&path).map(|_| ()),
+        ))
     }
 
     fn handle_delete_data(&self, req: TSDeleteDataReq) -> TResult<TSStatus> {
-        Ok(self.schema_call(|e| {
-            e.delete_points(&req.paths, req.start_time, req.end_time)
-                .map(|_| ())
-        }))
+        Ok(self.schema_call(
+            |a| {
+                req.paths
+                    .iter()
+                    .try_for_each(|p| auth::need(a, Privilege::WriteData, p))
+            },
+            |e| {
+                e.delete_points(&req.paths, req.start_time, req.end_time)
+                    .map(|_| ())
+            },
+        ))
     }
 
     fn handle_test_connection_empty_r_p_c(&self) -> TResult<TSStatus> {

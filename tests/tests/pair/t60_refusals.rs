@@ -169,3 +169,29 @@ fn t63_clients_filling_every_slot_do_not_lock_the_peer_out() {
     drop(s1);
     crate::wait_count(&a, "root.slot.d", "v", 10);
 }
+
+#[test]
+fn t64_a_pipe_needs_a_user_with_the_replication_privilege() {
+    let a = Node::start();
+    let b = Node::start();
+    b.sql("CREATE USER shipper 'shipper_pw'");
+    b.sql("GRANT WRITE ON root.** TO USER shipper");
+    a.sql("INSERT INTO root.rp.d(time, s) VALUES (1, 1.0)");
+    a.sql(&format!(
+        "CREATE PIPE RP WITH SINK ('sink'='iotdb-thrift-sink', 'sink.ip'='127.0.0.1', 'sink.port'='{}', \
+         'sink.username'='shipper', 'sink.password'='shipper_pw')",
+        b.rpc.port()
+    ));
+    // Right password, every data privilege, but not REPLICATION: refused,
+    // and nothing was applied.
+    stopped_with(&a, "RP", "REPLICATION");
+    assert_eq!(b.rows("COUNT TIMESERIES").unwrap(), vec![vec!["0"]]);
+    b.sql("GRANT REPLICATION ON root.** TO USER shipper");
+    a.sql("START PIPE RP");
+    wait_until(WAIT, "the point on b", || {
+        match b.rows("SELECT count(s) FROM root.rp.d") {
+            Ok(r) if r == vec![vec!["1"]] => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+}
