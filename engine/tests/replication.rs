@@ -443,6 +443,40 @@ fn a_change_from_the_future_is_refused_and_not_adopted() {
     assert_eq!(dump(&b).len(), 2);
 }
 
+#[test]
+fn points_and_tombstones_from_the_future_are_refused_too() {
+    let (_a_dir, a) = open();
+    let (_b_dir, b) = open();
+    write(&a, "root.sg.d.s", 1, 1.0);
+    let good = ChangeEvent::decode(&events(&a)[0]).unwrap();
+    let ahead = (2 * 3_600_000u64) << 16;
+    // The event's own version is fine; one point's, or one tombstone's,
+    // is two hours ahead (what a history transfer could carry).
+    let mut point = good.clone();
+    let mut tomb = good.clone();
+    if let (duet_engine::event::EventBody::Insert(p), duet_engine::event::EventBody::Insert(t)) =
+        (&mut point.body, &mut tomb.body)
+    {
+        p[0].chunk.versions[0].hlc += ahead;
+        let mut v = t[0].chunk.versions[0];
+        v.hlc += ahead;
+        t[0].chunk.tombstones.push(duet_engine::chunk::Tombstone {
+            start: 5,
+            end: 6,
+            version: v,
+        });
+    } else {
+        panic!("an insert event");
+    }
+    for (what, event) in [("point", point), ("tombstone", tomb)] {
+        let e = b.apply_remote("t", &[event.encode()]).unwrap_err();
+        assert!(matches!(e, duet_engine::Error::ClockSkew(_)), "{what}: {e}");
+        assert!(b.schema().series.is_empty(), "{what}: nothing applied");
+    }
+    b.apply_remote("t", &[good.encode()]).unwrap();
+    assert_eq!(dump(&b).len(), 1);
+}
+
 fn full_snapshot(e: &Engine) -> Vec<Vec<u8>> {
     let all = duet_engine::snapshot::SnapshotFilter {
         pattern: None,

@@ -178,13 +178,16 @@ impl Engine {
         let now = crate::hlc::wall_clock_ms();
         let latest = now.saturating_add(self.opts.max_clock_skew_ms);
         for (i, (event, bytes)) in decoded.iter().zip(raw).enumerate() {
-            if event.version.millis() > latest {
+            // The event's version, and every point's and tombstone's it
+            // carries (a history transfer's points keep their own).
+            let newest = newest_version_ms(event);
+            if newest > latest {
                 return Err(Applying::Failed(Error::ClockSkew(format!(
                     "a change from node {} has a version {} ms ahead of this node's clock, \
                      over replication.max_clock_skew_ms = {}: the clocks of the two nodes \
                      disagree (check NTP on both); the change is refused, not applied",
                     event.origin,
-                    event.version.millis() - now,
+                    newest - now,
                     self.opts.max_clock_skew_ms
                 ))));
             }
@@ -398,4 +401,18 @@ fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::con
         reason: why.to_string(),
         detail,
     }
+}
+
+/// The newest wall-clock milliseconds an event carries: its own version's,
+/// its points' and its tombstones'.
+fn newest_version_ms(event: &ChangeEvent) -> u64 {
+    let mut newest = event.version.millis();
+    if let crate::event::EventBody::Insert(writes) = &event.body {
+        for w in writes {
+            let points = w.chunk.versions.iter().map(|v| v.millis());
+            let tombs = w.chunk.tombstones.iter().map(|t| t.version.millis());
+            newest = points.chain(tombs).fold(newest, u64::max);
+        }
+    }
+    newest
 }
