@@ -17,41 +17,13 @@ pub struct HttpState {
     pub pipes: Option<std::sync::Arc<duet_pipe::PipeManager>>,
     /// `storage.memory_budget_mb` in bytes, for /metrics.
     pub memory_budget_bytes: u64,
-    /// The RPC listens beyond loopback (root's default password matters).
-    pub exposed: bool,
-    /// Whether root had the default password, and when that was checked
-    /// (a check costs a password hash: at most every 10 s).
-    pub default_password: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
-}
-
-impl HttpState {
-    /// Warnings /health carries.
-    fn warnings(&self) -> Vec<&'static str> {
-        if !self.exposed {
-            return Vec::new();
-        }
-        let mut cached = self
-            .default_password
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let fresh = cached.filter(|(at, _)| at.elapsed() < std::time::Duration::from_secs(10));
-        let default = match fresh {
-            Some((_, d)) => d,
-            None => {
-                let d = self
-                    .engine
-                    .authenticate(duet_engine::users::DEFAULT_USER, "root")
-                    .is_ok();
-                *cached = Some((std::time::Instant::now(), d));
-                d
-            }
-        };
-        if default {
-            vec!["user root has the default password and the RPC port is reachable beyond loopback: ALTER USER root SET PASSWORD '...'"]
-        } else {
-            Vec::new()
-        }
-    }
+    /// What an operator must know (root's default password on an exposed
+    /// port): shared with SHOW CLUSTER.
+    pub warnings: Arc<crate::Warnings>,
+    /// The HTTP listener is on loopback: only local users reach it, so
+    /// `/health` names the node and pair ids (scripts on the host use
+    /// them); bound wider, it leaves them out.
+    pub loopback: bool,
 }
 
 pub async fn serve(
@@ -91,13 +63,21 @@ async fn handle(mut stream: TcpStream, state: &HttpState) -> std::io::Result<()>
         ("GET", "/health") => (
             "200 OK",
             "application/json",
-            format!(
-                "{{\"status\":\"UP\",\"name\":{:?},\"node_id\":{},\"cluster_id\":{:?},\"warnings\":{:?}}}\n",
-                state.node_name,
-                state.engine.node_id(),
-                state.engine.cluster_id(),
-                state.warnings()
-            ),
+            if state.loopback {
+                format!(
+                    "{{\"status\":\"UP\",\"name\":{:?},\"node_id\":{},\"cluster_id\":{:?},\"warnings\":{:?}}}\n",
+                    state.node_name,
+                    state.engine.node_id(),
+                    state.engine.cluster_id(),
+                    state.warnings.list()
+                )
+            } else {
+                format!(
+                    "{{\"status\":\"UP\",\"name\":{:?},\"warnings\":{:?}}}\n",
+                    state.node_name,
+                    state.warnings.list()
+                )
+            },
         ),
         ("GET", "/metrics") => {
             state

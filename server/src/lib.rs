@@ -47,6 +47,47 @@ fn exposed(address: &str) -> bool {
             .is_ok_and(|a| a.is_loopback()))
 }
 
+/// Warnings an operator must see wherever they look (`/health`, `SHOW
+/// CLUSTER`): root's default password while the RPC port is reachable
+/// beyond loopback. Checking costs a password hash: at most every 10 s.
+pub struct Warnings {
+    engine: Arc<Engine>,
+    exposed: bool,
+    default_password: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
+}
+
+impl Warnings {
+    pub fn list(&self) -> Vec<&'static str> {
+        if !self.exposed {
+            return Vec::new();
+        }
+        let mut cached = self
+            .default_password
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let fresh = cached.filter(|(at, _)| at.elapsed() < Duration::from_secs(10));
+        let default = match fresh {
+            Some((_, d)) => d,
+            None => {
+                let d = self
+                    .engine
+                    .authenticate(
+                        duet_engine::users::DEFAULT_USER,
+                        duet_engine::users::DEFAULT_PASSWORD,
+                    )
+                    .is_ok();
+                *cached = Some((std::time::Instant::now(), d));
+                d
+            }
+        };
+        if default {
+            vec!["user root has the default password and the RPC port is reachable beyond loopback: ALTER USER root SET PASSWORD '...'"]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// Whether root still has the password `root`; on an address other peers
 /// can reach that is warned about at every start (and refused with
 /// `rpc.refuse_default_password`).
@@ -165,11 +206,20 @@ pub async fn run(
         },
     )
     .map_err(|e| format!("loading pipes: {e}"))?;
+    let warnings = Arc::new(Warnings {
+        engine: engine.clone(),
+        exposed: exposed(&cfg.rpc.address),
+        default_password: std::sync::Mutex::new(Some((
+            std::time::Instant::now(),
+            default_password,
+        ))),
+    });
     let pipes = Arc::new(pipes::Pipes {
         manager: manager.clone(),
         engine: engine.clone(),
         node: node.clone(),
         peer_sessions: Default::default(),
+        warnings: warnings.clone(),
     });
     let exec = Executor::new(engine.clone(), node)
         .with_pipes(pipes.clone())
@@ -206,11 +256,8 @@ pub async fn run(
         node_name: cfg.node.name.clone(),
         pipes: Some(manager.clone()),
         memory_budget_bytes: cfg.storage.memory_budget_mb.saturating_mul(1 << 20),
-        exposed: exposed(&cfg.rpc.address),
-        default_password: std::sync::Mutex::new(Some((
-            std::time::Instant::now(),
-            default_password,
-        ))),
+        warnings,
+        loopback: !exposed(&cfg.http.address),
     });
     let trimmer = manager.spawn_trimmer(
         Duration::from_secs(cfg.replication.trim_interval_secs),

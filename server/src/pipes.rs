@@ -18,6 +18,8 @@ pub struct Pipes {
     /// Logged-in sessions to peers, kept for dual reads (a login costs a
     /// password hash: more than the read itself).
     pub peer_sessions: parking_lot::Mutex<BTreeMap<String, Vec<duet_rpc::client::Session>>>,
+    /// Said with SHOW CLUSTER's result (clients show a success's message).
+    pub warnings: Arc<crate::Warnings>,
 }
 
 /// Idle sessions kept per peer.
@@ -304,12 +306,13 @@ impl PipeControl for Pipes {
                 age_ms: b.age_ms,
             }),
         };
-        Ok(Output::Rows(duet_executor::ddl::show_cluster(
-            &self.engine,
-            &self.node,
-            Some(&local),
-            &peers,
-        )))
+        let mut rs =
+            duet_executor::ddl::show_cluster(&self.engine, &self.node, Some(&local), &peers);
+        let warnings = self.warnings.list();
+        if !warnings.is_empty() {
+            rs.warning = Some(format!("WARNING: {}", warnings.join("; ")));
+        }
+        Ok(Output::Rows(rs))
     }
 }
 

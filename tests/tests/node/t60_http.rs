@@ -111,9 +111,9 @@ fn t61_the_memory_budget_bounds_rocksdb_and_shows_in_metrics() {
     assert!(err.contains("storage.memory_budget_mb = 16"), "{err}");
 }
 
-/// Root's default password on an address beyond loopback: /health says so
-/// (until the password is changed); with `rpc.refuse_default_password` the
-/// node does not start, and says why.
+/// Root's default password on an address beyond loopback: /health and
+/// SHOW CLUSTER say so (until the password is changed); with
+/// `rpc.refuse_default_password` the node does not start, and says why.
 #[test]
 fn t66_the_default_password_on_an_open_address_is_flagged() {
     let node = Node::start_on("0.0.0.0", &[], &[]);
@@ -121,12 +121,46 @@ fn t66_the_default_password_on_an_open_address_is_flagged() {
     assert_eq!(code, 200);
     assert!(body.contains("default password"), "{body}");
     let mut s = node.session();
+    let cluster_warning = |s: &mut duet_rpc::client::Session| match s.execute("SHOW CLUSTER") {
+        Ok(duet_rpc::client::Outcome::Rows(rows)) => rows.warning().map(str::to_string),
+        other => panic!("SHOW CLUSTER: {:?}", other.err()),
+    };
+    let w = cluster_warning(&mut s).unwrap_or_default();
+    assert!(
+        w.contains("default password"),
+        "SHOW CLUSTER warning: {w:?}"
+    );
     duet_tests::exec(&mut s, "ALTER USER root SET PASSWORD 'an0ther'");
+    drop(s);
+    let mut s = node.session_as("root", "an0ther").unwrap();
+    // The check is cached for up to 10 s; wait for it to see the change.
+    duet_tests::wait_until(
+        std::time::Duration::from_secs(30),
+        "the warning gone",
+        || match cluster_warning(&mut s) {
+            None => Ok(()),
+            Some(w) => Err(w),
+        },
+    );
     drop(node);
     // A loopback node is not flagged.
     let local = Node::start();
     let (_, body) = local.http_get("/health");
     assert!(body.contains("\"warnings\":[]"), "{body}");
+    assert!(
+        body.contains("node_id"),
+        "loopback: ids for local scripts: {body}"
+    );
+    // /health bound beyond loopback names no ids.
+    let wide = Node::start_with_config("[http]\naddress = \"0.0.0.0\"\n");
+    let (code, body) = wide.http_get("/health");
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("\"status\":\"UP\"")
+            && !body.contains("node_id")
+            && !body.contains("cluster_id"),
+        "{body}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("duet.toml");
