@@ -103,6 +103,7 @@ pub fn check_statement(session: &Session, stmt: &Statement) -> Result<()> {
         | S::CountTimeseries { .. }
         | S::ShowDevices { .. }
         | S::SetReadMode { .. }
+        | S::SetQueryTimeout { .. }
         | S::ShowVersion => Ok(()),
         // Also what a peer asks with its pipe's user (REPLICATION reads
         // everything).

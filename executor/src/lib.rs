@@ -39,6 +39,9 @@ pub struct Session {
     /// When the running statement must stop (its scans, windows and rows
     /// check it); `None`: no limit.
     pub deadline: Option<(std::time::Instant, std::time::Duration)>,
+    /// `SET QUERY_TIMEOUT`: this session's statement limit in ms (0: none),
+    /// instead of the node's `query.timeout_ms`.
+    pub query_timeout_ms: Option<u64>,
     /// What the user may do; [`Executor::execute`] reads it afresh from
     /// the engine for each statement (a `REVOKE` counts at once).
     pub access: duet_engine::privileges::Access,
@@ -51,6 +54,7 @@ impl Default for Session {
             utc_offset_minutes: 0,
             read_mode: ReadMode::Single,
             deadline: None,
+            query_timeout_ms: None,
             access: duet_engine::privileges::Access::All,
         }
     }
@@ -123,6 +127,8 @@ pub enum Output {
     Rows(ResultSet),
     /// `SET READ_MODE`: the session takes it.
     SetReadMode(ReadMode),
+    /// `SET QUERY_TIMEOUT`: the session takes it (`None`: the node's).
+    SetQueryTimeout(Option<u64>),
 }
 
 impl std::fmt::Debug for Output {
@@ -130,6 +136,7 @@ impl std::fmt::Debug for Output {
         match self {
             Output::Done => f.write_str("Done"),
             Output::SetReadMode(m) => write!(f, "SetReadMode({m:?})"),
+            Output::SetQueryTimeout(ms) => write!(f, "SetQueryTimeout({ms:?})"),
             Output::Rows(r) => write!(f, "Rows({:?})", r.columns),
         }
     }
@@ -216,6 +223,7 @@ impl Executor {
                 }
                 _ => select::execute(self.engine.as_ref(), session, q).map(Output::Rows),
             },
+            S::SetQueryTimeout { ms } => Ok(Output::SetQueryTimeout(*ms)),
             S::SetReadMode { dual } => {
                 if *dual && self.peers.is_none() {
                     return Err(ExecError::new(

@@ -13,7 +13,9 @@ fn node() -> (tempfile::TempDir, Executor) {
 fn count(exec: &Executor, sql: &str) -> usize {
     match exec.execute_sql(&Session::default(), sql).unwrap() {
         Output::Rows(rs) => rs.collect_rows().unwrap().len(),
-        Output::Done | Output::SetReadMode(_) => panic!("{sql} returned no rows"),
+        Output::Done | Output::SetReadMode(_) | Output::SetQueryTimeout(_) => {
+            panic!("{sql} returned no rows")
+        }
     }
 }
 

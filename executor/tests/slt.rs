@@ -35,6 +35,10 @@ impl sqllogictest::DB for SltDb {
                 self.session.read_mode = mode;
                 Ok(DBOutput::StatementComplete(0))
             }
+            Output::SetQueryTimeout(ms) => {
+                self.session.query_timeout_ms = ms;
+                Ok(DBOutput::StatementComplete(0))
+            }
             Output::Rows(rs) => {
                 let width = rs.columns.len() + rs.has_time as usize;
                 let mut rows = Vec::new();

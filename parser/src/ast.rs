@@ -233,6 +233,11 @@ pub enum Statement {
         name: String,
     },
     ShowCluster,
+    /// `SET QUERY_TIMEOUT = ms | DEFAULT` (this session's statement
+    /// deadline; 0: none; `DEFAULT`: the node's `query.timeout_ms`).
+    SetQueryTimeout {
+        ms: Option<u64>,
+    },
     /// `SET READ_MODE = DUAL | SINGLE` (this session's reads).
     SetReadMode {
         dual: bool,

@@ -404,6 +404,10 @@ impl Display for Statement {
                 name(f, n)
             }
             Statement::ShowCluster => f.write_str("SHOW CLUSTER"),
+            Statement::SetQueryTimeout { ms } => match ms {
+                Some(ms) => write!(f, "SET QUERY_TIMEOUT = {ms}"),
+                None => f.write_str("SET QUERY_TIMEOUT = DEFAULT"),
+            },
             Statement::SetReadMode { dual } => {
                 write!(
                     f,

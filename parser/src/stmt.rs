@@ -113,6 +113,19 @@ fn set(i: &str) -> Res<'_, Statement> {
     if let Ok((rest, _)) = kw("REPLICATION")(i) {
         return set_replication(rest);
     }
+    if let Ok((rest, _)) = kw("QUERY_TIMEOUT")(i) {
+        let (rest, _) = sym("=")(rest)?;
+        let j = ws(rest);
+        if let Ok((r, n)) = unsigned(j) {
+            return Ok((r, Statement::SetQueryTimeout { ms: Some(n) }));
+        }
+        return match word(j) {
+            Ok((r, w)) if w.eq_ignore_ascii_case("DEFAULT") => {
+                Ok((r, Statement::SetQueryTimeout { ms: None }))
+            }
+            _ => failure(j, "milliseconds (0: no limit) or DEFAULT"),
+        };
+    }
     if let Ok((rest, _)) = kw("READ_MODE")(i) {
         let (rest, _) = sym("=")(rest)?;
         let j = ws(rest);

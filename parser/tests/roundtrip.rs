@@ -240,6 +240,7 @@ fn statement() -> impl Strategy<Value = Statement> {
         1 => name().prop_map(|name| ShowPipe { name }),
         1 => Just(ShowCluster),
         1 => any::<bool>().prop_map(|dual| SetReadMode { dual }),
+        1 => option::of(any::<u64>()).prop_map(|ms| SetQueryTimeout { ms }),
         1 => (path(), any::<bool>()).prop_map(|(pattern, packed)| ShowVersions { pattern, range: None, packed }),
         1 => Just(ShowVersion),
         1 => Just(ShowConflicts),

@@ -168,10 +168,13 @@ impl ConnHandler {
             Ok(s) => s,
             Err(st) => return statement_resp(st),
         };
-        // The client's timeout for this request, else the node's.
+        // The client's timeout for this request, else the session's
+        // (SET QUERY_TIMEOUT), else the node's.
         let limit = match timeout_ms {
             Some(ms) if ms > 0 => ms as u64,
-            _ => self.shared.query_timeout_ms,
+            _ => session
+                .query_timeout_ms
+                .unwrap_or(self.shared.query_timeout_ms),
         };
         session.deadline = (limit > 0).then(|| {
             let d = std::time::Duration::from_millis(limit);
@@ -192,6 +195,12 @@ impl ConnHandler {
             Output::SetReadMode(mode) => {
                 if let Some((_, s, _)) = &mut self.state.lock().session {
                     s.read_mode = mode;
+                }
+                statement_resp(ok_status())
+            }
+            Output::SetQueryTimeout(ms) => {
+                if let Some((_, s, _)) = &mut self.state.lock().session {
+                    s.query_timeout_ms = ms;
                 }
                 statement_resp(ok_status())
             }
@@ -489,6 +498,7 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
             utc_offset_minutes: offset,
             read_mode: Default::default(),
             deadline: None,
+            query_timeout_ms: None,
             access: duet_engine::privileges::Access::All,
         };
         let mut st = self.state.lock();

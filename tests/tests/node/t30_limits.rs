@@ -261,7 +261,26 @@ fn t38_group_by_offset_is_computed_and_statements_have_a_deadline() {
         "SELECT count(v) FROM root.q.d GROUP BY ([0, 4611686018427387903), 1ms)",
     )
     .unwrap_err();
-    assert!(e.contains("720") && e.contains("time limit"), "{e}");
-    // The session goes on.
+    assert!(
+        e.contains("720") && e.contains("time limit of 300 ms"),
+        "{e}"
+    );
+    // The session goes on, and may set its own limit (and go back to the
+    // node's); other sessions keep the node's.
     exec(&mut s, "SHOW VERSION");
+    let endless = "SELECT count(v) FROM root.q.d GROUP BY ([0, 4611686018427387903), 1ms)";
+    exec(&mut s, "SET QUERY_TIMEOUT = 50");
+    let e = query(&mut s, endless).unwrap_err();
+    assert!(e.contains("time limit of 50 ms"), "{e}");
+    let e = query(&mut node.session(), endless).unwrap_err();
+    assert!(e.contains("time limit of 300 ms"), "{e}");
+    exec(&mut s, "SET QUERY_TIMEOUT = DEFAULT");
+    let e = query(&mut s, endless).unwrap_err();
+    assert!(e.contains("time limit of 300 ms"), "{e}");
+    let e = s
+        .execute("SET QUERY_TIMEOUT = soon")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("milliseconds"), "{e}");
 }
