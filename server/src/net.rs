@@ -143,7 +143,7 @@ impl Drop for Held {
 /// A warning about what a client or peer did, logged at most once a second
 /// (a flood must not flood the log), escaped and cut to 300 characters (it
 /// may hold what they sent).
-fn warn_limited(msg: &str) {
+pub(crate) fn warn_limited(msg: &str) {
     static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = duet_engine::hlc::wall_clock_ms() / 1000;
     if LAST.swap(now, Ordering::Relaxed) != now {

@@ -471,7 +471,10 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
                 self.shared.login_failed(ip);
             }
             let user: String = req.username.chars().take(64).collect();
-            tracing::warn!("login refused for user {:?} from {:?}", user, self.peer);
+            crate::net::warn_limited(&format!(
+                "login refused for user {user:?} from {:?}",
+                self.peer
+            ));
             return Ok(TSOpenSessionResp::new(
                 error_status(status::WRONG_LOGIN_PASSWORD, e.to_string()),
                 v3,
@@ -769,7 +772,11 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
             self.logged_in.store(true, Ordering::Release);
         }
         if reply.code != status::SUCCESS_STATUS {
-            tracing::warn!("pipe request refused ({}): {}", reply.code, reply.message);
+            // Names and values a peer sent: escaped, cut and rate-limited.
+            crate::net::warn_limited(&format!(
+                "pipe request from {:?} refused ({}): {}",
+                self.peer, reply.code, reply.message
+            ));
         }
         let st = if reply.code == status::SUCCESS_STATUS {
             ok_status()

@@ -140,7 +140,43 @@ fn t62_garbage_pipe_requests_are_refused_and_change_nothing() {
         (0, 0),
         "nothing applied"
     );
+    // What a peer sends reaches the log escaped, cut and rate-limited: a
+    // burst of handshakes carrying a forged log line makes a few lines.
+    let started = std::time::Instant::now();
+    let forged = format!("9\nFORGED LOG LINE{}", "x".repeat(5000));
+    for _ in 0..200 {
+        let mut p = params.clone();
+        p.insert("duet.protocolVersion".into(), forged.clone());
+        let resp = c
+            .pipe_transfer(TPipeTransferReq::new(
+                1,
+                51,
+                duet_pipe::wire::encode_params(&p),
+            ))
+            .unwrap();
+        assert_eq!(resp.status.code, 1802);
+    }
+    let secs = started.elapsed().as_secs() as usize;
     a.sql("SHOW VERSION");
+    // The harness writes the log when the process ends.
+    let mut a = a;
+    a.terminate();
+    let log = wait_until(WAIT, "the log written", || {
+        let log = a.log();
+        if log.contains("duet-server stopped") || log.contains("pipe request from") {
+            Ok(log)
+        } else {
+            Err(log)
+        }
+    });
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("pipe request from"))
+        .collect();
+    assert!(!lines.is_empty(), "the refusals are logged: {log}");
+    assert!(lines.len() <= secs + 2, "{} lines in {secs} s", lines.len());
+    assert!(lines.iter().all(|l| l.len() < 500), "cut: {lines:?}");
+    assert!(!log.lines().any(|l| l.starts_with("FORGED")), "escaped");
 }
 
 /// Clients holding every connection slot cannot lock the peer's pipe out:
