@@ -23,8 +23,9 @@ for _ in $(seq 1 600); do
   if ready="$(grep -m1 '^READY ' "$DUET_LOG_FILE" 2>/dev/null)"; then
     rpc="$(sed -n 's/.*rpc=\([^ ]*\).*/\1/p' <<<"$ready")"
     http="$(sed -n 's/.*http=\([^ ]*\).*/\1/p' <<<"$ready")"
-    if curl -fsS "http://127.0.0.1:${http##*:}/health" >/dev/null 2>&1 || ! command -v curl >/dev/null; then
-      echo "Duet node started (pid $pid): rpc $rpc, http $http (/health, /metrics)"
+    # /ready: up and serving (/health may say 503 while writes would wait).
+    if curl -fsS "http://127.0.0.1:${http##*:}/ready" >/dev/null 2>&1 || ! command -v curl >/dev/null; then
+      echo "Duet node started (pid $pid): rpc $rpc, http $http (/health, /ready, /metrics)"
       echo "  log: $DUET_LOG_FILE"
       echo "  connect: sbin/start-cli.sh -h 127.0.0.1 -p ${rpc##*:} -u root -pw root"
       exit 0

@@ -104,6 +104,30 @@ pub struct GateStatus {
 }
 
 impl GateStatus {
+    /// Why a write would wait now (and fail after `write_timeout_ms`):
+    /// what `/health` reports, so a load balancer sends writes elsewhere.
+    /// The same test `admit` makes.
+    pub fn refusing(&self) -> Option<String> {
+        let budget = self.settings.max_pending_bytes?;
+        if self.degraded {
+            return None;
+        }
+        if budget == 0 {
+            let p = self.peers.iter().find(|p| !p.answering)?;
+            Some(format!(
+                "synchronous replication: peer {} (pipe {}) is not answering, so writes wait for it",
+                p.peer, p.pipe
+            ))
+        } else {
+            let p = self.peers.iter().find(|p| p.bytes >= budget)?;
+            Some(format!(
+                "replication budget full: peer {} (pipe {}) has not acknowledged {} bytes \
+                 (replication.max_pending_bytes = {budget}), so writes wait for it",
+                p.peer, p.pipe, p.bytes
+            ))
+        }
+    }
+
     /// `async`, `bounded`, `sync`, or e.g. `sync, degraded to async`.
     pub fn mode(&self) -> String {
         let m = self.settings.mode();

@@ -258,12 +258,15 @@ pub async fn run(
         memory_budget_bytes: cfg.storage.memory_budget_mb.saturating_mul(1 << 20),
         warnings,
         loopback: !exposed(&cfg.http.address),
+        stopping: std::sync::atomic::AtomicBool::new(false),
     });
     let trimmer = manager.spawn_trimmer(
         Duration::from_secs(cfg.replication.trim_interval_secs),
         stop_rx.clone(),
     );
-    let http_task = tokio::spawn(http::serve(http, http_state, stop_rx.clone()));
+    // HTTP stops last: while the node drains, /health and /ready say 503.
+    let (http_stop_tx, http_stop_rx) = watch::channel(false);
+    let http_task = tokio::spawn(http::serve(http, http_state.clone(), http_stop_rx));
     let wal_task = (cfg.storage.durability == DurabilityMode::GroupCommit).then(|| {
         tokio::spawn(sync_wal_every(
             engine.clone(),
@@ -284,9 +287,18 @@ pub async fn run(
     shutdown.await;
 
     tracing::info!("shutting down: no new connections; finishing requests in flight");
+    http_state
+        .stopping
+        .store(true, std::sync::atomic::Ordering::Release);
     let _ = stop_tx.send(true);
     let _ = rpc_task.await;
-    let _ = http_task.await;
+    let _ = http_stop_tx.send(true);
+    if tokio::time::timeout(Duration::from_secs(5), http_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the HTTP endpoint did not stop within 5 s; going on");
+    }
     tracing::info!("stopping pipes (their positions are saved)");
     manager.shutdown().await;
     let _ = trimmer.await;

@@ -1,6 +1,7 @@
 //! GET /health and GET /metrics for load balancers and monitoring.
 
 use duet_tests::{exec, Node};
+use std::time::Duration;
 
 #[test]
 fn t60_health_and_metrics() {
@@ -205,4 +206,96 @@ fn t67_failed_logins_are_rate_limited_and_files_are_private() {
         let m = mode(&p);
         assert_eq!(m & 0o077, 0, "{} is {m:o}", p.display());
     }
+}
+
+/// `/health` is what a load balancer asks: 503 with the reason while the
+/// node's writes would wait (synchronous replication to a peer that does
+/// not answer) and while it shuts down; `/ready` turns 503 at shutdown.
+#[test]
+fn t68_health_says_when_writes_cannot_be_taken() {
+    let mut node = Node::start();
+    assert_eq!(node.http_get("/ready").0, 200);
+    let (code, body) = node.http_get("/health");
+    assert_eq!(
+        (code, body.contains("\"status\":\"UP\"")),
+        (200, true),
+        "{body}"
+    );
+    // A pipe to a port where nobody answers, and synchronous writes.
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = nobody.local_addr().unwrap().port();
+    drop(nobody);
+    node.sql(&duet_tests::pipe_sql("AB", port));
+    node.sql("SET REPLICATION MAX_PENDING_BYTES = 0");
+    let body = duet_tests::wait_until(Duration::from_secs(30), "/health 503", || {
+        match node.http_get("/health") {
+            (503, body) => Ok(body),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    assert!(
+        body.contains("\"status\":\"DOWN\"") && body.contains("synchronous replication"),
+        "{body}"
+    );
+    assert_eq!(node.http_get("/ready").0, 200, "ready: it serves reads");
+    node.sql("SET REPLICATION MAX_PENDING_BYTES = UNBOUNDED");
+    assert_eq!(node.http_get("/health").0, 200);
+
+    // Shutting down: a write in flight (synchronous, waiting up to 3 s for
+    // the peer) keeps the node draining; both endpoints say 503 meanwhile.
+    node.sql("SET REPLICATION WRITE_TIMEOUT_MS = 3000");
+    node.sql("SET REPLICATION MAX_PENDING_BYTES = 0");
+    let rpc = node.rpc.port();
+    let running = std::thread::spawn(move || {
+        let mut s = duet_rpc::client::Session::open(duet_rpc::client::SessionConfig {
+            hosts: vec![("127.0.0.1".into(), rpc)],
+            ..Default::default()
+        })
+        .unwrap();
+        s.execute("INSERT INTO root.h.d(time, v) VALUES (1, 1)")
+            .err()
+    });
+    duet_tests::wait_until(Duration::from_secs(10), "the write waiting", || match node
+        .metric("duet_replication_waiting_writes")
+    {
+        Some(n) if n >= 1.0 => Ok(()),
+        other => Err(format!("{other:?}")),
+    });
+    let pid = node.pid().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let http = node.http;
+    let get = |path: &str| -> (u16, String) {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(http) else {
+            return (0, String::new());
+        };
+        let _ = write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        );
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let code = out
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (code, out)
+    };
+    let (health, ready) =
+        duet_tests::wait_until(Duration::from_secs(10), "503 while draining", || {
+            match (get("/health"), get("/ready")) {
+                ((503, h), (503, r)) => Ok((h, r)),
+                other => Err(format!("{other:?}")),
+            }
+        });
+    assert!(
+        health.contains("shutting down") && ready.contains("STOPPING"),
+        "{health} {ready}"
+    );
+    running.join().unwrap();
+    assert!(node.terminate().success());
 }
