@@ -18,9 +18,9 @@ from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
 from iotdb.utils.Tablet import Tablet
 
 
-def start_server(binary, data_dir):
+def start_server(binary, data_dir, rpc_port=0):
     proc = subprocess.Popen(
-        [binary, "--data-dir", data_dir, "--rpc-address", "127.0.0.1", "--rpc-port", "0", "--http-port", "0"],
+        [binary, "--data-dir", data_dir, "--rpc-address", "127.0.0.1", "--rpc-port", str(rpc_port), "--http-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -160,6 +160,64 @@ def t09_dual_read(port, binary):
         shutil.rmtree(data_b, ignore_errors=True)
 
 
+def t10_client_failover(binary):
+    """Session.init_from_node_urls given both nodes of a pair: when the node
+    it writes to is killed, the client moves to the other one; every
+    acknowledged write is on both nodes once the killed one returns."""
+    dirs = [tempfile.mkdtemp(prefix="duet-py-fo-") for _ in range(2)]
+    (pa, port_a), (pb, port_b) = start_server(binary, dirs[0]), start_server(binary, dirs[1])
+    procs = [pa, pb]
+    try:
+        for src, dst, name in [(port_a, port_b, "AB"), (port_b, port_a, "BA")]:
+            s = Session("127.0.0.1", src, "root", "root")
+            s.open(False)
+            s.execute_non_query_statement(
+                f"create pipe {name} with source ('source.mode.double-living'='true') with sink "
+                f"('sink'='iotdb-thrift-sink', 'sink.ip'='127.0.0.1', 'sink.port'='{dst}')")
+            s.close()
+        c = Session.init_from_node_urls([f"127.0.0.1:{port_a}", f"127.0.0.1:{port_b}"], "root", "root")
+        c.open(False)
+        acked, killed, rto, i = 0, None, None, 1
+        deadline = time.time() + 60
+        while acked < 600 and time.time() < deadline:
+            if acked == 300 and killed is None:
+                pa.kill()
+                pa.wait()
+                killed = time.time()
+            try:
+                c.insert_record("root.fo.d", i, ["v"], [TSDataType.INT64], [i])
+            except Exception:
+                continue  # the same point again, on whichever node answers
+            if killed is not None and rto is None:
+                rto = time.time() - killed
+            acked, i = i, i + 1
+        assert acked == 600, f"only {acked} writes acknowledged"
+        print(f"     t10: RTO with the Python client's failover: {rto * 1000:.1f} ms")
+        c.close()
+        # A returns on its data; both nodes converge on 1..=600.
+        pa, _ = start_server(binary, dirs[0], port_a)
+        procs[0] = pa
+        want = [(600, [600, float(sum(range(1, 601)))])]
+        for port in (port_a, port_b):
+            s = Session("127.0.0.1", port, "root", "root")
+            s.open(False)
+            got, until = None, time.time() + 60
+            while time.time() < until:
+                rows = rows_of(s, "select count(v), sum(v) from root.fo.d")
+                got = [(r[1][0], [r[1][0], float(r[1][1])]) for r in rows]
+                if got == want:
+                    break
+                time.sleep(0.1)
+            s.close()
+            assert got == want, (port, got)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/duet/target"))
     binary = os.environ.get("DUET_SERVER", os.path.join(target, "debug", "duet-server"))
@@ -182,7 +240,9 @@ def main():
         s.close()
         dual = lambda p: t09_dual_read(p, binary)
         dual.__name__ = "t09_dual_read"
-        for check in [t07_wrong_password, t08_compact_protocol, dual]:
+        failover = lambda _p: t10_client_failover(binary)
+        failover.__name__ = "t10_client_failover"
+        for check in [t07_wrong_password, t08_compact_protocol, dual, failover]:
             try:
                 check(port)
                 passed += 1

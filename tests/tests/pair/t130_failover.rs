@@ -75,9 +75,12 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn session(port: u16) -> Option<Session> {
+fn session(ports: &[u16]) -> Option<Session> {
     Session::open(SessionConfig {
-        hosts: vec![("127.0.0.1".into(), port)],
+        hosts: ports
+            .iter()
+            .map(|p| ("127.0.0.1".to_string(), *p))
+            .collect(),
         connect_timeout: Duration::from_secs(2),
         ..SessionConfig::default()
     })
@@ -112,9 +115,34 @@ fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
             .expect("start haproxy"),
     );
     wait_until(WAIT, "a session through the proxy", || {
-        session(port).map(|_| ()).ok_or_else(|| "no".to_string())
+        session(&[port]).map(|_| ()).ok_or_else(|| "no".to_string())
     });
 
+    let rto = failover_run(&mut a, &b, Arc::new(move || session(&[port])));
+    eprintln!("t130: RTO through HAProxy (SIGKILL to the next acknowledged write): {rto:?}");
+}
+
+/// The client's own failover: a session given both nodes (what `duet-cli
+/// -h iotdb-1,iotdb-2` uses) moves to the other one when its node dies.
+#[test]
+fn t131_a_client_given_both_nodes_fails_over_and_converges() {
+    let (mut a, b) = pair();
+    let ports = [a.rpc.port(), b.rpc.port()];
+    let rto = failover_run(&mut a, &b, Arc::new(move || session(&ports)));
+    eprintln!(
+        "t131: RTO with the client's failover (SIGKILL to the next acknowledged write): {rto:?}"
+    );
+}
+
+/// Writes without pause through sessions `open` makes, SIGKILLs `a` (the
+/// node the writes go to), checks they go on after a bounded gap (the RTO,
+/// returned), restarts `a`, and checks both nodes hold every acknowledged
+/// write and nothing else, and VERIFY REPLICA says identical.
+fn failover_run(
+    a: &mut Node,
+    b: &Node,
+    open: Arc<dyn Fn() -> Option<Session> + Send + Sync>,
+) -> Duration {
     // The writer: one point per statement, each retried (same time, same
     // value) until acknowledged; a new session whenever one breaks.
     let acked = Arc::new(AtomicI64::new(0));
@@ -127,7 +155,7 @@ fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
             let mut i: i64 = 1;
             while !stop.load(Ordering::Acquire) {
                 let Some(sess) = s.as_mut() else {
-                    s = session(port);
+                    s = open();
                     if s.is_none() {
                         std::thread::sleep(Duration::from_millis(20));
                     }
@@ -150,7 +178,8 @@ fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
         let n = acked.load(Ordering::Acquire);
         (n >= 300).then_some(()).ok_or(format!("{n}"))
     });
-    // balance first: the writes go to iotdb-1 (a). Kill it mid-stream.
+    // The writes go to a (HAProxy's first server; the client's first
+    // host). Kill it mid-stream.
     let before = a.rows("SELECT count(v) FROM root.fo.d").unwrap()[0][0].clone();
     assert_ne!(before, "0", "the writes went to iotdb-1");
     let at_kill = acked.load(Ordering::Acquire);
@@ -167,12 +196,11 @@ fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
         .find(|t| **t > killed)
         .map(|t| t.duration_since(killed))
         .expect("a write after the kill");
-    eprintln!("t130: RTO through HAProxy (SIGKILL to the next acknowledged write): {rto:?}");
     assert!(rto < Duration::from_secs(15), "RTO {rto:?}");
 
     // a returns; writes go on; the pair converges.
     a.restart();
-    connected(&a);
+    connected(a);
     wait_until(WAIT, "100 more writes", || {
         let n = acked.load(Ordering::Acquire);
         let want = at_kill + 400;
@@ -183,7 +211,7 @@ fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
     let n = acked.load(Ordering::Acquire);
     // Every acknowledged point on both nodes (the reference model: times
     // 1..=n, each value its time); none other.
-    for (name, node) in [("a", &a), ("b", &b)] {
+    for (name, node) in [("a", &*a), ("b", b)] {
         wait_until(WAIT, &format!("{n} points on {name}"), || {
             let rows = node.rows("SELECT count(v), sum(v) FROM root.fo.d")?;
             let count: i64 = rows[0][0].parse().map_err(|e| format!("{e}"))?;
@@ -206,4 +234,5 @@ fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
             _ => Err(format!("{rows:?}")),
         }
     });
+    rto
 }
