@@ -39,3 +39,14 @@ parse_conf_flag() {
   DUET_PID_FILE="$DUET_HOME/run/$base.pid"
   DUET_LOG_FILE="$DUET_HOME/logs/$base.log"
 }
+
+# is_duet_node PID: whether PID is a duet-server started with $DUET_CONF
+# (a pid file can outlive its process, and the pid be reused by another).
+is_duet_node() {
+  local pid="$1" exe
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ -r "/proc/$pid/cmdline" ] || return 0  # no /proc: trust the pid file
+  exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
+  case "$exe" in */duet-server|*/duet-server\ \(deleted\)) ;; *) return 1 ;; esac
+  tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF "$DUET_CONF"
+}

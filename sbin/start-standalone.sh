@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 parse_conf_flag "$@"
 
-if [ -f "$DUET_PID_FILE" ] && kill -0 "$(cat "$DUET_PID_FILE")" 2>/dev/null; then
+if [ -f "$DUET_PID_FILE" ] && is_duet_node "$(cat "$DUET_PID_FILE")"; then
   echo "already running: pid $(cat "$DUET_PID_FILE") ($DUET_PID_FILE)" >&2
   exit 1
 fi

@@ -3,6 +3,8 @@
 #   sbin/stop-standalone.sh [-c conf/duet.toml]
 # SIGTERM (the node stops accepting, finishes requests, flushes), then
 # SIGKILL if it has not exited after DUET_STOP_TIMEOUT seconds (default 30).
+# Signals only the duet-server started with that configuration (checked in
+# /proc), never a process that reused a stale pid.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 parse_conf_flag "$@"
@@ -14,6 +16,11 @@ fi
 pid="$(cat "$DUET_PID_FILE")"
 if ! kill -0 "$pid" 2>/dev/null; then
   echo "not running (stale pid $pid)"
+  rm -f "$DUET_PID_FILE"
+  exit 0
+fi
+if ! is_duet_node "$pid"; then
+  echo "not running: pid $pid in $DUET_PID_FILE is another process now (the pid was reused); not signalled" >&2
   rm -f "$DUET_PID_FILE"
   exit 0
 fi

@@ -87,3 +87,36 @@ fn t70_start_cli_stop() {
     let _ = std::fs::remove_file(root.join("run").join(format!("{name}.pid")));
     let _ = std::fs::remove_file(root.join("logs").join(format!("{name}.log")));
 }
+
+/// A stale pid file whose pid now belongs to another process: the stop
+/// script leaves that process alone (and says so), and start starts.
+#[test]
+fn t71_stop_never_signals_a_reused_pid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("t71-{}", std::process::id());
+    let conf = dir.path().join(format!("{name}.toml"));
+    std::fs::write(&conf, "[rpc]\nport = 0\n").unwrap();
+    let mut other = Command::new("sleep").arg("60").spawn().unwrap();
+    std::fs::create_dir_all(root.join("run")).unwrap();
+    let pid_file = root.join("run").join(format!("{name}.pid"));
+    std::fs::write(&pid_file, other.id().to_string()).unwrap();
+    let bin = duet_tests::bin_dir();
+    let stop = Command::new("bash")
+        .arg(root.join("sbin/stop-standalone.sh"))
+        .arg("-c")
+        .arg(&conf)
+        .env("DUET_BIN_DIR_OVERRIDE", bin.to_str().unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&stop.stderr);
+    assert!(stop.status.success(), "{err}");
+    assert!(err.contains("reused"), "{err}");
+    assert!(
+        other.try_wait().unwrap().is_none(),
+        "the other process was signalled"
+    );
+    assert!(!pid_file.exists(), "the stale pid file is gone");
+    let _ = other.kill();
+    let _ = other.wait();
+}
