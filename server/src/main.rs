@@ -68,6 +68,10 @@ fn main() {
         // One machine-readable line on stdout: scripts and tests wait for it.
         println!("READY rpc={} http={} node_id={}", b.rpc, b.http, b.node_id);
         let _ = std::io::stdout().flush();
+        sd_notify(&format!(
+            "READY=1\nSTATUS=serving rpc {} http {}",
+            b.rpc, b.http
+        ));
     }));
     if let Err(e) = result {
         fail(&e);
@@ -92,5 +96,33 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+    sd_notify("STOPPING=1\nSTATUS=finishing requests, saving pipe positions, flushing");
+}
+
+/// Tells systemd (a `Type=notify` unit: conf/systemd/duet.service) that the
+/// node serves or is stopping: one datagram to `$NOTIFY_SOCKET`, when set.
+fn sd_notify(state: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let sock = match std::os::unix::net::UnixDatagram::unbound() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot notify systemd: {e}");
+            return;
+        }
+    };
+    let bytes = path.as_encoded_bytes();
+    // A leading '@' names a socket in the abstract namespace.
+    let sent = if let Some(name) = bytes.strip_prefix(b"@") {
+        use std::os::linux::net::SocketAddrExt;
+        std::os::unix::net::SocketAddr::from_abstract_name(name)
+            .and_then(|addr| sock.send_to_addr(state.as_bytes(), &addr))
+    } else {
+        sock.send_to(state.as_bytes(), std::path::Path::new(&path))
+    };
+    if let Err(e) = sent {
+        tracing::warn!("cannot notify systemd at {}: {e}", path.to_string_lossy());
     }
 }

@@ -120,3 +120,66 @@ fn t71_stop_never_signals_a_reused_pid() {
     let _ = other.kill();
     let _ = other.wait();
 }
+
+/// The node tells systemd (conf/systemd/duet.service is `Type=notify`)
+/// when it serves and when a stop begins.
+#[test]
+fn t72_systemd_hears_ready_and_stopping() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut node =
+        duet_tests::Node::start_with_env(&[("NOTIFY_SOCKET", path.to_str().unwrap())], &[]);
+    let mut buf = [0u8; 512];
+    let n = sock.recv(&mut buf).expect("READY=1 within 30 s");
+    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(
+        msg.starts_with("READY=1\n") && msg.contains(&node.rpc.port().to_string()),
+        "{msg}"
+    );
+    assert!(node.terminate().success());
+    let n = sock.recv(&mut buf).expect("STOPPING=1");
+    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(msg.starts_with("STOPPING=1"), "{msg}");
+    // The unit the README installs says what the node does.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let unit = std::fs::read_to_string(root.join("conf/systemd/duet.service")).unwrap();
+    for line in [
+        "Type=notify",
+        "Restart=on-failure",
+        "LimitNOFILE=",
+        "StateDirectory=duet",
+        "KillSignal=SIGTERM",
+    ] {
+        assert!(
+            unit.lines().any(|l| l.starts_with(line)),
+            "{line} in duet.service"
+        );
+    }
+    // systemd's own check of the unit, with the binary this run built.
+    let bin = duet_tests::bin_dir().join("duet-server");
+    let copy = dir.path().join("duet.service");
+    std::fs::write(
+        &copy,
+        unit.replace("/opt/duet/bin/duet-server", bin.to_str().unwrap()),
+    )
+    .unwrap();
+    match Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&copy)
+        .output()
+    {
+        Ok(out) => {
+            let said = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                out.status.success() && said.trim().is_empty(),
+                "systemd-analyze verify: {said}"
+            );
+        }
+        Err(e) => eprintln!(
+            "t72: systemd-analyze not available ({e}); the unit was not verified by systemd"
+        ),
+    }
+}
