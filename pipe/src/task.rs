@@ -35,6 +35,8 @@ pub struct PipeStats {
     /// Position acknowledged by the receiver (in memory; saved lazily).
     pub acked_position: AtomicU64,
     pub peer_reachable: AtomicBool,
+    /// Since when the peer has not answered (set when that was logged).
+    pub peer_down_since: Mutex<Option<std::time::Instant>>,
     pub peer_node_id: AtomicU64,
     pub peer_address: Mutex<Option<String>>,
     /// Series still to send in a history transfer (0 when none runs).
@@ -502,18 +504,41 @@ impl PipeTask {
         Err(Exit::Resync)
     }
 
+    /// The peer answered: logged when it had not been answering.
+    pub(crate) fn peer_up(&self) {
+        self.stats.peer_reachable.store(true, Ordering::Relaxed);
+        if let Some(since) = self.stats.peer_down_since.lock().take() {
+            let peer = self.stats.peer_address.lock().clone().unwrap_or_default();
+            tracing::info!(
+                "pipe {}: peer {peer} answers again after {:.1} s",
+                self.name(),
+                since.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    /// The peer did not answer; true the first time since it last did
+    /// (when that is worth a warning).
+    pub(crate) fn peer_down(&self) -> bool {
+        self.stats.peer_reachable.store(false, Ordering::Relaxed);
+        let mut since = self.stats.peer_down_since.lock();
+        let first = since.is_none();
+        since.get_or_insert_with(std::time::Instant::now);
+        first
+    }
+
     /// Checks the peer while idle; a refusal stops the pipe.
     async fn probe(&self, sink: &mut Option<Sink>) -> Result<(), Exit> {
         let r = self.with_sink(sink, Sink::probe).await?;
         match r {
             Ok(()) => {
-                self.stats.peer_reachable.store(true, Ordering::Relaxed);
+                self.peer_up();
                 Ok(())
             }
             Err(SendError::Rejected(m)) => Err(Exit::Rejected(m)),
             Err(SendError::Unreachable(m)) => {
-                if self.stats.peer_reachable.swap(false, Ordering::Relaxed) {
-                    tracing::warn!("pipe {}: {m}", self.name());
+                if self.peer_down() {
+                    tracing::warn!("pipe {}: peer unreachable: {m}", self.name());
                 }
                 Ok(())
             }

@@ -128,8 +128,9 @@ impl Node {
                 &http_port.to_string(),
             ])
             .args(&self.extra)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            // Warnings and errors, unless the test asks for more.
             .env("RUST_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn duet-server");

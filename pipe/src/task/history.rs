@@ -40,7 +40,13 @@ impl PipeTask {
         self.stats.history_transfers.fetch_add(1, Ordering::Relaxed);
         self.stats.history_running.store(true, Ordering::Release);
         let _running = HistoryRunning(&self.stats);
+        let started = std::time::Instant::now();
+        let (mut sent_events, mut sent_bytes) = (0usize, 0usize);
         if self.source.history {
+            tracing::info!(
+                "pipe {}: history transfer started (the data that exists now; the log follows from position {start})",
+                self.name()
+            );
             let inc = self.source.inclusion;
             let filter = SnapshotFilter {
                 pattern: self.source.pattern.clone(),
@@ -92,6 +98,8 @@ impl PipeTask {
                 if batch.is_empty() {
                     break;
                 }
+                sent_events += batch.len();
+                sent_bytes += bytes;
                 self.send_all(sink, stop, backoff, batch).await?;
                 snap = Some(s);
             }
@@ -100,6 +108,13 @@ impl PipeTask {
         if self.stats.peer_changes.load(Ordering::Acquire) != changes {
             // A different node answered during the transfer: start over.
             return Ok(start);
+        }
+        if self.source.history {
+            tracing::info!(
+                "pipe {}: history transfer finished: {sent_events} events, {sent_bytes} bytes in {:.1} s",
+                self.name(),
+                started.elapsed().as_secs_f64()
+            );
         }
         self.save(|r| {
             r.history_pending = false;

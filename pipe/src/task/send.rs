@@ -19,15 +19,18 @@ impl PipeTask {
             }
             match self.with_sink(sink, Sink::probe).await? {
                 Ok(()) => {
-                    self.stats.peer_reachable.store(true, Ordering::Relaxed);
+                    self.peer_up();
                     return Ok(());
                 }
                 Err(SendError::Rejected(m)) => return Err(Exit::Rejected(m)),
                 Err(SendError::Unreachable(msg)) => {
-                    self.stats.peer_reachable.store(false, Ordering::Relaxed);
+                    let first = self.peer_down();
                     let wait = backoff.next();
-                    if backoff.attempt == 1 {
-                        tracing::warn!("pipe {}: {msg}; retrying in {wait:?}", self.name());
+                    if first || backoff.attempt == 1 {
+                        tracing::warn!(
+                            "pipe {}: peer unreachable: {msg}; retrying in {wait:?}",
+                            self.name()
+                        );
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
@@ -111,7 +114,7 @@ impl PipeTask {
             match result {
                 Ok(()) => {
                     backoff.reset();
-                    self.stats.peer_reachable.store(true, Ordering::Relaxed);
+                    self.peer_up();
                     self.stats.events_sent.fetch_add(count, Ordering::Relaxed);
                     self.stats.bytes_sent.fetch_add(size, Ordering::Relaxed);
                     self.stats.batches_sent.fetch_add(1, Ordering::Relaxed);
@@ -132,14 +135,14 @@ impl PipeTask {
                 }
                 Err(SendError::Rejected(msg)) => return Err(Exit::Rejected(msg)),
                 Err(SendError::Unreachable(msg)) => {
-                    self.stats.peer_reachable.store(false, Ordering::Relaxed);
+                    self.peer_down();
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     let wait = backoff.next();
                     // Warn on the first failure and then about every minute.
                     let n = self.stats.retries.load(Ordering::Relaxed);
                     if backoff.attempt == 1 || n % 30 == 0 {
                         tracing::warn!(
-                            "pipe {}: {msg}; retrying (attempt {}) in {wait:?}",
+                            "pipe {}: peer unreachable: {msg}; retrying (attempt {}) in {wait:?}",
                             self.name(),
                             backoff.attempt
                         );
