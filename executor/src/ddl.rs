@@ -22,6 +22,30 @@ fn text(s: impl Into<String>) -> Option<Value> {
     Some(Value::Text(s.into()))
 }
 
+/// Where `BACKUP TO 'given'` writes: `given` names a directory under the
+/// backup root (`storage.backup_dir`), relative to it or as a full path
+/// inside it; never `..`, never anywhere else.
+pub fn backup_target(root: &std::path::Path, given: &str) -> Result<std::path::PathBuf> {
+    use std::path::{Component, Path};
+    let refuse = || {
+        ExecError::semantic(format!(
+            "BACKUP writes only under storage.backup_dir ({}): name a new directory there, \
+             e.g. BACKUP TO 'nightly-1'",
+            root.display()
+        ))
+    };
+    let p = Path::new(given);
+    let rel = if p.is_absolute() {
+        p.strip_prefix(root).map_err(|_| refuse())?
+    } else {
+        p
+    };
+    if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(refuse());
+    }
+    Ok(root.join(rel))
+}
+
 /// `LIST PRIVILEGES OF USER`: one row per path and privilege, as IoTDB
 /// 1.3 prints them (`ROLE` empty: Duet has no roles).
 fn privilege_rows(engine: &Engine, user: &str) -> Result<Vec<Row>> {
@@ -256,7 +280,19 @@ pub fn execute(
             return rows(false, cols, out);
         }
         S::Flush => engine.flush()?,
-        S::Backup { dir } => engine.checkpoint(std::path::Path::new(dir))?,
+        S::Backup { dir } => {
+            let target = backup_target(&node.backup_dir, dir)?;
+            std::fs::create_dir_all(&node.backup_dir).map_err(|e| {
+                ExecError::new(
+                    crate::ErrorKind::Internal,
+                    format!(
+                        "cannot create the backup directory {}: {e}",
+                        node.backup_dir.display()
+                    ),
+                )
+            })?;
+            engine.checkpoint(&target)?
+        }
         S::CreateUser { name, password } => engine.create_user(name, password)?,
         S::AlterUserPassword { name, password } => engine.alter_password(name, password)?,
         S::DropUser { name } => engine.drop_user(name)?,
@@ -504,6 +540,40 @@ impl Fnv {
         for &b in bytes {
             self.0 ^= b as u64;
             self.0 = self.0.wrapping_mul(0x100000001b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backup_target;
+    use std::path::Path;
+
+    #[test]
+    fn a_backup_goes_under_the_backup_root_only() {
+        let root = Path::new("/srv/duet/backups");
+        assert_eq!(
+            backup_target(root, "nightly-1").unwrap(),
+            root.join("nightly-1")
+        );
+        assert_eq!(
+            backup_target(root, "2026/11/27").unwrap(),
+            root.join("2026/11/27")
+        );
+        assert_eq!(
+            backup_target(root, "/srv/duet/backups/x").unwrap(),
+            root.join("x")
+        );
+        for bad in [
+            "",
+            "/etc/cron.d",
+            "../data",
+            "a/../../b",
+            "/srv/duet/backups",
+            "/srv/duet/backups/../x",
+            "./x",
+        ] {
+            assert!(backup_target(root, bad).is_err(), "{bad}");
         }
     }
 }

@@ -66,6 +66,8 @@ pub struct NodeInfo {
     pub rpc_address: String,
     pub rpc_port: u16,
     pub version: String,
+    /// `storage.backup_dir`: `BACKUP TO` writes nowhere else.
+    pub backup_dir: std::path::PathBuf,
 }
 
 impl Default for NodeInfo {
@@ -74,6 +76,7 @@ impl Default for NodeInfo {
             rpc_address: "127.0.0.1".into(),
             rpc_port: 6667,
             version: env!("CARGO_PKG_VERSION").into(),
+            backup_dir: std::path::PathBuf::from("backups"),
         }
     }
 }

@@ -92,9 +92,22 @@ pub struct StorageConfig {
     /// block cache under one limit), the rest for pipes, history
     /// transfers, queries, connections and the allocator's slack.
     pub memory_budget_mb: u64,
+    /// Where `BACKUP TO 'name'` writes (`name` is a directory under it; a
+    /// client never names a place outside it). Unset: the data
+    /// directory's path with `-backups` appended.
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl StorageConfig {
+    /// The backup root for a node whose data is in `data_dir`.
+    pub fn backup_root(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.backup_dir.clone().unwrap_or_else(|| {
+            let mut s = data_dir.as_os_str().to_os_string();
+            s.push("-backups");
+            PathBuf::from(s)
+        })
+    }
+
     /// RocksDB's share of the memory budget.
     pub fn rocksdb_memory_bytes(&self) -> usize {
         (self.memory_budget_mb.saturating_mul(1 << 20) / 2) as usize
@@ -217,6 +230,7 @@ impl Default for StorageConfig {
             wal_sync_interval_ms: 100,
             default_bucket_span_ms: 3_600_000,
             memory_budget_mb: 512,
+            backup_dir: None,
         }
     }
 }

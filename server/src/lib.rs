@@ -185,6 +185,7 @@ pub async fn run(
         rpc_address: cfg.rpc.address.clone(),
         rpc_port: bound.rpc.port(),
         version: env!("CARGO_PKG_VERSION").into(),
+        backup_dir: cfg.storage.backup_root(&cfg.node.data_dir),
     };
     let metrics = Arc::new(metrics::Metrics::new());
     metrics

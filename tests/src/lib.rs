@@ -115,6 +115,12 @@ impl Node {
         self.dir.path().join("data")
     }
 
+    /// Where `BACKUP TO` writes by default (`storage.backup_dir` unset: the
+    /// data directory's path with `-backups`).
+    pub fn backup_root(&self) -> PathBuf {
+        self.dir.path().join("data-backups")
+    }
+
     fn launch(&mut self, rpc_port: u16, http_port: u16) {
         let mut cmd = Command::new(bin_dir().join("duet-server"));
         cmd.arg("--data-dir")

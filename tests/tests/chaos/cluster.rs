@@ -26,8 +26,8 @@ pub struct Link {
 pub struct Cluster {
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
-    /// The configuration file, and room for backups.
-    scratch: tempfile::TempDir,
+    /// The configuration file (kept while the nodes run).
+    _conf: tempfile::TempDir,
 }
 
 /// A short sink timeout, so a blackholed link is noticed (and retried)
@@ -70,7 +70,7 @@ impl Cluster {
         let cluster = Cluster {
             nodes,
             links,
-            scratch: conf,
+            _conf: conf,
         };
         for (i, node) in cluster.nodes.iter().enumerate() {
             wait_until(
@@ -97,11 +97,6 @@ impl Cluster {
     pub fn link_name(&self, link: usize) -> String {
         let l = &self.links[link];
         format!("{}->{} (pipe {})", name(l.from), name(l.to), l.pipe)
-    }
-
-    /// A directory for the run's files (backups), removed with the cluster.
-    pub fn scratch(&self) -> &std::path::Path {
-        self.scratch.path()
     }
 
     /// The links from or to `node`.

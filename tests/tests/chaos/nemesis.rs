@@ -399,7 +399,7 @@ fn wait_retried(c: &Cluster, link: usize, before: f64) -> f64 {
 /// back. Fired: a history transfer through one of its links.
 fn restore(c: &mut Cluster, f: &Fault, n: u32, h: &mut History) {
     let x = f.target;
-    let dir = c.scratch().join(format!("backup-{n}"));
+    let dir = c.nodes[x].backup_root().join(format!("backup-{n}"));
     let transfers_in = |c: &Cluster| -> f64 {
         c.links_of(x)
             .into_iter()

@@ -354,3 +354,34 @@ fn t84_a_message_declaring_millions_of_elements_is_refused() {
     let mut s = node.session();
     query(&mut s, "SHOW VERSION").unwrap();
 }
+
+/// `BACKUP TO` names a directory under `storage.backup_dir`, never a place
+/// a client picks (a checkpoint in /etc/cron.d, or over another node's
+/// data).
+#[test]
+fn t89_backup_writes_only_under_its_root() {
+    let node = Node::start();
+    let mut s = node.session();
+    duet_tests::exec(&mut s, "INSERT INTO root.bk.d(time, v) VALUES (1, 1)");
+    let outside = tempfile::tempdir().unwrap();
+    for target in [
+        outside.path().join("bk").display().to_string(),
+        "../escape".to_string(),
+        format!("{}/../x", node.backup_root().display()),
+    ] {
+        let e = s
+            .execute(&format!("BACKUP TO '{target}'"))
+            .err()
+            .unwrap_or_else(|| panic!("{target} accepted"))
+            .to_string();
+        assert!(e.contains("storage.backup_dir"), "{target}: {e}");
+    }
+    assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
+    assert!(!node.dir.path().join("escape").exists());
+    duet_tests::exec(&mut s, "BACKUP TO 'nightly-1'");
+    assert!(node
+        .backup_root()
+        .join("nightly-1")
+        .join("CURRENT")
+        .exists());
+}

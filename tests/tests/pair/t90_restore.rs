@@ -30,13 +30,12 @@ fn restore(node: &mut Node, backup: &std::path::Path) {
 
 fn scenario(restore_a: bool) {
     let (mut a, mut b) = pair();
-    let backup_dir = tempfile::tempdir().unwrap();
-    let backup = backup_dir.path().join("bk");
     let (r, other) = if restore_a {
         (&mut a, &mut b)
     } else {
         (&mut b, &mut a)
     };
+    let backup = r.backup_root().join("bk");
 
     // Before the backup: writes on both nodes, replicated.
     insert(r, "root.rs.before", "v", 0, 100, 1.0);
@@ -123,8 +122,7 @@ fn t92_in_a_mesh_of_three_a_restored_nodes_changes_reach_every_node() {
     insert(&c, "root.mesh.before", "v", 0, 10, 1.0);
     wait_count(&a, "root.mesh.before", "v", 10);
     wait_count(&b, "root.mesh.before", "v", 10);
-    let backup_dir = tempfile::tempdir().unwrap();
-    let backup = backup_dir.path().join("bk");
+    let backup = c.backup_root().join("bk");
     c.sql(&format!("BACKUP TO '{}'", backup.display()));
 
     // C -> A is cut: C's next change reaches B only.
