@@ -9,3 +9,4 @@ mod t50_cli;
 mod t60_http;
 mod t70_sbin;
 mod t80_hostile_requests;
+mod t90_tls;

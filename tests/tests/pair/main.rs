@@ -6,6 +6,7 @@ mod t100_memory;
 mod t10_guide;
 mod t110_write_modes;
 mod t120_dual_read;
+mod t130_tls;
 mod t20_no_loops;
 mod t30_conflicts;
 mod t40_recovery;
