@@ -155,3 +155,27 @@ fn t134_ssl_parameters_are_checked_at_create() {
     }
     assert!(a.pipes().is_empty(), "nothing half-created");
 }
+
+#[test]
+fn t135_a_client_certificate_from_another_ca_is_refused_by_the_peer() {
+    let certs = Certs::make(&["b"]);
+    let other = Certs::make(&["a"]);
+    let a = Node::start();
+    let b = Node::start_with_config(&certs.config("b", ""));
+    insert(&a, "root.othercert.a", "v", 0, 10, 1.0);
+    // A trusts B's CA, but presents a certificate B's CA did not sign.
+    a.sql(&tls_pipe(
+        "AB",
+        b.rpc.port(),
+        &format!(
+            "'sink'='iotdb-thrift-ssl-sink', 'sink.ssl.trust-store-path'='{}', \
+             'sink.ssl.cert-path'='{}', 'sink.ssl.key-path'='{}'",
+            certs.ca().display(),
+            other.cert("a").display(),
+            other.key("a").display()
+        ),
+    ));
+    stopped_with(&a, "AB", "refused this side's certificate");
+    assert_eq!(count(&b, "root.othercert.a", "v"), 0, "nothing applied");
+    assert_eq!(b.peer_changes_applied(), 0);
+}
