@@ -275,8 +275,13 @@ async fn open(
         p = tokio::time::timeout(left, stream.peek(&mut first)) => p,
         _ = shutdown.changed() => return Ok(()),
     };
+    let timed_out = |e: ConnEnd| {
+        conn.shared.metrics.login_timeouts.inc();
+        tracing::info!("closing a connection: {e}");
+        Err(e)
+    };
     match peeked {
-        Err(_) => return Err(timeout),
+        Err(_) => return timed_out(timeout),
         Ok(Err(e)) => return Err(ConnEnd::Io(e)),
         Ok(Ok(0)) => return Err(ConnEnd::Closed),
         Ok(Ok(_)) => {}
@@ -300,7 +305,7 @@ async fn open(
         _ = shutdown.changed() => return Ok(()),
     };
     let stream = match accepted {
-        Err(_) => return Err(timeout),
+        Err(_) => return timed_out(timeout),
         Ok(Err(e)) => return Err(ConnEnd::Tls(format!("handshake failed: {e}"))),
         Ok(Ok(s)) => s,
     };
