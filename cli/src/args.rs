@@ -1,9 +1,12 @@
 //! Command-line flags, spelled as IoTDB's `start-cli.sh` spells them:
-//! `-h host[,host...] -p port -u user -pw password -e statement`.
+//! `-h host[,host...] -p port -u user -pw password -e statement
+//! -usessl true -ts ca.pem`.
 //!
-//! `-h` is the host, so clap's `-h` help is off (`--help` stays), and `-pw`
-//! (a two-letter short flag clap cannot declare) is rewritten to
-//! `--password` by [`preprocess`] before clap sees the arguments.
+//! `-h` is the host, so clap's `-h` help is off (`--help` stays), and
+//! IoTDB's multi-letter short flags, which clap cannot declare, are
+//! rewritten by [`preprocess`] before clap sees the arguments: `-pw` to
+//! `--password`, `-usessl` to `--ssl`, `-ts` to `--ca-file`, `-tpw` to
+//! `--trust-store-pwd`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -11,6 +14,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Parser};
 use duet_rpc::client::{parse_hosts, SessionConfig, DEFAULT_PORT};
+use duet_rpc::tls::TlsClient;
 
 /// Duet's command-line shell (IoTDB-compatible client protocol).
 #[derive(Debug, Parser)]
@@ -62,6 +66,21 @@ pub struct Args {
     #[arg(long = "read-mode", value_parser = ["single", "dual"])]
     pub read_mode: Option<String>,
 
+    /// Connect with TLS (IoTDB's `-usessl true`); needs --ca-file.
+    #[arg(long = "ssl", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub ssl: Option<bool>,
+
+    /// PEM file of the CA that signed the server's certificate (IoTDB's
+    /// `-ts`, which names a JKS trust store there); implies --ssl.
+    #[arg(long = "ca-file")]
+    pub ca_file: Option<PathBuf>,
+
+    /// IoTDB's `-tpw` (its JKS trust store's password): accepted, not
+    /// needed for a PEM file.
+    #[arg(long = "trust-store-pwd", hide = true)]
+    pub trust_store_pwd: Option<String>,
+
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
@@ -82,9 +101,20 @@ const TAKES_VALUE: &[&str] = &[
     "--fetch-size",
     "--zone",
     "--read-mode",
+    "--ca-file",
+    "--trust-store-pwd",
 ];
 
-/// Rewrites IoTDB's `-pw x` / `-pw=x` to `--password x` / `--password=x`.
+/// IoTDB's multi-letter short flags and Duet's long ones.
+const IOTDB_FLAGS: &[(&str, &str)] = &[
+    ("-pw", "--password"),
+    ("-usessl", "--ssl"),
+    ("-ts", "--ca-file"),
+    ("-tpw", "--trust-store-pwd"),
+];
+
+/// Rewrites IoTDB's `-pw x` / `-pw=x` to `--password x` / `--password=x`
+/// (and the other [`IOTDB_FLAGS`]), where they are flags, not values.
 pub fn preprocess(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
     let mut out: Vec<OsString> = Vec::new();
     for arg in args {
@@ -94,12 +124,18 @@ pub fn preprocess(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
                 .and_then(|prev| prev.to_str())
                 .is_some_and(|prev| TAKES_VALUE.contains(&prev));
         let text = arg.to_str().filter(|_| !is_value && !out.is_empty());
-        let rewritten = match (text, text.and_then(|s| s.strip_prefix("-pw="))) {
-            (Some("-pw"), _) => OsString::from("--password"),
-            (_, Some(value)) => OsString::from(format!("--password={value}")),
-            _ => arg,
-        };
-        out.push(rewritten);
+        let rewritten = text.and_then(|text| {
+            IOTDB_FLAGS.iter().find_map(|(iotdb, ours)| {
+                if text == *iotdb {
+                    Some(OsString::from(*ours))
+                } else {
+                    text.strip_prefix(iotdb)
+                        .and_then(|rest| rest.strip_prefix('='))
+                        .map(|value| OsString::from(format!("{ours}={value}")))
+                }
+            })
+        });
+        out.push(rewritten.unwrap_or(arg));
     }
     out
 }
@@ -126,8 +162,24 @@ impl Args {
                 .iter()
                 .map(|m| format!("SET READ_MODE = {}", m.to_uppercase()))
                 .collect(),
+            tls: self.tls()?,
             ..SessionConfig::default()
         })
+    }
+
+    /// TLS as asked: `--ssl` needs a CA file; a CA file alone means TLS.
+    fn tls(&self) -> Result<Option<TlsClient>, String> {
+        match (self.ssl, &self.ca_file) {
+            (Some(false), _) | (None, None) => Ok(None),
+            (Some(true), None) => Err(
+                "--ssl needs --ca-file (IoTDB's -ts): the PEM file of the CA that signed the \
+                 server's certificate"
+                    .into(),
+            ),
+            (_, Some(ca)) => TlsClient::with_names(ca, None, ("--ca-file", "", ""))
+                .map(Some)
+                .map_err(|e| e.to_string()),
+        }
     }
 
     /// The history file: the flag, or ~/.duet_cli_history; `None` if empty
@@ -217,6 +269,38 @@ mod tests {
             .unwrap()
             .session_config()
             .is_err());
+    }
+
+    #[test]
+    fn iotdb_ssl_flags() {
+        let args = parse(&[
+            "duet-cli",
+            "-usessl",
+            "true",
+            "-ts",
+            "/x/ca.pem",
+            "-tpw",
+            "pw",
+        ])
+        .unwrap();
+        assert_eq!(args.ssl, Some(true));
+        assert_eq!(args.ca_file, Some(PathBuf::from("/x/ca.pem")));
+        let e = args.session_config().unwrap_err();
+        assert!(e.contains("--ca-file /x/ca.pem"), "{e}");
+        let args = parse(&["duet-cli", "--ssl", "-e", "show version"]).unwrap();
+        assert_eq!(args.ssl, Some(true));
+        assert_eq!(args.execute.as_deref(), Some("show version"));
+        let e = args.session_config().unwrap_err();
+        assert!(e.contains("--ca-file"), "{e}");
+        let args = parse(&["duet-cli", "-usessl=false", "-ts=/x/ca.pem"]).unwrap();
+        assert_eq!(args.ssl, Some(false));
+        assert!(args.session_config().unwrap().tls.is_none());
+        assert!(parse(&["duet-cli"])
+            .unwrap()
+            .session_config()
+            .unwrap()
+            .tls
+            .is_none());
     }
 
     #[test]

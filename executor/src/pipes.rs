@@ -59,6 +59,7 @@ pub const SINK_TYPES: &[&str] = &[
     "iotdb-thrift-sink",
     "iotdb-thrift-sync-sink",
     "iotdb-thrift-async-sink",
+    "iotdb-thrift-ssl-sink",
     "do-nothing-sink",
 ];
 const INCLUSIONS: &[&str] = &["all", "data", "data.insert", "data.delete", "schema"];
@@ -102,6 +103,14 @@ static SINK: &[PipeParamSpec] = &[
     // Duet's: whether the peer counts for replication.max_pending_bytes
     // and synchronous mode (default: true for double-living pipes).
     spec("pending-budget", Kind::Bool),
+    // TLS (duet_pipe::tls): IoTDB's names, a PEM trust store in place of
+    // its JKS (the password is accepted and not used), and Duet's own
+    // client certificate and key.
+    spec("ssl.enable", Kind::Bool),
+    spec("ssl.trust-store-path", Kind::Text),
+    spec("ssl.trust-store-pwd", Kind::Text),
+    spec("ssl.cert-path", Kind::Text),
+    spec("ssl.key-path", Kind::Text),
 ];
 
 fn check_value(stage: &str, key: &str, kind: Kind, v: &str) -> Result<String> {

@@ -53,9 +53,11 @@ pub struct SinkConfig {
     pub password: String,
     pub lz4: bool,
     pub rate_limit_bytes_per_sec: Option<u64>,
+    /// `sink.ssl.enable` (or the `iotdb-thrift-ssl-sink`): connect with TLS.
+    pub tls: Option<crate::tls::SinkTls>,
 }
 
-fn flag(p: &Params, key: &str, default: bool) -> bool {
+pub(crate) fn flag(p: &Params, key: &str, default: bool) -> bool {
     p.get(key)
         .map_or(default, |v| v.eq_ignore_ascii_case("true"))
 }
@@ -158,9 +160,15 @@ impl SourceConfig {
 
 impl SinkConfig {
     pub fn from_params(p: &Params) -> Result<SinkConfig, PipeError> {
-        let kind = match p.get("sink").map(String::as_str) {
+        let sink_type = p.get("sink").map(String::as_str);
+        let kind = match sink_type {
             Some("do-nothing-sink") => SinkKind::DoNothing,
-            Some("iotdb-thrift-sink" | "iotdb-thrift-sync-sink" | "iotdb-thrift-async-sink") => {
+            Some(
+                "iotdb-thrift-sink"
+                | "iotdb-thrift-sync-sink"
+                | "iotdb-thrift-async-sink"
+                | "iotdb-thrift-ssl-sink",
+            ) => {
                 let mut urls = Vec::new();
                 if let (Some(ip), Some(port)) = (p.get("sink.ip"), p.get("sink.port")) {
                     urls.push((
@@ -228,6 +236,7 @@ impl SinkConfig {
                 .unwrap_or_else(|| "root".into()),
             lz4: compressor == "lz4",
             rate_limit_bytes_per_sec: number(p, "sink.rate-limit-bytes-per-second")?,
+            tls: crate::tls::SinkTls::from_params(p, sink_type == Some("iotdb-thrift-ssl-sink"))?,
         })
     }
 }

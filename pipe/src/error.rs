@@ -23,7 +23,9 @@ pub enum SendError {
     #[error("peer unreachable: {0}")]
     Unreachable(String),
     /// The receiver refused (loop, protocol, credentials, data it cannot
-    /// take): retrying would not help.
+    /// take), or a certificate was refused on either side of the TLS
+    /// handshake, or the sink's TLS files cannot be used: retrying would
+    /// not help.
     #[error("refused by the receiver: {0}")]
     Rejected(String),
 }

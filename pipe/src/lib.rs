@@ -5,7 +5,7 @@
 //! its source wants ([`filter`], pure functions over events, configured by
 //! [`config`]), batches it and hands it to the [`sink`], which speaks
 //! IoTDB's `pipeTransfer` call with Duet's request bodies ([`wire`]) to the
-//! peer. There [`receiver`] checks the handshake and applies each batch
+//! peer, in plain text or over TLS ([`tls`]: the sink's certificate files). There [`receiver`] checks the handshake and applies each batch
 //! exactly once. A new pipe, or one whose position was trimmed away, first
 //! sends a history snapshot. [`manager`] holds the registry, persists each
 //! pipe's [`record`] in `meta`, restores pipes at start and trims the log.
@@ -23,6 +23,7 @@ pub mod record;
 pub mod sink;
 pub mod split;
 pub mod task;
+pub mod tls;
 pub mod wire;
 
 pub use error::{PipeError, SendError};

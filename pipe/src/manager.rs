@@ -80,6 +80,8 @@ pub struct PipeSettings {
     pub read_bytes: usize,
     /// The write mode as configured (`SET REPLICATION` overrides it).
     pub gate: GateSettings,
+    /// The node's `[tls]` files: what a TLS sink uses unless it names its own.
+    pub tls: Option<crate::tls::NodeTls>,
 }
 
 impl Default for PipeSettings {
@@ -91,6 +93,7 @@ impl Default for PipeSettings {
             request_timeout: Duration::from_secs(30),
             read_bytes: 16 << 20,
             gate: GateSettings::default(),
+            tls: None,
         }
     }
 }
@@ -239,6 +242,7 @@ impl PipeManager {
             source,
             sink,
             request_timeout: self.settings.request_timeout,
+            node_tls: self.settings.tls.clone(),
             read_bytes: self.settings.read_bytes,
             handshakes_checked: Default::default(),
             gate: self.gate.clone(),
@@ -258,7 +262,10 @@ impl PipeManager {
     ) -> Result<(), PipeError> {
         // Check the definition before anything is saved.
         let forwards = forwards(&SourceConfig::from_params(&source)?);
-        SinkConfig::from_params(&sink)?;
+        if let Some(tls) = SinkConfig::from_params(&sink)?.tls {
+            // The files are read now, so a missing one is named at CREATE.
+            tls.resolve(self.settings.tls.as_ref())?.load()?;
+        }
         // Peers' changes are logged from here on if this pipe forwards
         // them (before its position is taken).
         self.log_remote_if_forwarded(Some(forwards));
@@ -454,6 +461,11 @@ impl PipeManager {
             old.push((last, rest, Duration::ZERO));
         }
         self.gate.seed(old);
+    }
+
+    /// The node's `[tls]` files (a TLS sink's defaults).
+    pub fn node_tls(&self) -> Option<&crate::tls::NodeTls> {
+        self.settings.tls.as_ref()
     }
 
     pub fn list(&self) -> Vec<PipeInfo> {

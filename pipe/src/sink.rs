@@ -1,6 +1,7 @@
 //! The thrift sink: a connection to the peer's RPC port (addresses tried in
-//! order, host names resolved at every connect), a handshake, then batches.
-//! Blocking; the pipe task runs it on a blocking thread.
+//! order, host names resolved at every connect), TLS if the pipe asks for
+//! it, a handshake, then batches. Blocking; the pipe task runs it on a
+//! blocking thread.
 
 use crate::config::{SinkConfig, SinkKind};
 use crate::error::SendError;
@@ -10,6 +11,7 @@ use duet_rpc::frame::Protocol;
 use duet_rpc::generated::{TIClientRPCServiceSyncClient, TPipeTransferReq};
 use duet_rpc::service::{new_client, RpcClient};
 use duet_rpc::status;
+use duet_rpc::tls::{Connected, HandshakeError, TlsClient};
 use std::collections::BTreeMap;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -23,6 +25,8 @@ pub struct LocalIdentity {
     pub stream: String,
     /// Refuse a peer whose clock is further off than this.
     pub max_clock_skew_ms: u64,
+    /// The node's `[tls]` files: a TLS sink's defaults.
+    pub tls: Option<crate::tls::NodeTls>,
 }
 
 pub struct Sink {
@@ -30,6 +34,8 @@ pub struct Sink {
     request_timeout: Duration,
     local: LocalIdentity,
     conn: Option<(RpcClient, String)>,
+    /// The TLS settings, loaded at the first connect.
+    tls: Option<TlsClient>,
     /// Index of the address to try first.
     next_url: usize,
     /// The peer's node id, learned at handshake.
@@ -56,6 +62,7 @@ impl Sink {
             request_timeout,
             local,
             conn: None,
+            tls: None,
             next_url: 0,
             peer_node_id: None,
             peer_mark: None,
@@ -180,7 +187,25 @@ impl Sink {
         Err(SendError::Unreachable(last))
     }
 
+    /// The pipe's TLS client, if it uses TLS: loaded once; files that
+    /// cannot be used stop the pipe with the file named.
+    fn tls_client(&mut self) -> Result<Option<TlsClient>, SendError> {
+        let Some(tls) = &self.cfg.tls else {
+            return Ok(None);
+        };
+        if let Some(client) = &self.tls {
+            return Ok(Some(client.clone()));
+        }
+        let client = tls
+            .resolve(self.local.tls.as_ref())
+            .and_then(|files| files.load())
+            .map_err(|e| SendError::Rejected(e.to_string()))?;
+        self.tls = Some(client.clone());
+        Ok(Some(client))
+    }
+
     fn open(&mut self, host: &str, port: u16, name: &str) -> Result<Handshaken, SendError> {
+        let tls = self.tls_client()?;
         let unreachable = |e: String| SendError::Unreachable(format!("{name}: {e}"));
         let addrs: Vec<_> = (host, port)
             .to_socket_addrs()
@@ -205,8 +230,15 @@ impl Sink {
         stream
             .set_write_timeout(Some(self.request_timeout))
             .map_err(|e| unreachable(e.to_string()))?;
-        let reader = stream.try_clone().map_err(|e| unreachable(e.to_string()))?;
-        let mut client = new_client(reader, stream, Protocol::Binary, 64 << 20)
+        let connected = match &tls {
+            Some(tls) => tls.connect(stream, host).map_err(|e| match e {
+                HandshakeError::Certificate(m) => SendError::Rejected(format!("{name}: {m}")),
+                HandshakeError::Io(m) => unreachable(m),
+            })?,
+            None => Connected::plain(stream),
+        };
+        let (reader, writer) = connected.halves().map_err(|e| unreachable(e.to_string()))?;
+        let mut client = new_client(reader, writer, Protocol::Binary, 64 << 20)
             .map_err(|e| unreachable(e.to_string()))?;
         let params: BTreeMap<String, String> = [
             (KEY_CLUSTER_ID, self.local.cluster_id.clone()),
@@ -229,7 +261,11 @@ impl Sink {
                 HANDSHAKE_DATANODE_V2,
                 encode_params(&params),
             ))
-            .map_err(|e| unreachable(format!("handshake: {e}")))?;
+            .map_err(|e| match connected.tls_failure() {
+                // With TLS 1.3 a refused client certificate shows here.
+                Some(HandshakeError::Certificate(m)) => SendError::Rejected(format!("{name}: {m}")),
+                _ => unreachable(format!("handshake: {e}")),
+            })?;
         classify(
             resp.status.code,
             resp.status.message.unwrap_or_default(),

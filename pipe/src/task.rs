@@ -81,6 +81,8 @@ pub struct PipeTask {
     pub source: SourceConfig,
     pub sink: SinkConfig,
     pub request_timeout: Duration,
+    /// The node's `[tls]` files (a TLS sink's defaults).
+    pub node_tls: Option<crate::tls::NodeTls>,
     /// What one read of the change log may take (see `PipeSettings`).
     pub read_bytes: usize,
     /// Handshakes of this task's sink whose mark was checked.
@@ -184,6 +186,7 @@ impl PipeTask {
             cluster_id: self.engine.cluster_id().to_string(),
             stream: self.record.lock().stream(),
             max_clock_skew_ms: self.engine.max_clock_skew_ms(),
+            tls: self.node_tls.clone(),
         };
         let mut sink = Some(Sink::new(self.sink.clone(), local, self.request_timeout));
         let exit = self.run_loop(&mut sink, &mut stop).await;

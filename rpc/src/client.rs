@@ -68,6 +68,8 @@ pub struct SessionConfig {
     /// Statements run after every login (the first and each reconnect), so
     /// session settings such as `SET READ_MODE = DUAL` survive a failover.
     pub setup: Vec<String>,
+    /// Connect with TLS (every host): whom to trust, what to present.
+    pub tls: Option<crate::tls::TlsClient>,
 }
 
 impl Default for SessionConfig {
@@ -82,6 +84,7 @@ impl Default for SessionConfig {
             request_timeout: Some(Duration::from_secs(60)),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             setup: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -199,6 +202,7 @@ struct Ids {
 /// One open server session on one TCP connection.
 struct Conn {
     client: RpcClient,
+    /// The socket under the session (plain or TLS), for timeouts and shutdown.
     stream: TcpStream,
     endpoint: String,
     ids: Ids,
@@ -259,13 +263,21 @@ impl Conn {
         let endpoint = endpoint_name(host, *port);
         let stream = connect_stream(host, *port, cfg.connect_timeout)
             .map_err(|detail| transport(&endpoint, detail))?;
-        let setup = |stream: &TcpStream| -> std::io::Result<(TcpStream, TcpStream)> {
+        let setup = |stream: &TcpStream| -> std::io::Result<TcpStream> {
             stream.set_nodelay(true)?;
             stream.set_read_timeout(cfg.request_timeout)?;
             stream.set_write_timeout(cfg.request_timeout)?;
-            Ok((stream.try_clone()?, stream.try_clone()?))
+            stream.try_clone()
         };
-        let (reader, writer) = setup(&stream).map_err(|e| transport(&endpoint, e))?;
+        let control = setup(&stream).map_err(|e| transport(&endpoint, e))?;
+        let connected = match &cfg.tls {
+            Some(tls) => tls
+                .connect(stream, host)
+                .map_err(|e| transport(&endpoint, e))?,
+            None => crate::tls::Connected::plain(stream),
+        };
+        let (reader, writer) = connected.halves().map_err(|e| transport(&endpoint, e))?;
+        let stream = control;
         let mut client = new_client(reader, writer, Protocol::Binary, cfg.max_frame_bytes)
             .map_err(|e| ClientError::Invalid(e.to_string()))?;
 

@@ -21,7 +21,8 @@
 //! [`client::Session`] opens a session as IoTDB's clients do (with failover
 //! over several hosts), runs statements and pages through results;
 //! underneath, [`service::new_client`] runs the generated client over a
-//! framed stream, [`insert`] encodes, [`tsblock`] decodes.
+//! framed stream, [`insert`] encodes, [`tsblock`] decodes. [`tls`] loads
+//! certificates and wraps a client's or a sink's socket in TLS.
 //!
 //! The crate has no server, sessions or storage: those live in `server/`.
 //! Errors are [`Error`]; the generated code reports `thrift::Error`.
@@ -45,6 +46,7 @@ pub mod frame;
 pub mod insert;
 pub mod service;
 pub mod status;
+pub mod tls;
 pub mod tsblock;
 mod wire;
 

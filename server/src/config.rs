@@ -14,6 +14,48 @@ pub struct Config {
     pub storage: StorageConfig,
     pub replication: ReplicationConfig,
     pub query: QueryConfig,
+    /// TLS on the RPC port; absent: plain text only.
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[tls]`: the node's certificate, whom it trusts, and who must use TLS.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM: this node's certificate (then any intermediates), with SANs for
+    /// the names and addresses clients and the peer use.
+    pub cert_file: PathBuf,
+    /// PEM: its private key.
+    pub key_file: PathBuf,
+    /// PEM: the CA (or pinned self-signed certificates) that client
+    /// certificates must chain to; the pipe sinks' default trust store.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub clients: TlsClients,
+    /// A pipe handshake must come over TLS with a client certificate
+    /// verified against `ca_file` (unset: true).
+    #[serde(default)]
+    pub pipes_require_tls: Option<bool>,
+}
+
+/// Whether clients (sessions, not pipes) may or must use TLS.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsClients {
+    /// Clients use plain text; TLS on the port is for pipes only.
+    Off,
+    /// Plain text and TLS both.
+    #[default]
+    Optional,
+    /// TLS only: a plain-text client is refused.
+    Required,
+}
+
+impl TlsConfig {
+    pub fn pipes_require_tls(&self) -> bool {
+        self.pipes_require_tls.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -382,6 +424,15 @@ impl Config {
                 r.log_max_bytes
             ));
         }
+        if let Some(tls) = &self.tls {
+            if tls.pipes_require_tls() && tls.ca_file.is_none() {
+                errors.push(
+                    "tls.pipes_require_tls needs tls.ca_file: the CA that the peers' \
+                     certificates are checked against (or set pipes_require_tls = false)"
+                        .to_string(),
+                );
+            }
+        }
         if !(1..=86_400_000).contains(&r.max_clock_skew_ms) {
             errors.push(format!(
                 "replication.max_clock_skew_ms = {} must be between 1 and 86400000",
@@ -427,6 +478,29 @@ mod tests {
         assert_eq!(read(128), 4 << 20);
         assert_eq!(read(64), 2 << 20);
         assert_eq!(read(16), 1 << 20);
+    }
+
+    #[test]
+    fn the_tls_section() {
+        let c = Config::parse(
+            "[tls]\ncert_file = \"a.crt\"\nkey_file = \"a.key\"\nca_file = \"ca.crt\"\n",
+        )
+        .unwrap();
+        let tls = c.tls.clone().unwrap();
+        assert_eq!(tls.clients, TlsClients::Optional);
+        assert!(tls.pipes_require_tls());
+        c.validate().unwrap();
+        let e = Config::parse("[tls]\ncert_file = \"a.crt\"\nkey_file = \"a.key\"\n")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(e.contains("tls.ca_file"), "{e}");
+        let e =
+            Config::parse("[tls]\ncert_file = \"a\"\nkey_file = \"b\"\nclients = \"sometimes\"\n")
+                .unwrap_err();
+        assert!(e.contains("sometimes"), "{e}");
+        let e = Config::parse("[tls]\nkey_file = \"b\"\n").unwrap_err();
+        assert!(e.contains("cert_file"), "{e}");
     }
 
     #[test]

@@ -146,6 +146,8 @@ macro_rules! handler_methods {
     };
 }
 
+pub(crate) use handler_methods;
+
 handler_methods!(guarded);
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! [`service`] handles each call through the executor, [`convert`] maps wire
 //! types, results and errors) and HTTP health/metrics ([`http`], [`metrics`]).
 //! Pipes ([`pipes`] over `duet-pipe`) start with the node in the state they
-//! were in. Shutdown is ordered: stop accepting and finish in-flight
+//! were in. [`tls`] puts TLS on the RPC port (certificates loaded before
+//! anything else, so a bad file stops the start). Shutdown is ordered: stop accepting and finish in-flight
 //! requests, stop pipes (saving positions), then sync the write-ahead log
 //! and flush the engine.
 
@@ -18,6 +19,7 @@ pub mod metrics;
 pub mod net;
 pub mod pipes;
 pub mod service;
+pub mod tls;
 pub mod tz;
 
 use config::{Config, DurabilityMode};
@@ -119,6 +121,7 @@ pub async fn run(
     on_bound: impl FnOnce(&Bound),
 ) -> Result<(), String> {
     cfg.validate()?;
+    let tls = cfg.tls.as_ref().map(tls::load).transpose()?;
     let opts = EngineOptions {
         durability: match cfg.storage.durability {
             DurabilityMode::GroupCommit => Durability::GroupCommit,
@@ -204,6 +207,11 @@ pub async fn run(
             request_timeout: Duration::from_secs(cfg.replication.sink_request_timeout_secs),
             read_bytes: cfg.storage.pipe_read_bytes(),
             gate: cfg.replication.gate(),
+            tls: cfg.tls.as_ref().map(|t| duet_pipe::tls::NodeTls {
+                cert: t.cert_file.clone(),
+                key: t.key_file.clone(),
+                ca: t.ca_file.clone(),
+            }),
         },
     )
     .map_err(|e| format!("loading pipes: {e}"))?;
@@ -250,7 +258,7 @@ pub async fn run(
         idle_timeout: (cfg.rpc.idle_timeout_secs > 0)
             .then(|| Duration::from_secs(cfg.rpc.idle_timeout_secs)),
     };
-    let rpc_task = tokio::spawn(net::serve(rpc, shared, limits, stop_rx.clone()));
+    let rpc_task = tokio::spawn(net::serve(rpc, shared, limits, tls, stop_rx.clone()));
     let http_state = Arc::new(http::HttpState {
         engine: engine.clone(),
         metrics,
@@ -277,10 +285,22 @@ pub async fn run(
     });
 
     tracing::info!(
-        "node {} ({}) serving: rpc {} http {} data {}",
+        "node {} ({}) serving: rpc {}{} http {} data {}",
         bound.node_id,
         cfg.node.name,
         bound.rpc,
+        match &cfg.tls {
+            None => String::new(),
+            Some(t) => format!(
+                " (TLS: clients {:?}, pipes {})",
+                t.clients,
+                if t.pipes_require_tls() {
+                    "TLS with a client certificate only"
+                } else {
+                    "plain text or TLS"
+                }
+            ),
+        },
         bound.http,
         cfg.node.data_dir.display()
     );

@@ -6,18 +6,22 @@
 //! capped at `rpc.max_login_frame_bytes` and it must log in within
 //! `rpc.login_timeout_secs`, so nothing before login costs more than a
 //! login. A bad frame closes only its connection; a panicking handler
-//! answers with an error status ([`crate::guard`]). On shutdown the loop
-//! stops accepting and each connection finishes the request it is in.
+//! answers with an error status ([`crate::guard`]). A connection whose
+//! first byte opens a TLS handshake is served over TLS ([`crate::tls`]),
+//! whose policy decides which calls each kind of connection may make. On
+//! shutdown the loop stops accepting and each connection finishes the
+//! request it is in.
 
 use crate::guard::Guarded;
 use crate::metrics::Metrics;
 use crate::service::{ConnHandler, Shared};
+use crate::tls::{ConnTls, PeerCert, Policy, Tls, TLS_HANDSHAKE};
 use duet_rpc::frame::{detect_protocol, Protocol};
 use duet_rpc::generated::IClientRPCServiceSyncProcessor;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
@@ -39,8 +43,10 @@ pub async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     limits: Limits,
+    tls: Option<Tls>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let tls = tls.map(Arc::new);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let reserved = Arc::new(Semaphore::new(limits.replication_connections));
     let per_address = Arc::new(PerAddress::default());
@@ -83,10 +89,14 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 shared.metrics.connections_accepted.inc();
-                let (shared, limits, shutdown) = (shared.clone(), limits.clone(), shutdown.clone());
+                let (shared, limits, shutdown, tls) = (shared.clone(), limits.clone(), shutdown.clone(), tls.clone());
                 conns.spawn(async move {
                     shared.metrics.connections_open.inc();
-                    if let Err(e) = connection(stream, shared.clone(), &limits, shutdown, pipe_only, peer.ip()).await {
+                    let conn = Conn { shared: shared.clone(), limits: &limits, pipe_only, peer: peer.ip(), login_deadline: Instant::now() + limits.login_timeout };
+                    if let Err(e) = open(stream, conn, tls.as_deref(), shutdown).await {
+                        if matches!(e, ConnEnd::Tls(_)) {
+                            warn_limited(&format!("connection from {peer}: {e}"));
+                        }
                         tracing::debug!("connection from {peer} closed: {e}");
                     }
                     shared.metrics.connections_open.dec();
@@ -162,6 +172,7 @@ enum ConnEnd {
     LoginTimeout(Duration),
     WriteTimeout(Duration),
     NotAPipe(String),
+    Tls(String),
 }
 
 impl std::fmt::Display for ConnEnd {
@@ -188,6 +199,7 @@ impl std::fmt::Display for ConnEnd {
                 f,
                 "a replication slot (rpc.replication_connections) is for a pipe handshake, not {m}"
             ),
+            ConnEnd::Tls(m) => write!(f, "TLS: {m}"),
         }
     }
 }
@@ -198,8 +210,8 @@ const FRAME_PREALLOC: usize = 64 << 10;
 
 /// Reads one frame: `Ok(None)` at a clean end of stream between frames.
 /// `max` is the current frame limit; its name goes into the error.
-async fn read_frame(
-    stream: &mut TcpStream,
+async fn read_frame<S: AsyncRead + Unpin>(
+    stream: &mut S,
     max: u32,
     limit_name: &'static str,
 ) -> Result<Option<Vec<u8>>, ConnEnd> {
@@ -236,23 +248,102 @@ async fn read_frame(
     Ok(Some(buf))
 }
 
-async fn connection(
-    mut stream: TcpStream,
+/// One accepted connection, before it is known to be TLS or not.
+struct Conn<'a> {
     shared: Arc<Shared>,
-    limits: &Limits,
-    mut shutdown: watch::Receiver<bool>,
-    mut pipe_only: bool,
+    limits: &'a Limits,
+    pipe_only: bool,
     peer: std::net::IpAddr,
+    /// The TLS handshake counts against the login timeout.
+    login_deadline: Instant,
+}
+
+/// Tells TLS from plain text by the first byte, runs the TLS handshake if
+/// it is one, and serves the connection.
+async fn open(
+    stream: TcpStream,
+    conn: Conn<'_>,
+    tls: Option<&Tls>,
+    mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ConnEnd> {
+    let left = conn
+        .login_deadline
+        .saturating_duration_since(Instant::now());
+    let timeout = ConnEnd::LoginTimeout(conn.limits.login_timeout);
+    let mut first = [0u8; 1];
+    let peeked = tokio::select! {
+        p = tokio::time::timeout(left, stream.peek(&mut first)) => p,
+        _ = shutdown.changed() => return Ok(()),
+    };
+    let timed_out = |e: ConnEnd| {
+        conn.shared.metrics.login_timeouts.inc();
+        tracing::info!("closing a connection: {e}");
+        Err(e)
+    };
+    match peeked {
+        Err(_) => return timed_out(timeout),
+        Ok(Err(e)) => return Err(ConnEnd::Io(e)),
+        Ok(Ok(0)) => return Err(ConnEnd::Closed),
+        Ok(Ok(_)) => {}
+    }
+    let policy = tls.map_or_else(Policy::plain, |t| t.policy);
+    if first[0] != TLS_HANDSHAKE {
+        return connection(stream, conn, ConnTls::default(), policy, shutdown).await;
+    }
+    let Some(tls) = tls else {
+        return Err(ConnEnd::Tls(
+            "a TLS handshake, and this node has no [tls] section: connect in plain text, or \
+             configure [tls]"
+                .into(),
+        ));
+    };
+    let left = conn
+        .login_deadline
+        .saturating_duration_since(Instant::now());
+    let accepted = tokio::select! {
+        a = tokio::time::timeout(left, tls.acceptor.accept(stream)) => a,
+        _ = shutdown.changed() => return Ok(()),
+    };
+    let stream = match accepted {
+        Err(_) => return timed_out(timeout),
+        Ok(Err(e)) => return Err(ConnEnd::Tls(format!("handshake failed: {e}"))),
+        Ok(Ok(s)) => s,
+    };
+    let proved = ConnTls {
+        tls: true,
+        // Only a certificate that verified against tls.ca_file gets here.
+        peer: stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| PeerCert::new(c.clone().into_owned())),
+    };
+    connection(stream, conn, proved, policy, shutdown).await
+}
+
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    conn: Conn<'_>,
+    proved: ConnTls,
+    policy: Policy,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), ConnEnd> {
+    let Conn {
+        shared,
+        limits,
+        mut pipe_only,
+        peer,
+        login_deadline,
+    } = conn;
     let logged_in = Arc::new(AtomicBool::new(false));
     let handler = ConnHandler::new(shared.clone(), logged_in.clone(), Some(peer));
     let processor = Arc::new(IClientRPCServiceSyncProcessor::new(Guarded::new(
-        handler,
+        crate::tls::TlsGate::new(handler, proved, policy, peer),
         shared.metrics.handler_panics.clone(),
     )));
     let mut protocol: Option<Protocol> = None;
     let metrics: &Metrics = &shared.metrics;
-    let login_deadline = Instant::now() + limits.login_timeout;
     loop {
         let before_login = !logged_in.load(Ordering::Acquire);
         let frame = tokio::select! {
@@ -321,7 +412,11 @@ async fn connection(
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&reply);
         tokio::select! {
-            w = tokio::time::timeout(limits.write_timeout, stream.write_all(&out)) => match w {
+            // A TLS stream holds what it was given until flushed.
+            w = tokio::time::timeout(limits.write_timeout, async {
+                stream.write_all(&out).await?;
+                stream.flush().await
+            }) => match w {
                 Ok(r) => r.map_err(ConnEnd::Io)?,
                 Err(_) => {
                     metrics.write_timeouts.inc();
@@ -336,8 +431,8 @@ async fn connection(
 /// The next frame under the limits that apply now: before login, the
 /// login frame limit and what is left of the login deadline; after, the
 /// frame limit and the idle timeout.
-async fn next_frame(
-    stream: &mut TcpStream,
+async fn next_frame<S: AsyncRead + Unpin>(
+    stream: &mut S,
     limits: &Limits,
     login_deadline: Option<Instant>,
 ) -> Result<Option<Vec<u8>>, ConnEnd> {

@@ -39,12 +39,13 @@ fn text(s: impl Into<String>) -> Option<Value> {
     Some(Value::Text(s.into()))
 }
 
-/// `{k=v, ...}` as IoTDB prints a stage; passwords masked.
+/// `{k=v, ...}` as IoTDB prints a stage; passwords (and
+/// `sink.ssl.trust-store-pwd`) masked.
 fn stage(m: &BTreeMap<String, String>) -> String {
     let parts: Vec<String> = m
         .iter()
         .map(|(k, v)| {
-            if k.ends_with("password") {
+            if k.ends_with("password") || k.ends_with("-pwd") {
                 format!("{k}=******")
             } else {
                 format!("{k}={v}")
@@ -387,12 +388,24 @@ impl Pipes {
             if out.iter().any(|x| x.name == name) {
                 continue;
             }
+            // The peer is reached as its pipe reaches it: TLS with the same files.
+            let tls = match &sink.tls {
+                None => None,
+                Some(t) => match t.resolve(self.manager.node_tls()).and_then(|f| f.load()) {
+                    Ok(client) => Some(client),
+                    Err(e) => {
+                        tracing::warn!("peer {name} left out: pipe {}: {e}", p.name);
+                        continue;
+                    }
+                },
+            };
             out.push(Peer {
                 name,
                 cfg: duet_rpc::client::SessionConfig {
                     hosts: urls.clone(),
                     user: sink.user.clone(),
                     password: sink.password.clone(),
+                    tls,
                     ..duet_rpc::client::SessionConfig::default()
                 },
             });
@@ -793,5 +806,11 @@ mod tests {
         let m: BTreeMap<String, String> =
             [("sink.password".to_string(), "secret".to_string())].into();
         assert_eq!(stage(&m), "{sink.password=******}");
+        let m: BTreeMap<String, String> = [(
+            "sink.ssl.trust-store-pwd".to_string(),
+            "changeit".to_string(),
+        )]
+        .into();
+        assert_eq!(stage(&m), "{sink.ssl.trust-store-pwd=******}");
     }
 }

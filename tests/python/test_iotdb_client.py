@@ -18,9 +18,9 @@ from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
 from iotdb.utils.Tablet import Tablet
 
 
-def start_server(binary, data_dir, rpc_port=0):
+def start_server(binary, data_dir, extra=(), rpc_port=0):
     proc = subprocess.Popen(
-        [binary, "--data-dir", data_dir, "--rpc-address", "127.0.0.1", "--rpc-port", str(rpc_port), "--http-port", "0"],
+        [binary, "--data-dir", data_dir, "--rpc-address", "127.0.0.1", "--rpc-port", str(rpc_port), "--http-port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -160,7 +160,7 @@ def t09_dual_read(port, binary):
         shutil.rmtree(data_b, ignore_errors=True)
 
 
-def t10_client_failover(binary):
+def t11_client_failover(binary):
     """Session.init_from_node_urls given both nodes of a pair: when the node
     it writes to is killed, the client moves to the other one; every
     acknowledged write is on both nodes once the killed one returns."""
@@ -192,10 +192,10 @@ def t10_client_failover(binary):
                 rto = time.time() - killed
             acked, i = i, i + 1
         assert acked == 600, f"only {acked} writes acknowledged"
-        print(f"     t10: RTO with the Python client's failover: {rto * 1000:.1f} ms")
+        print(f"     t11: RTO with the Python client's failover: {rto * 1000:.1f} ms")
         c.close()
         # A returns on its data; both nodes converge on 1..=600.
-        pa, _ = start_server(binary, dirs[0], port_a)
+        pa, _ = start_server(binary, dirs[0], rpc_port=port_a)
         procs[0] = pa
         want = [(600, [600, float(sum(range(1, 601)))])]
         for port in (port_a, port_b):
@@ -216,6 +216,37 @@ def t10_client_failover(binary):
             p.wait()
         for d in dirs:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def t10_use_ssl(_port, binary):
+    """Session(use_ssl=True, ca_certs=...) against a node with tls.clients = "required"."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    work = tempfile.mkdtemp(prefix="duet-py-tls-")
+    certs = os.path.join(work, "certs")
+    subprocess.run(["bash", os.path.join(root, "sbin", "make-certs.sh"), certs, "n,localhost,127.0.0.1"],
+                   check=True, capture_output=True)
+    conf = os.path.join(work, "duet.toml")
+    with open(conf, "w") as f:
+        f.write("[tls]\ncert_file = %r\nkey_file = %r\nca_file = %r\nclients = \"required\"\n" % (
+            os.path.join(certs, "n.crt"), os.path.join(certs, "n.key"), os.path.join(certs, "ca.crt")))
+    proc, port = start_server(binary, os.path.join(work, "data"), ["--config", conf])
+    try:
+        s = Session("127.0.0.1", port, "root", "root", use_ssl=True, ca_certs=os.path.join(certs, "ca.crt"))
+        s.open(False)
+        s.insert_record("root.ssl.d", 1, ["v"], [TSDataType.DOUBLE], [1.5])
+        assert rows_of(s, "select v from root.ssl.d") == [(1, [1.5])]
+        s.close()
+        plain = Session("127.0.0.1", port, "root", "root")
+        try:
+            plain.open(False)
+        except Exception as e:
+            assert "TLS only" in str(e), e
+        else:
+            raise AssertionError("a plain-text session was accepted with tls.clients = required")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
@@ -240,9 +271,11 @@ def main():
         s.close()
         dual = lambda p: t09_dual_read(p, binary)
         dual.__name__ = "t09_dual_read"
-        failover = lambda _p: t10_client_failover(binary)
-        failover.__name__ = "t10_client_failover"
-        for check in [t07_wrong_password, t08_compact_protocol, dual, failover]:
+        failover = lambda _p: t11_client_failover(binary)
+        failover.__name__ = "t11_client_failover"
+        ssl = lambda p: t10_use_ssl(p, binary)
+        ssl.__name__ = "t10_use_ssl"
+        for check in [t07_wrong_password, t08_compact_protocol, dual, ssl, failover]:
             try:
                 check(port)
                 passed += 1

@@ -1,9 +1,11 @@
 //! Test harness for real Duet processes: start a node on free ports in a
 //! temporary directory, talk to it with the real client, kill it with
 //! SIGKILL or SIGTERM, restart it on the same data, run `duet-cli`, and wait
-//! on conditions with a deadline (never a fixed sleep).
+//! on conditions with a deadline (never a fixed sleep). [`tls`] makes
+//! certificates with `sbin/make-certs.sh` for nodes that use TLS.
 
 pub mod proxy;
+pub mod tls;
 
 use duet_rpc::client::{Field, Outcome, Session, SessionConfig};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -10,3 +10,4 @@ mod t60_http;
 mod t70_sbin;
 mod t80_hostile_requests;
 mod t90_privileges;
+mod t95_tls;

@@ -8,6 +8,7 @@ mod t110_write_modes;
 mod t120_dual_read;
 mod t130_failover;
 mod t140_operator_logs;
+mod t150_tls;
 mod t20_no_loops;
 mod t30_conflicts;
 mod t40_recovery;
