@@ -173,12 +173,18 @@ impl Chunk {
         let n_runs = r.count(13)?;
         let mut versions = Vec::with_capacity(n);
         for _ in 0..n_runs {
-            let len = r.varint()? as usize;
+            let len = r.varint()?;
             let v = Version::new(r.u64()?, r.u32()?);
-            if len == 0 || versions.len() + len > n {
+            // A run length from disk can be anything up to u64::MAX: the
+            // sum must not wrap (a wrapped sum would shrink `versions`).
+            let total = usize::try_from(len)
+                .ok()
+                .and_then(|len| versions.len().checked_add(len))
+                .filter(|&total| len > 0 && total <= n);
+            let Some(total) = total else {
                 return Err(r.corrupt("version runs do not match the point count"));
-            }
-            versions.resize(versions.len() + len, v);
+            };
+            versions.resize(total, v);
         }
         if versions.len() != n {
             return Err(r.corrupt("version runs do not match the point count"));
@@ -557,6 +563,33 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(joined.values, Column::Text(vec!["7".into(), "a".into()]));
+    }
+
+    /// Found by fuzzing (chunk_event): a second version run of length
+    /// u64::MAX overflowed `versions.len() + len` (a panic with overflow
+    /// checks; without them the sum wrapped, shrank the runs read so far,
+    /// and a third run could make the count match again).
+    #[test]
+    fn a_version_run_as_long_as_u64_max_is_an_error() {
+        let mut bytes = vec![FORMAT, DataType::Int64 as u8, 2, 0, 1, 3];
+        let run = |bytes: &mut Vec<u8>, len: &[u8]| {
+            bytes.extend_from_slice(len);
+            bytes.extend_from_slice(&7u64.to_le_bytes());
+            bytes.extend_from_slice(&1u32.to_le_bytes());
+        };
+        run(&mut bytes, &[1]);
+        run(
+            &mut bytes,
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+        );
+        run(&mut bytes, &[2]);
+        bytes.extend_from_slice(&[0; 16]);
+        bytes.push(0);
+        assert!(Chunk::decode(&bytes).is_err());
+        assert!(
+            decode_points(&bytes).is_ok(),
+            "the scan path skips versions"
+        );
     }
 
     use proptest::prelude::*;
