@@ -243,14 +243,15 @@ fn decode_header_and_times(r: &mut Reader<'_>) -> Result<(DataType, Vec<i64>)> {
         let t = if i == 0 {
             r.ivarint()?
         } else {
-            let d = r.varint()?;
-            match i64::try_from(d)
-                .ok()
-                .and_then(|d| if d > 0 { prev.checked_add(d) } else { None })
-            {
-                Some(t) => t,
-                None => return Err(r.corrupt("timestamps not strictly ascending")),
+            // The encoder writes `t - prev` as a wrapping u64, so a gap
+            // wider than i64::MAX (i64::MIN then i64::MAX) is written too;
+            // adding it back with wrapping is exact, and a result not above
+            // `prev` means the delta was zero or overshot i64::MAX.
+            let t = prev.wrapping_add(r.varint()? as i64);
+            if t <= prev {
+                return Err(r.corrupt("timestamps not strictly ascending"));
             }
+            t
         };
         times.push(t);
         prev = t;
@@ -563,6 +564,26 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(joined.values, Column::Text(vec!["7".into(), "a".into()]));
+    }
+
+    /// Found by proptest (engine/tests/fuzz_decode.rs): a chunk whose
+    /// timestamps are more than i64::MAX apart encoded, but did not decode
+    /// ("timestamps not strictly ascending").
+    #[test]
+    fn timestamps_further_apart_than_i64_max_round_trip() {
+        let c = Chunk::from_write(
+            &[i64::MIN, -1, i64::MAX],
+            &Column::I64(vec![1, 2, 3]),
+            v(1, 1),
+        );
+        assert_eq!(Chunk::decode(&c.encode()).unwrap(), c);
+        assert_eq!(decode_points(&c.encode()).unwrap().0, c.times);
+        // A delta that overshoots i64::MAX is still an error.
+        let mut bad = vec![FORMAT, DataType::Int64 as u8, 2];
+        put_ivarint(&mut bad, i64::MAX - 1);
+        put_varint(&mut bad, 2);
+        let e = Chunk::decode(&bad).unwrap_err().to_string();
+        assert!(e.contains("not strictly ascending"), "{e}");
     }
 
     /// Found by fuzzing (chunk_event): a second version run of length
