@@ -212,3 +212,25 @@ proptest! {
         check(&text)?;
     }
 }
+
+/// Found by fuzzing (sql): `` `a..b` `` parsed as a column with an empty
+/// node, which printed as `` a.``.b `` and did not parse back.
+#[test]
+fn backquoted_columns_with_an_empty_node_are_refused() {
+    for sql in [
+        "select `a..b` from root.sg",
+        "select `.a` from root.sg",
+        "select x.`b.` from root.sg",
+        "insert into root.sg(time, `..`) values (1, 2)",
+    ] {
+        let e = parse(sql).expect_err(sql);
+        assert!(
+            e.render(sql).contains("between other characters"),
+            "{}",
+            e.render(sql)
+        );
+    }
+    for sql in ["select `a.b` from root.sg", "select `a.b`.c from root.sg"] {
+        check(sql).expect(sql);
+    }
+}
