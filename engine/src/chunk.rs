@@ -173,12 +173,18 @@ impl Chunk {
         let n_runs = r.count(13)?;
         let mut versions = Vec::with_capacity(n);
         for _ in 0..n_runs {
-            let len = r.varint()? as usize;
+            let len = r.varint()?;
             let v = Version::new(r.u64()?, r.u32()?);
-            if len == 0 || versions.len() + len > n {
+            // A run length from disk can be anything up to u64::MAX: the
+            // sum must not wrap (a wrapped sum would shrink `versions`).
+            let total = usize::try_from(len)
+                .ok()
+                .and_then(|len| versions.len().checked_add(len))
+                .filter(|&total| len > 0 && total <= n);
+            let Some(total) = total else {
                 return Err(r.corrupt("version runs do not match the point count"));
-            }
-            versions.resize(versions.len() + len, v);
+            };
+            versions.resize(total, v);
         }
         if versions.len() != n {
             return Err(r.corrupt("version runs do not match the point count"));
@@ -237,14 +243,15 @@ fn decode_header_and_times(r: &mut Reader<'_>) -> Result<(DataType, Vec<i64>)> {
         let t = if i == 0 {
             r.ivarint()?
         } else {
-            let d = r.varint()?;
-            match i64::try_from(d)
-                .ok()
-                .and_then(|d| if d > 0 { prev.checked_add(d) } else { None })
-            {
-                Some(t) => t,
-                None => return Err(r.corrupt("timestamps not strictly ascending")),
+            // The encoder writes `t - prev` as a wrapping u64, so a gap
+            // wider than i64::MAX (i64::MIN then i64::MAX) is written too;
+            // adding it back with wrapping is exact, and a result not above
+            // `prev` means the delta was zero or overshot i64::MAX.
+            let t = prev.wrapping_add(r.varint()? as i64);
+            if t <= prev {
+                return Err(r.corrupt("timestamps not strictly ascending"));
             }
+            t
         };
         times.push(t);
         prev = t;
@@ -557,6 +564,53 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(joined.values, Column::Text(vec!["7".into(), "a".into()]));
+    }
+
+    /// Found by proptest (engine/tests/fuzz_decode.rs): a chunk whose
+    /// timestamps are more than i64::MAX apart encoded, but did not decode
+    /// ("timestamps not strictly ascending").
+    #[test]
+    fn timestamps_further_apart_than_i64_max_round_trip() {
+        let c = Chunk::from_write(
+            &[i64::MIN, -1, i64::MAX],
+            &Column::I64(vec![1, 2, 3]),
+            v(1, 1),
+        );
+        assert_eq!(Chunk::decode(&c.encode()).unwrap(), c);
+        assert_eq!(decode_points(&c.encode()).unwrap().0, c.times);
+        // A delta that overshoots i64::MAX is still an error.
+        let mut bad = vec![FORMAT, DataType::Int64 as u8, 2];
+        put_ivarint(&mut bad, i64::MAX - 1);
+        put_varint(&mut bad, 2);
+        let e = Chunk::decode(&bad).unwrap_err().to_string();
+        assert!(e.contains("not strictly ascending"), "{e}");
+    }
+
+    /// Found by fuzzing (chunk_event): a second version run of length
+    /// u64::MAX overflowed `versions.len() + len` (a panic with overflow
+    /// checks; without them the sum wrapped, shrank the runs read so far,
+    /// and a third run could make the count match again).
+    #[test]
+    fn a_version_run_as_long_as_u64_max_is_an_error() {
+        let mut bytes = vec![FORMAT, DataType::Int64 as u8, 2, 0, 1, 3];
+        let run = |bytes: &mut Vec<u8>, len: &[u8]| {
+            bytes.extend_from_slice(len);
+            bytes.extend_from_slice(&7u64.to_le_bytes());
+            bytes.extend_from_slice(&1u32.to_le_bytes());
+        };
+        run(&mut bytes, &[1]);
+        run(
+            &mut bytes,
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+        );
+        run(&mut bytes, &[2]);
+        bytes.extend_from_slice(&[0; 16]);
+        bytes.push(0);
+        assert!(Chunk::decode(&bytes).is_err());
+        assert!(
+            decode_points(&bytes).is_ok(),
+            "the scan path skips versions"
+        );
     }
 
     use proptest::prelude::*;

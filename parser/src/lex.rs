@@ -146,18 +146,33 @@ pub(crate) fn column(digit_start: bool) -> impl Fn(&str) -> Res<'_, String> {
         if !starts_ok {
             return fail(j, "a measurement name");
         }
-        let (mut rest, mut out) = path_node(j)?;
+        let (mut rest, mut out) = column_node(j)?;
         while let Some(r) = rest.strip_prefix('.') {
             if r.starts_with('*') {
                 return failure(r, "a measurement name");
             }
-            let (r, node) = commit(path_node(r))?;
+            let (r, node) = commit(column_node(r))?;
             out.push('.');
             out.push_str(&node);
             rest = r;
         }
         Ok((rest, out))
     }
+}
+
+/// A node of a column. Its text is joined to the others with `.`, so a
+/// backquoted name may hold a `.` only between other characters: `` `a..b` ``
+/// or `` `.a` `` would make an empty node that no text names.
+fn column_node(i: &str) -> Res<'_, String> {
+    let (rest, node) = path_node(i)?;
+    if node.split('.').any(str::is_empty) {
+        return bad(
+            i,
+            "a `.` inside a backquoted measurement name must stand between other characters",
+            "a measurement name",
+        );
+    }
+    Ok((rest, node))
 }
 
 /// `'text'` (`''` is a quote) or `"text"` (`""` is a quote).

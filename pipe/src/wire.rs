@@ -49,6 +49,10 @@ pub fn decode_mark(s: &str) -> Option<duet_engine::Mark> {
 /// Largest decompressed batch a receiver accepts.
 pub const MAX_BATCH_BYTES: usize = 256 << 20;
 
+/// An LZ4 block expands at most about 255-fold: a match's length goes on
+/// in extra bytes of up to 255 each.
+const LZ4_MAX_RATIO: usize = 255;
+
 fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as i32).to_be_bytes());
     out.extend_from_slice(s.as_bytes());
@@ -135,6 +139,15 @@ pub fn decode_batch(body: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                     "batch of {declared} bytes is over the {MAX_BATCH_BYTES}-byte limit"
                 ));
             }
+            // The decompressor allocates the declared size up front: hold it
+            // to what the compressed bytes can expand to, so a few bytes
+            // cannot make the receiver allocate 256 MiB.
+            let compressed = rest.len().saturating_sub(4);
+            if declared > compressed.saturating_mul(LZ4_MAX_RATIO).saturating_add(64) {
+                return Err(format!(
+                    "lz4 batch declares {declared} bytes, more than {compressed} compressed bytes can hold"
+                ));
+            }
             owned = lz4_flex::decompress_size_prepended(rest)
                 .map_err(|e| format!("bad lz4 batch: {e}"))?;
             &owned
@@ -179,5 +192,19 @@ mod tests {
         let p: BTreeMap<String, String> = [("clusterID".to_string(), "c1".to_string())].into();
         assert_eq!(decode_params(&encode_params(&p)).unwrap(), p);
         assert!(decode_params(&[0, 0, 0, 9]).is_err());
+    }
+
+    /// Found by proptest (pipe/tests/fuzz_wire.rs): five bytes declaring a
+    /// 150 MB lz4 batch made the receiver allocate it before decompressing.
+    #[test]
+    fn an_lz4_batch_cannot_declare_more_than_its_bytes_can_hold() {
+        let mut body = vec![1u8];
+        body.extend_from_slice(&150_000_000u32.to_le_bytes());
+        body.extend_from_slice(&[0; 8]);
+        let e = decode_batch(&body).unwrap_err();
+        assert!(e.contains("compressed bytes can hold"), "{e}");
+        // The most compressible batch there is still decodes.
+        let events = vec![vec![0u8; 8 << 20]];
+        assert_eq!(decode_batch(&encode_batch(&events, true)).unwrap(), events);
     }
 }
