@@ -141,7 +141,13 @@ fn out_of_range_times_are_rejected() {
 
 #[test]
 fn a_backup_is_a_consistent_copy() {
-    let (d, exec) = node();
+    let d = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(&d.path().join("data"), EngineOptions::default()).unwrap());
+    let node = NodeInfo {
+        backup_dir: d.path().to_path_buf(),
+        ..NodeInfo::default()
+    };
+    let exec = Executor::new(engine, node);
     let s = Session::default();
     exec.execute_sql(&s, "INSERT INTO root.t.d(time, v) VALUES (1, 1), (2, 2)")
         .unwrap();
