@@ -18,6 +18,9 @@ pub struct ReceiverState {
     pub stream: String,
     /// This node's frame limit, announced to senders (0: not announced).
     pub max_frame_bytes: u32,
+    /// The sender said its pipe sends only its own changes: an event whose
+    /// origin is another node is refused.
+    pub local_only: bool,
 }
 
 /// The reply to one `pipeTransfer` request.
@@ -56,7 +59,7 @@ pub fn handle(engine: &Engine, state: &mut ReceiverState, req_type: i16, body: &
             if state.peer.is_none() {
                 return Reply::err(status::PIPE_HANDSHAKE_ERROR, "handshake first");
             }
-            apply(engine, &state.stream, body)
+            apply(engine, state, body)
         }
         other => Reply::err(
             status::PIPE_TYPE_ERROR,
@@ -142,6 +145,7 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
     };
     state.peer = Some(node);
     state.stream = stream.to_string();
+    state.local_only = get(KEY_LOCAL_ONLY) == Some("true");
     if sender_went_back(engine, node, stream) {
         tracing::warn!(
             "node {node} starts stream {stream} because its log went back (restored from a \
@@ -189,12 +193,32 @@ fn split_stream(stream: &str) -> (&str, u64) {
     }
 }
 
-fn apply(engine: &Engine, stream: &str, body: &[u8]) -> Reply {
+fn apply(engine: &Engine, state: &ReceiverState, body: &[u8]) -> Reply {
     let events = match decode_batch(body) {
         Ok(e) => e,
         Err(e) => return Reply::err(status::ILLEGAL_PARAMETER, format!("bad batch: {e}")),
     };
-    match engine.apply_remote(stream, &events) {
+    if let (true, Some(node)) = (state.local_only, state.peer) {
+        // The sender's pipe sends only its own changes: every event's
+        // origin is the node that made the handshake.
+        for e in &events {
+            match duet_engine::event::EventHeader::decode(e) {
+                Ok(h) if h.origin == node => {}
+                Ok(h) => {
+                    return Reply::err(
+                        status::PIPE_ERROR,
+                        format!(
+                            "node {node}'s pipe sends only its own changes, but an event names \
+                             node {} as its origin: the batch is refused, nothing applied",
+                            h.origin
+                        ),
+                    )
+                }
+                Err(e) => return Reply::err(status::ILLEGAL_PARAMETER, format!("bad batch: {e}")),
+            }
+        }
+    }
+    match engine.apply_remote(&state.stream, &events) {
         Ok(_) => Reply::ok(None),
         Err(e @ EngineError::Storage { .. }) => {
             Reply::err(status::STORAGE_ENGINE_ERROR, e.to_string())

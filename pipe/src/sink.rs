@@ -27,6 +27,9 @@ pub struct LocalIdentity {
     pub max_clock_skew_ms: u64,
     /// The node's `[tls]` files: a TLS sink's defaults.
     pub tls: Option<crate::tls::NodeTls>,
+    /// The pipe sends only this node's own changes (said in the handshake,
+    /// so the receiver can hold it to that).
+    pub local_only: bool,
 }
 
 pub struct Sink {
@@ -249,6 +252,7 @@ impl Sink {
             (KEY_PROTOCOL, PROTOCOL_VERSION.to_string()),
             (KEY_STREAM, self.local.stream.clone()),
             (KEY_CLOCK, duet_engine::hlc::wall_clock_ms().to_string()),
+            (KEY_LOCAL_ONLY, self.local.local_only.to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -187,6 +187,7 @@ impl PipeTask {
             stream: self.record.lock().stream(),
             max_clock_skew_ms: self.engine.max_clock_skew_ms(),
             tls: self.node_tls.clone(),
+            local_only: self.source.double_living || !self.source.forwarding,
         };
         let mut sink = Some(Sink::new(self.sink.clone(), local, self.request_timeout));
         let exit = self.run_loop(&mut sink, &mut stop).await;

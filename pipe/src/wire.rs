@@ -33,6 +33,10 @@ pub const KEY_CLOCK: &str = "duet.clockMs";
 /// In the handshake reply: the largest frame the receiver reads
 /// (`rpc.max_frame_bytes`); the sender cuts its requests to fit.
 pub const KEY_MAX_FRAME: &str = "duet.maxFrameBytes";
+/// In the handshake: `true` when the sending pipe sends only its own node's
+/// changes (double-living, or not forwarding): the receiver then refuses
+/// any event whose origin is another node.
+pub const KEY_LOCAL_ONLY: &str = "duet.localOnly";
 
 pub fn encode_mark(m: duet_engine::Mark) -> String {
     format!("{}:{}", m.seq, m.hlc)
