@@ -5,7 +5,7 @@ use nom::Parser;
 
 use crate::ast::{Path, PipeParams, Statement, PRIVILEGES};
 use crate::error::{bad, commit, failure, Res};
-use crate::lex::{kw, name, paren_list, path, string_lit, sym, word, ws};
+use crate::lex::{kw, name, paren_list, string_lit, sym, word, ws};
 
 const PIPE_NAME: &str = "a pipe name";
 const USER_NAME: &str = "a user name";
@@ -182,14 +182,7 @@ fn privilege_list(i: &str) -> Res<'_, Vec<String>> {
 
 fn grant_paths(i: &str) -> Res<'_, Vec<Path>> {
     let (rest, _) = commit(kw("ON")(i))?;
-    let (mut rest, first) = commit(path(rest))?;
-    let mut out = vec![first];
-    while let Ok((r, _)) = sym(",")(rest) {
-        let (r, p) = commit(path(r))?;
-        out.push(p);
-        rest = r;
-    }
-    Ok((rest, out))
+    commit(crate::stmt::path_list(rest))
 }
 
 /// `USER` (Duet has no roles: `ROLE` is refused with the reason).

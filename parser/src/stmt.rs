@@ -57,7 +57,7 @@ fn opt_pattern(i: &str) -> Res<'_, Option<Path>> {
     }
 }
 
-fn path_list(i: &str) -> Res<'_, Vec<Path>> {
+pub(crate) fn path_list(i: &str) -> Res<'_, Vec<Path>> {
     let (mut rest, first) = path(i)?;
     let mut out = vec![first];
     while let Ok((r, _)) = sym(",")(rest) {

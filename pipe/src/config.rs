@@ -254,10 +254,11 @@ fn number(p: &Params, key: &str) -> Result<Option<u64>, PipeError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn params(kv: &[(&str, &str)]) -> Params {
+    /// Pipe parameters from pairs (also for the TLS tests).
+    pub(crate) fn params(kv: &[(&str, &str)]) -> Params {
         kv.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()

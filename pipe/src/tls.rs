@@ -136,12 +136,7 @@ impl SinkTls {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(kv: &[(&str, &str)]) -> Params {
-        kv.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::tests::params;
 
     #[test]
     fn ssl_parameters() {
