@@ -243,7 +243,8 @@ pub async fn run(
             cfg.rpc.max_request_memory_bytes,
             cfg.rpc.max_frame_bytes,
         )
-        .with_query_timeout_ms(cfg.query.timeout_ms),
+        .with_query_timeout_ms(cfg.query.timeout_ms)
+        .with_pipes(manager.clone()),
     );
     let (stop_tx, stop_rx) = watch::channel(false);
 

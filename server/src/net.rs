@@ -337,7 +337,8 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
         login_deadline,
     } = conn;
     let logged_in = Arc::new(AtomicBool::new(false));
-    let handler = ConnHandler::new(shared.clone(), logged_in.clone(), Some(peer));
+    let handler = ConnHandler::new(shared.clone(), logged_in.clone(), Some(peer))
+        .with_cert(proved.peer.clone());
     let processor = Arc::new(IClientRPCServiceSyncProcessor::new(Guarded::new(
         crate::tls::TlsGate::new(handler, proved, policy, peer),
         shared.metrics.handler_panics.clone(),

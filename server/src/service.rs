@@ -29,6 +29,9 @@ pub struct Shared {
     pub max_request_memory_bytes: u64,
     /// `rpc.max_frame_bytes`, announced to pipe senders.
     pub max_frame_bytes: u32,
+    /// This node's pipes: how it reaches each peer node, which a peer's
+    /// TLS certificate must name (see `handle_pipe_transfer`).
+    pub pipes: Option<Arc<duet_pipe::PipeManager>>,
     next_id: AtomicI64,
     /// Failed logins per address: (count, first in the current minute).
     login_failures: Mutex<std::collections::HashMap<std::net::IpAddr, (u32, std::time::Instant)>>,
@@ -59,12 +62,34 @@ impl Shared {
             max_open_queries,
             max_request_memory_bytes,
             max_frame_bytes,
+            pipes: None,
             next_id: AtomicI64::new(1),
             login_failures: Mutex::default(),
         }
     }
 
     /// `query.timeout_ms` (0: no limit).
+    pub fn with_pipes(mut self, pipes: Arc<duet_pipe::PipeManager>) -> Self {
+        self.pipes = Some(pipes);
+        self
+    }
+
+    /// The hosts this node's own pipes reach node `node` at.
+    fn hosts_of(&self, node: u32) -> Vec<String> {
+        let Some(p) = &self.pipes else {
+            return Vec::new();
+        };
+        p.list()
+            .into_iter()
+            .filter(|i| i.peer_node_id == Some(node))
+            .filter_map(|i| i.peer_address)
+            .filter_map(|a| {
+                a.rsplit_once(':')
+                    .map(|(h, _)| h.trim_start_matches('[').trim_end_matches(']').to_string())
+            })
+            .collect()
+    }
+
     pub fn with_query_timeout_ms(mut self, ms: u64) -> Self {
         self.query_timeout_ms = ms;
         self
@@ -124,6 +149,9 @@ pub struct ConnHandler {
     logged_in: Arc<AtomicBool>,
     /// Where the connection comes from (login attempts are counted by it).
     peer: Option<std::net::IpAddr>,
+    /// The client certificate the connection presented (TLS), verified
+    /// against `tls.ca_file`.
+    cert: Option<crate::tls::PeerCert>,
 }
 
 impl ConnHandler {
@@ -145,7 +173,37 @@ impl ConnHandler {
             }),
             logged_in,
             peer,
+            cert: None,
         }
+    }
+
+    /// The connection's verified client certificate: a pipe handshake's
+    /// node id is then held to it.
+    pub fn with_cert(mut self, cert: Option<crate::tls::PeerCert>) -> Self {
+        self.cert = cert;
+        self
+    }
+
+    /// A TLS pipe handshake says which node it comes from; when this node
+    /// reaches that node through a pipe of its own, the certificate must
+    /// name the host it reaches it at (else one certificate from the CA
+    /// could speak for any node). `None`: nothing to hold it to, or it
+    /// holds.
+    fn certificate_refuses(&self, body: &[u8]) -> Option<String> {
+        let cert = self.cert.as_ref()?;
+        let params = duet_pipe::wire::decode_params(body).ok()?;
+        let node: u32 = params.get(duet_pipe::wire::KEY_NODE_ID)?.parse().ok()?;
+        let hosts = self.shared.hosts_of(node);
+        if hosts.is_empty() || hosts.iter().any(|h| cert.names(h)) {
+            return None;
+        }
+        Some(format!(
+            "pipe refused: the handshake says it comes from node {node}, which this node reaches \
+             at {}, but the connection's certificate names {:?}: a node's certificate must name \
+             the host its peer reaches it at",
+            hosts.join(", "),
+            cert.dns_names()
+        ))
     }
 
     fn session(&self) -> Result<Session, TSStatus> {
@@ -761,6 +819,13 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
     }
 
     fn handle_pipe_transfer(&self, req: TPipeTransferReq) -> TResult<TPipeTransferResp> {
+        if req.type_ == duet_pipe::wire::HANDSHAKE_DATANODE_V2 {
+            if let Some(why) = self.certificate_refuses(&req.body) {
+                crate::net::warn_limited(&format!("{why} (from {:?})", self.peer));
+                let st = error_status(status::PIPE_HANDSHAKE_ERROR, why);
+                return Ok(TPipeTransferResp::new(st, None));
+            }
+        }
         let mut st = self.state.lock();
         let reply = duet_pipe::receiver::handle(
             &self.shared.engine,

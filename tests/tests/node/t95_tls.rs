@@ -72,12 +72,17 @@ fn t95_clients_required_refuses_plain_text_and_serves_tls() {
 
 /// A pipe handshake as a sink sends it, over `client`'s connection.
 fn handshake(client: &mut duet_rpc::service::RpcClient) -> (i32, String) {
+    handshake_as(client, 4242)
+}
+
+/// The same, saying it comes from node `node`.
+fn handshake_as(client: &mut duet_rpc::service::RpcClient, node: u32) -> (i32, String) {
     let params: BTreeMap<String, String> = [
         (wire::KEY_CLUSTER_ID, "test-cluster".to_string()),
         (wire::KEY_PRECISION, "ms".to_string()),
         (wire::KEY_USERNAME, "root".to_string()),
         (wire::KEY_PASSWORD, "root".to_string()),
-        (wire::KEY_NODE_ID, "4242".to_string()),
+        (wire::KEY_NODE_ID, node.to_string()),
         (wire::KEY_PROTOCOL, wire::PROTOCOL_VERSION.to_string()),
         (wire::KEY_STREAM, "T#1".to_string()),
         (wire::KEY_CLOCK, duet_engine_clock().to_string()),
@@ -193,4 +198,52 @@ fn t98_bad_certificate_files_stop_the_start_with_the_file_named() {
         ),
         "tls.ca_file",
     );
+}
+
+/// A certificate from the node's CA does not speak for any node: a pipe
+/// handshake saying it comes from node A must present a certificate that
+/// names the host this node reaches A at (through its own pipe to A).
+#[test]
+fn t99_a_handshake_is_held_to_the_certificate_of_the_node_it_names() {
+    let certs = Certs::make(&["a", "b"]);
+    // Another node's certificate from the same CA, naming only its own host.
+    let out = std::process::Command::new("bash")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sbin/make-certs.sh"))
+        .arg(certs.dir.path())
+        .arg("imposter,imposter.example")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let a = Node::start_with_config(&certs.config("a", ""));
+    let b = Node::start_with_config(&certs.config("b", ""));
+    // B reaches A at 127.0.0.1 through its pipe BA.
+    b.sql(&format!(
+        "CREATE PIPE BA WITH SOURCE ('source.mode.double-living'='true') WITH SINK \
+         ('sink'='iotdb-thrift-ssl-sink', 'sink.ip'='127.0.0.1', 'sink.port'='{}')",
+        a.rpc.port()
+    ));
+    duet_tests::wait_until(Duration::from_secs(60), "B to know A's node id", || {
+        let rows = b.rows("SHOW CLUSTER")?;
+        if rows
+            .iter()
+            .any(|r| r[6] == "peer" && r[0] == a.node_id.to_string())
+        {
+            Ok(())
+        } else {
+            Err(format!("{rows:?}"))
+        }
+    });
+    let imposter = || tls_client(&b, &certs.client_as("imposter"));
+    let (code, msg) = handshake_as(&mut imposter(), a.node_id);
+    assert_eq!(code, status::PIPE_HANDSHAKE_ERROR, "{msg}");
+    assert!(
+        msg.contains("imposter.example") && msg.contains("127.0.0.1"),
+        "{msg}"
+    );
+    // Saying it is a node B does not reach: nothing to hold it to.
+    let (code, msg) = handshake_as(&mut imposter(), 4242);
+    assert_eq!(code, status::SUCCESS_STATUS, "{msg}");
+    // A itself, with its own certificate (it names 127.0.0.1), passes.
+    let (code, msg) = handshake_as(&mut tls_client(&b, &certs.client_as("a")), a.node_id);
+    assert_eq!(code, status::SUCCESS_STATUS, "{msg}");
 }
