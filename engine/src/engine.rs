@@ -556,6 +556,22 @@ impl Engine {
             .ctx(|| format!("writing a checkpoint to {}", dir.display()))
     }
 
+    /// An incremental backup into `dir` (RocksDB's BackupEngine: files a
+    /// previous backup there already holds are not copied again). Flushes
+    /// first, so the backup needs no write-ahead log. Returns it.
+    pub fn backup_incremental(&self, dir: &Path) -> Result<BackupInfo> {
+        self.sync_wal()?;
+        let ctx = || format!("backing up into {}", dir.display());
+        let mut be = open_backups(dir)?;
+        be.create_new_backup_flush(&self.db, true).ctx(ctx)?;
+        backups_of(&be).pop().ok_or_else(|| {
+            Error::corrupt(
+                "backup",
+                format!("{}: no backup after creating one", dir.display()),
+            )
+        })
+    }
+
     pub fn schema(&self) -> parking_lot::RwLockReadGuard<'_, Schema> {
         self.schema.read()
     }
@@ -735,4 +751,79 @@ fn new_node_id() -> NodeId {
 
 fn new_cluster_id() -> String {
     format!("{:016x}{:016x}", random_u64(), random_u64())
+}
+
+/// One incremental backup (`SHOW BACKUPS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupInfo {
+    pub id: u32,
+    /// Seconds since the epoch.
+    pub timestamp: i64,
+    pub size_bytes: u64,
+    pub files: u32,
+}
+
+fn open_backups(dir: &Path) -> Result<rocksdb::backup::BackupEngine> {
+    let ctx = || format!("opening the backups in {}", dir.display());
+    let opts = rocksdb::backup::BackupEngineOptions::new(dir).ctx(ctx)?;
+    let env = rocksdb::Env::new().ctx(ctx)?;
+    rocksdb::backup::BackupEngine::open(&opts, &env).ctx(ctx)
+}
+
+fn backups_of(be: &rocksdb::backup::BackupEngine) -> Vec<BackupInfo> {
+    let mut out: Vec<BackupInfo> = be
+        .get_backup_info()
+        .into_iter()
+        .map(|b| BackupInfo {
+            id: b.backup_id,
+            timestamp: b.timestamp,
+            size_bytes: b.size,
+            files: b.num_files,
+        })
+        .collect();
+    out.sort_by_key(|b| b.id);
+    out
+}
+
+/// The incremental backups in `dir`, oldest first (none when it holds none).
+pub fn list_backups(dir: &Path) -> Result<Vec<BackupInfo>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    Ok(backups_of(&open_backups(dir)?))
+}
+
+/// Restores backup `id` (the newest when `None`) from `dir` into
+/// `data_dir`, which must hold no database (the node stopped, its old data
+/// moved aside). Each file is checked against the backup's checksums
+/// first. Returns the backup restored.
+pub fn restore_backup(dir: &Path, data_dir: &Path, id: Option<u32>) -> Result<BackupInfo> {
+    let be = open_backups(dir)?;
+    let all = backups_of(&be);
+    let chosen = match id {
+        Some(id) => all.iter().find(|b| b.id == id),
+        None => all.last(),
+    }
+    .cloned()
+    .ok_or_else(|| {
+        Error::NotFound(format!(
+            "no backup {} in {} (it has {:?})",
+            id.map_or("at all".to_string(), |i| i.to_string()),
+            dir.display(),
+            all.iter().map(|b| b.id).collect::<Vec<_>>()
+        ))
+    })?;
+    if data_dir.join("CURRENT").exists() {
+        return Err(Error::invalid(format!(
+            "{} already holds a database: stop the node and move its data aside first",
+            data_dir.display()
+        )));
+    }
+    be.verify_backup(chosen.id)
+        .ctx(|| format!("verifying backup {} in {}", chosen.id, dir.display()))?;
+    let opts = rocksdb::backup::RestoreOptions::default();
+    let mut be = be;
+    be.restore_from_backup(data_dir, data_dir, &opts, chosen.id)
+        .ctx(|| format!("restoring backup {} into {}", chosen.id, data_dir.display()))?;
+    Ok(chosen)
 }

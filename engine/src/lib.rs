@@ -43,7 +43,8 @@ pub mod write;
 
 pub use changelog::{ChangeLog, LogEntry, MemLog};
 pub use engine::{
-    ApplyOutcome, BackgroundWork, Durability, Engine, EngineOptions, Mark, MemoryUse, WriteGate,
+    list_backups, restore_backup, ApplyOutcome, BackgroundWork, BackupInfo, Durability, Engine,
+    EngineOptions, Mark, MemoryUse, WriteGate,
 };
 pub use error::{Error, Result};
 pub use hlc::{NodeId, Version};

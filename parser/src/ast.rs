@@ -278,10 +278,14 @@ pub enum Statement {
         /// range instead of one per series (how a difference is narrowed).
         buckets: Option<u64>,
     },
-    /// `BACKUP TO 'dir'`
+    /// `BACKUP TO 'dir'`: a checkpoint, under `storage.backup_dir`.
     Backup {
         dir: String,
     },
+    /// `BACKUP`: an incremental backup into `storage.backup_dir`.
+    BackupIncremental,
+    /// `SHOW BACKUPS`
+    ShowBackups,
     /// `CREATE USER name 'password'`
     CreateUser {
         name: String,

@@ -456,6 +456,8 @@ impl Display for Statement {
                 }
                 Ok(())
             }
+            Statement::BackupIncremental => f.write_str("BACKUP"),
+            Statement::ShowBackups => f.write_str("SHOW BACKUPS"),
             Statement::Backup { dir } => {
                 f.write_str("BACKUP TO ")?;
                 quoted(f, dir)

@@ -276,7 +276,8 @@ fn create_timeseries(i: &str) -> Res<'_, Statement> {
 }
 
 fn show(i: &str) -> Res<'_, Statement> {
-    const WHAT: &str = "DATABASES, TIMESERIES, DEVICES, PIPES, PIPE, CLUSTER, CONFLICTS or VERSION";
+    const WHAT: &str =
+        "DATABASES, TIMESERIES, DEVICES, PIPES, PIPE, CLUSTER, CONFLICTS, BACKUPS or VERSION";
     let j = ws(i);
     let (rest, w) = next_word(j, WHAT)?;
     match w.as_str() {
@@ -300,6 +301,7 @@ fn show(i: &str) -> Res<'_, Statement> {
         "PIPES" => Ok((rest, Statement::ShowPipes)),
         "PIPE" => pipe::show_pipe(rest),
         "CLUSTER" => Ok((rest, Statement::ShowCluster)),
+        "BACKUPS" => Ok((rest, Statement::ShowBackups)),
         "VERSION" => Ok((rest, Statement::ShowVersion)),
         "CONFLICTS" => Ok((rest, Statement::ShowConflicts)),
         "VERSIONS" => {
@@ -418,7 +420,12 @@ fn replay(i: &str) -> Res<'_, Statement> {
     Ok((rest, Statement::ReplayConflict { id }))
 }
 
+/// `BACKUP TO 'dir'` (a checkpoint), or `BACKUP` alone (incremental).
 fn backup(i: &str) -> Res<'_, Statement> {
+    let j = ws(i);
+    if j.is_empty() || j.starts_with(';') {
+        return Ok((i, Statement::BackupIncremental));
+    }
     let (rest, _) = kw("TO")(i)?;
     let (rest, dir) = string_lit(rest)?;
     Ok((rest, Statement::Backup { dir }))

@@ -26,6 +26,15 @@ struct Args {
     http_port: Option<u16>,
     #[arg(long)]
     node_name: Option<String>,
+    /// Restore instead of serving: the newest incremental backup in this
+    /// directory (`BACKUP` writes them to <storage.backup_dir>/incremental)
+    /// into the data directory, which must hold no database; then check
+    /// the result opens, and exit. sbin/restore.sh wraps it.
+    #[arg(long, value_name = "BACKUP_DIR")]
+    restore_from: Option<PathBuf>,
+    /// With --restore-from: this backup instead of the newest (SHOW BACKUPS).
+    #[arg(long, requires = "restore_from")]
+    backup_id: Option<u32>,
 }
 
 fn main() {
@@ -57,6 +66,10 @@ fn main() {
     if let Err(e) = cfg.validate() {
         fail(&format!("invalid configuration: {e}"));
     }
+    if let Some(from) = &args.restore_from {
+        restore(from, &cfg.node.data_dir, args.backup_id);
+        return;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,6 +88,36 @@ fn main() {
     }));
     if let Err(e) = result {
         fail(&e);
+    }
+}
+
+/// `--restore-from`: the backup into the data directory, then the
+/// restored database opened as a node would open it.
+fn restore(from: &std::path::Path, data_dir: &std::path::Path, id: Option<u32>) {
+    // What the node writes is its own (as at a start).
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+    let b = match duet_engine::restore_backup(from, data_dir, id) {
+        Ok(b) => b,
+        Err(e) => fail(&format!("restore failed: {e}")),
+    };
+    println!(
+        "restored backup {} (taken at {} s since the epoch, {} bytes, {} files, checksums verified) into {}",
+        b.id,
+        b.timestamp,
+        b.size_bytes,
+        b.files,
+        data_dir.display()
+    );
+    match duet_engine::Engine::open(data_dir, Default::default()) {
+        Ok(e) => println!(
+            "verified: the restored database opens; {} series, change log up to {}",
+            e.schema().series.len(),
+            duet_engine::ChangeLog::last_seq(&e)
+        ),
+        Err(e) => fail(&format!("the restored database does not open: {e}")),
     }
 }
 
