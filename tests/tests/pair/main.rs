@@ -9,6 +9,7 @@ mod t120_dual_read;
 mod t130_failover;
 mod t140_operator_logs;
 mod t150_tls;
+mod t160_deploy;
 mod t20_no_loops;
 mod t30_conflicts;
 mod t40_recovery;
