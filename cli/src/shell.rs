@@ -99,7 +99,11 @@ impl Shell {
             }
         }
         let started = Instant::now();
+        // An incremental backup can take minutes: say how far it is.
+        let progress =
+            is_backup(statement).then(|| BackupProgress::start(self.session.config().clone()));
         let result = print_result(&mut self.session, statement, &self.zone, out);
+        drop(progress);
         out.flush()?;
         match result {
             Ok(()) => {}
@@ -187,4 +191,97 @@ fn print_result(
     let _ = rows.close();
     writeln!(out, "{}", row_count(total))?;
     Ok(())
+}
+
+/// `BACKUP` alone (the incremental one; `BACKUP TO` is a quick checkpoint).
+fn is_backup(statement: &str) -> bool {
+    statement
+        .trim()
+        .trim_end_matches(';')
+        .trim()
+        .eq_ignore_ascii_case("backup")
+}
+
+/// While a `BACKUP` runs: a second session asks `SHOW BACKUPS` every
+/// second and prints the running backup's progress to stderr (every
+/// second on a terminal, every 5 s otherwise, e.g. under cron). Stops
+/// when dropped.
+struct BackupProgress {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackupProgress {
+    fn start(cfg: duet_rpc::client::SessionConfig) -> BackupProgress {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        // Its own handle on stderr: the shell holds stderr's lock while a
+        // statement runs, and this thread must not wait for it.
+        let err = std::os::fd::AsFd::as_fd(&std::io::stderr())
+            .try_clone_to_owned()
+            .map(std::fs::File::from);
+        let thread = std::thread::spawn(move || {
+            let Ok(mut err) = err else { return };
+            let every = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                1
+            } else {
+                5
+            };
+            let started = Instant::now();
+            let mut session: Option<Session> = None;
+            let mut tick = 0u64;
+            while !flag.load(Ordering::Acquire) {
+                std::thread::park_timeout(std::time::Duration::from_secs(1));
+                if flag.load(Ordering::Acquire) {
+                    break;
+                }
+                tick += 1;
+                if tick % every != 0 {
+                    continue;
+                }
+                if session.is_none() {
+                    session = Session::open(cfg.clone()).ok();
+                }
+                let Some(s) = session.as_mut() else { continue };
+                if let Some((bytes, files)) = running_backup(s) {
+                    let _ = writeln!(
+                        err,
+                        "backing up: {:.1} MiB copied, {files} files, {} s",
+                        bytes as f64 / (1 << 20) as f64,
+                        started.elapsed().as_secs()
+                    );
+                }
+            }
+        });
+        BackupProgress {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for BackupProgress {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}
+
+/// The running backup's (bytes copied, files) from `SHOW BACKUPS`.
+fn running_backup(s: &mut Session) -> Option<(u64, u64)> {
+    let Ok(Outcome::Rows(mut rows)) = s.execute("SHOW BACKUPS") else {
+        return None;
+    };
+    let mut found = None;
+    while let Ok(Some(r)) = rows.next_row() {
+        let cells: Vec<String> = r.iter().map(|f| f.to_string()).collect();
+        if cells.get(5).map(String::as_str) == Some("running") {
+            found = Some((cells.get(2)?.parse().ok()?, cells.get(3)?.parse().ok()?));
+        }
+    }
+    found
 }

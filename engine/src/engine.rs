@@ -153,6 +153,9 @@ pub struct Engine {
     /// Users' grants as last read from `meta` (see `users`); an entry is
     /// dropped whenever its user's grants change.
     pub(crate) grants: RwLock<HashMap<String, Arc<crate::privileges::Grants>>>,
+    /// The incremental backup running now: its directory, when it began
+    /// (wall-clock ms) and the bytes the directory held then.
+    backup_running: Mutex<Option<(std::path::PathBuf, i64, u64)>>,
 }
 
 pub(crate) struct Writer {
@@ -343,6 +346,7 @@ impl Engine {
             write_opts,
             gate: RwLock::new(None),
             grants: RwLock::new(HashMap::new()),
+            backup_running: Mutex::new(None),
         };
         engine.ensure_default_user()?;
         Ok(engine)
@@ -561,6 +565,30 @@ impl Engine {
     /// first, so the backup needs no write-ahead log. Returns it.
     pub fn backup_incremental(&self, dir: &Path) -> Result<BackupInfo> {
         self.sync_wal()?;
+        {
+            let mut running = self.backup_running.lock();
+            if running.is_some() {
+                return Err(Error::invalid(
+                    "a backup is running already: wait for it (SHOW BACKUPS)",
+                ));
+            }
+            let started = crate::hlc::wall_clock_ms() as i64;
+            *running = Some((dir.to_path_buf(), started, dir_bytes(dir).0));
+        }
+        struct Done<'a>(&'a Mutex<Option<(std::path::PathBuf, i64, u64)>>);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                *self.0.lock() = None;
+            }
+        }
+        let _done = Done(&self.backup_running);
+        // Tests and drills: a backup that takes a while, to watch it run.
+        if let Some(ms) = std::env::var("DUET_BACKUP_PAUSE_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(ms.min(60_000)));
+        }
         let ctx = || format!("backing up into {}", dir.display());
         let mut be = open_backups(dir)?;
         be.create_new_backup_flush(&self.db, true).ctx(ctx)?;
@@ -570,6 +598,14 @@ impl Engine {
                 format!("{}: no backup after creating one", dir.display()),
             )
         })
+    }
+
+    /// The backup running now, if any: (directory, start in wall-clock
+    /// ms, bytes copied so far, files in the directory).
+    pub fn backup_progress(&self) -> Option<(std::path::PathBuf, i64, u64, u64)> {
+        let (dir, started, before) = self.backup_running.lock().clone()?;
+        let (bytes, files) = dir_bytes(&dir);
+        Some((dir, started, bytes.saturating_sub(before), files))
     }
 
     pub fn schema(&self) -> parking_lot::RwLockReadGuard<'_, Schema> {
@@ -826,4 +862,23 @@ pub fn restore_backup(dir: &Path, data_dir: &Path, id: Option<u32>) -> Result<Ba
     be.restore_from_backup(data_dir, data_dir, &opts, chosen.id)
         .ctx(|| format!("restoring backup {} into {}", chosen.id, data_dir.display()))?;
     Ok(chosen)
+}
+
+/// Bytes and files under `dir` (0 when it cannot be read).
+fn dir_bytes(dir: &Path) -> (u64, u64) {
+    let mut total = (0, 0);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return total;
+    };
+    for e in entries.flatten() {
+        match e.metadata() {
+            Ok(m) if m.is_dir() => {
+                let (b, f) = dir_bytes(&e.path());
+                total = (total.0 + b, total.1 + f);
+            }
+            Ok(m) => total = (total.0 + m.len(), total.1 + 1),
+            Err(_) => {}
+        }
+    }
+    total
 }

@@ -47,6 +47,10 @@ fn backup_columns() -> Vec<ColumnInfo> {
             name: "Directory".into(),
             data_type: DataType::Text,
         },
+        ColumnInfo {
+            name: "State".into(),
+            data_type: DataType::Text,
+        },
     ]
 }
 
@@ -60,6 +64,7 @@ fn backup_row(dir: &std::path::Path, b: &duet_engine::BackupInfo) -> Row {
             Some(Value::I64(b.size_bytes as i64)),
             Some(Value::I64(b.files as i64)),
             text(dir.display().to_string()),
+            text("done"),
         ],
     }
 }
@@ -335,10 +340,23 @@ pub fn execute(
         }
         S::ShowBackups => {
             let dir = node.backup_dir.join(INCREMENTAL);
-            let out = duet_engine::list_backups(&dir)?
+            let mut out: Vec<Row> = duet_engine::list_backups(&dir)?
                 .iter()
                 .map(|b| backup_row(&dir, b))
                 .collect();
+            if let Some((d, started, bytes, files)) = engine.backup_progress() {
+                out.push(Row {
+                    time: None,
+                    values: vec![
+                        None,
+                        Some(Value::I64(started)),
+                        Some(Value::I64(bytes as i64)),
+                        Some(Value::I64(files as i64)),
+                        text(d.display().to_string()),
+                        text("running"),
+                    ],
+                });
+            }
             return rows(false, backup_columns(), out);
         }
         S::Backup { dir } => {

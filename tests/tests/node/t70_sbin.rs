@@ -183,3 +183,44 @@ fn t72_systemd_hears_ready_and_stopping() {
         ),
     }
 }
+
+/// A long `BACKUP` shows its progress: `SHOW BACKUPS` has a running row
+/// while it runs, and the CLI (not on a terminal, as under cron) prints
+/// how far it is (the backup is held 6 s by a drill setting).
+#[test]
+fn t73_a_long_backup_shows_its_progress() {
+    let node = duet_tests::Node::start_with_env(&[("DUET_BACKUP_PAUSE_MS", "6000")], &[]);
+    node.sql("INSERT INTO root.bp.d(time, v) VALUES (1, 1)");
+    let port = node.rpc.port().to_string();
+    let cli = std::thread::spawn(move || {
+        Command::new(duet_tests::bin_dir().join("duet-cli"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-e", "BACKUP"])
+            .output()
+            .unwrap()
+    });
+    let row = wait_until(
+        Duration::from_secs(10),
+        "a running backup in SHOW BACKUPS",
+        || {
+            let rows = node.rows("SHOW BACKUPS")?;
+            rows.into_iter()
+                .find(|r| r[5] == "running")
+                .ok_or_else(|| "none yet".to_string())
+        },
+    );
+    assert!(row[4].ends_with("incremental"), "{row:?}");
+    let out = cli.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("backing up:") && err.contains("MiB copied"),
+        "{err}"
+    );
+    let rows = node.rows("SHOW BACKUPS").unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][5], "done");
+}
