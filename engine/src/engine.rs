@@ -834,7 +834,7 @@ pub fn list_backups(dir: &Path) -> Result<Vec<BackupInfo>> {
 /// moved aside). Each file is checked against the backup's checksums
 /// first. Returns the backup restored.
 pub fn restore_backup(dir: &Path, data_dir: &Path, id: Option<u32>) -> Result<BackupInfo> {
-    let be = open_backups(dir)?;
+    let mut be = open_backups(dir)?;
     let all = backups_of(&be);
     let chosen = match id {
         Some(id) => all.iter().find(|b| b.id == id),
@@ -858,7 +858,6 @@ pub fn restore_backup(dir: &Path, data_dir: &Path, id: Option<u32>) -> Result<Ba
     be.verify_backup(chosen.id)
         .ctx(|| format!("verifying backup {} in {}", chosen.id, dir.display()))?;
     let opts = rocksdb::backup::RestoreOptions::default();
-    let mut be = be;
     be.restore_from_backup(data_dir, data_dir, &opts, chosen.id)
         .ctx(|| format!("restoring backup {} into {}", chosen.id, data_dir.display()))?;
     Ok(chosen)

@@ -84,24 +84,24 @@ impl Engine {
 
     pub fn alter_password(&self, name: &str, password: &str) -> Result<()> {
         check_password(password)?;
-        let key = meta_key(PREFIX_USER, name);
-        if self.meta_get(&key)?.is_none() {
-            return Err(Error::NotFound(format!("user {name} does not exist")));
-        }
-        self.meta_put(&key, &record(password), true)
+        self.require_user(name)?;
+        self.meta_put(&meta_key(PREFIX_USER, name), &record(password), true)
     }
 
     pub fn drop_user(&self, name: &str) -> Result<()> {
         if name == DEFAULT_USER {
             return Err(Error::invalid("user root cannot be dropped"));
         }
-        let key = meta_key(PREFIX_USER, name);
-        if self.meta_get(&key)?.is_none() {
-            return Err(Error::NotFound(format!("user {name} does not exist")));
-        }
+        self.require_user(name)?;
         self.meta_delete(&meta_key(PREFIX_PRIV, name))?;
         self.grants.write().remove(name);
-        self.meta_delete(&key)
+        self.meta_delete(&meta_key(PREFIX_USER, name))
+    }
+
+    /// Whether `root` still has the password `root` (costs a password
+    /// hash).
+    pub fn root_has_default_password(&self) -> bool {
+        self.authenticate(DEFAULT_USER, DEFAULT_PASSWORD).is_ok()
     }
 
     fn require_user(&self, name: &str) -> Result<()> {

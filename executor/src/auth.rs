@@ -40,16 +40,17 @@ pub fn need_global(access: &Access, privilege: Privilege) -> Result<()> {
 /// Writing points to these series: `WRITE_DATA` on each, `WRITE_SCHEMA`
 /// where the write creates the series, `MANAGE_DATABASE` where it creates
 /// the database (as IoTDB asks of automatic creation).
-pub fn check_write<'a>(
+pub fn check_write<P: AsRef<str>>(
     engine: &Engine,
     access: &Access,
-    series: impl IntoIterator<Item = &'a str>,
+    series: impl IntoIterator<Item = P>,
 ) -> Result<()> {
     if access.is_all() {
         return Ok(());
     }
     let schema = engine.schema();
     for path in series {
+        let path = path.as_ref();
         if !access.allows(Privilege::WriteData, path) {
             return Err(denied(Privilege::WriteData, &[path.to_string()]));
         }

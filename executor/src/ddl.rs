@@ -25,6 +25,15 @@ fn text(s: impl Into<String>) -> Option<Value> {
 /// Where `BACKUP` keeps its incremental backups, under the backup root.
 pub const INCREMENTAL: &str = "incremental";
 
+fn create_backup_dir(dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        ExecError::new(
+            crate::ErrorKind::Internal,
+            format!("cannot create the backup directory {}: {e}", dir.display()),
+        )
+    })
+}
+
 fn backup_columns() -> Vec<ColumnInfo> {
     vec![
         ColumnInfo {
@@ -329,12 +338,7 @@ pub fn execute(
         S::Flush => engine.flush()?,
         S::BackupIncremental => {
             let dir = node.backup_dir.join(INCREMENTAL);
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                ExecError::new(
-                    crate::ErrorKind::Internal,
-                    format!("cannot create the backup directory {}: {e}", dir.display()),
-                )
-            })?;
+            create_backup_dir(&dir)?;
             let b = engine.backup_incremental(&dir)?;
             return rows(false, backup_columns(), vec![backup_row(&dir, &b)]);
         }
@@ -361,15 +365,7 @@ pub fn execute(
         }
         S::Backup { dir } => {
             let target = backup_target(&node.backup_dir, dir)?;
-            std::fs::create_dir_all(&node.backup_dir).map_err(|e| {
-                ExecError::new(
-                    crate::ErrorKind::Internal,
-                    format!(
-                        "cannot create the backup directory {}: {e}",
-                        node.backup_dir.display()
-                    ),
-                )
-            })?;
+            create_backup_dir(&node.backup_dir)?;
             engine.checkpoint(&target)?
         }
         S::CreateUser { name, password } => engine.create_user(name, password)?,

@@ -14,6 +14,14 @@ pub fn execute(
     measurements: &[String],
     rows: &[InsertRow],
 ) -> Result<u64> {
+    if !session.access.is_all() {
+        let device = convert::path(device);
+        crate::auth::check_write(
+            engine,
+            &session.access,
+            measurements.iter().map(|m| format!("{device}.{m}")),
+        )?;
+    }
     if device.is_pattern() {
         return Err(ExecError::semantic(format!(
             "cannot insert into a pattern: {device}"

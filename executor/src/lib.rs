@@ -203,20 +203,8 @@ impl Executor {
                 device,
                 measurements,
                 rows,
-            } => {
-                let device_path = convert::path(device);
-                let paths: Vec<String> = measurements
-                    .iter()
-                    .map(|m| format!("{device_path}.{m}"))
-                    .collect();
-                auth::check_write(
-                    &self.engine,
-                    &session.access,
-                    paths.iter().map(String::as_str),
-                )?;
-                insert::execute(&self.engine, session, device, measurements, rows)
-                    .map(|_| Output::Done)
-            }
+            } => insert::execute(&self.engine, session, device, measurements, rows)
+                .map(|_| Output::Done),
             S::Select(q) => match (&self.peers, session.read_mode) {
                 (Some(peers), ReadMode::Dual) => {
                     let reader = dual::DualReader::new(self.engine.clone(), peers.clone());

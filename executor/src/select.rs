@@ -32,19 +32,36 @@ impl ScanSet {
     }
 }
 
-/// The series `from.suffix` names that `access` may read (the others are
-/// left out, as IoTDB does; [`execute`] says how many).
-fn resolve(engine: &dyn Reader, access: &Access, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
+/// The series `from.suffix` names, each once, in order.
+fn matching(engine: &dyn Reader, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
     let mut out: Vec<Arc<Series>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for f in from {
         for s in engine.series_matching(&format!("{}.{suffix}", convert::path(f))) {
-            if access.allows(Privilege::ReadData, &s.path) && seen.insert(s.path.clone()) {
+            if seen.insert(s.path.clone()) {
                 out.push(s);
             }
         }
     }
     out
+}
+
+/// The series `from.suffix` names that `access` may read (the others are
+/// left out, as IoTDB does; [`execute`] says how many).
+fn resolve(engine: &dyn Reader, access: &Access, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
+    let mut out = matching(engine, from, suffix);
+    out.retain(|s| access.allows(Privilege::ReadData, &s.path));
+    out
+}
+
+/// What a selected item names below each `FROM` path (`*` for an
+/// aggregate without an argument).
+fn item_suffix(item: &SelectItem) -> &str {
+    match item {
+        SelectItem::Wildcard => "*",
+        SelectItem::Column(c) => c.as_str(),
+        SelectItem::Agg { arg, .. } => arg.as_deref().unwrap_or("*"),
+    }
 }
 
 /// For a session that may not read everything: how many series the
@@ -58,24 +75,21 @@ fn hidden_series(engine: &dyn Reader, access: &Access, q: &Select) -> Result<usi
     let mut seen = std::collections::HashSet::new();
     let mut patterns = Vec::new();
     for item in &q.items {
-        let suffix = match item {
-            SelectItem::Wildcard => "*",
-            SelectItem::Column(c) => c.as_str(),
-            SelectItem::Agg { arg, .. } => arg.as_deref().unwrap_or("*"),
-        };
-        for f in &q.from {
-            let pattern = format!("{}.{suffix}", convert::path(f));
-            for s in engine.series_matching(&pattern) {
-                if seen.insert(s.path.clone()) {
-                    if access.allows(Privilege::ReadData, &s.path) {
-                        readable += 1;
-                    } else {
-                        hidden += 1;
-                    }
+        let suffix = item_suffix(item);
+        for s in matching(engine, &q.from, suffix) {
+            if seen.insert(s.path.clone()) {
+                if access.allows(Privilege::ReadData, &s.path) {
+                    readable += 1;
+                } else {
+                    hidden += 1;
                 }
             }
-            patterns.push(pattern);
         }
+        patterns.extend(
+            q.from
+                .iter()
+                .map(|f| format!("{}.{suffix}", convert::path(f))),
+        );
     }
     if readable == 0 && hidden > 0 {
         return Err(crate::auth::denied(Privilege::ReadData, &patterns));
@@ -180,11 +194,11 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     // Output columns: (function or none, scan position, name).
     let mut outputs: Vec<(Option<AggFunc>, usize, ColumnInfo)> = Vec::new();
     for item in &q.items {
-        let (func, suffix) = match item {
-            SelectItem::Wildcard => (None, "*"),
-            SelectItem::Column(c) => (None, c.as_str()),
-            SelectItem::Agg { func, arg } => (Some(agg_func(*func)), arg.as_deref().unwrap_or("*")),
+        let func = match item {
+            SelectItem::Agg { func, .. } => Some(agg_func(*func)),
+            _ => None,
         };
+        let suffix = item_suffix(item);
         for s in resolve(engine, &session.access, &q.from, suffix) {
             let pos = set.add(&s);
             let info = match func {
@@ -438,13 +452,10 @@ fn last(
     let mut series: Vec<Arc<Series>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for item in &q.items {
-        let suffix = match item {
-            SelectItem::Wildcard => "*",
-            SelectItem::Column(c) => c.as_str(),
-            SelectItem::Agg { .. } => {
-                return Err(ExecError::semantic("SELECT LAST takes measurements"))
-            }
-        };
+        if matches!(item, SelectItem::Agg { .. }) {
+            return Err(ExecError::semantic("SELECT LAST takes measurements"));
+        }
+        let suffix = item_suffix(item);
         for s in resolve(engine, access, &q.from, suffix) {
             if seen.insert(s.path.clone()) {
                 series.push(s);

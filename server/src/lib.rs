@@ -39,8 +39,6 @@ pub struct Bound {
     pub node_id: u32,
 }
 
-/// Runs a node until `shutdown` resolves. `on_bound` is called once both
-/// listeners are bound (ports chosen when configured as 0).
 /// Whether an RPC address is reachable beyond this machine.
 fn exposed(address: &str) -> bool {
     !(address == "localhost"
@@ -71,13 +69,7 @@ impl Warnings {
         let default = match fresh {
             Some((_, d)) => d,
             None => {
-                let d = self
-                    .engine
-                    .authenticate(
-                        duet_engine::users::DEFAULT_USER,
-                        duet_engine::users::DEFAULT_PASSWORD,
-                    )
-                    .is_ok();
+                let d = self.engine.root_has_default_password();
                 *cached = Some((std::time::Instant::now(), d));
                 d
             }
@@ -94,9 +86,7 @@ impl Warnings {
 /// can reach that is warned about at every start (and refused with
 /// `rpc.refuse_default_password`).
 fn default_root_password(engine: &Engine, cfg: &Config) -> Result<bool, String> {
-    let default = engine
-        .authenticate(duet_engine::users::DEFAULT_USER, "root")
-        .is_ok();
+    let default = engine.root_has_default_password();
     let loopback = !exposed(&cfg.rpc.address);
     if default && !loopback {
         let msg = format!(
@@ -115,6 +105,8 @@ fn default_root_password(engine: &Engine, cfg: &Config) -> Result<bool, String> 
     Ok(default && !loopback)
 }
 
+/// Runs a node until `shutdown` resolves. `on_bound` is called once both
+/// listeners are bound (ports chosen when configured as 0).
 pub async fn run(
     cfg: Config,
     shutdown: impl std::future::Future<Output = ()>,

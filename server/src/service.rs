@@ -68,7 +68,6 @@ impl Shared {
         }
     }
 
-    /// `query.timeout_ms` (0: no limit).
     pub fn with_pipes(mut self, pipes: Arc<duet_pipe::PipeManager>) -> Self {
         self.pipes = Some(pipes);
         self
@@ -90,6 +89,7 @@ impl Shared {
             .collect()
     }
 
+    /// `query.timeout_ms` (0: no limit).
     pub fn with_query_timeout_ms(mut self, ms: u64) -> Self {
         self.query_timeout_ms = ms;
         self
@@ -557,10 +557,9 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         let session = Session {
             user: req.username.clone(),
             utc_offset_minutes: offset,
-            read_mode: Default::default(),
-            deadline: None,
-            query_timeout_ms: None,
-            access: duet_engine::privileges::Access::All,
+            // Settings a statement may change start at their defaults;
+            // what the user may do is read for each statement.
+            ..Session::default()
         };
         let mut st = self.state.lock();
         st.session = Some((id, session, req.zone_id.clone()));
