@@ -48,5 +48,7 @@ is_duet_node() {
   [ -r "/proc/$pid/cmdline" ] || return 0  # no /proc: trust the pid file
   exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
   case "$exe" in */duet-server|*/duet-server\ \(deleted\)) ;; *) return 1 ;; esac
-  tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF "$DUET_CONF"
+  # Not `tr | grep -q`: under pipefail, grep stopping early can make the
+  # pipeline fail with tr's SIGPIPE.
+  grep -qxF "$DUET_CONF" < <(tr '\0' '\n' <"/proc/$pid/cmdline")
 }

@@ -95,7 +95,11 @@ cli_on() {
 
 for pair in "A AB $HOST_B" "B BA $HOST_A"; do
   read -r which name peer <<<"$pair"
-  if cli_on "$which" "show pipes" | grep -qE "(^|[^A-Za-z0-9_])$name([^A-Za-z0-9_]|$)"; then
+  # The listing is read whole before grep looks at it: with pipefail, a
+  # grep -q that stops at the first match can leave the CLI with SIGPIPE
+  # and the pipe counted as missing.
+  pipes="$(cli_on "$which" "show pipes")"
+  if grep -qE "(^|[^A-Za-z0-9_])$name([^A-Za-z0-9_]|$)" <<<"$pipes"; then
     say "pipe $name: already there"
   else
     # The guide's statement; the credentials only when they are not its
