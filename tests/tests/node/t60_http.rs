@@ -287,8 +287,10 @@ fn t68_health_says_when_writes_cannot_be_taken() {
     };
     let (health, ready) =
         duet_tests::wait_until(Duration::from_secs(10), "503 while draining", || {
+            // /health may still give the earlier reason (writes wait for the
+            // peer) until the node has seen the signal: wait for the draining one.
             match (get("/health"), get("/ready")) {
-                ((503, h), (503, r)) => Ok((h, r)),
+                ((503, h), (503, r)) if h.contains("shutting down") => Ok((h, r)),
                 other => Err(format!("{other:?}")),
             }
         });
