@@ -976,9 +976,9 @@ fn is_below(path: &str, prefix: &str) -> bool {
 pub fn default_encoding(t: DataType) -> &'static str {
     match t {
         DataType::Boolean => "RLE",
-        DataType::Int32 | DataType::Int64 => "TS_2DIFF",
+        DataType::Int32 | DataType::Int64 | DataType::Timestamp | DataType::Date => "TS_2DIFF",
         DataType::Float | DataType::Double => "GORILLA",
-        DataType::Text => "PLAIN",
+        DataType::Text | DataType::String | DataType::Blob => "PLAIN",
     }
 }
 

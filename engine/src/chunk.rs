@@ -285,7 +285,17 @@ fn encode_values(values: &Column, out: &mut Vec<u8>) {
         Column::F64(v) => v
             .iter()
             .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-        Column::Text(v) => v.iter().for_each(|s| crate::codec::put_str(out, s)),
+        Column::Text(v) | Column::Str(v) => v.iter().for_each(|s| crate::codec::put_str(out, s)),
+        Column::Timestamp(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Column::Date(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Column::Blob(v) => v.iter().for_each(|b| {
+            crate::codec::put_varint(out, b.len() as u64);
+            out.extend_from_slice(b);
+        }),
     }
 }
 
@@ -325,6 +335,23 @@ fn decode_values(r: &mut Reader<'_>, dtype: DataType, n: usize) -> Result<Column
                 v.push(r.string()?);
             }
             Column::Text(v)
+        }
+        DataType::String => {
+            let mut v = Vec::with_capacity(n);
+            for _ in 0..n {
+                v.push(r.string()?);
+            }
+            Column::Str(v)
+        }
+        DataType::Timestamp => Column::Timestamp(fixed(r, n, i64::from_le_bytes)?),
+        DataType::Date => Column::Date(fixed(r, n, i32::from_le_bytes)?),
+        DataType::Blob => {
+            let mut v = Vec::with_capacity(n);
+            for _ in 0..n {
+                let len = r.count(1)?;
+                v.push(r.bytes(len)?.to_vec());
+            }
+            Column::Blob(v)
         }
     })
 }
@@ -421,6 +448,10 @@ pub(crate) fn append_column(dst: &mut Column, src: &Column) {
         (Column::F32(a), Column::F32(b)) => a.extend_from_slice(b),
         (Column::F64(a), Column::F64(b)) => a.extend_from_slice(b),
         (Column::Text(a), Column::Text(b)) => a.extend_from_slice(b),
+        (Column::Timestamp(a), Column::Timestamp(b)) => a.extend_from_slice(b),
+        (Column::Date(a), Column::Date(b)) => a.extend_from_slice(b),
+        (Column::Blob(a), Column::Blob(b)) => a.extend_from_slice(b),
+        (Column::Str(a), Column::Str(b)) => a.extend_from_slice(b),
         _ => debug_assert!(false, "append across types (checked by merge_all)"),
     }
 }
@@ -641,7 +672,7 @@ mod tests {
 
     /// Chunks of any type: a series two nodes wrote with different types.
     fn arb_typed_chunk() -> impl Strategy<Value = Chunk> {
-        (arb_chunk(), 0..6u8).prop_map(|(c, t)| {
+        (arb_chunk(), 0..10u8).prop_map(|(c, t)| {
             let values = match &c.values {
                 Column::I64(v) => match t {
                     0 => Column::I32(v.iter().map(|&x| x as i32).collect()),
@@ -649,7 +680,15 @@ mod tests {
                     2 => Column::F32(v.iter().map(|&x| x as f32 / 3.0).collect()),
                     3 => Column::F64(v.iter().map(|&x| x as f64 / 3.0).collect()),
                     4 => Column::Bool(v.iter().map(|&x| x > 0).collect()),
-                    _ => Column::Text(v.iter().map(|x| format!("t{x}")).collect()),
+                    5 => Column::Text(v.iter().map(|x| format!("t{x}")).collect()),
+                    6 => Column::Timestamp(v.clone()),
+                    7 => Column::Date(
+                        v.iter()
+                            .map(|&x| 20240101 + (x.rem_euclid(28) as i32))
+                            .collect(),
+                    ),
+                    8 => Column::Blob(v.iter().map(|x| x.to_le_bytes().to_vec()).collect()),
+                    _ => Column::Str(v.iter().map(|x| format!("s{x}")).collect()),
                 },
                 other => other.clone(),
             };

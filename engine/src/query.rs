@@ -136,7 +136,7 @@ impl AggFunc {
         match self {
             AggFunc::Count => Ok(DataType::Int64),
             AggFunc::Sum | AggFunc::Avg if t.is_numeric() => Ok(DataType::Double),
-            AggFunc::MinValue | AggFunc::MaxValue if t.is_numeric() => Ok(t),
+            AggFunc::MinValue | AggFunc::MaxValue if t.is_ordered() => Ok(t),
             AggFunc::FirstValue | AggFunc::LastValue => Ok(t),
             _ => Err(Error::invalid(format!(
                 "{}() is not defined for {t} series {series}",
@@ -174,9 +174,11 @@ impl Accumulator {
                 let better = match &self.best {
                     None => true,
                     Some((_, b)) => {
+                        // TIMESTAMP and DATE compare as the numbers they hold.
                         let ord = v
+                            .to_base()
                             .as_f64()
-                            .partial_cmp(&b.as_f64())
+                            .partial_cmp(&b.to_base().as_f64())
                             .unwrap_or(Ordering::Equal);
                         if self.func == AggFunc::MinValue {
                             ord == Ordering::Less

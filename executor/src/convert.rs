@@ -18,6 +18,10 @@ pub fn data_type(t: duet_parser::DataType) -> DataType {
         P::Float => DataType::Float,
         P::Double => DataType::Double,
         P::Text => DataType::Text,
+        P::Timestamp => DataType::Timestamp,
+        P::Date => DataType::Date,
+        P::Blob => DataType::Blob,
+        P::String => DataType::String,
     }
 }
 

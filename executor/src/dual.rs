@@ -140,6 +140,14 @@ fn parse_value(ty: DataType, s: &str) -> Option<Value> {
         DataType::Float => Value::F32(s.parse().ok()?),
         DataType::Double => Value::F64(s.parse().ok()?),
         DataType::Text => Value::Text(s.to_string()),
+        DataType::String => Value::Str(s.to_string()),
+        DataType::Timestamp => Value::Timestamp(s.parse().ok()?),
+        DataType::Date => Value::Date(duet_engine::types::parse_date(s).or_else(|| {
+            s.parse()
+                .ok()
+                .filter(|v| duet_engine::types::date_is_valid(*v))
+        })?),
+        DataType::Blob => Value::Blob(from_hex(s.strip_prefix("0x")?)?),
     })
 }
 

@@ -28,6 +28,10 @@ pub enum DataType {
     Float,
     Double,
     Text,
+    Timestamp,
+    Date,
+    Blob,
+    String,
 }
 
 /// A literal value in `VALUES (...)` or a predicate.

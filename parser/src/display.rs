@@ -89,6 +89,22 @@ fn column(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
     Ok(())
 }
 
+/// A select-list suffix path: like [`column`], but `*` and `**` nodes are
+/// wildcards there and print bare.
+fn select_column(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
+    for (k, node) in s.split('.').enumerate() {
+        if k > 0 {
+            f.write_char('.')?;
+        }
+        if node == "*" || node == "**" {
+            f.write_str(node)?;
+        } else {
+            name(f, node)?;
+        }
+    }
+    Ok(())
+}
+
 fn quoted(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
     f.write_char('\'')?;
     f.write_str(&s.replace('\'', "''"))?;
@@ -136,6 +152,10 @@ impl Display for DataType {
             DataType::Float => "FLOAT",
             DataType::Double => "DOUBLE",
             DataType::Text => "TEXT",
+            DataType::Timestamp => "TIMESTAMP",
+            DataType::Date => "DATE",
+            DataType::Blob => "BLOB",
+            DataType::String => "STRING",
         })
     }
 }
@@ -221,11 +241,11 @@ impl Display for SelectItem {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             SelectItem::Wildcard => f.write_char('*'),
-            SelectItem::Column(c) => column(f, c),
+            SelectItem::Column(c) => select_column(f, c),
             SelectItem::Agg { func, arg: None } => write!(f, "{func}(*)"),
             SelectItem::Agg { func, arg: Some(c) } => {
                 write!(f, "{func}(")?;
-                column(f, c)?;
+                select_column(f, c)?;
                 f.write_char(')')
             }
         }

@@ -4,7 +4,8 @@
 use crate::ast::{AggFunc, CmpOp, Expr, Literal, Operand, SelectItem, TimeBase, TimeExpr};
 use crate::error::{bad, commit, fail, failure, Res};
 use crate::lex::{
-    at_iso, at_kw, column, iso_lit, kw, now_call, number, string_lit, sym, time_offsets, word, ws,
+    at_iso, at_kw, column, iso_lit, kw, now_call, number, select_column, string_lit, sym,
+    time_offsets, word, ws,
 };
 
 /// Deepest nesting of parentheses and NOT in one expression. Parsing recurses
@@ -254,8 +255,12 @@ pub(crate) fn agg_name(f: AggFunc) -> &'static str {
 /// `*`, a column, or `func(column)` / `func(*)`.
 pub(crate) fn select_item(i: &str) -> Res<'_, SelectItem> {
     let j = ws(i);
-    if let Some(rest) = j.strip_prefix('*') {
-        return Ok((rest, SelectItem::Wildcard));
+    if j.starts_with('*') {
+        let (rest, c) = select_column(j)?;
+        if c == "*" {
+            return Ok((rest, SelectItem::Wildcard));
+        }
+        return Ok((rest, SelectItem::Column(c)));
     }
     if let Ok((after, w)) = word(j) {
         if let Ok((r, _)) = sym("(")(after) {
@@ -266,18 +271,13 @@ pub(crate) fn select_item(i: &str) -> Res<'_, SelectItem> {
                     "count, sum, avg, min_value, max_value, first_value or last_value",
                 );
             };
-            let (r, arg) = match sym("*")(r) {
-                Ok((r, _)) => (r, None),
-                Err(_) => {
-                    let (r, c) = commit(column(true)(r))?;
-                    (r, Some(c))
-                }
-            };
+            let (r, c) = commit(select_column(r))?;
+            let arg = (c != "*").then_some(c);
             let (r, _) = commit(sym(")")(r))?;
             return Ok((r, SelectItem::Agg { func, arg }));
         }
     }
-    let (rest, c) = column(true)(j).or_else(|e| match e {
+    let (rest, c) = select_column(j).or_else(|e| match e {
         nom::Err::Error(_) => fail(j, "`*`, a measurement or an aggregate such as count(temp)"),
         other => Err(other),
     })?;

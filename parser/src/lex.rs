@@ -160,6 +160,35 @@ pub(crate) fn column(digit_start: bool) -> impl Fn(&str) -> Res<'_, String> {
     }
 }
 
+/// A suffix path in a select list: measurement nodes, `*` (one level) or
+/// `**` (any number of levels), as IoTDB's `SELECT ** FROM root.sg` and
+/// `SELECT *.temp FROM root.**` write them.
+pub(crate) fn select_column(i: &str) -> Res<'_, String> {
+    fn node(i: &str) -> Res<'_, String> {
+        if let Some(r) = i.strip_prefix("**") {
+            return Ok((r, "**".to_string()));
+        }
+        if let Some(r) = i.strip_prefix('*') {
+            return Ok((r, "*".to_string()));
+        }
+        column_node(i)
+    }
+    let j = ws(i);
+    let starts_ok =
+        j.starts_with(|c: char| c == '`' || c == '_' || c == '*' || c.is_ascii_alphanumeric());
+    if !starts_ok {
+        return fail(j, "a measurement name");
+    }
+    let (mut rest, mut out) = node(j)?;
+    while let Some(r) = rest.strip_prefix('.') {
+        let (r, n) = commit(node(r))?;
+        out.push('.');
+        out.push_str(&n);
+        rest = r;
+    }
+    Ok((rest, out))
+}
+
 /// A node of a column. Its text is joined to the others with `.`, so a
 /// backquoted name may hold a `.` only between other characters: `` `a..b` ``
 /// or `` `.a` `` would make an empty node that no text names.

@@ -176,7 +176,8 @@ fn set_replication(i: &str) -> Res<'_, Statement> {
     ))
 }
 
-const DATA_TYPES: &str = "a data type (BOOLEAN, INT32, INT64, FLOAT, DOUBLE, TEXT)";
+const DATA_TYPES: &str =
+    "a data type (BOOLEAN, INT32, INT64, FLOAT, DOUBLE, TEXT, TIMESTAMP, DATE, BLOB, STRING)";
 const ENCODINGS: [&str; 9] = [
     "PLAIN",
     "RLE",
@@ -202,6 +203,10 @@ fn data_type(i: &str) -> Res<'_, DataType> {
         "FLOAT" => DataType::Float,
         "DOUBLE" => DataType::Double,
         "TEXT" => DataType::Text,
+        "TIMESTAMP" => DataType::Timestamp,
+        "DATE" => DataType::Date,
+        "BLOB" => DataType::Blob,
+        "STRING" => DataType::String,
         _ => return bad(j, "unknown data type", DATA_TYPES),
     };
     Ok((rest, t))

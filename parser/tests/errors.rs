@@ -137,7 +137,7 @@ fn unknown_names_list_the_accepted_ones() {
     let e = err("create timeseries root.a.b with datatype=FOO");
     assert_eq!(
         e.to_string(),
-        "line 1, column 42: unknown data type: expected a data type (BOOLEAN, INT32, INT64, FLOAT, DOUBLE, TEXT), found `FOO`"
+        "line 1, column 42: unknown data type: expected a data type (BOOLEAN, INT32, INT64, FLOAT, DOUBLE, TEXT, TIMESTAMP, DATE, BLOB, STRING), found `FOO`"
     );
     let e = err("create timeseries root.a.b with datatype=INT32, encoding=ZIP");
     assert!(e.expected.contains("GORILLA"), "{e}");

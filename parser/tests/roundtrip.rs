@@ -40,6 +40,20 @@ fn column() -> impl Strategy<Value = String> {
     vec(name(), 1..3).prop_map(|nodes| nodes.join("."))
 }
 
+/// A suffix path in a select list: names, and `*` / `**` wildcard nodes
+/// (a name that is only `*` or `**` is that wildcard there; `*` alone is
+/// [`SelectItem::Wildcard`]).
+fn select_column() -> impl Strategy<Value = String> {
+    let node = prop_oneof![
+        4 => name().prop_filter("a wildcard", |n| n != "*" && n != "**"),
+        1 => Just("*".to_string()),
+        1 => Just("**".to_string()),
+    ];
+    vec(node, 1..3)
+        .prop_map(|nodes| nodes.join("."))
+        .prop_filter("`*` alone", |c| c != "*")
+}
+
 fn literal() -> impl Strategy<Value = Literal> {
     prop_oneof![
         any::<i64>().prop_map(Literal::Int),
@@ -140,8 +154,8 @@ fn select_item() -> impl Strategy<Value = SelectItem> {
     ]);
     prop_oneof![
         Just(SelectItem::Wildcard),
-        column().prop_map(SelectItem::Column),
-        (func, option::of(column())).prop_map(|(func, arg)| SelectItem::Agg { func, arg }),
+        select_column().prop_map(SelectItem::Column),
+        (func, option::of(select_column())).prop_map(|(func, arg)| SelectItem::Agg { func, arg }),
     ]
 }
 

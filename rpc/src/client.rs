@@ -628,6 +628,10 @@ fn sort_tablet(tablet: &Tablet) -> Tablet {
             Column::F32(v) => Column::F32(pick(v, &order)),
             Column::F64(v) => Column::F64(pick(v, &order)),
             Column::Text(v) => Column::Text(pick(v, &order)),
+            Column::Timestamp(v) => Column::Timestamp(pick(v, &order)),
+            Column::Date(v) => Column::Date(pick(v, &order)),
+            Column::Blob(v) => Column::Blob(pick(v, &order)),
+            Column::Str(v) => Column::Str(pick(v, &order)),
         })
         .collect();
     let timestamps = order

@@ -80,6 +80,10 @@ fn read_value(cur: &mut Cursor<'_>, data_type: DataType) -> Result<Value> {
         DataType::Float => Value::F32(cur.f32("FLOAT value")?),
         DataType::Double => Value::F64(cur.f64("DOUBLE value")?),
         DataType::Text => Value::Text(cur.len_prefixed("TEXT value")?.to_vec()),
+        DataType::Timestamp => Value::Timestamp(cur.i64("TIMESTAMP value")?),
+        DataType::Date => Value::Date(cur.i32("DATE value")?),
+        DataType::Blob => Value::Blob(cur.len_prefixed("BLOB value")?.to_vec()),
+        DataType::String => Value::Str(cur.len_prefixed("STRING value")?.to_vec()),
     })
 }
 
@@ -105,7 +109,11 @@ pub fn encode_record_values(values: &[Value]) -> Result<Vec<u8>> {
             Value::I64(x) => out.extend_from_slice(&x.to_be_bytes()),
             Value::F32(x) => out.extend_from_slice(&x.to_be_bytes()),
             Value::F64(x) => out.extend_from_slice(&x.to_be_bytes()),
-            Value::Text(bytes) => put_len_prefixed(&mut out, bytes, "record TEXT value")?,
+            Value::Text(bytes) | Value::Blob(bytes) | Value::Str(bytes) => {
+                put_len_prefixed(&mut out, bytes, "record TEXT value")?
+            }
+            Value::Timestamp(x) => out.extend_from_slice(&x.to_be_bytes()),
+            Value::Date(x) => out.extend_from_slice(&x.to_be_bytes()),
         }
     }
     Ok(out)
@@ -159,13 +167,13 @@ fn check_uncompressed(is_compressed: Option<bool>) -> Result<()> {
 /// `values_len` bytes: a server charges it before decoding.
 pub fn tablet_decoded_bytes(types: &[i32], size: i32, values_len: usize) -> usize {
     let rows = usize::try_from(size).unwrap_or(0);
-    let cell = |code: i32| match DataType::from_ts_code(code, "") {
+    let cell = |code: i32| match DataType::from_ts_code(code, "").map(DataType::physical) {
         Ok(DataType::Boolean) => std::mem::size_of::<Option<bool>>(),
         Ok(DataType::Int32) => std::mem::size_of::<Option<i32>>(),
         Ok(DataType::Int64) => std::mem::size_of::<Option<i64>>(),
         Ok(DataType::Float) => std::mem::size_of::<Option<f32>>(),
         Ok(DataType::Double) => std::mem::size_of::<Option<f64>>(),
-        Ok(DataType::Text) | Err(_) => std::mem::size_of::<Option<Vec<u8>>>(),
+        Ok(_) | Err(_) => std::mem::size_of::<Option<Vec<u8>>>(),
     };
     let per_row: usize = 8 + types.iter().map(|&t| cell(t)).sum::<usize>();
     rows.saturating_mul(per_row).saturating_add(values_len)
@@ -257,6 +265,20 @@ fn read_tablet_column(cur: &mut Cursor<'_>, data_type: DataType, rows: usize) ->
         DataType::Text => Column::Text(cells(cur, rows, 4, "tablet TEXT column", |c| {
             Ok(c.len_prefixed("tablet TEXT value")?.to_vec())
         })?),
+        DataType::Timestamp => {
+            Column::Timestamp(cells(cur, rows, 8, "tablet TIMESTAMP column", |c| {
+                c.i64("tablet TIMESTAMP value")
+            })?)
+        }
+        DataType::Date => Column::Date(cells(cur, rows, 4, "tablet DATE column", |c| {
+            c.i32("tablet DATE value")
+        })?),
+        DataType::Blob => Column::Blob(cells(cur, rows, 4, "tablet BLOB column", |c| {
+            Ok(c.len_prefixed("tablet BLOB value")?.to_vec())
+        })?),
+        DataType::String => Column::Str(cells(cur, rows, 4, "tablet STRING column", |c| {
+            Ok(c.len_prefixed("tablet STRING value")?.to_vec())
+        })?),
     })
 }
 
@@ -282,14 +304,7 @@ fn apply_null_bitmap(cur: &mut Cursor<'_>, column: &mut Column, rows: usize) -> 
             }
         }
     }
-    match column {
-        Column::Bool(v) => clear(v, is_null),
-        Column::I32(v) => clear(v, is_null),
-        Column::I64(v) => clear(v, is_null),
-        Column::F32(v) => clear(v, is_null),
-        Column::F64(v) => clear(v, is_null),
-        Column::Text(v) => clear(v, is_null),
-    }
+    crate::each_wire_column!(column, v => clear(v, is_null));
     Ok(())
 }
 
@@ -328,7 +343,10 @@ pub fn encode_tablet(tablet: &Tablet) -> Result<EncodedTablet> {
             Column::I32(v) => v
                 .iter()
                 .for_each(|x| values.extend_from_slice(&x.unwrap_or(0).to_be_bytes())),
-            Column::I64(v) => v
+            Column::I64(v) | Column::Timestamp(v) => v
+                .iter()
+                .for_each(|x| values.extend_from_slice(&x.unwrap_or(0).to_be_bytes())),
+            Column::Date(v) => v
                 .iter()
                 .for_each(|x| values.extend_from_slice(&x.unwrap_or(0).to_be_bytes())),
             Column::F32(v) => v
@@ -337,7 +355,7 @@ pub fn encode_tablet(tablet: &Tablet) -> Result<EncodedTablet> {
             Column::F64(v) => v
                 .iter()
                 .for_each(|x| values.extend_from_slice(&x.unwrap_or(0.0).to_be_bytes())),
-            Column::Text(v) => {
+            Column::Text(v) | Column::Blob(v) | Column::Str(v) => {
                 for cell in v {
                     put_len_prefixed(
                         &mut values,

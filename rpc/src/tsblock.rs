@@ -62,7 +62,7 @@ impl TsBlock {
                     ),
                 ));
             }
-            if let Column::Text(values) = column {
+            if let Column::Text(values) | Column::Blob(values) | Column::Str(values) = column {
                 if values
                     .iter()
                     .flatten()
@@ -101,7 +101,7 @@ impl TsBlock {
         // `new` checked that both counts fit in i32.
         out.extend_from_slice(&(self.columns.len() as i32).to_be_bytes());
         for column in &self.columns {
-            out.push(column.data_type().ts_code() as u8);
+            out.push(column.data_type().physical().ts_code() as u8);
         }
         out.extend_from_slice(&(rows as i32).to_be_bytes());
         out.push(encoding::INT64_ARRAY);
@@ -154,11 +154,11 @@ impl TsBlock {
 }
 
 fn encoding_of(data_type: DataType) -> u8 {
-    match data_type {
+    match data_type.physical() {
         DataType::Boolean => encoding::BYTE_ARRAY,
         DataType::Int32 | DataType::Float => encoding::INT32_ARRAY,
         DataType::Int64 | DataType::Double => encoding::INT64_ARRAY,
-        DataType::Text => encoding::BINARY_ARRAY,
+        _ => encoding::BINARY_ARRAY,
     }
 }
 
@@ -217,7 +217,11 @@ fn encode_column(out: &mut Vec<u8>, column: &Column) {
             .iter()
             .flatten()
             .for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
-        Column::I64(v) => v
+        Column::I64(v) | Column::Timestamp(v) => v
+            .iter()
+            .flatten()
+            .for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
+        Column::Date(v) => v
             .iter()
             .flatten()
             .for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
@@ -229,7 +233,7 @@ fn encode_column(out: &mut Vec<u8>, column: &Column) {
             .iter()
             .flatten()
             .for_each(|x| out.extend_from_slice(&x.to_be_bytes())),
-        Column::Text(v) => {
+        Column::Text(v) | Column::Blob(v) | Column::Str(v) => {
             for value in v.iter().flatten() {
                 // `TsBlock::new` checked that every length fits in i32.
                 out.extend_from_slice(&(value.len() as i32).to_be_bytes());
@@ -314,11 +318,26 @@ fn decode_column(cur: &mut Cursor<'_>, data_type: DataType, rows: usize) -> Resu
                 cur.f64("TsBlock DOUBLE value")
             })?)
         }
-        DataType::Text => {
-            cur.require_items(present, 4, "TsBlock TEXT values")?;
-            Column::Text(read_values(&nulls, rows, || {
-                Ok(cur.len_prefixed("TsBlock TEXT value")?.to_vec())
+        DataType::Timestamp => {
+            cur.require_items(present, 8, "TsBlock TIMESTAMP values")?;
+            Column::Timestamp(read_values(&nulls, rows, || {
+                cur.i64("TsBlock TIMESTAMP value")
             })?)
+        }
+        DataType::Date => {
+            cur.require_items(present, 4, "TsBlock DATE values")?;
+            Column::Date(read_values(&nulls, rows, || cur.i32("TsBlock DATE value"))?)
+        }
+        DataType::Text | DataType::Blob | DataType::String => {
+            cur.require_items(present, 4, "TsBlock TEXT values")?;
+            let values = read_values(&nulls, rows, || {
+                Ok(cur.len_prefixed("TsBlock TEXT value")?.to_vec())
+            })?;
+            match data_type {
+                DataType::Blob => Column::Blob(values),
+                DataType::String => Column::Str(values),
+                _ => Column::Text(values),
+            }
         }
     })
 }

@@ -90,11 +90,27 @@ pub fn tsblock(columns: &[ColumnInfo], rows: &[Row]) -> Result<Vec<u8>, TSStatus
             DataType::Int64 => col!(I64, I64, |x| x),
             DataType::Float => col!(F32, F32, |x| x),
             DataType::Double => col!(F64, F64, |x| x),
-            DataType::Text => wire::Column::Text(
+            DataType::Timestamp => col!(Timestamp, Timestamp, |x| x),
+            DataType::Date => col!(Date, Date, |x| x),
+            DataType::Blob => wire::Column::Blob(
                 rows.iter()
-                    .map(|r| cell(r).map(|v| v.to_string().into_bytes()))
+                    .map(|r| match cell(r)? {
+                        Value::Blob(b) => Some(b),
+                        other => Some(other.to_string().into_bytes()),
+                    })
                     .collect(),
             ),
+            DataType::Text | DataType::String => {
+                let cells = rows
+                    .iter()
+                    .map(|r| cell(r).map(|v| v.to_string().into_bytes()))
+                    .collect();
+                if c.data_type == DataType::String {
+                    wire::Column::Str(cells)
+                } else {
+                    wire::Column::Text(cells)
+                }
+            }
         });
     }
     duet_rpc::tsblock::TsBlock::new(times, out)
@@ -115,7 +131,24 @@ fn value(v: wire::Value, device: &str, measurement: &str) -> Result<Value, TSSta
         wire::Value::F32(x) => Value::F32(x),
         wire::Value::F64(x) => Value::F64(x),
         wire::Value::Text(b) => Value::Text(text(b, device, measurement)?),
+        wire::Value::Timestamp(x) => Value::Timestamp(x),
+        wire::Value::Date(x) => Value::Date(date(x, device, measurement)?),
+        wire::Value::Blob(b) => Value::Blob(b),
+        wire::Value::Str(b) => Value::Str(text(b, device, measurement)?),
     })
+}
+
+fn date(v: i32, device: &str, measurement: &str) -> Result<i32, TSStatus> {
+    if duet_engine::types::date_is_valid(v) {
+        Ok(v)
+    } else {
+        Err(error_status(
+            status::ILLEGAL_PARAMETER,
+            format!(
+                "{device}.{measurement}: {v} is not a date (yyyyMMdd, 1000-01-01 to 9999-12-31)"
+            ),
+        ))
+    }
 }
 
 fn text(b: Vec<u8>, device: &str, measurement: &str) -> Result<String, TSStatus> {
@@ -125,6 +158,22 @@ fn text(b: Vec<u8>, device: &str, measurement: &str) -> Result<String, TSStatus>
             format!("{device}.{measurement}: text value is not UTF-8"),
         )
     })
+}
+
+/// The engine's type for a wire type (the same ten types).
+pub fn engine_type(t: wire::DataType) -> DataType {
+    match t {
+        wire::DataType::Boolean => DataType::Boolean,
+        wire::DataType::Int32 => DataType::Int32,
+        wire::DataType::Int64 => DataType::Int64,
+        wire::DataType::Float => DataType::Float,
+        wire::DataType::Double => DataType::Double,
+        wire::DataType::Text => DataType::Text,
+        wire::DataType::Timestamp => DataType::Timestamp,
+        wire::DataType::Date => DataType::Date,
+        wire::DataType::Blob => DataType::Blob,
+        wire::DataType::String => DataType::String,
+    }
 }
 
 fn bad(e: impl std::fmt::Display) -> TSStatus {
@@ -139,14 +188,7 @@ pub fn series_def(
     compressor: i32,
 ) -> Result<(DataType, &'static str, &'static str), TSStatus> {
     let t = wire::DataType::from_ts_code(data_type, "data type").map_err(bad)?;
-    let t = match t {
-        wire::DataType::Boolean => DataType::Boolean,
-        wire::DataType::Int32 => DataType::Int32,
-        wire::DataType::Int64 => DataType::Int64,
-        wire::DataType::Float => DataType::Float,
-        wire::DataType::Double => DataType::Double,
-        wire::DataType::Text => DataType::Text,
-    };
+    let t = engine_type(t);
     const ENCODINGS: [(i32, &str); 13] = [
         (0, "PLAIN"),
         (1, "DICTIONARY"),
@@ -442,6 +484,14 @@ fn parse_text(s: &str, ty: Option<DataType>) -> Option<Value> {
         Some(DataType::Float) => Value::F32(t.parse().ok().filter(|f: &f32| f.is_finite())?),
         Some(DataType::Double) => Value::F64(t.parse().ok().filter(|f: &f64| f.is_finite())?),
         Some(DataType::Text) => Value::Text(s.to_string()),
+        Some(DataType::String) => Value::Str(s.to_string()),
+        Some(DataType::Timestamp) => Value::Timestamp(t.parse().ok()?),
+        Some(DataType::Date) => Value::Date(duet_engine::types::parse_date(t).or_else(|| {
+            t.parse()
+                .ok()
+                .filter(|v| duet_engine::types::date_is_valid(*v))
+        })?),
+        Some(DataType::Blob) => Value::Blob(parse_blob(t)?),
         None => {
             if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
                 Value::Bool(t.eq_ignore_ascii_case("true"))
@@ -452,6 +502,26 @@ fn parse_text(s: &str, ty: Option<DataType>) -> Option<Value> {
             }
         }
     })
+}
+
+/// A BLOB written as text: `X'0a1b'` or `0x0a1b` (hex, as IoTDB's SQL
+/// writes BLOB literals).
+fn parse_blob(t: &str) -> Option<Vec<u8>> {
+    let hex = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .or_else(|| {
+            t.strip_prefix("X'")
+                .or_else(|| t.strip_prefix("x'"))?
+                .strip_suffix('\'')
+        })?;
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// One `TSInsertTabletReq`'s binary fields, decoded after the decoded size
@@ -487,7 +557,8 @@ pub fn tablet(
         let cells = col.len();
         // Timestamps and the kept values (text bytes move, charged above).
         let width = match col {
-            wire::Column::Text(_) => std::mem::size_of::<String>(),
+            wire::Column::Text(_) | wire::Column::Str(_) => std::mem::size_of::<String>(),
+            wire::Column::Blob(_) => std::mem::size_of::<Vec<u8>>(),
             _ => 8,
         };
         let path = series_path(device, m, budget, cells * (8 + width))?;
@@ -511,6 +582,10 @@ pub fn tablet(
             wire::Column::F32(c) => keep!(c, F32, Ok::<_, TSStatus>),
             wire::Column::F64(c) => keep!(c, F64, Ok::<_, TSStatus>),
             wire::Column::Text(c) => keep!(c, Text, |b: Vec<u8>| text(b, device, m)),
+            wire::Column::Timestamp(c) => keep!(c, Timestamp, Ok::<_, TSStatus>),
+            wire::Column::Date(c) => keep!(c, Date, |x: i32| date(x, device, m)),
+            wire::Column::Blob(c) => keep!(c, Blob, Ok::<_, TSStatus>),
+            wire::Column::Str(c) => keep!(c, Str, |b: Vec<u8>| text(b, device, m)),
         };
         if !times.is_empty() {
             out.push(WriteSeries {

@@ -501,9 +501,10 @@ fn row_bytes(r: &Row) -> usize {
             1 + match v {
                 None => 0,
                 Some(Value::Bool(_)) => 1,
-                Some(Value::I32(_) | Value::F32(_)) => 4,
-                Some(Value::I64(_) | Value::F64(_)) => 8,
-                Some(Value::Text(s)) => 4 + s.len(),
+                Some(Value::I32(_) | Value::F32(_) | Value::Date(_)) => 4,
+                Some(Value::I64(_) | Value::F64(_) | Value::Timestamp(_)) => 8,
+                Some(Value::Text(s) | Value::Str(s)) => 4 + s.len(),
+                Some(Value::Blob(b)) => 4 + b.len(),
             }
         })
         .sum::<usize>()

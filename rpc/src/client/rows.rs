@@ -28,8 +28,14 @@ impl Field {
             Some(Value::I64(x)) => Field::I64(x),
             Some(Value::F32(x)) => Field::F32(x),
             Some(Value::F64(x)) => Field::F64(x),
-            Some(Value::Text(bytes)) if type_name == "BLOB" => Field::Blob(bytes),
-            Some(Value::Text(bytes)) => Field::Text(String::from_utf8_lossy(&bytes).into_owned()),
+            Some(Value::Timestamp(x)) => Field::I64(x),
+            Some(Value::Date(x)) => Field::I32(x),
+            Some(Value::Text(bytes) | Value::Blob(bytes)) if type_name == "BLOB" => {
+                Field::Blob(bytes)
+            }
+            Some(Value::Text(bytes) | Value::Blob(bytes) | Value::Str(bytes)) => {
+                Field::Text(String::from_utf8_lossy(&bytes).into_owned())
+            }
         }
     }
 }
