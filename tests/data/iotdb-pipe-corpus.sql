@@ -29,7 +29,7 @@ with sink (
 ;
 
 -- source: https://iotdb.apache.org/UserGuide/V1.3.x/User-Manual/Data-Sync_apache.html (apache/iotdb-docs src/UserGuide/V1.3.x/User-Manual/Data-Sync_apache.md @4c7c13ac), "Partial data synchronization"
--- meaning: sync root.vehicle.** points with event time in [2023-08-23T08:00Z, 2023-10-23T08:00Z] (both inclusive) via the async thrift sink; realtime.mode=stream. QUIRK: no comma after 'realtime.mode' = 'stream' (the '--' comment hides where it would be), so as written this is a syntax error in IoTDB; the time literal uses '.' as date separator (IoTDB accepts yyyy.MM.dd); trailing comma before ')' in the sink.
+-- meaning: sync root.vehicle.** points with event time in [2023-08-23T08:00Z, 2023-10-23T08:00Z] (both inclusive) via the async thrift sink; realtime.mode=stream. QUIRK: no comma after 'realtime.mode' = 'stream' (the '--' comment hides where it would be), so as written this is a syntax error in IoTDB; the time strings use '.' as date separator, as every IoTDB pipe doc example does (parser: DateTimeUtils.convertTimestampOrDatetimeStrToLongWithDefaultZone; accepted formats not re-verified here); trailing comma before ')' in the sink.
 create pipe A2B
 WITH SOURCE (
   'source'= 'iotdb-source',
