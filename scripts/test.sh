@@ -2,7 +2,8 @@
 # The project's test command: installs build prerequisites if missing, runs
 # every Rust test of the workspace (unit, property, change-log conformance,
 # .slt files, real duet-server processes), then IoTDB's official Python
-# client (apache-iotdb, unmodified) against a real node. The first run
+# client (apache-iotdb, unmodified) against a real node, and that client's
+# own integration tests (scripts/iotdb-client-tests.sh). The first run
 # builds RocksDB (~20-40 min on 2 cores); later runs reuse it from
 # CARGO_TARGET_DIR (scripts/env.sh).
 set -euo pipefail
@@ -34,3 +35,7 @@ venv="${DUET_VENV:-$HOME/.cache/duet/venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c 'import iotdb.Session' >/dev/null 2>&1 || "$venv/bin/pip" install -q apache-iotdb
 "$venv/bin/python" tests/python/test_iotdb_client.py
+
+# IoTDB's own integration tests of that client (apache-iotdb 2.0.11, tree
+# model), each on a fresh node.
+bash scripts/iotdb-client-tests.sh
