@@ -22,6 +22,7 @@ sdist=apache_iotdb-$version.tar.gz
 # PyPI's digest of the sdist (https://pypi.org/pypi/apache-iotdb/json,
 # releases["2.0.11"], packagetype sdist).
 sdist_sha256=fe477423bf53b746399be75d2c40d008d3a8da11a8315eff9da95fe3b0807b4d
+pandas_version=2.2.3
 pytest_version=9.2.0
 
 venv="${DUET_VENV:-$HOME/.cache/duet/venv}"
@@ -41,6 +42,12 @@ have_client="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.ve
 [ "$have_client" = "$version" ] || "$venv/bin/pip" install -q "apache-iotdb==$version"
 have_pytest="$("$venv/bin/python" -c 'import pytest; print(pytest.__version__)' 2>/dev/null || true)"
 [ "$have_pytest" = "$pytest_version" ] || "$venv/bin/pip" install -q "pytest==$pytest_version"
+# pandas 2.2: the client renders TIMESTAMP values through pd.Timestamp, and
+# pandas 3 raises OutOfBoundsDatetime for the far timestamps their tests
+# write (9223372036854775807 ms), where 2.2 gives a date. apache-iotdb
+# asks only for pandas>=1.0, so pip would otherwise pick 3.x.
+have_pandas="$("$venv/bin/python" -c 'import pandas; print(pandas.__version__)' 2>/dev/null || true)"
+[ "$have_pandas" = "$pandas_version" ] || "$venv/bin/pip" install -q "pandas==$pandas_version"
 
 # Their tests, extracted once; .complete is written last, so an interrupted
 # extraction is redone.

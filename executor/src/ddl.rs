@@ -225,10 +225,15 @@ pub fn execute(
                             text(s.compressor.clone()),
                             None,
                             None,
+                            None,
+                            None,
+                            text("BASE"),
                         ],
                     }
                 })
                 .collect();
+            // IoTDB 2.0's eleven columns: no deadband (SDT) is stored, and
+            // every series is a base series (Duet has no views).
             let cols = text_columns(&[
                 "Timeseries",
                 "Alias",
@@ -238,6 +243,9 @@ pub fn execute(
                 "Compression",
                 "Tags",
                 "Attributes",
+                "Deadband",
+                "DeadbandParameters",
+                "ViewType",
             ]);
             return rows(false, cols, out);
         }

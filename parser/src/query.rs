@@ -147,7 +147,7 @@ fn group_by(i: &str) -> Res<'_, GroupBy> {
     ))
 }
 
-/// After `INSERT`: `INTO device(time, m1, ...) VALUES (t, v1, ...), ...`.
+/// After `INSERT`: `INTO device(time, m1, ...) [ALIGNED] VALUES (t, v1, ...), ...`.
 pub(crate) fn insert(i: &str) -> Res<'_, Statement> {
     let (rest, _) = kw("INTO")(i)?;
     let (rest, device) = path(rest)?;
@@ -172,6 +172,9 @@ pub(crate) fn insert(i: &str) -> Res<'_, Statement> {
             return failure(k, "`,` or `)` to close the column list");
         }
     }
+    // `ALIGNED VALUES` (IoTDB's insert into an aligned device): Duet stores
+    // aligned and non-aligned series alike, so it means VALUES.
+    let rest = kw("ALIGNED")(rest).map_or(rest, |(r, _)| r);
     let (mut rest, _) = kw("VALUES")(rest)?;
     let mut rows = Vec::new();
     loop {

@@ -117,6 +117,28 @@ impl IClientRPCServiceSyncHandler for Echo {
         self.saw(r);
         Ok(ok_status())
     }
+    fn handle_insert_string_records_of_one_device(
+        &self,
+        r: TSInsertStringRecordsOfOneDeviceReq,
+    ) -> R<TSStatus> {
+        self.saw(r);
+        Ok(ok_status())
+    }
+    fn handle_insert_string_records(&self, r: TSInsertStringRecordsReq) -> R<TSStatus> {
+        self.saw(r);
+        Ok(ok_status())
+    }
+    fn handle_execute_raw_data_query_v2(&self, r: TSRawDataQueryReq) -> R<TSExecuteStatementResp> {
+        self.saw(r);
+        Ok(statement_resp(ok_status()))
+    }
+    fn handle_execute_last_data_query_v2(
+        &self,
+        r: TSLastDataQueryReq,
+    ) -> R<TSExecuteStatementResp> {
+        self.saw(r);
+        Ok(statement_resp(ok_status()))
+    }
     fn handle_insert_tablet(&self, r: TSInsertTabletReq) -> R<TSStatus> {
         self.saw(r);
         Ok(ok_status())
@@ -189,6 +211,10 @@ forward! {
     handle_insert_records(r: TSInsertRecordsReq) -> TSStatus;
     handle_insert_records_of_one_device(r: TSInsertRecordsOfOneDeviceReq) -> TSStatus;
     handle_insert_string_record(r: TSInsertStringRecordReq) -> TSStatus;
+    handle_insert_string_records_of_one_device(r: TSInsertStringRecordsOfOneDeviceReq) -> TSStatus;
+    handle_insert_string_records(r: TSInsertStringRecordsReq) -> TSStatus;
+    handle_execute_raw_data_query_v2(r: TSRawDataQueryReq) -> TSExecuteStatementResp;
+    handle_execute_last_data_query_v2(r: TSLastDataQueryReq) -> TSExecuteStatementResp;
     handle_insert_tablet(r: TSInsertTabletReq) -> TSStatus;
     handle_insert_tablets(r: TSInsertTabletsReq) -> TSStatus;
     handle_set_storage_group(s: i64, g: String) -> TSStatus;

@@ -184,6 +184,25 @@ struct TSInsertStringRecordReq {
   7: optional i64 timeout
 }
 
+// Several records of one device, values as text (typed like insertStringRecord).
+struct TSInsertStringRecordsOfOneDeviceReq {
+  1: required i64 sessionId
+  2: required string prefixPath
+  3: required list<list<string>> measurementsList
+  4: required list<list<string>> valuesList
+  5: required list<i64> timestamps
+  6: optional bool isAligned
+}
+
+struct TSInsertStringRecordsReq {
+  1: required i64 sessionId
+  2: required list<string> prefixPaths
+  3: required list<list<string>> measurementsList
+  4: required list<list<string>> valuesList
+  5: required list<i64> timestamps
+  6: optional bool isAligned
+}
+
 // values: column-major, then an optional null-bitmap section (rpc/src/insert.rs).
 struct TSInsertTabletReq {
   1: required i64 sessionId
@@ -272,6 +291,33 @@ struct TSDeleteDataReq {
   4: required i64 endTime
 }
 
+// The Session API's execute_raw_data_query: full series paths, [startTime, endTime).
+struct TSRawDataQueryReq {
+  1: required i64 sessionId
+  2: required list<string> paths
+  3: optional i32 fetchSize
+  4: required i64 startTime
+  5: required i64 endTime
+  6: required i64 statementId
+  7: optional bool enableRedirectQuery
+  8: optional bool jdbcQuery
+  9: optional i64 timeout
+  10: optional bool legalPathNodes
+}
+
+// The Session API's execute_last_data_query: the last point at or after `time`.
+struct TSLastDataQueryReq {
+  1: required i64 sessionId
+  2: required list<string> paths
+  3: optional i32 fetchSize
+  4: required i64 time
+  5: required i64 statementId
+  6: optional bool enableRedirectQuery
+  7: optional bool jdbcQuery
+  8: optional i64 timeout
+  9: optional bool legalPathNodes
+}
+
 service IClientRPCService {
   TSOpenSessionResp openSession(1: TSOpenSessionReq req)
   TSStatus closeSession(1: TSCloseSessionReq req)
@@ -284,11 +330,15 @@ service IClientRPCService {
   TSExecuteStatementResp executeUpdateStatementV2(1: TSExecuteStatementReq req)
   TSFetchResultsResp fetchResultsV2(1: TSFetchResultsReq req)
   TSStatus closeOperation(1: TSCloseOperationReq req)
+  TSExecuteStatementResp executeRawDataQueryV2(1: TSRawDataQueryReq req)
+  TSExecuteStatementResp executeLastDataQueryV2(1: TSLastDataQueryReq req)
 
   TSStatus insertRecord(1: TSInsertRecordReq req)
   TSStatus insertRecords(1: TSInsertRecordsReq req)
   TSStatus insertRecordsOfOneDevice(1: TSInsertRecordsOfOneDeviceReq req)
   TSStatus insertStringRecord(1: TSInsertStringRecordReq req)
+  TSStatus insertStringRecordsOfOneDevice(1: TSInsertStringRecordsOfOneDeviceReq req)
+  TSStatus insertStringRecords(1: TSInsertStringRecordsReq req)
   TSStatus insertTablet(1: TSInsertTabletReq req)
   TSStatus insertTablets(1: TSInsertTabletsReq req)
 

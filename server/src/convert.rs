@@ -442,6 +442,59 @@ pub fn string_record(
     t: i64,
     budget: &mut Budget,
 ) -> Result<Vec<WriteSeries>, TSStatus> {
+    let mut b = SeriesBuilder::new(budget);
+    push_string_record(engine, &mut b, device, measurements, values, t)?;
+    Ok(b.finish())
+}
+
+/// `insertStringRecords` or `insertStringRecordsOfOneDevice`: each record
+/// as [`string_record`] takes it.
+pub fn string_records(
+    engine: &Engine,
+    devices: Devices<'_>,
+    measurements: &[Vec<String>],
+    values: &[Vec<String>],
+    times: &[i64],
+    budget: &mut Budget,
+) -> Result<Vec<WriteSeries>, TSStatus> {
+    let n = times.len();
+    let device_count = match devices {
+        Devices::One(_) => n,
+        Devices::PerRecord(d) => d.len(),
+    };
+    if measurements.len() != n || values.len() != n || device_count != n {
+        return Err(bad(format!(
+            "record lists differ in length: {device_count} devices, {} measurement lists, {} value lists, {n} timestamps",
+            measurements.len(),
+            values.len(),
+        )));
+    }
+    let mut b = SeriesBuilder::new(budget);
+    for i in 0..n {
+        let device = match devices {
+            Devices::One(d) => d,
+            Devices::PerRecord(d) => d[i].as_str(),
+        };
+        push_string_record(
+            engine,
+            &mut b,
+            device,
+            &measurements[i],
+            &values[i],
+            times[i],
+        )?;
+    }
+    Ok(b.finish())
+}
+
+fn push_string_record<'a>(
+    engine: &Engine,
+    b: &mut SeriesBuilder<'a, '_>,
+    device: &'a str,
+    measurements: &'a [String],
+    values: &[String],
+    t: i64,
+) -> Result<(), TSStatus> {
     if measurements.len() != values.len() {
         return Err(bad(format!(
             "{} measurements but {} values",
@@ -450,12 +503,10 @@ pub fn string_record(
         )));
     }
     let device = checked_name(device, "device")?;
-    let schema = engine.schema();
-    let mut b = SeriesBuilder::new(budget);
     for (m, text) in measurements.iter().zip(values) {
         checked_name(m, "measurement")?;
         let path = format!("{device}.{m}");
-        let ty = schema.series.get(&path).map(|s| s.data_type);
+        let ty = engine.schema().series.get(&path).map(|s| s.data_type);
         let v = parse_text(text, ty).ok_or_else(|| {
             error_status(
                 status::DATA_TYPE_MISMATCH,
@@ -467,8 +518,7 @@ pub fn string_record(
         })?;
         b.push(device, m, t, v)?;
     }
-    drop(schema);
-    Ok(b.finish())
+    Ok(())
 }
 
 fn parse_text(s: &str, ty: Option<DataType>) -> Option<Value> {
@@ -631,6 +681,69 @@ pub fn tablets(req: TSInsertTabletsReq, budget: &mut Budget) -> Result<Vec<Write
         out.extend(tablet(device, measurements, encoded, budget)?);
     }
     Ok(out)
+}
+
+/// A full series path (`root.sg.d1.s1`) as a select item below `root`.
+fn series_item(path: &str) -> Result<String, TSStatus> {
+    let path = checked_name(path, "series path")?;
+    match path.strip_prefix("root.") {
+        Some(rest) if !rest.is_empty() => Ok(rest.to_string()),
+        _ => Err(bad(format!(
+            "{path:?} is not a series path (root.<...>.<measurement>)"
+        ))),
+    }
+}
+
+/// `executeRawDataQueryV2`: the points of `paths` with `start <= time < end`,
+/// as `SELECT <paths> FROM root WHERE time >= start AND time < end`.
+pub fn raw_data_query(
+    paths: &[String],
+    start: i64,
+    end: i64,
+) -> Result<duet_parser::Statement, TSStatus> {
+    use duet_parser::{CmpOp, Expr, Literal, Operand};
+    if paths.is_empty() {
+        return Err(bad("a raw data query needs at least one series path"));
+    }
+    let items = paths
+        .iter()
+        .map(|p| series_item(p).map(duet_parser::SelectItem::Column))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cmp = |op, t| Expr::Cmp {
+        lhs: Operand::Time,
+        op,
+        rhs: Operand::Literal(Literal::Int(t)),
+    };
+    Ok(duet_parser::Statement::Select(Box::new(
+        duet_parser::Select {
+            last: false,
+            items,
+            from: vec![duet_parser::Path(vec!["root".to_string()])],
+            where_clause: Some(Expr::And(
+                Box::new(cmp(CmpOp::GtEq, start)),
+                Box::new(cmp(CmpOp::Lt, end)),
+            )),
+            group_by: None,
+            order_desc: false,
+            limit: None,
+            offset: None,
+        },
+    )))
+}
+
+/// `executeLastDataQueryV2`: the last point of each of `paths` at or after
+/// `time`, as `SELECT LAST <paths> FROM root WHERE time >= time`.
+pub fn last_data_query(paths: &[String], time: i64) -> Result<duet_parser::Statement, TSStatus> {
+    let mut stmt = raw_data_query(paths, time, i64::MAX)?;
+    if let duet_parser::Statement::Select(q) = &mut stmt {
+        q.last = true;
+        q.where_clause = Some(duet_parser::Expr::Cmp {
+            lhs: duet_parser::Operand::Time,
+            op: duet_parser::CmpOp::GtEq,
+            rhs: duet_parser::Operand::Literal(duet_parser::Literal::Int(time)),
+        });
+    }
+    Ok(stmt)
 }
 
 #[cfg(test)]

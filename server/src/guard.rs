@@ -125,12 +125,16 @@ macro_rules! handler_methods {
             handle_execute_statement_v2(req: TSExecuteStatementReq) -> TSExecuteStatementResp;
             handle_execute_query_statement_v2(req: TSExecuteStatementReq) -> TSExecuteStatementResp;
             handle_execute_update_statement_v2(req: TSExecuteStatementReq) -> TSExecuteStatementResp;
+            handle_execute_raw_data_query_v2(req: TSRawDataQueryReq) -> TSExecuteStatementResp;
+            handle_execute_last_data_query_v2(req: TSLastDataQueryReq) -> TSExecuteStatementResp;
             handle_fetch_results_v2(req: TSFetchResultsReq) -> TSFetchResultsResp;
             handle_close_operation(req: TSCloseOperationReq) -> TSStatus;
             handle_insert_record(req: TSInsertRecordReq) -> TSStatus;
             handle_insert_records(req: TSInsertRecordsReq) -> TSStatus;
             handle_insert_records_of_one_device(req: TSInsertRecordsOfOneDeviceReq) -> TSStatus;
             handle_insert_string_record(req: TSInsertStringRecordReq) -> TSStatus;
+            handle_insert_string_records_of_one_device(req: TSInsertStringRecordsOfOneDeviceReq) -> TSStatus;
+            handle_insert_string_records(req: TSInsertStringRecordsReq) -> TSStatus;
             handle_insert_tablet(req: TSInsertTabletReq) -> TSStatus;
             handle_insert_tablets(req: TSInsertTabletsReq) -> TSStatus;
             handle_set_storage_group(session_id: i64, storage_group: String) -> TSStatus;

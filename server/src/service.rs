@@ -222,6 +222,29 @@ impl ConnHandler {
         fetch_size: Option<i32>,
         timeout_ms: Option<i64>,
     ) -> TSExecuteStatementResp {
+        self.run(fetch_size, timeout_ms, |exec, session| {
+            exec.execute_sql(session, sql)
+        })
+    }
+
+    /// A statement the RPC built itself (raw and last data queries).
+    fn run_parsed(
+        &self,
+        stmt: &duet_parser::Statement,
+        fetch_size: Option<i32>,
+        timeout_ms: Option<i64>,
+    ) -> TSExecuteStatementResp {
+        self.run(fetch_size, timeout_ms, |exec, session| {
+            exec.execute(session, stmt)
+        })
+    }
+
+    fn run(
+        &self,
+        fetch_size: Option<i32>,
+        timeout_ms: Option<i64>,
+        exec: impl FnOnce(&duet_executor::Executor, &Session) -> duet_executor::Result<Output>,
+    ) -> TSExecuteStatementResp {
         let mut session = match self.session() {
             Ok(s) => s,
             Err(st) => return statement_resp(st),
@@ -239,7 +262,7 @@ impl ConnHandler {
             (std::time::Instant::now() + d, d)
         });
         self.shared.metrics.statements.inc();
-        let out = match self.shared.exec.execute_sql(&session, sql) {
+        let out = match exec(&self.shared.exec, &session) {
             Ok(out) => out,
             Err(e) => {
                 self.shared.metrics.statement_errors.inc();
@@ -627,6 +650,28 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         Ok(self.run_statement(&req.statement, req.fetch_size, req.timeout))
     }
 
+    fn handle_execute_raw_data_query_v2(
+        &self,
+        req: TSRawDataQueryReq,
+    ) -> TResult<TSExecuteStatementResp> {
+        let stmt = match convert::raw_data_query(&req.paths, req.start_time, req.end_time) {
+            Ok(stmt) => stmt,
+            Err(st) => return Ok(statement_resp(st)),
+        };
+        Ok(self.run_parsed(&stmt, req.fetch_size, req.timeout))
+    }
+
+    fn handle_execute_last_data_query_v2(
+        &self,
+        req: TSLastDataQueryReq,
+    ) -> TResult<TSExecuteStatementResp> {
+        let stmt = match convert::last_data_query(&req.paths, req.time) {
+            Ok(stmt) => stmt,
+            Err(st) => return Ok(statement_resp(st)),
+        };
+        Ok(self.run_parsed(&stmt, req.fetch_size, req.timeout))
+    }
+
     fn handle_fetch_results_v2(&self, req: TSFetchResultsReq) -> TResult<TSFetchResultsResp> {
         let n = self.fetch_size(Some(req.fetch_size));
         let mut st = self.state.lock();
@@ -717,6 +762,35 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
                 &req.measurements,
                 &req.values,
                 req.timestamp,
+                b,
+            )
+        }))
+    }
+
+    fn handle_insert_string_records_of_one_device(
+        &self,
+        req: TSInsertStringRecordsOfOneDeviceReq,
+    ) -> TResult<TSStatus> {
+        Ok(self.insert(|b| {
+            convert::string_records(
+                &self.shared.engine,
+                convert::Devices::One(&req.prefix_path),
+                &req.measurements_list,
+                &req.values_list,
+                &req.timestamps,
+                b,
+            )
+        }))
+    }
+
+    fn handle_insert_string_records(&self, req: TSInsertStringRecordsReq) -> TResult<TSStatus> {
+        Ok(self.insert(|b| {
+            convert::string_records(
+                &self.shared.engine,
+                convert::Devices::PerRecord(&req.prefix_paths),
+                &req.measurements_list,
+                &req.values_list,
+                &req.timestamps,
                 b,
             )
         }))

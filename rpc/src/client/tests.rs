@@ -166,6 +166,30 @@ impl IClientRPCServiceSyncHandler for Fake {
     fn handle_insert_string_record(&self, _: TSInsertStringRecordReq) -> thrift::Result<TSStatus> {
         Ok(unsupported())
     }
+    fn handle_insert_string_records_of_one_device(
+        &self,
+        _: TSInsertStringRecordsOfOneDeviceReq,
+    ) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
+    fn handle_insert_string_records(
+        &self,
+        _: TSInsertStringRecordsReq,
+    ) -> thrift::Result<TSStatus> {
+        Ok(unsupported())
+    }
+    fn handle_execute_raw_data_query_v2(
+        &self,
+        _: TSRawDataQueryReq,
+    ) -> thrift::Result<TSExecuteStatementResp> {
+        Ok(statement_resp(unsupported()))
+    }
+    fn handle_execute_last_data_query_v2(
+        &self,
+        _: TSLastDataQueryReq,
+    ) -> thrift::Result<TSExecuteStatementResp> {
+        Ok(statement_resp(unsupported()))
+    }
     fn handle_insert_tablet(&self, req: TSInsertTabletReq) -> thrift::Result<TSStatus> {
         let tablet = decode_insert_tablet(&req);
         self.log(format!("insertTablet {} {:?}", req.prefix_path, tablet));

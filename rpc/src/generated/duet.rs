@@ -2231,6 +2231,350 @@ impl TSerializable for TSInsertStringRecordReq {
 }
 
 //
+// TSInsertStringRecordsOfOneDeviceReq
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TSInsertStringRecordsOfOneDeviceReq {
+  pub session_id: i64,
+  pub prefix_path: String,
+  pub measurements_list: Vec<Vec<String>>,
+  pub values_list: Vec<Vec<String>>,
+  pub timestamps: Vec<i64>,
+  pub is_aligned: Option<bool>,
+}
+
+impl TSInsertStringRecordsOfOneDeviceReq {
+  pub fn new<F6>(session_id: i64, prefix_path: String, measurements_list: Vec<Vec<String>>, values_list: Vec<Vec<String>>, timestamps: Vec<i64>, is_aligned: F6) -> TSInsertStringRecordsOfOneDeviceReq where F6: Into<Option<bool>> {
+    TSInsertStringRecordsOfOneDeviceReq {
+      session_id,
+      prefix_path,
+      measurements_list,
+      values_list,
+      timestamps,
+      is_aligned: is_aligned.into(),
+    }
+  }
+}
+
+impl TSerializable for TSInsertStringRecordsOfOneDeviceReq {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TSInsertStringRecordsOfOneDeviceReq> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<String> = None;
+    let mut f_3: Option<Vec<Vec<String>>> = None;
+    let mut f_4: Option<Vec<Vec<String>>> = None;
+    let mut f_5: Option<Vec<i64>> = None;
+    let mut f_6: Option<bool> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let val = i_prot.read_string()?;
+          f_2 = Some(val);
+        },
+        3 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<Vec<String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_ident = i_prot.read_list_begin()?;
+            let mut list_elem_29: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+            for _ in 0..list_ident.size {
+              let list_elem_30 = i_prot.read_string()?;
+              list_elem_29.push(list_elem_30);
+            }
+            i_prot.read_list_end()?;
+            val.push(list_elem_29);
+          }
+          i_prot.read_list_end()?;
+          f_3 = Some(val);
+        },
+        4 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<Vec<String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_ident = i_prot.read_list_begin()?;
+            let mut list_elem_31: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+            for _ in 0..list_ident.size {
+              let list_elem_32 = i_prot.read_string()?;
+              list_elem_31.push(list_elem_32);
+            }
+            i_prot.read_list_end()?;
+            val.push(list_elem_31);
+          }
+          i_prot.read_list_end()?;
+          f_4 = Some(val);
+        },
+        5 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<i64> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_elem_33 = i_prot.read_i64()?;
+            val.push(list_elem_33);
+          }
+          i_prot.read_list_end()?;
+          f_5 = Some(val);
+        },
+        6 => {
+          let val = i_prot.read_bool()?;
+          f_6 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("TSInsertStringRecordsOfOneDeviceReq.session_id", &f_1)?;
+    verify_required_field_exists("TSInsertStringRecordsOfOneDeviceReq.prefix_path", &f_2)?;
+    verify_required_field_exists("TSInsertStringRecordsOfOneDeviceReq.measurements_list", &f_3)?;
+    verify_required_field_exists("TSInsertStringRecordsOfOneDeviceReq.values_list", &f_4)?;
+    verify_required_field_exists("TSInsertStringRecordsOfOneDeviceReq.timestamps", &f_5)?;
+    let ret = TSInsertStringRecordsOfOneDeviceReq {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      prefix_path: f_2.expect("auto-generated code should have checked for presence of required fields"),
+      measurements_list: f_3.expect("auto-generated code should have checked for presence of required fields"),
+      values_list: f_4.expect("auto-generated code should have checked for presence of required fields"),
+      timestamps: f_5.expect("auto-generated code should have checked for presence of required fields"),
+      is_aligned: f_6,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("TSInsertStringRecordsOfOneDeviceReq");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("prefixPath", TType::String, 2))?;
+    o_prot.write_string(&self.prefix_path)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("measurementsList", TType::List, 3))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::List, self.measurements_list.len() as i32))?;
+    for e in &self.measurements_list {
+      o_prot.write_list_begin(&TListIdentifier::new(TType::String, e.len() as i32))?;
+      for e in e {
+        o_prot.write_string(e)?;
+      }
+      o_prot.write_list_end()?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("valuesList", TType::List, 4))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::List, self.values_list.len() as i32))?;
+    for e in &self.values_list {
+      o_prot.write_list_begin(&TListIdentifier::new(TType::String, e.len() as i32))?;
+      for e in e {
+        o_prot.write_string(e)?;
+      }
+      o_prot.write_list_end()?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("timestamps", TType::List, 5))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::I64, self.timestamps.len() as i32))?;
+    for e in &self.timestamps {
+      o_prot.write_i64(*e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    if let Some(fld_var) = self.is_aligned {
+      o_prot.write_field_begin(&TFieldIdentifier::new("isAligned", TType::Bool, 6))?;
+      o_prot.write_bool(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// TSInsertStringRecordsReq
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TSInsertStringRecordsReq {
+  pub session_id: i64,
+  pub prefix_paths: Vec<String>,
+  pub measurements_list: Vec<Vec<String>>,
+  pub values_list: Vec<Vec<String>>,
+  pub timestamps: Vec<i64>,
+  pub is_aligned: Option<bool>,
+}
+
+impl TSInsertStringRecordsReq {
+  pub fn new<F6>(session_id: i64, prefix_paths: Vec<String>, measurements_list: Vec<Vec<String>>, values_list: Vec<Vec<String>>, timestamps: Vec<i64>, is_aligned: F6) -> TSInsertStringRecordsReq where F6: Into<Option<bool>> {
+    TSInsertStringRecordsReq {
+      session_id,
+      prefix_paths,
+      measurements_list,
+      values_list,
+      timestamps,
+      is_aligned: is_aligned.into(),
+    }
+  }
+}
+
+impl TSerializable for TSInsertStringRecordsReq {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TSInsertStringRecordsReq> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<Vec<String>> = None;
+    let mut f_3: Option<Vec<Vec<String>>> = None;
+    let mut f_4: Option<Vec<Vec<String>>> = None;
+    let mut f_5: Option<Vec<i64>> = None;
+    let mut f_6: Option<bool> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_elem_34 = i_prot.read_string()?;
+            val.push(list_elem_34);
+          }
+          i_prot.read_list_end()?;
+          f_2 = Some(val);
+        },
+        3 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<Vec<String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_ident = i_prot.read_list_begin()?;
+            let mut list_elem_35: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+            for _ in 0..list_ident.size {
+              let list_elem_36 = i_prot.read_string()?;
+              list_elem_35.push(list_elem_36);
+            }
+            i_prot.read_list_end()?;
+            val.push(list_elem_35);
+          }
+          i_prot.read_list_end()?;
+          f_3 = Some(val);
+        },
+        4 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<Vec<String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_ident = i_prot.read_list_begin()?;
+            let mut list_elem_37: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+            for _ in 0..list_ident.size {
+              let list_elem_38 = i_prot.read_string()?;
+              list_elem_37.push(list_elem_38);
+            }
+            i_prot.read_list_end()?;
+            val.push(list_elem_37);
+          }
+          i_prot.read_list_end()?;
+          f_4 = Some(val);
+        },
+        5 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<i64> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_elem_39 = i_prot.read_i64()?;
+            val.push(list_elem_39);
+          }
+          i_prot.read_list_end()?;
+          f_5 = Some(val);
+        },
+        6 => {
+          let val = i_prot.read_bool()?;
+          f_6 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("TSInsertStringRecordsReq.session_id", &f_1)?;
+    verify_required_field_exists("TSInsertStringRecordsReq.prefix_paths", &f_2)?;
+    verify_required_field_exists("TSInsertStringRecordsReq.measurements_list", &f_3)?;
+    verify_required_field_exists("TSInsertStringRecordsReq.values_list", &f_4)?;
+    verify_required_field_exists("TSInsertStringRecordsReq.timestamps", &f_5)?;
+    let ret = TSInsertStringRecordsReq {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      prefix_paths: f_2.expect("auto-generated code should have checked for presence of required fields"),
+      measurements_list: f_3.expect("auto-generated code should have checked for presence of required fields"),
+      values_list: f_4.expect("auto-generated code should have checked for presence of required fields"),
+      timestamps: f_5.expect("auto-generated code should have checked for presence of required fields"),
+      is_aligned: f_6,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("TSInsertStringRecordsReq");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("prefixPaths", TType::List, 2))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.prefix_paths.len() as i32))?;
+    for e in &self.prefix_paths {
+      o_prot.write_string(e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("measurementsList", TType::List, 3))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::List, self.measurements_list.len() as i32))?;
+    for e in &self.measurements_list {
+      o_prot.write_list_begin(&TListIdentifier::new(TType::String, e.len() as i32))?;
+      for e in e {
+        o_prot.write_string(e)?;
+      }
+      o_prot.write_list_end()?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("valuesList", TType::List, 4))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::List, self.values_list.len() as i32))?;
+    for e in &self.values_list {
+      o_prot.write_list_begin(&TListIdentifier::new(TType::String, e.len() as i32))?;
+      for e in e {
+        o_prot.write_string(e)?;
+      }
+      o_prot.write_list_end()?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("timestamps", TType::List, 5))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::I64, self.timestamps.len() as i32))?;
+    for e in &self.timestamps {
+      o_prot.write_i64(*e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    if let Some(fld_var) = self.is_aligned {
+      o_prot.write_field_begin(&TFieldIdentifier::new("isAligned", TType::Bool, 6))?;
+      o_prot.write_bool(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
 // TSInsertTabletReq
 //
 
@@ -2306,8 +2650,8 @@ impl TSerializable for TSInsertTabletReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_29 = i_prot.read_string()?;
-            val.push(list_elem_29);
+            let list_elem_40 = i_prot.read_string()?;
+            val.push(list_elem_40);
           }
           i_prot.read_list_end()?;
           f_3 = Some(val);
@@ -2324,8 +2668,8 @@ impl TSerializable for TSInsertTabletReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_30 = i_prot.read_i32()?;
-            val.push(list_elem_30);
+            let list_elem_41 = i_prot.read_i32()?;
+            val.push(list_elem_41);
           }
           i_prot.read_list_end()?;
           f_6 = Some(val);
@@ -2346,8 +2690,8 @@ impl TSerializable for TSInsertTabletReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i8> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_31 = i_prot.read_i8()?;
-            val.push(list_elem_31);
+            let list_elem_42 = i_prot.read_i8()?;
+            val.push(list_elem_42);
           }
           i_prot.read_list_end()?;
           f_10 = Some(val);
@@ -2360,8 +2704,8 @@ impl TSerializable for TSInsertTabletReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i8> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_32 = i_prot.read_i8()?;
-            val.push(list_elem_32);
+            let list_elem_43 = i_prot.read_i8()?;
+            val.push(list_elem_43);
           }
           i_prot.read_list_end()?;
           f_12 = Some(val);
@@ -2533,8 +2877,8 @@ impl TSerializable for TSInsertTabletsReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_33 = i_prot.read_string()?;
-            val.push(list_elem_33);
+            let list_elem_44 = i_prot.read_string()?;
+            val.push(list_elem_44);
           }
           i_prot.read_list_end()?;
           f_2 = Some(val);
@@ -2544,13 +2888,13 @@ impl TSerializable for TSInsertTabletsReq {
           let mut val: Vec<Vec<String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_ident = i_prot.read_list_begin()?;
-            let mut list_elem_34: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+            let mut list_elem_45: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
             for _ in 0..list_ident.size {
-              let list_elem_35 = i_prot.read_string()?;
-              list_elem_34.push(list_elem_35);
+              let list_elem_46 = i_prot.read_string()?;
+              list_elem_45.push(list_elem_46);
             }
             i_prot.read_list_end()?;
-            val.push(list_elem_34);
+            val.push(list_elem_45);
           }
           i_prot.read_list_end()?;
           f_3 = Some(val);
@@ -2559,8 +2903,8 @@ impl TSerializable for TSInsertTabletsReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_36 = i_prot.read_bytes()?;
-            val.push(list_elem_36);
+            let list_elem_47 = i_prot.read_bytes()?;
+            val.push(list_elem_47);
           }
           i_prot.read_list_end()?;
           f_4 = Some(val);
@@ -2569,8 +2913,8 @@ impl TSerializable for TSInsertTabletsReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<Vec<u8>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_37 = i_prot.read_bytes()?;
-            val.push(list_elem_37);
+            let list_elem_48 = i_prot.read_bytes()?;
+            val.push(list_elem_48);
           }
           i_prot.read_list_end()?;
           f_5 = Some(val);
@@ -2580,13 +2924,13 @@ impl TSerializable for TSInsertTabletsReq {
           let mut val: Vec<Vec<i32>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let list_ident = i_prot.read_list_begin()?;
-            let mut list_elem_38: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+            let mut list_elem_49: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
             for _ in 0..list_ident.size {
-              let list_elem_39 = i_prot.read_i32()?;
-              list_elem_38.push(list_elem_39);
+              let list_elem_50 = i_prot.read_i32()?;
+              list_elem_49.push(list_elem_50);
             }
             i_prot.read_list_end()?;
-            val.push(list_elem_38);
+            val.push(list_elem_49);
           }
           i_prot.read_list_end()?;
           f_6 = Some(val);
@@ -2595,8 +2939,8 @@ impl TSerializable for TSInsertTabletsReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_40 = i_prot.read_i32()?;
-            val.push(list_elem_40);
+            let list_elem_51 = i_prot.read_i32()?;
+            val.push(list_elem_51);
           }
           i_prot.read_list_end()?;
           f_7 = Some(val);
@@ -2922,9 +3266,9 @@ impl TSerializable for TSCreateTimeseriesReq {
           let map_ident = i_prot.read_map_begin()?;
           let mut val: BTreeMap<String, String> = BTreeMap::new();
           for _ in 0..map_ident.size {
-            let map_key_41 = i_prot.read_string()?;
-            let map_val_42 = i_prot.read_string()?;
-            val.insert(map_key_41, map_val_42);
+            let map_key_52 = i_prot.read_string()?;
+            let map_val_53 = i_prot.read_string()?;
+            val.insert(map_key_52, map_val_53);
           }
           i_prot.read_map_end()?;
           f_6 = Some(val);
@@ -2933,9 +3277,9 @@ impl TSerializable for TSCreateTimeseriesReq {
           let map_ident = i_prot.read_map_begin()?;
           let mut val: BTreeMap<String, String> = BTreeMap::new();
           for _ in 0..map_ident.size {
-            let map_key_43 = i_prot.read_string()?;
-            let map_val_44 = i_prot.read_string()?;
-            val.insert(map_key_43, map_val_44);
+            let map_key_54 = i_prot.read_string()?;
+            let map_val_55 = i_prot.read_string()?;
+            val.insert(map_key_54, map_val_55);
           }
           i_prot.read_map_end()?;
           f_7 = Some(val);
@@ -2944,9 +3288,9 @@ impl TSerializable for TSCreateTimeseriesReq {
           let map_ident = i_prot.read_map_begin()?;
           let mut val: BTreeMap<String, String> = BTreeMap::new();
           for _ in 0..map_ident.size {
-            let map_key_45 = i_prot.read_string()?;
-            let map_val_46 = i_prot.read_string()?;
-            val.insert(map_key_45, map_val_46);
+            let map_key_56 = i_prot.read_string()?;
+            let map_val_57 = i_prot.read_string()?;
+            val.insert(map_key_56, map_val_57);
           }
           i_prot.read_map_end()?;
           f_8 = Some(val);
@@ -3098,8 +3442,8 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_47 = i_prot.read_string()?;
-            val.push(list_elem_47);
+            let list_elem_58 = i_prot.read_string()?;
+            val.push(list_elem_58);
           }
           i_prot.read_list_end()?;
           f_2 = Some(val);
@@ -3108,8 +3452,8 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_48 = i_prot.read_i32()?;
-            val.push(list_elem_48);
+            let list_elem_59 = i_prot.read_i32()?;
+            val.push(list_elem_59);
           }
           i_prot.read_list_end()?;
           f_3 = Some(val);
@@ -3118,8 +3462,8 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_49 = i_prot.read_i32()?;
-            val.push(list_elem_49);
+            let list_elem_60 = i_prot.read_i32()?;
+            val.push(list_elem_60);
           }
           i_prot.read_list_end()?;
           f_4 = Some(val);
@@ -3128,8 +3472,8 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_50 = i_prot.read_i32()?;
-            val.push(list_elem_50);
+            let list_elem_61 = i_prot.read_i32()?;
+            val.push(list_elem_61);
           }
           i_prot.read_list_end()?;
           f_5 = Some(val);
@@ -3139,14 +3483,14 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
           let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
-            let mut list_elem_51: BTreeMap<String, String> = BTreeMap::new();
+            let mut list_elem_62: BTreeMap<String, String> = BTreeMap::new();
             for _ in 0..map_ident.size {
-              let map_key_52 = i_prot.read_string()?;
-              let map_val_53 = i_prot.read_string()?;
-              list_elem_51.insert(map_key_52, map_val_53);
+              let map_key_63 = i_prot.read_string()?;
+              let map_val_64 = i_prot.read_string()?;
+              list_elem_62.insert(map_key_63, map_val_64);
             }
             i_prot.read_map_end()?;
-            val.push(list_elem_51);
+            val.push(list_elem_62);
           }
           i_prot.read_list_end()?;
           f_6 = Some(val);
@@ -3156,14 +3500,14 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
           let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
-            let mut list_elem_54: BTreeMap<String, String> = BTreeMap::new();
+            let mut list_elem_65: BTreeMap<String, String> = BTreeMap::new();
             for _ in 0..map_ident.size {
-              let map_key_55 = i_prot.read_string()?;
-              let map_val_56 = i_prot.read_string()?;
-              list_elem_54.insert(map_key_55, map_val_56);
+              let map_key_66 = i_prot.read_string()?;
+              let map_val_67 = i_prot.read_string()?;
+              list_elem_65.insert(map_key_66, map_val_67);
             }
             i_prot.read_map_end()?;
-            val.push(list_elem_54);
+            val.push(list_elem_65);
           }
           i_prot.read_list_end()?;
           f_7 = Some(val);
@@ -3173,14 +3517,14 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
           let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
-            let mut list_elem_57: BTreeMap<String, String> = BTreeMap::new();
+            let mut list_elem_68: BTreeMap<String, String> = BTreeMap::new();
             for _ in 0..map_ident.size {
-              let map_key_58 = i_prot.read_string()?;
-              let map_val_59 = i_prot.read_string()?;
-              list_elem_57.insert(map_key_58, map_val_59);
+              let map_key_69 = i_prot.read_string()?;
+              let map_val_70 = i_prot.read_string()?;
+              list_elem_68.insert(map_key_69, map_val_70);
             }
             i_prot.read_map_end()?;
-            val.push(list_elem_57);
+            val.push(list_elem_68);
           }
           i_prot.read_list_end()?;
           f_8 = Some(val);
@@ -3189,8 +3533,8 @@ impl TSerializable for TSCreateMultiTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_60 = i_prot.read_string()?;
-            val.push(list_elem_60);
+            let list_elem_71 = i_prot.read_string()?;
+            val.push(list_elem_71);
           }
           i_prot.read_list_end()?;
           f_9 = Some(val);
@@ -3374,8 +3718,8 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_61 = i_prot.read_string()?;
-            val.push(list_elem_61);
+            let list_elem_72 = i_prot.read_string()?;
+            val.push(list_elem_72);
           }
           i_prot.read_list_end()?;
           f_3 = Some(val);
@@ -3384,8 +3728,8 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_62 = i_prot.read_i32()?;
-            val.push(list_elem_62);
+            let list_elem_73 = i_prot.read_i32()?;
+            val.push(list_elem_73);
           }
           i_prot.read_list_end()?;
           f_4 = Some(val);
@@ -3394,8 +3738,8 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_63 = i_prot.read_i32()?;
-            val.push(list_elem_63);
+            let list_elem_74 = i_prot.read_i32()?;
+            val.push(list_elem_74);
           }
           i_prot.read_list_end()?;
           f_5 = Some(val);
@@ -3404,8 +3748,8 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<i32> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_64 = i_prot.read_i32()?;
-            val.push(list_elem_64);
+            let list_elem_75 = i_prot.read_i32()?;
+            val.push(list_elem_75);
           }
           i_prot.read_list_end()?;
           f_6 = Some(val);
@@ -3414,8 +3758,8 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_65 = i_prot.read_string()?;
-            val.push(list_elem_65);
+            let list_elem_76 = i_prot.read_string()?;
+            val.push(list_elem_76);
           }
           i_prot.read_list_end()?;
           f_7 = Some(val);
@@ -3425,14 +3769,14 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
           let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
-            let mut list_elem_66: BTreeMap<String, String> = BTreeMap::new();
+            let mut list_elem_77: BTreeMap<String, String> = BTreeMap::new();
             for _ in 0..map_ident.size {
-              let map_key_67 = i_prot.read_string()?;
-              let map_val_68 = i_prot.read_string()?;
-              list_elem_66.insert(map_key_67, map_val_68);
+              let map_key_78 = i_prot.read_string()?;
+              let map_val_79 = i_prot.read_string()?;
+              list_elem_77.insert(map_key_78, map_val_79);
             }
             i_prot.read_map_end()?;
-            val.push(list_elem_66);
+            val.push(list_elem_77);
           }
           i_prot.read_list_end()?;
           f_8 = Some(val);
@@ -3442,14 +3786,14 @@ impl TSerializable for TSCreateAlignedTimeseriesReq {
           let mut val: Vec<BTreeMap<String, String>> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
             let map_ident = i_prot.read_map_begin()?;
-            let mut list_elem_69: BTreeMap<String, String> = BTreeMap::new();
+            let mut list_elem_80: BTreeMap<String, String> = BTreeMap::new();
             for _ in 0..map_ident.size {
-              let map_key_70 = i_prot.read_string()?;
-              let map_val_71 = i_prot.read_string()?;
-              list_elem_69.insert(map_key_70, map_val_71);
+              let map_key_81 = i_prot.read_string()?;
+              let map_val_82 = i_prot.read_string()?;
+              list_elem_80.insert(map_key_81, map_val_82);
             }
             i_prot.read_map_end()?;
-            val.push(list_elem_69);
+            val.push(list_elem_80);
           }
           i_prot.read_list_end()?;
           f_9 = Some(val);
@@ -3604,8 +3948,8 @@ impl TSerializable for TSDeleteDataReq {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_72 = i_prot.read_string()?;
-            val.push(list_elem_72);
+            let list_elem_83 = i_prot.read_string()?;
+            val.push(list_elem_83);
           }
           i_prot.read_list_end()?;
           f_2 = Some(val);
@@ -3662,6 +4006,352 @@ impl TSerializable for TSDeleteDataReq {
 }
 
 //
+// TSRawDataQueryReq
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TSRawDataQueryReq {
+  pub session_id: i64,
+  pub paths: Vec<String>,
+  pub fetch_size: Option<i32>,
+  pub start_time: i64,
+  pub end_time: i64,
+  pub statement_id: i64,
+  pub enable_redirect_query: Option<bool>,
+  pub jdbc_query: Option<bool>,
+  pub timeout: Option<i64>,
+  pub legal_path_nodes: Option<bool>,
+}
+
+impl TSRawDataQueryReq {
+  pub fn new<F3, F7, F8, F9, F10>(session_id: i64, paths: Vec<String>, fetch_size: F3, start_time: i64, end_time: i64, statement_id: i64, enable_redirect_query: F7, jdbc_query: F8, timeout: F9, legal_path_nodes: F10) -> TSRawDataQueryReq where F3: Into<Option<i32>>, F7: Into<Option<bool>>, F8: Into<Option<bool>>, F9: Into<Option<i64>>, F10: Into<Option<bool>> {
+    TSRawDataQueryReq {
+      session_id,
+      paths,
+      fetch_size: fetch_size.into(),
+      start_time,
+      end_time,
+      statement_id,
+      enable_redirect_query: enable_redirect_query.into(),
+      jdbc_query: jdbc_query.into(),
+      timeout: timeout.into(),
+      legal_path_nodes: legal_path_nodes.into(),
+    }
+  }
+}
+
+impl TSerializable for TSRawDataQueryReq {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TSRawDataQueryReq> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<Vec<String>> = None;
+    let mut f_3: Option<i32> = None;
+    let mut f_4: Option<i64> = None;
+    let mut f_5: Option<i64> = None;
+    let mut f_6: Option<i64> = None;
+    let mut f_7: Option<bool> = None;
+    let mut f_8: Option<bool> = None;
+    let mut f_9: Option<i64> = None;
+    let mut f_10: Option<bool> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_elem_84 = i_prot.read_string()?;
+            val.push(list_elem_84);
+          }
+          i_prot.read_list_end()?;
+          f_2 = Some(val);
+        },
+        3 => {
+          let val = i_prot.read_i32()?;
+          f_3 = Some(val);
+        },
+        4 => {
+          let val = i_prot.read_i64()?;
+          f_4 = Some(val);
+        },
+        5 => {
+          let val = i_prot.read_i64()?;
+          f_5 = Some(val);
+        },
+        6 => {
+          let val = i_prot.read_i64()?;
+          f_6 = Some(val);
+        },
+        7 => {
+          let val = i_prot.read_bool()?;
+          f_7 = Some(val);
+        },
+        8 => {
+          let val = i_prot.read_bool()?;
+          f_8 = Some(val);
+        },
+        9 => {
+          let val = i_prot.read_i64()?;
+          f_9 = Some(val);
+        },
+        10 => {
+          let val = i_prot.read_bool()?;
+          f_10 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("TSRawDataQueryReq.session_id", &f_1)?;
+    verify_required_field_exists("TSRawDataQueryReq.paths", &f_2)?;
+    verify_required_field_exists("TSRawDataQueryReq.start_time", &f_4)?;
+    verify_required_field_exists("TSRawDataQueryReq.end_time", &f_5)?;
+    verify_required_field_exists("TSRawDataQueryReq.statement_id", &f_6)?;
+    let ret = TSRawDataQueryReq {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      paths: f_2.expect("auto-generated code should have checked for presence of required fields"),
+      fetch_size: f_3,
+      start_time: f_4.expect("auto-generated code should have checked for presence of required fields"),
+      end_time: f_5.expect("auto-generated code should have checked for presence of required fields"),
+      statement_id: f_6.expect("auto-generated code should have checked for presence of required fields"),
+      enable_redirect_query: f_7,
+      jdbc_query: f_8,
+      timeout: f_9,
+      legal_path_nodes: f_10,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("TSRawDataQueryReq");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("paths", TType::List, 2))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.paths.len() as i32))?;
+    for e in &self.paths {
+      o_prot.write_string(e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    if let Some(fld_var) = self.fetch_size {
+      o_prot.write_field_begin(&TFieldIdentifier::new("fetchSize", TType::I32, 3))?;
+      o_prot.write_i32(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_begin(&TFieldIdentifier::new("startTime", TType::I64, 4))?;
+    o_prot.write_i64(self.start_time)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("endTime", TType::I64, 5))?;
+    o_prot.write_i64(self.end_time)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("statementId", TType::I64, 6))?;
+    o_prot.write_i64(self.statement_id)?;
+    o_prot.write_field_end()?;
+    if let Some(fld_var) = self.enable_redirect_query {
+      o_prot.write_field_begin(&TFieldIdentifier::new("enableRedirectQuery", TType::Bool, 7))?;
+      o_prot.write_bool(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    if let Some(fld_var) = self.jdbc_query {
+      o_prot.write_field_begin(&TFieldIdentifier::new("jdbcQuery", TType::Bool, 8))?;
+      o_prot.write_bool(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    if let Some(fld_var) = self.timeout {
+      o_prot.write_field_begin(&TFieldIdentifier::new("timeout", TType::I64, 9))?;
+      o_prot.write_i64(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    if let Some(fld_var) = self.legal_path_nodes {
+      o_prot.write_field_begin(&TFieldIdentifier::new("legalPathNodes", TType::Bool, 10))?;
+      o_prot.write_bool(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// TSLastDataQueryReq
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TSLastDataQueryReq {
+  pub session_id: i64,
+  pub paths: Vec<String>,
+  pub fetch_size: Option<i32>,
+  pub time: i64,
+  pub statement_id: i64,
+  pub enable_redirect_query: Option<bool>,
+  pub jdbc_query: Option<bool>,
+  pub timeout: Option<i64>,
+  pub legal_path_nodes: Option<bool>,
+}
+
+impl TSLastDataQueryReq {
+  pub fn new<F3, F6, F7, F8, F9>(session_id: i64, paths: Vec<String>, fetch_size: F3, time: i64, statement_id: i64, enable_redirect_query: F6, jdbc_query: F7, timeout: F8, legal_path_nodes: F9) -> TSLastDataQueryReq where F3: Into<Option<i32>>, F6: Into<Option<bool>>, F7: Into<Option<bool>>, F8: Into<Option<i64>>, F9: Into<Option<bool>> {
+    TSLastDataQueryReq {
+      session_id,
+      paths,
+      fetch_size: fetch_size.into(),
+      time,
+      statement_id,
+      enable_redirect_query: enable_redirect_query.into(),
+      jdbc_query: jdbc_query.into(),
+      timeout: timeout.into(),
+      legal_path_nodes: legal_path_nodes.into(),
+    }
+  }
+}
+
+impl TSerializable for TSLastDataQueryReq {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TSLastDataQueryReq> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<i64> = None;
+    let mut f_2: Option<Vec<String>> = None;
+    let mut f_3: Option<i32> = None;
+    let mut f_4: Option<i64> = None;
+    let mut f_5: Option<i64> = None;
+    let mut f_6: Option<bool> = None;
+    let mut f_7: Option<bool> = None;
+    let mut f_8: Option<i64> = None;
+    let mut f_9: Option<bool> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = i_prot.read_i64()?;
+          f_1 = Some(val);
+        },
+        2 => {
+          let list_ident = i_prot.read_list_begin()?;
+          let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
+          for _ in 0..list_ident.size {
+            let list_elem_85 = i_prot.read_string()?;
+            val.push(list_elem_85);
+          }
+          i_prot.read_list_end()?;
+          f_2 = Some(val);
+        },
+        3 => {
+          let val = i_prot.read_i32()?;
+          f_3 = Some(val);
+        },
+        4 => {
+          let val = i_prot.read_i64()?;
+          f_4 = Some(val);
+        },
+        5 => {
+          let val = i_prot.read_i64()?;
+          f_5 = Some(val);
+        },
+        6 => {
+          let val = i_prot.read_bool()?;
+          f_6 = Some(val);
+        },
+        7 => {
+          let val = i_prot.read_bool()?;
+          f_7 = Some(val);
+        },
+        8 => {
+          let val = i_prot.read_i64()?;
+          f_8 = Some(val);
+        },
+        9 => {
+          let val = i_prot.read_bool()?;
+          f_9 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("TSLastDataQueryReq.session_id", &f_1)?;
+    verify_required_field_exists("TSLastDataQueryReq.paths", &f_2)?;
+    verify_required_field_exists("TSLastDataQueryReq.time", &f_4)?;
+    verify_required_field_exists("TSLastDataQueryReq.statement_id", &f_5)?;
+    let ret = TSLastDataQueryReq {
+      session_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+      paths: f_2.expect("auto-generated code should have checked for presence of required fields"),
+      fetch_size: f_3,
+      time: f_4.expect("auto-generated code should have checked for presence of required fields"),
+      statement_id: f_5.expect("auto-generated code should have checked for presence of required fields"),
+      enable_redirect_query: f_6,
+      jdbc_query: f_7,
+      timeout: f_8,
+      legal_path_nodes: f_9,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("TSLastDataQueryReq");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("sessionId", TType::I64, 1))?;
+    o_prot.write_i64(self.session_id)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("paths", TType::List, 2))?;
+    o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.paths.len() as i32))?;
+    for e in &self.paths {
+      o_prot.write_string(e)?;
+    }
+    o_prot.write_list_end()?;
+    o_prot.write_field_end()?;
+    if let Some(fld_var) = self.fetch_size {
+      o_prot.write_field_begin(&TFieldIdentifier::new("fetchSize", TType::I32, 3))?;
+      o_prot.write_i32(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_begin(&TFieldIdentifier::new("time", TType::I64, 4))?;
+    o_prot.write_i64(self.time)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("statementId", TType::I64, 5))?;
+    o_prot.write_i64(self.statement_id)?;
+    o_prot.write_field_end()?;
+    if let Some(fld_var) = self.enable_redirect_query {
+      o_prot.write_field_begin(&TFieldIdentifier::new("enableRedirectQuery", TType::Bool, 6))?;
+      o_prot.write_bool(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    if let Some(fld_var) = self.jdbc_query {
+      o_prot.write_field_begin(&TFieldIdentifier::new("jdbcQuery", TType::Bool, 7))?;
+      o_prot.write_bool(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    if let Some(fld_var) = self.timeout {
+      o_prot.write_field_begin(&TFieldIdentifier::new("timeout", TType::I64, 8))?;
+      o_prot.write_i64(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    if let Some(fld_var) = self.legal_path_nodes {
+      o_prot.write_field_begin(&TFieldIdentifier::new("legalPathNodes", TType::Bool, 9))?;
+      o_prot.write_bool(fld_var)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
 // IClientRPCService service client
 //
 
@@ -3676,10 +4366,14 @@ pub trait TIClientRPCServiceSyncClient {
   fn execute_update_statement_v2(&mut self, req: TSExecuteStatementReq) -> thrift::Result<TSExecuteStatementResp>;
   fn fetch_results_v2(&mut self, req: TSFetchResultsReq) -> thrift::Result<TSFetchResultsResp>;
   fn close_operation(&mut self, req: TSCloseOperationReq) -> thrift::Result<TSStatus>;
+  fn execute_raw_data_query_v2(&mut self, req: TSRawDataQueryReq) -> thrift::Result<TSExecuteStatementResp>;
+  fn execute_last_data_query_v2(&mut self, req: TSLastDataQueryReq) -> thrift::Result<TSExecuteStatementResp>;
   fn insert_record(&mut self, req: TSInsertRecordReq) -> thrift::Result<TSStatus>;
   fn insert_records(&mut self, req: TSInsertRecordsReq) -> thrift::Result<TSStatus>;
   fn insert_records_of_one_device(&mut self, req: TSInsertRecordsOfOneDeviceReq) -> thrift::Result<TSStatus>;
   fn insert_string_record(&mut self, req: TSInsertStringRecordReq) -> thrift::Result<TSStatus>;
+  fn insert_string_records_of_one_device(&mut self, req: TSInsertStringRecordsOfOneDeviceReq) -> thrift::Result<TSStatus>;
+  fn insert_string_records(&mut self, req: TSInsertStringRecordsReq) -> thrift::Result<TSStatus>;
   fn insert_tablet(&mut self, req: TSInsertTabletReq) -> thrift::Result<TSStatus>;
   fn insert_tablets(&mut self, req: TSInsertTabletsReq) -> thrift::Result<TSStatus>;
   fn set_storage_group(&mut self, session_id: i64, storage_group: String) -> thrift::Result<TSStatus>;
@@ -3987,6 +4681,60 @@ impl <C: TThriftClient + TIClientRPCServiceSyncClientMarker> TIClientRPCServiceS
       result.ok_or()
     }
   }
+  fn execute_raw_data_query_v2(&mut self, req: TSRawDataQueryReq) -> thrift::Result<TSExecuteStatementResp> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("executeRawDataQueryV2", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceExecuteRawDataQueryV2Args { req };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("executeRawDataQueryV2", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceExecuteRawDataQueryV2Result::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn execute_last_data_query_v2(&mut self, req: TSLastDataQueryReq) -> thrift::Result<TSExecuteStatementResp> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("executeLastDataQueryV2", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceExecuteLastDataQueryV2Args { req };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("executeLastDataQueryV2", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceExecuteLastDataQueryV2Result::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
   fn insert_record(&mut self, req: TSInsertRecordReq) -> thrift::Result<TSStatus> {
     (
       {
@@ -4091,6 +4839,60 @@ impl <C: TThriftClient + TIClientRPCServiceSyncClientMarker> TIClientRPCServiceS
       }
       verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
       let result = IClientRPCServiceInsertStringRecordResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn insert_string_records_of_one_device(&mut self, req: TSInsertStringRecordsOfOneDeviceReq) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("insertStringRecordsOfOneDevice", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceInsertStringRecordsOfOneDeviceArgs { req };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("insertStringRecordsOfOneDevice", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceInsertStringRecordsOfOneDeviceResult::read_from_in_protocol(self.i_prot_mut())?;
+      self.i_prot_mut().read_message_end()?;
+      result.ok_or()
+    }
+  }
+  fn insert_string_records(&mut self, req: TSInsertStringRecordsReq) -> thrift::Result<TSStatus> {
+    (
+      {
+        self.increment_sequence_number();
+        let message_ident = TMessageIdentifier::new("insertStringRecords", TMessageType::Call, self.sequence_number());
+        let call_args = IClientRPCServiceInsertStringRecordsArgs { req };
+        self.o_prot_mut().write_message_begin(&message_ident)?;
+        call_args.write_to_out_protocol(self.o_prot_mut())?;
+        self.o_prot_mut().write_message_end()?;
+        self.o_prot_mut().flush()
+      }
+    )?;
+    {
+      let message_ident = self.i_prot_mut().read_message_begin()?;
+      verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+      verify_expected_service_call("insertStringRecords", &message_ident.name)?;
+      if message_ident.message_type == TMessageType::Exception {
+        let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+        self.i_prot_mut().read_message_end()?;
+        return Err(thrift::Error::Application(remote_error))
+      }
+      verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+      let result = IClientRPCServiceInsertStringRecordsResult::read_from_in_protocol(self.i_prot_mut())?;
       self.i_prot_mut().read_message_end()?;
       result.ok_or()
     }
@@ -4409,10 +5211,14 @@ pub trait IClientRPCServiceSyncHandler {
   fn handle_execute_update_statement_v2(&self, req: TSExecuteStatementReq) -> thrift::Result<TSExecuteStatementResp>;
   fn handle_fetch_results_v2(&self, req: TSFetchResultsReq) -> thrift::Result<TSFetchResultsResp>;
   fn handle_close_operation(&self, req: TSCloseOperationReq) -> thrift::Result<TSStatus>;
+  fn handle_execute_raw_data_query_v2(&self, req: TSRawDataQueryReq) -> thrift::Result<TSExecuteStatementResp>;
+  fn handle_execute_last_data_query_v2(&self, req: TSLastDataQueryReq) -> thrift::Result<TSExecuteStatementResp>;
   fn handle_insert_record(&self, req: TSInsertRecordReq) -> thrift::Result<TSStatus>;
   fn handle_insert_records(&self, req: TSInsertRecordsReq) -> thrift::Result<TSStatus>;
   fn handle_insert_records_of_one_device(&self, req: TSInsertRecordsOfOneDeviceReq) -> thrift::Result<TSStatus>;
   fn handle_insert_string_record(&self, req: TSInsertStringRecordReq) -> thrift::Result<TSStatus>;
+  fn handle_insert_string_records_of_one_device(&self, req: TSInsertStringRecordsOfOneDeviceReq) -> thrift::Result<TSStatus>;
+  fn handle_insert_string_records(&self, req: TSInsertStringRecordsReq) -> thrift::Result<TSStatus>;
   fn handle_insert_tablet(&self, req: TSInsertTabletReq) -> thrift::Result<TSStatus>;
   fn handle_insert_tablets(&self, req: TSInsertTabletsReq) -> thrift::Result<TSStatus>;
   fn handle_set_storage_group(&self, session_id: i64, storage_group: String) -> thrift::Result<TSStatus>;
@@ -4466,6 +5272,12 @@ impl <H: IClientRPCServiceSyncHandler> IClientRPCServiceSyncProcessor<H> {
   fn process_close_operation(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     TIClientRPCServiceProcessFunctions::process_close_operation(&self.handler, incoming_sequence_number, i_prot, o_prot)
   }
+  fn process_execute_raw_data_query_v2(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_execute_raw_data_query_v2(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_execute_last_data_query_v2(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_execute_last_data_query_v2(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
   fn process_insert_record(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     TIClientRPCServiceProcessFunctions::process_insert_record(&self.handler, incoming_sequence_number, i_prot, o_prot)
   }
@@ -4477,6 +5289,12 @@ impl <H: IClientRPCServiceSyncHandler> IClientRPCServiceSyncProcessor<H> {
   }
   fn process_insert_string_record(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     TIClientRPCServiceProcessFunctions::process_insert_string_record(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_insert_string_records_of_one_device(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_insert_string_records_of_one_device(&self.handler, incoming_sequence_number, i_prot, o_prot)
+  }
+  fn process_insert_string_records(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    TIClientRPCServiceProcessFunctions::process_insert_string_records(&self.handler, incoming_sequence_number, i_prot, o_prot)
   }
   fn process_insert_tablet(&self, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     TIClientRPCServiceProcessFunctions::process_insert_tablet(&self.handler, incoming_sequence_number, i_prot, o_prot)
@@ -4886,6 +5704,80 @@ impl TIClientRPCServiceProcessFunctions {
       },
     }
   }
+  pub fn process_execute_raw_data_query_v2<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceExecuteRawDataQueryV2Args::read_from_in_protocol(i_prot)?;
+    match handler.handle_execute_raw_data_query_v2(args.req) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("executeRawDataQueryV2", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceExecuteRawDataQueryV2Result { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("executeRawDataQueryV2", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("executeRawDataQueryV2", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_execute_last_data_query_v2<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceExecuteLastDataQueryV2Args::read_from_in_protocol(i_prot)?;
+    match handler.handle_execute_last_data_query_v2(args.req) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("executeLastDataQueryV2", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceExecuteLastDataQueryV2Result { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("executeLastDataQueryV2", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("executeLastDataQueryV2", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
   pub fn process_insert_record<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
     let args = IClientRPCServiceInsertRecordArgs::read_from_in_protocol(i_prot)?;
     match handler.handle_insert_record(args.req) {
@@ -5025,6 +5917,80 @@ impl TIClientRPCServiceProcessFunctions {
               )
             };
             let message_ident = TMessageIdentifier::new("insertStringRecord", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_insert_string_records_of_one_device<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceInsertStringRecordsOfOneDeviceArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_insert_string_records_of_one_device(args.req) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("insertStringRecordsOfOneDevice", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceInsertStringRecordsOfOneDeviceResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("insertStringRecordsOfOneDevice", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("insertStringRecordsOfOneDevice", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+        }
+      },
+    }
+  }
+  pub fn process_insert_string_records<H: IClientRPCServiceSyncHandler>(handler: &H, incoming_sequence_number: i32, i_prot: &mut dyn TInputProtocol, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let args = IClientRPCServiceInsertStringRecordsArgs::read_from_in_protocol(i_prot)?;
+    match handler.handle_insert_string_records(args.req) {
+      Ok(handler_return) => {
+        let message_ident = TMessageIdentifier::new("insertStringRecords", TMessageType::Reply, incoming_sequence_number);
+        o_prot.write_message_begin(&message_ident)?;
+        let ret = IClientRPCServiceInsertStringRecordsResult { result_value: Some(handler_return) };
+        ret.write_to_out_protocol(o_prot)?;
+        o_prot.write_message_end()?;
+        o_prot.flush()
+      },
+      Err(e) => {
+        match e {
+          thrift::Error::Application(app_err) => {
+            let message_ident = TMessageIdentifier::new("insertStringRecords", TMessageType::Exception, incoming_sequence_number);
+            o_prot.write_message_begin(&message_ident)?;
+            thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+            o_prot.write_message_end()?;
+            o_prot.flush()
+          },
+          _ => {
+            let ret_err = {
+              ApplicationError::new(
+                ApplicationErrorKind::Unknown,
+                e.to_string()
+              )
+            };
+            let message_ident = TMessageIdentifier::new("insertStringRecords", TMessageType::Exception, incoming_sequence_number);
             o_prot.write_message_begin(&message_ident)?;
             thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
             o_prot.write_message_end()?;
@@ -5477,6 +6443,12 @@ impl <H: IClientRPCServiceSyncHandler> TProcessor for IClientRPCServiceSyncProce
       "closeOperation" => {
         self.process_close_operation(message_ident.sequence_number, i_prot, o_prot)
       },
+      "executeRawDataQueryV2" => {
+        self.process_execute_raw_data_query_v2(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "executeLastDataQueryV2" => {
+        self.process_execute_last_data_query_v2(message_ident.sequence_number, i_prot, o_prot)
+      },
       "insertRecord" => {
         self.process_insert_record(message_ident.sequence_number, i_prot, o_prot)
       },
@@ -5488,6 +6460,12 @@ impl <H: IClientRPCServiceSyncHandler> TProcessor for IClientRPCServiceSyncProce
       },
       "insertStringRecord" => {
         self.process_insert_string_record(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "insertStringRecordsOfOneDevice" => {
+        self.process_insert_string_records_of_one_device(message_ident.sequence_number, i_prot, o_prot)
+      },
+      "insertStringRecords" => {
+        self.process_insert_string_records(message_ident.sequence_number, i_prot, o_prot)
       },
       "insertTablet" => {
         self.process_insert_tablet(message_ident.sequence_number, i_prot, o_prot)
@@ -6648,6 +7626,228 @@ impl IClientRPCServiceCloseOperationResult {
 }
 
 //
+// IClientRPCServiceExecuteRawDataQueryV2Args
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceExecuteRawDataQueryV2Args {
+  req: TSRawDataQueryReq,
+}
+
+impl IClientRPCServiceExecuteRawDataQueryV2Args {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceExecuteRawDataQueryV2Args> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<TSRawDataQueryReq> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = TSRawDataQueryReq::read_from_in_protocol(i_prot)?;
+          f_1 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceExecuteRawDataQueryV2Args.req", &f_1)?;
+    let ret = IClientRPCServiceExecuteRawDataQueryV2Args {
+      req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("executeRawDataQueryV2_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    self.req.write_to_out_protocol(o_prot)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceExecuteRawDataQueryV2Result
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceExecuteRawDataQueryV2Result {
+  result_value: Option<TSExecuteStatementResp>,
+}
+
+impl IClientRPCServiceExecuteRawDataQueryV2Result {
+  fn ok_or(self) -> thrift::Result<TSExecuteStatementResp> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceExecuteRawDataQueryV2"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceExecuteRawDataQueryV2Result> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSExecuteStatementResp> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSExecuteStatementResp::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceExecuteRawDataQueryV2Result {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceExecuteRawDataQueryV2Result");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceExecuteLastDataQueryV2Args
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceExecuteLastDataQueryV2Args {
+  req: TSLastDataQueryReq,
+}
+
+impl IClientRPCServiceExecuteLastDataQueryV2Args {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceExecuteLastDataQueryV2Args> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<TSLastDataQueryReq> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = TSLastDataQueryReq::read_from_in_protocol(i_prot)?;
+          f_1 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceExecuteLastDataQueryV2Args.req", &f_1)?;
+    let ret = IClientRPCServiceExecuteLastDataQueryV2Args {
+      req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("executeLastDataQueryV2_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    self.req.write_to_out_protocol(o_prot)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceExecuteLastDataQueryV2Result
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceExecuteLastDataQueryV2Result {
+  result_value: Option<TSExecuteStatementResp>,
+}
+
+impl IClientRPCServiceExecuteLastDataQueryV2Result {
+  fn ok_or(self) -> thrift::Result<TSExecuteStatementResp> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceExecuteLastDataQueryV2"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceExecuteLastDataQueryV2Result> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSExecuteStatementResp> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSExecuteStatementResp::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceExecuteLastDataQueryV2Result {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceExecuteLastDataQueryV2Result");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
 // IClientRPCServiceInsertRecordArgs
 //
 
@@ -7092,6 +8292,228 @@ impl IClientRPCServiceInsertStringRecordResult {
 }
 
 //
+// IClientRPCServiceInsertStringRecordsOfOneDeviceArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceInsertStringRecordsOfOneDeviceArgs {
+  req: TSInsertStringRecordsOfOneDeviceReq,
+}
+
+impl IClientRPCServiceInsertStringRecordsOfOneDeviceArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceInsertStringRecordsOfOneDeviceArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<TSInsertStringRecordsOfOneDeviceReq> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = TSInsertStringRecordsOfOneDeviceReq::read_from_in_protocol(i_prot)?;
+          f_1 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceInsertStringRecordsOfOneDeviceArgs.req", &f_1)?;
+    let ret = IClientRPCServiceInsertStringRecordsOfOneDeviceArgs {
+      req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("insertStringRecordsOfOneDevice_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    self.req.write_to_out_protocol(o_prot)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceInsertStringRecordsOfOneDeviceResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceInsertStringRecordsOfOneDeviceResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceInsertStringRecordsOfOneDeviceResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceInsertStringRecordsOfOneDevice"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceInsertStringRecordsOfOneDeviceResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceInsertStringRecordsOfOneDeviceResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceInsertStringRecordsOfOneDeviceResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceInsertStringRecordsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceInsertStringRecordsArgs {
+  req: TSInsertStringRecordsReq,
+}
+
+impl IClientRPCServiceInsertStringRecordsArgs {
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceInsertStringRecordsArgs> {
+    i_prot.read_struct_begin()?;
+    let mut f_1: Option<TSInsertStringRecordsReq> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        1 => {
+          let val = TSInsertStringRecordsReq::read_from_in_protocol(i_prot)?;
+          f_1 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    verify_required_field_exists("IClientRPCServiceInsertStringRecordsArgs.req", &f_1)?;
+    let ret = IClientRPCServiceInsertStringRecordsArgs {
+      req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("insertStringRecords_args");
+    o_prot.write_struct_begin(&struct_ident)?;
+    o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    self.req.write_to_out_protocol(o_prot)?;
+    o_prot.write_field_end()?;
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
+// IClientRPCServiceInsertStringRecordsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct IClientRPCServiceInsertStringRecordsResult {
+  result_value: Option<TSStatus>,
+}
+
+impl IClientRPCServiceInsertStringRecordsResult {
+  fn ok_or(self) -> thrift::Result<TSStatus> {
+    if self.result_value.is_some() {
+      Ok(self.result_value.unwrap())
+    } else {
+      Err(
+        thrift::Error::Application(
+          ApplicationError::new(
+            ApplicationErrorKind::MissingResult,
+            "no result received for IClientRPCServiceInsertStringRecords"
+          )
+        )
+      )
+    }
+  }
+  fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<IClientRPCServiceInsertStringRecordsResult> {
+    i_prot.read_struct_begin()?;
+    let mut f_0: Option<TSStatus> = None;
+    loop {
+      let field_ident = i_prot.read_field_begin()?;
+      if field_ident.field_type == TType::Stop {
+        break;
+      }
+      let field_id = field_id(&field_ident)?;
+      match field_id {
+        0 => {
+          let val = TSStatus::read_from_in_protocol(i_prot)?;
+          f_0 = Some(val);
+        },
+        _ => {
+          i_prot.skip(field_ident.field_type)?;
+        },
+      };
+      i_prot.read_field_end()?;
+    }
+    i_prot.read_struct_end()?;
+    let ret = IClientRPCServiceInsertStringRecordsResult {
+      result_value: f_0,
+    };
+    Ok(ret)
+  }
+  fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+    let struct_ident = TStructIdentifier::new("IClientRPCServiceInsertStringRecordsResult");
+    o_prot.write_struct_begin(&struct_ident)?;
+    if let Some(ref fld_var) = self.result_value {
+      o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+      fld_var.write_to_out_protocol(o_prot)?;
+      o_prot.write_field_end()?
+    }
+    o_prot.write_field_stop()?;
+    o_prot.write_struct_end()
+  }
+}
+
+//
 // IClientRPCServiceInsertTabletArgs
 //
 
@@ -7465,8 +8887,8 @@ impl IClientRPCServiceDeleteStorageGroupsArgs {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_73 = i_prot.read_string()?;
-            val.push(list_elem_73);
+            let list_elem_86 = i_prot.read_string()?;
+            val.push(list_elem_86);
           }
           i_prot.read_list_end()?;
           f_2 = Some(val);
@@ -7930,8 +9352,8 @@ impl IClientRPCServiceDeleteTimeseriesArgs {
           let list_ident = i_prot.read_list_begin()?;
           let mut val: Vec<String> = Vec::with_capacity((list_ident.size.max(0) as usize).min(crate::service::PREALLOC_ELEMENTS));
           for _ in 0..list_ident.size {
-            let list_elem_74 = i_prot.read_string()?;
-            val.push(list_elem_74);
+            let list_elem_87 = i_prot.read_string()?;
+            val.push(list_elem_87);
           }
           i_prot.read_list_end()?;
           f_2 = Some(val);
