@@ -10,6 +10,7 @@ mod t130_failover;
 mod t140_operator_logs;
 mod t150_tls;
 mod t160_deploy;
+mod t170_types;
 mod t20_no_loops;
 mod t30_conflicts;
 mod t40_recovery;
