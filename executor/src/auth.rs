@@ -125,6 +125,7 @@ pub fn check_statement(session: &Session, stmt: &Statement) -> Result<()> {
         | S::StopPipe { .. }
         | S::DropPipe { .. }
         | S::ShowPipes
+        | S::ShowPipesUsedBy { .. }
         | S::ShowPipe { .. }
         | S::SetReplication { .. }
         | S::ShowConflicts

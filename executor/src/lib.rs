@@ -247,6 +247,7 @@ impl Executor {
             | S::StopPipe { .. }
             | S::DropPipe { .. }
             | S::ShowPipes
+            | S::ShowPipesUsedBy { .. }
             | S::ShowPipe { .. } => pipes::execute(self.pipes.as_deref(), stmt),
             S::VerifyReplica {
                 pattern,

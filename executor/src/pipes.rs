@@ -15,14 +15,24 @@ pub trait PipeControl: Send + Sync {
     fn start(&self, name: &str) -> Result<()>;
     fn stop(&self, name: &str) -> Result<()>;
     fn drop_pipe(&self, if_exists: bool, name: &str) -> Result<()>;
-    /// `SHOW PIPES` (all) or `SHOW PIPE name`.
-    fn show(&self, name: Option<&str>) -> Result<Output>;
+    /// `SHOW PIPES` (all), `SHOW PIPE name` (that one; none when there
+    /// is no such pipe, as in IoTDB) or `SHOW PIPES WHERE SINK USED BY
+    /// name` (the pipes with that pipe's sink parameters).
+    fn show(&self, which: ShowWhich<'_>) -> Result<Output>;
     fn show_cluster(&self) -> Result<Output>;
     /// `SET REPLICATION key = value` (`None`: back to the configured value).
     fn set_replication(&self, key: &str, value: Option<&str>) -> Result<()>;
     /// `VERIFY REPLICA [pattern] [WHERE time ...]`: this node's digests
     /// against each peer's, in `range` (inclusive).
     fn verify(&self, pattern: &str, range: crate::predicate::TimeRange) -> Result<Output>;
+}
+
+/// Which pipes `SHOW PIPES` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowWhich<'a> {
+    All,
+    Named(&'a str),
+    SameSinkAs(&'a str),
 }
 
 /// A pipe definition with canonical keys (`source.x`, `processor.x`, `sink.x`).
@@ -39,6 +49,13 @@ enum Kind {
     Port,
     PositiveInt,
     Time,
+    /// A decimal rate; zero or less means no limit (IoTDB's -1 default).
+    Rate,
+    /// A plugin name, with IoTDB's other spellings of it: (alias, name).
+    Plugin(
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    ),
     Text,
     NodeUrls,
     OneOf(&'static [&'static str]),
@@ -61,6 +78,14 @@ pub const SINK_TYPES: &[&str] = &[
     "iotdb-thrift-async-sink",
     "iotdb-thrift-ssl-sink",
     "do-nothing-sink",
+];
+/// IoTDB's older `*-connector` and `*-extractor` names of the same plugins.
+const SINK_ALIASES: &[(&str, &str)] = &[
+    ("iotdb-thrift-connector", "iotdb-thrift-sink"),
+    ("iotdb-thrift-sync-connector", "iotdb-thrift-sync-sink"),
+    ("iotdb-thrift-async-connector", "iotdb-thrift-async-sink"),
+    ("iotdb-thrift-ssl-connector", "iotdb-thrift-ssl-sink"),
+    ("do-nothing-connector", "do-nothing-sink"),
 ];
 const INCLUSIONS: &[&str] = &["all", "data", "data.insert", "data.delete", "schema"];
 
@@ -87,7 +112,7 @@ static SOURCE: &[PipeParamSpec] = &[
 static PROCESSOR: &[PipeParamSpec] = &[spec("processor", Kind::OneOf(&["do-nothing-processor"]))];
 
 static SINK: &[PipeParamSpec] = &[
-    spec("sink", Kind::OneOf(SINK_TYPES)),
+    spec("sink", Kind::Plugin(SINK_TYPES, SINK_ALIASES)),
     spec("ip", Kind::Text),
     spec("port", Kind::Port),
     spec("node-urls", Kind::NodeUrls),
@@ -99,7 +124,7 @@ static SINK: &[PipeParamSpec] = &[
     spec("username", Kind::Text),
     spec("password", Kind::Text),
     spec("compressor", Kind::OneOf(&["none", "lz4"])),
-    spec("rate-limit-bytes-per-second", Kind::PositiveInt),
+    spec("rate-limit-bytes-per-second", Kind::Rate),
     // Duet's: whether the peer counts for replication.max_pending_bytes
     // and synchronous mode (default: true for double-living pipes).
     spec("pending-budget", Kind::Bool),
@@ -130,12 +155,31 @@ fn check_value(stage: &str, key: &str, kind: Kind, v: &str) -> Result<String> {
             _ => return Err(bad("expected a positive integer")),
         },
         Kind::Time => {
-            if v.parse::<i64>().is_err() && duet_parser::iso_to_millis(v, 0).is_err() {
+            // `now` is the moment the pipe is created, kept as that number.
+            if v.trim().eq_ignore_ascii_case("now") {
+                return Ok(crate::convert::now_ms().to_string());
+            }
+            if v.trim().parse::<i64>().is_err() && duet_parser::iso_to_millis(v, 0).is_err() {
                 return Err(bad(
-                    "expected milliseconds since the epoch or an ISO-8601 time",
+                    "expected milliseconds since the epoch, an ISO-8601 time \
+                     (2023-08-23T08:00:00+00:00, 2023.08.23T08:00:00, 2023-08-23) or now",
                 ));
             }
-            v.to_string()
+            v.trim().to_string()
+        }
+        Kind::Rate => match v.trim().parse::<f64>() {
+            Ok(r) if r.is_finite() => v.trim().to_string(),
+            _ => return Err(bad("expected a number of bytes per second (-1: no limit)")),
+        },
+        Kind::Plugin(names, aliases) => {
+            let lower = v.trim().to_ascii_lowercase();
+            match names.iter().find(|n| **n == lower) {
+                Some(n) => n.to_string(),
+                None => match aliases.iter().find(|(a, _)| *a == lower) {
+                    Some((_, n)) => n.to_string(),
+                    None => return Err(bad(&format!("expected one of {}", names.join(", ")))),
+                },
+            }
         }
         Kind::Text => {
             if v.trim().is_empty() {
@@ -236,18 +280,37 @@ pub fn validate(
         processor: normalize_stage("processor", &["processor"], PROCESSOR, processor)?,
         sink: normalize_stage("sink", &["sink", "connector"], SINK, sink)?,
     };
-    let sink_type = pipe.sink.get("sink").ok_or_else(|| {
-        ExecError::semantic(format!(
-            "the sink needs 'sink' = one of {}",
-            SINK_TYPES.join(", ")
-        ))
-    })?;
+    let mut pipe = pipe;
+    // Without a 'sink' key IoTDB uses its thrift sink.
+    let sink_type = pipe
+        .sink
+        .entry("sink".to_string())
+        .or_insert_with(|| "iotdb-thrift-sink".to_string())
+        .clone();
     if sink_type != "do-nothing-sink" {
         let has_ip_port = pipe.sink.contains_key("sink.ip") && pipe.sink.contains_key("sink.port");
         if !has_ip_port && !pipe.sink.contains_key("sink.node-urls") {
             return Err(ExecError::semantic(format!(
                 "{sink_type} needs 'sink.ip' and 'sink.port', or 'sink.node-urls'"
             )));
+        }
+    }
+    for (start, end) in [
+        ("source.start-time", "source.end-time"),
+        ("source.history.start-time", "source.history.end-time"),
+    ] {
+        let at = |k: &str| {
+            let v = pipe.source.get(k)?;
+            v.parse::<i64>()
+                .ok()
+                .or_else(|| duet_parser::iso_to_millis(v, 0).ok())
+        };
+        if let (Some(s), Some(e)) = (at(start), at(end)) {
+            if s > e {
+                return Err(ExecError::semantic(format!(
+                    "{start} is after {end}: the pipe would send nothing"
+                )));
+            }
         }
     }
     if pipe.source.get("source.history.enable").map(String::as_str) == Some("false")
@@ -308,8 +371,9 @@ pub fn execute(pipes: Option<&dyn PipeControl>, stmt: &Statement) -> Result<Outp
         (Statement::DropPipe { if_exists, name }, _) => {
             p.drop_pipe(*if_exists, name).map(|_| Output::Done)
         }
-        (Statement::ShowPipes, _) => p.show(None),
-        (Statement::ShowPipe { name }, _) => p.show(Some(name)),
+        (Statement::ShowPipes, _) => p.show(ShowWhich::All),
+        (Statement::ShowPipe { name }, _) => p.show(ShowWhich::Named(name)),
+        (Statement::ShowPipesUsedBy { name }, _) => p.show(ShowWhich::SameSinkAs(name)),
         _ => Err(ExecError::semantic("not a pipe statement")),
     }
 }

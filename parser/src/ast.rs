@@ -236,6 +236,11 @@ pub enum Statement {
     ShowPipe {
         name: String,
     },
+    /// `SHOW PIPES WHERE SINK USED BY name` (or `CONNECTOR`): the pipes
+    /// whose sink parameters are the same as that pipe's, it included.
+    ShowPipesUsedBy {
+        name: String,
+    },
     ShowCluster,
     /// `SET QUERY_TIMEOUT = ms | DEFAULT` (this session's statement
     /// deadline; 0: none; `DEFAULT`: the node's `query.timeout_ms`).

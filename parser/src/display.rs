@@ -419,6 +419,10 @@ impl Display for Statement {
                 name(f, n)
             }
             Statement::ShowPipes => f.write_str("SHOW PIPES"),
+            Statement::ShowPipesUsedBy { name: n } => {
+                f.write_str("SHOW PIPES WHERE SINK USED BY ")?;
+                name(f, n)
+            }
             Statement::ShowPipe { name: n } => {
                 f.write_str("SHOW PIPE ")?;
                 name(f, n)

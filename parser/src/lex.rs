@@ -454,7 +454,9 @@ pub(crate) fn time_expr(i: &str) -> Res<'_, TimeExpr> {
 }
 
 /// A `(` ... `)` list of items separated by commas; `empty_ok` allows `()`.
-/// The message for a missing `)` names `what` (e.g. "`values (`").
+/// A comma before the `)` is allowed, as IoTDB's pipe grammar allows it
+/// (its documentation's examples have them). The message for a missing
+/// `)` names `what` (e.g. "`values (`").
 pub(crate) fn paren_list<'a, T>(
     i: &'a str,
     what: &str,
@@ -473,6 +475,9 @@ pub(crate) fn paren_list<'a, T>(
         out.push(v);
         let k = ws(r);
         if let Some(r) = k.strip_prefix(',') {
+            if let Ok((r, _)) = sym(")")(r) {
+                return Ok((r, out));
+            }
             rest = r;
         } else if let Some(r) = k.strip_prefix(')') {
             return Ok((r, out));

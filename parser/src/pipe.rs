@@ -99,6 +99,18 @@ pub(crate) fn drop_pipe(i: &str) -> Res<'_, Statement> {
     Ok((rest, Statement::DropPipe { if_exists, name }))
 }
 
+/// After `SHOW PIPES`: nothing, or `WHERE SINK|CONNECTOR USED BY name`.
+pub(crate) fn show_pipes(i: &str) -> Res<'_, Statement> {
+    let Ok((rest, _)) = kw("WHERE")(i) else {
+        return Ok((i, Statement::ShowPipes));
+    };
+    let (rest, _) = commit(kw("SINK").or(kw("CONNECTOR")).parse(rest))?;
+    let (rest, _) = commit(kw("USED")(rest))?;
+    let (rest, _) = commit(kw("BY")(rest))?;
+    let (rest, name) = name(PIPE_NAME)(rest)?;
+    Ok((rest, Statement::ShowPipesUsedBy { name }))
+}
+
 /// After `SHOW PIPE`.
 pub(crate) fn show_pipe(i: &str) -> Res<'_, Statement> {
     let (rest, name) = name(PIPE_NAME)(i)?;

@@ -310,7 +310,7 @@ fn show(i: &str) -> Res<'_, Statement> {
             let (rest, pattern) = opt_pattern(rest)?;
             Ok((rest, Statement::ShowDevices { pattern }))
         }
-        "PIPES" => Ok((rest, Statement::ShowPipes)),
+        "PIPES" => pipe::show_pipes(rest),
         "PIPE" => pipe::show_pipe(rest),
         "CLUSTER" => Ok((rest, Statement::ShowCluster)),
         "BACKUPS" => Ok((rest, Statement::ShowBackups)),

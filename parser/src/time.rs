@@ -31,7 +31,8 @@ pub(crate) fn scan_iso(s: &str) -> Option<(usize, IsoParts)> {
     let b = s.as_bytes();
     let year = digits_n(b, 0, 4)?;
     let sep = *b.get(4)?;
-    if sep != b'-' && sep != b'/' {
+    // `2024-01-31`, `2024/01/31` and `2024.01.31`: IoTDB reads all three.
+    if sep != b'-' && sep != b'/' && sep != b'.' {
         return None;
     }
     let month = digits_n(b, 5, 2)?;

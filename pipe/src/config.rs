@@ -235,7 +235,7 @@ impl SinkConfig {
                 .cloned()
                 .unwrap_or_else(|| "root".into()),
             lz4: compressor == "lz4",
-            rate_limit_bytes_per_sec: number(p, "sink.rate-limit-bytes-per-second")?,
+            rate_limit_bytes_per_sec: rate(p, "sink.rate-limit-bytes-per-second")?,
             tls: crate::tls::SinkTls::from_params(p, sink_type == Some("iotdb-thrift-ssl-sink"))?,
         })
     }
@@ -251,6 +251,22 @@ fn number(p: &Params, key: &str) -> Result<Option<u64>, PipeError> {
                 .map_err(|_| PipeError::Config(format!("{key} = {v:?}: expected a whole number")))
         })
         .transpose()
+}
+
+/// IoTDB's `rate-limit-bytes-per-second`: a decimal number of bytes per
+/// second; zero or less (its default is -1) means no limit. A fraction is
+/// rounded up to a whole byte.
+fn rate(p: &Params, key: &str) -> Result<Option<u64>, PipeError> {
+    let Some(v) = p.get(key) else {
+        return Ok(None);
+    };
+    match v.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r <= 0.0 => Ok(None),
+        Ok(r) if r.is_finite() => Ok(Some((r.ceil() as u64).max(1))),
+        _ => Err(PipeError::Config(format!(
+            "{key} = {v:?}: expected a number of bytes per second (-1: no limit)"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -274,11 +290,17 @@ pub(crate) mod tests {
                 (k, v),
             ]))
         };
+        let rate = |v: &str| sink("sink.rate-limit-bytes-per-second", v);
+        assert_eq!(rate("-1").unwrap().rate_limit_bytes_per_sec, None);
+        assert_eq!(rate("0").unwrap().rate_limit_bytes_per_sec, None);
+        assert_eq!(rate("1024.5").unwrap().rate_limit_bytes_per_sec, Some(1025));
+        assert_eq!(rate("0.2").unwrap().rate_limit_bytes_per_sec, Some(1));
+        assert!(rate("10ms").unwrap_err().to_string().contains("10ms"));
+        assert!(rate("NaN").is_err());
         for key in [
             "sink.batch.max-delay-ms",
             "sink.batch.max-delay-seconds",
             "sink.batch.size-bytes",
-            "sink.rate-limit-bytes-per-second",
         ] {
             let err = sink(key, "10ms").unwrap_err().to_string();
             assert!(err.contains(key) && err.contains("10ms"), "{err}");

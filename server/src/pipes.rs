@@ -3,6 +3,7 @@
 //! for /metrics.
 
 use duet_engine::{DataType, Engine, Value};
+use duet_executor::pipes::ShowWhich;
 use duet_executor::predicate::TimeRange;
 use duet_executor::{
     ColumnInfo, ErrorKind, ExecError, NodeInfo, Output, PipeControl, ResultSet, Row,
@@ -245,12 +246,15 @@ impl PipeControl for Pipes {
         self.manager.drop_pipe(if_exists, name).map_err(err)
     }
 
-    fn show(&self, name: Option<&str>) -> duet_executor::Result<Output> {
+    fn show(&self, which: ShowWhich<'_>) -> duet_executor::Result<Output> {
         let mut list = self.manager.list();
-        if let Some(n) = name {
-            list.retain(|p| p.name == n);
-            if list.is_empty() {
-                return Err(err(PipeError::NotFound(n.into())));
+        match which {
+            ShowWhich::All => {}
+            // IoTDB lists nothing (no error) for a name no pipe has.
+            ShowWhich::Named(n) => list.retain(|p| p.name == n),
+            ShowWhich::SameSinkAs(n) => {
+                let sink = list.iter().find(|p| p.name == n).map(|p| p.sink.clone());
+                list.retain(|p| Some(&p.sink) == sink.as_ref());
             }
         }
         Ok(Output::Rows(show_pipes(&list, &self.manager.gate_status())))

@@ -176,7 +176,7 @@ fn unsupported_encodings_and_types_are_rejected() {
 }
 
 #[test]
-fn logical_type_bytes_are_read_as_their_storage_type() {
+fn logical_type_bytes_are_read_as_their_type_and_written_as_physical() {
     // TIMESTAMP (8) with INT64_ARRAY and STRING (11) with BINARY_ARRAY.
     let bytes = hex(
         "00000002 08 0b 00000001 02 02 03 00 0000000000000001 00 000000000000002a 00 00000001 7a",
@@ -185,10 +185,15 @@ fn logical_type_bytes_are_read_as_their_storage_type() {
     assert_eq!(
         block.columns(),
         &[
-            Column::I64(vec![Some(42)]),
-            Column::Text(vec![Some(b"z".to_vec())])
+            Column::Timestamp(vec![Some(42)]),
+            Column::Str(vec![Some(b"z".to_vec())])
         ]
     );
+    // Written back, the header declares the physical types (INT64 2,
+    // TEXT 5), the only ones the Python client accepts.
+    let again = block.encode();
+    assert_eq!(&again[4..6], &[2, 5]);
+    assert_eq!(&again[6..], &bytes[6..]);
 }
 
 #[test]
