@@ -458,4 +458,69 @@ mod tests {
         assert!(validate(&kv(&[("source.mode.double-living", "yes")]), &[], &sink).is_err());
         assert!(validate(&[], &[], &kv(&[("sink", "do-nothing-sink")])).is_ok());
     }
+
+    /// Spellings from IoTDB's Data Sync pages mean what they mean there.
+    #[test]
+    fn iotdb_spellings_are_read_as_iotdb_reads_them() {
+        let at = kv(&[("node-urls", "h:6667")]);
+        // No 'sink' key: IoTDB's thrift sink.
+        let p = validate(&[], &[], &at).unwrap();
+        assert_eq!(p.sink["sink"], "iotdb-thrift-sink");
+        // The older *-connector names, through the connector. prefix too.
+        for (given, name) in [
+            ("iotdb-thrift-connector", "iotdb-thrift-sink"),
+            ("IoTDB-Thrift-Async-Connector", "iotdb-thrift-async-sink"),
+            ("do-nothing-connector", "do-nothing-sink"),
+        ] {
+            let mut s = at.clone();
+            s.push(("connector".into(), given.into()));
+            assert_eq!(
+                validate(&[], &[], &s).unwrap().sink["sink"],
+                name,
+                "{given}"
+            );
+        }
+        // Rates: -1 and decimals; garbage named with its key.
+        for v in ["-1", "0", "1048576", "1024.5"] {
+            let mut s = at.clone();
+            s.push(("rate-limit-bytes-per-second".into(), v.into()));
+            assert!(validate(&[], &[], &s).is_ok(), "{v}");
+        }
+        let mut s = at.clone();
+        s.push(("sink.rate-limit-bytes-per-second".into(), "fast".into()));
+        let e = validate(&[], &[], &s).unwrap_err();
+        assert!(
+            e.message.contains("rate-limit-bytes-per-second"),
+            "{}",
+            e.message
+        );
+        // Times: the docs' dotted form, a date, epoch ms, now.
+        for v in [
+            "2023.08.23T08:00:00+00:00",
+            "2023-08-23",
+            "1692777600000",
+            "now",
+        ] {
+            let p = validate(&kv(&[("start-time", v)]), &[], &at).unwrap();
+            let t = &p.source["source.start-time"];
+            assert!(
+                t.parse::<i64>().is_ok() || duet_parser::iso_to_millis(t, 0).is_ok(),
+                "{v} -> {t}"
+            );
+        }
+        let now = validate(&kv(&[("source.start-time", "NOW")]), &[], &at).unwrap();
+        let t: i64 = now.source["source.start-time"].parse().unwrap();
+        assert!(
+            (t - crate::convert::now_ms()).abs() < 60_000,
+            "now is fixed at creation: {t}"
+        );
+        assert!(validate(&kv(&[("start-time", "2023.13.23")]), &[], &at).is_err());
+        let e = validate(
+            &kv(&[("start-time", "2023-08-24"), ("end-time", "2023-08-23")]),
+            &[],
+            &at,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("after"), "{}", e.message);
+    }
 }

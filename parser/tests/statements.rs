@@ -427,6 +427,23 @@ fn pipes() {
     );
     both("show pipes", Statement::ShowPipes);
     both("show pipe AB", Statement::ShowPipe { name: "AB".into() });
+    both(
+        "show pipes where sink used by AB",
+        Statement::ShowPipesUsedBy { name: "AB".into() },
+    );
+    assert_eq!(
+        p("SHOW PIPES WHERE CONNECTOR USED BY ab"),
+        Statement::ShowPipesUsedBy { name: "ab".into() }
+    );
+    assert!(parse("show pipes where sink used ab").is_err());
+    // A comma before `)`, as IoTDB's grammar and docs allow; two are an error.
+    let st = p("create pipe p1 with source ('a'='1',) with sink ('sink'='x', 'sink.ip'='h', )");
+    let Statement::CreatePipe { source, sink, .. } = st else {
+        panic!()
+    };
+    assert_eq!((source.len(), sink.len()), (1, 2));
+    assert!(parse("create pipe p1 with sink ('sink'='x',,)").is_err());
+    assert!(parse("create pipe p1 with sink (,)").is_err());
 }
 
 #[test]
