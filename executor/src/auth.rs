@@ -121,6 +121,7 @@ pub fn check_statement(session: &Session, stmt: &Statement) -> Result<()> {
         S::CreateTimeseries { path, .. } => each(P::WriteSchema, std::slice::from_ref(path)),
         S::DeleteTimeseries { patterns } => each(P::WriteSchema, patterns),
         S::CreatePipe { .. }
+        | S::AlterPipe { .. }
         | S::StartPipe { .. }
         | S::StopPipe { .. }
         | S::DropPipe { .. }

@@ -243,6 +243,7 @@ impl Executor {
             } => select::delete(&self.engine, session, paths, where_clause.as_ref())
                 .map(|_| Output::Done),
             S::CreatePipe { .. }
+            | S::AlterPipe { .. }
             | S::StartPipe { .. }
             | S::StopPipe { .. }
             | S::DropPipe { .. }

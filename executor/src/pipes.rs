@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 /// Runs pipe statements; implemented by the pipe manager.
 pub trait PipeControl: Send + Sync {
     fn create(&self, if_not_exists: bool, name: &str, pipe: ValidatedPipe) -> Result<()>;
+    /// `ALTER PIPE`: `alter` turns the pipe's current definition into the
+    /// new one (checked); the pipe keeps its progress.
+    fn alter(&self, if_exists: bool, name: &str, alter: &AlterPipe) -> Result<()>;
     fn start(&self, name: &str) -> Result<()>;
     fn stop(&self, name: &str) -> Result<()>;
     fn drop_pipe(&self, if_exists: bool, name: &str) -> Result<()>;
@@ -25,6 +28,41 @@ pub trait PipeControl: Send + Sync {
     /// `VERIFY REPLICA [pattern] [WHERE time ...]`: this node's digests
     /// against each peer's, in `range` (inclusive).
     fn verify(&self, pattern: &str, range: crate::predicate::TimeRange) -> Result<Output>;
+}
+
+/// The clauses of an `ALTER PIPE`, keys checked and canonical: per stage,
+/// `None` (unchanged) or (replace, parameters).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlterPipe {
+    pub source: Option<(bool, BTreeMap<String, String>)>,
+    pub processor: Option<(bool, BTreeMap<String, String>)>,
+    pub sink: Option<(bool, BTreeMap<String, String>)>,
+}
+
+impl AlterPipe {
+    /// The definition after this ALTER, checked as CREATE PIPE checks one:
+    /// a MODIFY clause sets its keys (other spellings of a key are the same
+    /// key) and keeps the rest; REPLACE makes its keys the whole stage.
+    pub fn apply(&self, current: &ValidatedPipe) -> Result<ValidatedPipe> {
+        fn stage(
+            cur: &BTreeMap<String, String>,
+            clause: &Option<(bool, BTreeMap<String, String>)>,
+        ) -> Vec<(String, String)> {
+            let mut out = match clause {
+                Some((true, _)) => BTreeMap::new(),
+                _ => cur.clone(),
+            };
+            if let Some((_, p)) = clause {
+                out.extend(p.clone());
+            }
+            out.into_iter().collect()
+        }
+        validate(
+            &stage(&current.source, &self.source),
+            &stage(&current.processor, &self.processor),
+            &stage(&current.sink, &self.sink),
+        )
+    }
 }
 
 /// Which pipes `SHOW PIPES` lists.
@@ -351,6 +389,31 @@ pub fn execute(pipes: Option<&dyn PipeControl>, stmt: &Statement) -> Result<Outp
         }
         _ => None,
     };
+    let alter = match stmt {
+        Statement::AlterPipe {
+            source,
+            processor,
+            sink,
+            ..
+        } => {
+            let clause = |stage: &str,
+                          prefixes: &[&str],
+                          specs: &[PipeParamSpec],
+                          c: &Option<duet_parser::AlterClause>| {
+                c.as_ref()
+                    .map(|c| {
+                        normalize_stage(stage, prefixes, specs, &c.params).map(|p| (c.replace, p))
+                    })
+                    .transpose()
+            };
+            Some(AlterPipe {
+                source: clause("source", &["source", "extractor"], SOURCE, source)?,
+                processor: clause("processor", &["processor"], PROCESSOR, processor)?,
+                sink: clause("sink", &["sink", "connector"], SINK, sink)?,
+            })
+        }
+        _ => None,
+    };
     let Some(p) = pipes else {
         return Err(ExecError::new(
             ErrorKind::Unsupported,
@@ -366,6 +429,15 @@ pub fn execute(pipes: Option<&dyn PipeControl>, stmt: &Statement) -> Result<Outp
             },
             Some(v),
         ) => p.create(*if_not_exists, name, v).map(|_| Output::Done),
+        (
+            Statement::AlterPipe {
+                if_exists, name, ..
+            },
+            _,
+        ) => match &alter {
+            Some(a) => p.alter(*if_exists, name, a).map(|_| Output::Done),
+            None => Err(ExecError::semantic("not a pipe statement")),
+        },
         (Statement::StartPipe { name }, _) => p.start(name).map(|_| Output::Done),
         (Statement::StopPipe { name }, _) => p.stop(name).map(|_| Output::Done),
         (Statement::DropPipe { if_exists, name }, _) => {

@@ -160,6 +160,14 @@ pub struct InsertRow {
 /// are the quoted strings' contents (unescaped).
 pub type PipeParams = Vec<(String, String)>;
 
+/// One clause of `ALTER PIPE`: `MODIFY` merges its keys into the stage's,
+/// `REPLACE` makes them the whole stage (defaults for the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlterClause {
+    pub replace: bool,
+    pub params: PipeParams,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
     /// `CREATE DATABASE root.plant [WITH BUCKET_SPAN = 1h]`
@@ -221,6 +229,16 @@ pub enum Statement {
         source: PipeParams,
         processor: PipeParams,
         sink: PipeParams,
+    },
+    /// `ALTER PIPE [IF EXISTS] name [MODIFY|REPLACE SOURCE (...)]
+    /// [MODIFY|REPLACE PROCESSOR (...)] [MODIFY|REPLACE SINK (...)]`, clauses
+    /// in that order (IoTDB 1.3's grammar; EXTRACTOR/CONNECTOR spell the same).
+    AlterPipe {
+        if_exists: bool,
+        name: String,
+        source: Option<AlterClause>,
+        processor: Option<AlterClause>,
+        sink: Option<AlterClause>,
     },
     StartPipe {
         name: String,

@@ -402,6 +402,30 @@ impl Display for Statement {
                 f.write_str(" WITH SINK ")?;
                 params(f, sink)
             }
+            Statement::AlterPipe {
+                if_exists,
+                name: n,
+                source,
+                processor,
+                sink,
+            } => {
+                f.write_str(if *if_exists {
+                    "ALTER PIPE IF EXISTS "
+                } else {
+                    "ALTER PIPE "
+                })?;
+                name(f, n)?;
+                for (stage, clause) in
+                    [("SOURCE", source), ("PROCESSOR", processor), ("SINK", sink)]
+                {
+                    if let Some(c) = clause {
+                        let verb = if c.replace { "REPLACE" } else { "MODIFY" };
+                        write!(f, " {verb} {stage} ")?;
+                        params(f, &c.params)?;
+                    }
+                }
+                Ok(())
+            }
             Statement::StartPipe { name: n } => {
                 f.write_str("START PIPE ")?;
                 name(f, n)

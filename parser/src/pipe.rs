@@ -3,7 +3,7 @@
 
 use nom::Parser;
 
-use crate::ast::{Path, PipeParams, Statement, PRIVILEGES};
+use crate::ast::{AlterClause, Path, PipeParams, Statement, PRIVILEGES};
 use crate::error::{bad, commit, failure, Res};
 use crate::lex::{kw, name, paren_list, string_lit, sym, word, ws};
 
@@ -122,6 +122,71 @@ pub(crate) fn create_user(i: &str) -> Res<'_, Statement> {
     let (rest, name) = name(USER_NAME)(i)?;
     let (rest, password) = string_lit(rest)?;
     Ok((rest, Statement::CreateUser { name, password }))
+}
+
+/// After `ALTER`: `PIPE ...` or `USER ...`.
+pub(crate) fn alter(i: &str) -> Res<'_, Statement> {
+    if let Ok((rest, _)) = kw("PIPE")(i) {
+        return alter_pipe(rest);
+    }
+    if kw("USER")(i).is_err() {
+        return failure(ws(i), "PIPE or USER");
+    }
+    alter_user(i)
+}
+
+/// After `ALTER PIPE`: `[IF EXISTS] name` and the clauses.
+fn alter_pipe(i: &str) -> Res<'_, Statement> {
+    let (rest, if_exists) = match (kw("IF"), kw("EXISTS")).parse(i) {
+        Ok((r, _)) => (r, true),
+        Err(_) => (i, false),
+    };
+    let (mut rest, name) = name(PIPE_NAME)(rest)?;
+    let mut clauses: [Option<AlterClause>; 3] = [None, None, None];
+    // The next stage a clause may name: 0 source, 1 processor, 2 sink.
+    let mut next = 0;
+    loop {
+        let k = ws(rest);
+        let replace = match word(k) {
+            Ok((_, w)) if w.eq_ignore_ascii_case("MODIFY") => false,
+            Ok((_, w)) if w.eq_ignore_ascii_case("REPLACE") => true,
+            _ => break,
+        };
+        let (r, verb) = word(k)?;
+        let j = ws(r);
+        let choices = ["SOURCE, PROCESSOR or SINK", "PROCESSOR or SINK", "SINK"];
+        let Ok((r, which)) = word(j) else {
+            return failure(j, choices[next.min(2)]);
+        };
+        let stage = match which.to_ascii_uppercase().as_str() {
+            "SOURCE" | "EXTRACTOR" => 0,
+            "PROCESSOR" => 1,
+            "SINK" | "CONNECTOR" => 2,
+            _ => 3,
+        };
+        if stage > 2 || stage < next {
+            return failure(j, choices[next.min(2)]);
+        }
+        let what = format!("{verb} {which} (");
+        let (r, params) = paren_list(r, &what, true, param)?;
+        clauses[stage] = Some(AlterClause { replace, params });
+        next = stage + 1;
+        rest = r;
+        if next > 2 {
+            break;
+        }
+    }
+    let [source, processor, sink] = clauses;
+    Ok((
+        rest,
+        Statement::AlterPipe {
+            if_exists,
+            name,
+            source,
+            processor,
+            sink,
+        },
+    ))
 }
 
 /// After `ALTER`: `USER name SET PASSWORD 'password'`.

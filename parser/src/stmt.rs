@@ -32,7 +32,7 @@ pub(crate) fn statement(i: &str) -> Res<'_, Statement> {
         "SET" => set(rest),
         "COUNT" => count(rest),
         "START" | "STOP" => pipe::start_stop(&upper, rest),
-        "ALTER" => pipe::alter_user(rest),
+        "ALTER" => pipe::alter(rest),
         "LIST" => pipe::list(rest),
         "GRANT" => pipe::grant(rest),
         "REVOKE" => pipe::revoke(rest),

@@ -444,6 +444,38 @@ fn pipes() {
     assert_eq!((source.len(), sink.len()), (1, 2));
     assert!(parse("create pipe p1 with sink ('sink'='x',,)").is_err());
     assert!(parse("create pipe p1 with sink (,)").is_err());
+    // ALTER PIPE, IoTDB 1.3's grammar.
+    let st = p(
+        "alter pipe if exists a2b modify extractor ('source.pattern'='root.x') \
+                replace processor () modify connector ('connector.batch.enable'='true',)",
+    );
+    assert_eq!(
+        st,
+        Statement::AlterPipe {
+            if_exists: true,
+            name: "a2b".into(),
+            source: Some(AlterClause {
+                replace: false,
+                params: vec![("source.pattern".into(), "root.x".into())],
+            }),
+            processor: Some(AlterClause {
+                replace: true,
+                params: vec![],
+            }),
+            sink: Some(AlterClause {
+                replace: false,
+                params: vec![("connector.batch.enable".into(), "true".into())],
+            }),
+        }
+    );
+    assert_eq!(p(&st.to_string()), st);
+    let st = p("ALTER PIPE a2b REPLACE SINK ('sink'='do-nothing-sink')");
+    assert_eq!(p(&st.to_string()), st);
+    // Clauses in IoTDB's order only, each once.
+    assert!(parse("alter pipe a modify sink () modify source ()").is_err());
+    assert!(parse("alter pipe a modify sink () modify sink ()").is_err());
+    assert!(parse("alter pipe a change sink ()").is_err());
+    assert!(parse("alter table a").is_err());
 }
 
 #[test]

@@ -297,6 +297,67 @@ impl PipeManager {
         self.spawn(name)
     }
 
+    /// `ALTER PIPE`, with IoTDB 1.3's semantics: `change` turns the current
+    /// (source, processor, sink) into the new definition; the pipe keeps its
+    /// position, so nothing already sent is sent again and nothing written
+    /// before the ALTER is skipped (what was not yet sent goes with the new
+    /// settings). Its task restarts; CreationTime becomes now and the
+    /// exception is cleared; a pipe the user stopped stays stopped, any
+    /// other becomes RUNNING. A sink that now reaches another node gets the
+    /// history again (that node is told apart by its id, as after a
+    /// rebuild).
+    pub fn alter(
+        &self,
+        if_exists: bool,
+        name: &str,
+        change: impl FnOnce(&Params, &Params, &Params) -> Result<(Params, Params, Params), PipeError>,
+    ) -> Result<(), PipeError> {
+        let Some(mut entry) = self.pipes.get_mut(name) else {
+            return if if_exists {
+                Ok(())
+            } else {
+                Err(PipeError::NotFound(name.into()))
+            };
+        };
+        let (source, processor, sink) = {
+            let rec = entry.record.lock();
+            change(&rec.source, &rec.processor, &rec.sink)?
+        };
+        // Checked as CREATE checks them, before anything changes.
+        let forwards = forwards(&SourceConfig::from_params(&source)?);
+        if let Some(tls) = SinkConfig::from_params(&sink)?.tls {
+            tls.resolve(self.settings.tls.as_ref())?.load()?;
+        }
+        let (counted, peer) = (counts_for_budget(&source, &sink), first_url(&sink));
+        {
+            let record = entry.record.clone();
+            let mut rec = record.lock();
+            let stopped_by_user = !rec.running && rec.exception.is_empty();
+            rec.source = source;
+            rec.processor = processor;
+            rec.sink = sink;
+            rec.created_ms = duet_engine::hlc::wall_clock_ms() as i64;
+            rec.exception.clear();
+            rec.running = !stopped_by_user;
+            rec.save(&self.engine)?;
+        }
+        entry.counted = counted;
+        entry.peer = peer.unwrap_or_default();
+        // The old task ends (saving its position); spawn waits for it and
+        // starts one with the new definition.
+        if let Some(t) = &entry.task {
+            let _ = t.stop.send(true);
+        }
+        let running = entry.record.lock().running;
+        drop(entry);
+        self.log_remote_if_forwarded(Some(forwards));
+        self.gate.notify();
+        if running {
+            self.spawn(name)?;
+        }
+        Ok(())
+    }
+
     pub fn start(&self, name: &str) -> Result<(), PipeError> {
         {
             let entry = self

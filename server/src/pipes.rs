@@ -246,6 +246,27 @@ impl PipeControl for Pipes {
         self.manager.drop_pipe(if_exists, name).map_err(err)
     }
 
+    fn alter(
+        &self,
+        if_exists: bool,
+        name: &str,
+        alter: &duet_executor::pipes::AlterPipe,
+    ) -> duet_executor::Result<()> {
+        self.manager
+            .alter(if_exists, name, |source, processor, sink| {
+                let current = duet_executor::pipes::ValidatedPipe {
+                    source: source.clone(),
+                    processor: processor.clone(),
+                    sink: sink.clone(),
+                };
+                let v = alter
+                    .apply(&current)
+                    .map_err(|e| PipeError::Config(e.message))?;
+                Ok((v.source, v.processor, v.sink))
+            })
+            .map_err(err)
+    }
+
     fn show(&self, which: ShowWhich<'_>) -> duet_executor::Result<Output> {
         let mut list = self.manager.list();
         match which {
