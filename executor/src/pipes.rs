@@ -133,6 +133,7 @@ static SOURCE: &[PipeParamSpec] = &[
     spec("forwarding-pipe-requests", Kind::Bool),
     spec("path", Kind::Text),
     spec("pattern", Kind::Text),
+    spec("pattern.format", Kind::OneOf(&["prefix", "iotdb"])),
     spec("history.enable", Kind::Bool),
     spec("realtime.enable", Kind::Bool),
     spec(

@@ -21,8 +21,13 @@ pub struct SourceConfig {
     pub double_living: bool,
     /// `false`: do not forward events that arrived through a pipe.
     pub forwarding: bool,
-    /// Series path pattern the pipe carries; `None` = everything.
+    /// Series path pattern the pipe carries (`source.path`, or `pattern`
+    /// with `pattern.format` = `iotdb`); `None` = everything.
     pub pattern: Option<String>,
+    /// IoTDB's `source.pattern`: a series is carried when its full path
+    /// starts with this text, a character prefix, not a node prefix
+    /// (`root.db.d1` takes `root.db.d10.s1` and `root.db.d1x`).
+    pub prefix: Option<String>,
     pub history: bool,
     pub realtime: bool,
     /// Points with `start <= time <= end` (realtime and history).
@@ -128,13 +133,18 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
 impl SourceConfig {
     pub fn from_params(p: &Params) -> Result<SourceConfig, PipeError> {
         let double_living = flag(p, "source.mode.double-living", false);
-        let pattern = match (p.get("source.path"), p.get("source.pattern")) {
-            (Some(path), _) => Some(path.clone()),
-            // IoTDB's older `pattern` is a prefix: everything below it.
-            (None, Some(prefix)) => Some(format!("{}.**", prefix.trim_end_matches(".**"))),
-            (None, None) => None,
+        // IoTDB's precedence: `path` (a path pattern) over `pattern`,
+        // which is a string prefix unless `pattern.format` = `iotdb`.
+        let as_path = p
+            .get("source.pattern.format")
+            .is_some_and(|f| f.eq_ignore_ascii_case("iotdb"));
+        let (pattern, prefix) = match (p.get("source.path"), p.get("source.pattern")) {
+            (Some(path), _) => (Some(path.clone()), None),
+            (None, Some(pat)) if as_path => (Some(pat.clone()), None),
+            (None, Some(prefix)) => (None, Some(prefix.clone())),
+            (None, None) => (None, None),
         };
-        if let Some(pat) = &pattern {
+        for pat in pattern.iter().chain(&prefix) {
             if !pat.starts_with("root") {
                 return Err(PipeError::Config(format!(
                     "source path {pat} must start with root"
@@ -147,6 +157,7 @@ impl SourceConfig {
             double_living,
             forwarding: flag(p, "source.forwarding-pipe-requests", true),
             pattern,
+            prefix,
             history: flag(p, "source.history.enable", true),
             realtime: flag(p, "source.realtime.enable", true),
             start,
@@ -341,7 +352,26 @@ pub(crate) mod tests {
         ]))
         .unwrap();
         assert!(!x.inclusion.schema && x.inclusion.deletes);
-        assert_eq!(x.pattern.as_deref(), Some("root.sg.**"));
+        assert_eq!(x.prefix.as_deref(), Some("root.sg"));
+        assert_eq!(x.pattern, None);
+        let both = SourceConfig::from_params(&params(&[
+            ("source.pattern", "root.sg"),
+            ("source.path", "root.x.**"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (both.pattern.as_deref(), both.prefix),
+            (Some("root.x.**"), None)
+        );
+        let iotdb = SourceConfig::from_params(&params(&[
+            ("source.pattern", "root.sg.*.s"),
+            ("source.pattern.format", "iotdb"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (iotdb.pattern.as_deref(), iotdb.prefix),
+            (Some("root.sg.*.s"), None)
+        );
         assert_eq!(x.start, 1_704_067_200_000);
     }
 

@@ -20,17 +20,34 @@ pub fn wanted(cfg: &SourceConfig, self_node: NodeId, h: &EventHeader) -> bool {
 
 /// Whether the body must be looked at (a path or time filter is set).
 pub fn needs_shaping(cfg: &SourceConfig) -> bool {
-    cfg.pattern.is_some() || cfg.start != i64::MIN || cfg.end != i64::MAX
+    cfg.pattern.is_some() || cfg.prefix.is_some() || cfg.start != i64::MIN || cfg.end != i64::MAX
+}
+
+/// A path pattern that holds every series `prefix` (a string prefix, see
+/// [`SourceConfig::prefix`]) can take: below its last whole node.
+pub fn prefix_cover(prefix: &str) -> String {
+    match prefix.rsplit_once('.') {
+        Some((whole, _)) => format!("{whole}.**"),
+        None => format!("{prefix}.**"),
+    }
 }
 
 /// The part of `e` the pipe carries, or `None` if nothing is left.
 pub fn shape(cfg: &SourceConfig, mut e: ChangeEvent) -> Option<ChangeEvent> {
     let pat = cfg.pattern.as_deref().map(path_nodes);
-    let series_ok = |p: &str| pat.as_ref().is_none_or(|pat| matches(pat, &path_nodes(p)));
+    let text = cfg.prefix.as_deref();
+    let series_ok = |p: &str| {
+        pat.as_ref().is_none_or(|pat| matches(pat, &path_nodes(p)))
+            && text.is_none_or(|t| p.starts_with(t))
+    };
     // A database or series-level path is carried when something below it could match.
     let prefix_ok = |p: &str| {
         pat.as_ref()
             .is_none_or(|pat| matches_prefix_of(pat, &path_nodes(p)))
+            && text.is_none_or(|t| {
+                let below = format!("{p}.");
+                t.starts_with(&below) || below.starts_with(t)
+            })
     };
     let (lo, hi) = (cfg.start, cfg.end);
     match &mut e.body {
@@ -87,6 +104,7 @@ mod tests {
             double_living: true,
             forwarding: true,
             pattern: None,
+            prefix: None,
             history: true,
             realtime: true,
             start: i64::MIN,
@@ -203,5 +221,51 @@ mod tests {
             shape(&c, db).is_some(),
             "a database above the pattern is carried"
         );
+    }
+
+    /// IoTDB's `pattern`: a character prefix of the series' full path.
+    #[test]
+    fn a_prefix_pattern_is_a_string_prefix() {
+        let c = SourceConfig {
+            prefix: Some("root.aligned.1".into()),
+            ..cfg()
+        };
+        assert!(needs_shaping(&c));
+        let paths = [
+            "root.aligned.1.s",
+            "root.aligned.1TS.s",
+            "root.aligned.100TS.s",
+            "root.aligned.2.s",
+            "root.aligned.`123`.s",
+            "root.other.1.s",
+        ];
+        let e = shape(&c, insert(1, &paths, &[1])).unwrap();
+        let EventBody::Insert(w) = &e.body else {
+            panic!()
+        };
+        let kept: Vec<&str> = w.iter().map(|w| w.path.as_str()).collect();
+        assert_eq!(
+            kept,
+            vec![
+                "root.aligned.1.s",
+                "root.aligned.1TS.s",
+                "root.aligned.100TS.s"
+            ]
+        );
+        let db = |path: &str| ChangeEvent {
+            origin: 1,
+            origin_seq: 3,
+            version: Version::new(3, 1),
+            body: EventBody::Schema(SchemaChange::CreateDatabase {
+                path: path.into(),
+                bucket_span_ms: 1,
+            }),
+        };
+        assert!(shape(&c, db("root.aligned")).is_some());
+        assert!(shape(&c, db("root.aligned.1TS")).is_some());
+        assert!(shape(&c, db("root.align")).is_none());
+        assert!(shape(&c, db("root.other")).is_none());
+        assert_eq!(prefix_cover("root.aligned.1"), "root.aligned.**");
+        assert_eq!(prefix_cover("root"), "root.**");
     }
 }

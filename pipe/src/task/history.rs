@@ -49,7 +49,14 @@ impl PipeTask {
             );
             let inc = self.source.inclusion;
             let filter = SnapshotFilter {
-                pattern: self.source.pattern.clone(),
+                // A string prefix is read through the path pattern that
+                // covers it, and cut exactly by `shape` below.
+                pattern: self.source.pattern.clone().or_else(|| {
+                    self.source
+                        .prefix
+                        .as_deref()
+                        .map(crate::filter::prefix_cover)
+                }),
                 start: self.source.history_start,
                 end: self.source.history_end,
                 schema: inc.schema,
@@ -57,6 +64,7 @@ impl PipeTask {
                 deletes: inc.deletes,
             };
             let mut snap = Some(self.engine.snapshot(filter));
+            let by_prefix = self.source.prefix.is_some().then(|| self.source.clone());
             loop {
                 if *stop.borrow() {
                     return Err(Exit::Stopped);
@@ -65,12 +73,20 @@ impl PipeTask {
                 // One batch at a time, no larger than a log read: the
                 // memory budget bounds history transfers as it bounds reads.
                 let limit = self.sink.batch_bytes.min(self.read_bytes);
+                let by_prefix = by_prefix.clone();
                 let (s, batch) = match tokio::task::spawn_blocking(move || {
                     let mut batch = Vec::new();
                     let mut bytes = 0;
                     while bytes < limit && batch.len() < MAX_EVENTS_PER_BATCH {
                         match s.next() {
                             Some(Ok(e)) => {
+                                let e = match &by_prefix {
+                                    Some(cfg) => match crate::filter::shape(cfg, e) {
+                                        Some(e) => e,
+                                        None => continue,
+                                    },
+                                    None => e,
+                                };
                                 let b = e.encode();
                                 bytes += b.len();
                                 batch.push(b);
