@@ -11,6 +11,7 @@ mod t140_operator_logs;
 mod t150_tls;
 mod t160_deploy;
 mod t170_types;
+mod t180_processors;
 mod t20_no_loops;
 mod t30_conflicts;
 mod t40_recovery;
