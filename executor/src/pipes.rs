@@ -86,6 +86,10 @@ enum Kind {
     Bool,
     Port,
     PositiveInt,
+    /// A whole number, 0 or more.
+    Count,
+    /// A decimal number, 0 or more.
+    NonNegative,
     Time,
     /// A decimal rate; zero or less means no limit (IoTDB's -1 default).
     Rate,
@@ -148,7 +152,35 @@ static SOURCE: &[PipeParamSpec] = &[
     spec("inclusion.exclusion", Kind::Inclusion),
 ];
 
-static PROCESSOR: &[PipeParamSpec] = &[spec("processor", Kind::OneOf(&["do-nothing-processor"]))];
+/// IoTDB's down-sampling processors (duet_pipe::processor); each drops points.
+const LOSSY_PROCESSORS: &[&str] = &[
+    "tumbling-time-sampling-processor",
+    "sdt-sampling-processor",
+    "changing-value-sampling-processor",
+];
+
+static PROCESSOR: &[PipeParamSpec] = &[
+    spec(
+        "processor",
+        Kind::OneOf(&[
+            "do-nothing-processor",
+            "tumbling-time-sampling-processor",
+            "sdt-sampling-processor",
+            "changing-value-sampling-processor",
+        ]),
+    ),
+    spec("down-sampling.split-file", Kind::Bool),
+    spec("down-sampling.memory-limit-in-bytes", Kind::PositiveInt),
+    // Seconds.
+    spec("tumbling-time.interval-seconds", Kind::PositiveInt),
+    // Intervals in timestamp units (milliseconds), as in IoTDB.
+    spec("sdt.compression-deviation", Kind::NonNegative),
+    spec("sdt.min-time-interval", Kind::Count),
+    spec("sdt.max-time-interval", Kind::Count),
+    spec("changing-value.compression-deviation", Kind::NonNegative),
+    spec("changing-value.min-time-interval", Kind::Count),
+    spec("changing-value.max-time-interval", Kind::Count),
+];
 
 static SINK: &[PipeParamSpec] = &[
     spec("sink", Kind::Plugin(SINK_TYPES, SINK_ALIASES)),
@@ -192,6 +224,14 @@ fn check_value(stage: &str, key: &str, kind: Kind, v: &str) -> Result<String> {
         Kind::PositiveInt => match v.parse::<u64>() {
             Ok(n) if n > 0 => n.to_string(),
             _ => return Err(bad("expected a positive integer")),
+        },
+        Kind::Count => match v.trim().parse::<i64>() {
+            Ok(n) if n >= 0 => n.to_string(),
+            _ => return Err(bad("expected a whole number, 0 or more")),
+        },
+        Kind::NonNegative => match v.trim().parse::<f64>() {
+            Ok(d) if d >= 0.0 => v.trim().to_string(),
+            _ => return Err(bad("expected a number, 0 or more")),
         },
         Kind::Time => {
             // `now` is the moment the pipe is created, kept as that number.
@@ -352,6 +392,7 @@ pub fn validate(
             }
         }
     }
+    check_processor(&pipe)?;
     if pipe.source.get("source.history.enable").map(String::as_str) == Some("false")
         && pipe
             .source
@@ -364,6 +405,40 @@ pub fn validate(
         ));
     }
     Ok(pipe)
+}
+
+/// The processor's cross-checks: min <= max (IoTDB's), and no point
+/// dropped on a double-living pipe, whose two nodes must hold the same data.
+fn check_processor(pipe: &ValidatedPipe) -> Result<()> {
+    for prefix in ["processor.sdt", "processor.changing-value"] {
+        let at = |k: &str| {
+            pipe.processor
+                .get(&format!("{prefix}.{k}"))?
+                .parse::<i64>()
+                .ok()
+        };
+        if let (Some(min), Some(max)) = (at("min-time-interval"), at("max-time-interval")) {
+            if min > max {
+                return Err(ExecError::semantic(format!(
+                    "{prefix}.min-time-interval ({min}) is more than {prefix}.max-time-interval ({max})"
+                )));
+            }
+        }
+    }
+    let processor = pipe.processor.get("processor").map_or("", String::as_str);
+    let double_living = pipe
+        .source
+        .get("source.mode.double-living")
+        .is_some_and(|v| v == "true");
+    if double_living && LOSSY_PROCESSORS.contains(&processor) {
+        return Err(ExecError::semantic(format!(
+            "processor '{processor}' drops points, and a double-living pipe \
+             ('source.mode.double-living'='true') must leave both nodes with the same data; \
+             use it on a one-way pipe (without source.mode.double-living), \
+             or do-nothing-processor here"
+        )));
+    }
+    Ok(())
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -595,5 +670,98 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("after"), "{}", e.message);
+    }
+
+    #[test]
+    fn processors_take_their_keys_with_or_without_the_prefix() {
+        let sink = kv(&[("sink", "do-nothing-sink")]);
+        let p = validate(
+            &[],
+            &kv(&[
+                ("processor", "SDT-sampling-processor"),
+                ("sdt.compression-deviation", "0.5"),
+                ("processor.sdt.min-time-interval", "10"),
+                ("processor.sdt.max-time-interval", "20000"),
+                ("down-sampling.split-file", "TRUE"),
+            ]),
+            &sink,
+        )
+        .unwrap();
+        assert_eq!(
+            p.processor.get("processor").unwrap(),
+            "sdt-sampling-processor"
+        );
+        assert_eq!(
+            p.processor
+                .get("processor.sdt.compression-deviation")
+                .unwrap(),
+            "0.5"
+        );
+        assert_eq!(
+            p.processor.get("processor.sdt.min-time-interval").unwrap(),
+            "10"
+        );
+        assert_eq!(
+            p.processor
+                .get("processor.down-sampling.split-file")
+                .unwrap(),
+            "true"
+        );
+        for (k, v, needle) in [
+            (
+                "processor.tumbling-time.interval-seconds",
+                "0",
+                "positive integer",
+            ),
+            (
+                "processor.tumbling-time.interval-seconds",
+                "1.5",
+                "positive integer",
+            ),
+            ("changing-value.compression-deviation", "-0.1", "0 or more"),
+            ("processor.sdt.min-time-interval", "-1", "0 or more"),
+            (
+                "processor",
+                "swinging-door-trending-sampling-processor",
+                "expected one of",
+            ),
+            (
+                "processor.sdt.deviation",
+                "1",
+                "unknown processor parameter",
+            ),
+        ] {
+            let e = validate(&[], &kv(&[(k, v)]), &sink).unwrap_err();
+            assert!(e.message.contains(needle), "{k}={v}: {}", e.message);
+        }
+        let e = validate(
+            &[],
+            &kv(&[
+                ("processor.changing-value.min-time-interval", "5"),
+                ("processor.changing-value.max-time-interval", "4"),
+            ]),
+            &sink,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("is more than"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_lossy_processor_is_refused_on_a_double_living_pipe() {
+        let sink = kv(&[("sink", "do-nothing-sink")]);
+        let dl = kv(&[("source.mode.double-living", "true")]);
+        for name in LOSSY_PROCESSORS {
+            let e = validate(&dl, &kv(&[("processor", name)]), &sink).unwrap_err();
+            assert!(
+                e.message.contains(name)
+                    && e.message.contains("drops points")
+                    && e.message.contains("'source.mode.double-living'='true'"),
+                "{}",
+                e.message
+            );
+            assert!(validate(&[], &kv(&[("processor", name)]), &sink).is_ok());
+        }
+        let keep_all = kv(&[("processor", "do-nothing-processor")]);
+        assert!(validate(&dl, &keep_all, &sink).is_ok());
     }
 }

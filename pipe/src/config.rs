@@ -1,7 +1,9 @@
 //! A pipe's parameters (canonical keys, already checked by the executor)
-//! turned into typed settings, with IoTDB's defaults.
+//! turned into typed settings (source, processor, sink), with IoTDB's
+//! defaults.
 
 use crate::error::PipeError;
+use crate::processor::{Bounds, Sampler};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -250,6 +252,134 @@ impl SinkConfig {
             tls: crate::tls::SinkTls::from_params(p, sink_type == Some("iotdb-thrift-ssl-sink"))?,
         })
     }
+}
+
+/// What the pipe's processor does to the points it carries
+/// (`crate::processor`), with IoTDB's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProcessorConfig {
+    pub sampler: Sampler,
+    /// `processor.down-sampling.split-file`: down-sample history transfers
+    /// too. IoTDB's default (false) sends its TsFiles (history) whole; a
+    /// Duet history transfer plays that part.
+    pub split_file: bool,
+    /// `processor.down-sampling.memory-limit-in-bytes`: the per-series state
+    /// a pipe may keep; past it every series starts afresh (keeps its next
+    /// point), as an evicted series does in IoTDB.
+    pub memory_limit_bytes: u64,
+}
+
+/// The down-sampling processors' names; each drops points.
+pub const LOSSY_PROCESSORS: &[&str] = &[
+    "tumbling-time-sampling-processor",
+    "sdt-sampling-processor",
+    "changing-value-sampling-processor",
+];
+
+impl ProcessorConfig {
+    pub fn from_params(p: &Params) -> Result<ProcessorConfig, PipeError> {
+        let name = p
+            .get("processor")
+            .map_or("do-nothing-processor", String::as_str);
+        let sampler = match name {
+            "do-nothing-processor" => Sampler::Forward,
+            "tumbling-time-sampling-processor" => {
+                let key = "processor.tumbling-time.interval-seconds";
+                let secs = number(p, key)?.unwrap_or(60);
+                // Seconds, in Duet's timestamp unit (ms), as IoTDB converts them.
+                let interval = i64::try_from(secs)
+                    .ok()
+                    .and_then(|s| s.checked_mul(1000))
+                    .filter(|&ms| ms > 0)
+                    .ok_or_else(|| {
+                        PipeError::Config(format!("{key} = {secs}: expected 1 or more seconds"))
+                    })?;
+                Sampler::TumblingTime { interval }
+            }
+            "sdt-sampling-processor" => Sampler::Sdt(bounds(p, "processor.sdt")?),
+            "changing-value-sampling-processor" => {
+                Sampler::ChangingValue(bounds(p, "processor.changing-value")?)
+            }
+            other => return Err(PipeError::Config(format!("unknown processor {other:?}"))),
+        };
+        let limit_key = "processor.down-sampling.memory-limit-in-bytes";
+        let memory_limit_bytes = number(p, limit_key)?.unwrap_or(16 << 20);
+        if memory_limit_bytes == 0 {
+            return Err(PipeError::Config(format!(
+                "{limit_key} must be more than 0"
+            )));
+        }
+        Ok(ProcessorConfig {
+            sampler,
+            split_file: flag(p, "processor.down-sampling.split-file", false),
+            memory_limit_bytes,
+        })
+    }
+
+    /// Whether the processor drops points.
+    pub fn is_lossy(&self) -> bool {
+        self.sampler != Sampler::Forward
+    }
+}
+
+/// Why a processor cannot run on a pipe with this source, if it cannot: a
+/// double-living pair must end up holding the same data on both nodes.
+pub fn check_processor(source: &SourceConfig, processor: &Params) -> Result<(), PipeError> {
+    let cfg = ProcessorConfig::from_params(processor)?;
+    if source.double_living && cfg.is_lossy() {
+        let name = processor.get("processor").map_or("", String::as_str);
+        return Err(PipeError::Config(lossy_on_double_living(name)));
+    }
+    Ok(())
+}
+
+/// The refusal of a down-sampling processor on a double-living pipe.
+pub fn lossy_on_double_living(processor: &str) -> String {
+    format!(
+        "processor '{processor}' drops points, and a double-living pipe \
+         ('source.mode.double-living'='true') must leave both nodes with the same data; \
+         use it on a one-way pipe (without source.mode.double-living), \
+         or do-nothing-processor here"
+    )
+}
+
+/// SDT's or changing-value's deviation and time bounds under `prefix`
+/// (IoTDB: deviation >= 0, intervals >= 0 and min <= max; intervals are in
+/// timestamp units, milliseconds, not seconds).
+fn bounds(p: &Params, prefix: &str) -> Result<Bounds, PipeError> {
+    let dev_key = format!("{prefix}.compression-deviation");
+    let deviation = match p.get(&dev_key) {
+        None => 0.0,
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(d) if d >= 0.0 => d,
+            _ => {
+                return Err(PipeError::Config(format!(
+                    "{dev_key} = {v:?}: expected a number >= 0"
+                )))
+            }
+        },
+    };
+    let interval = |name: &str, default: i64| -> Result<i64, PipeError> {
+        let key = format!("{prefix}.{name}");
+        match number(p, &key)? {
+            None => Ok(default),
+            Some(n) => {
+                i64::try_from(n).map_err(|_| PipeError::Config(format!("{key} = {n}: too large")))
+            }
+        }
+    };
+    let b = Bounds {
+        deviation,
+        min_interval: interval("min-time-interval", 0)?,
+        max_interval: interval("max-time-interval", i64::MAX)?,
+    };
+    if b.min_interval > b.max_interval {
+        return Err(PipeError::Config(format!(
+            "{prefix}.min-time-interval ({}) is more than {prefix}.max-time-interval ({})",
+            b.min_interval, b.max_interval
+        )));
+    }
+    Ok(b)
 }
 
 /// A whole-number parameter, if given; anything else is refused with the

@@ -3,7 +3,9 @@
 //! The path of a change: the engine commits it to its change log; a pipe's
 //! task ([`task`]) reads the log from its acknowledged position, keeps what
 //! its source wants ([`filter`], pure functions over events, configured by
-//! [`config`]), batches it and hands it to the [`sink`], which speaks
+//! [`config`]), lets its [`processor`] down-sample the inserts (IoTDB's
+//! sampling processors; per-series state), batches them and hands them to
+//! the [`sink`], which speaks
 //! IoTDB's `pipeTransfer` call with Duet's request bodies ([`wire`]) to the
 //! peer, in plain text or over TLS ([`tls`]: the sink's certificate files). There [`receiver`] checks the handshake and applies each batch
 //! exactly once. A new pipe, or one whose position was trimmed away, first
@@ -18,6 +20,7 @@ pub mod filter;
 pub mod gate;
 pub mod manager;
 pub mod marks;
+pub mod processor;
 pub mod receiver;
 pub mod record;
 pub mod sink;

@@ -3,7 +3,7 @@
 //! pipe still needs (capped by a configured size); stop them all, saving
 //! their positions, at shutdown.
 
-use crate::config::{Params, SinkConfig, SinkKind, SourceConfig};
+use crate::config::{check_processor, Params, ProcessorConfig, SinkConfig, SinkKind, SourceConfig};
 use crate::error::PipeError;
 use crate::gate::{CountedPipe, Gate, GateSettings, GateStatus};
 use crate::record::{PipeRecord, NAMESPACE};
@@ -227,6 +227,7 @@ impl PipeManager {
         }
         let rec = entry.record.lock().clone();
         let source = SourceConfig::from_params(&rec.source)?;
+        let processor = ProcessorConfig::from_params(&rec.processor)?;
         let sink = SinkConfig::from_params(&rec.sink)?;
         let task_id = entry
             .stats
@@ -240,6 +241,7 @@ impl PipeManager {
             incarnation: rec.incarnation,
             task_id,
             source,
+            processor,
             sink,
             request_timeout: self.settings.request_timeout,
             node_tls: self.settings.tls.clone(),
@@ -261,7 +263,9 @@ impl PipeManager {
         sink: Params,
     ) -> Result<(), PipeError> {
         // Check the definition before anything is saved.
-        let forwards = forwards(&SourceConfig::from_params(&source)?);
+        let source_cfg = SourceConfig::from_params(&source)?;
+        check_processor(&source_cfg, &processor)?;
+        let forwards = forwards(&source_cfg);
         if let Some(tls) = SinkConfig::from_params(&sink)?.tls {
             // The files are read now, so a missing one is named at CREATE.
             tls.resolve(self.settings.tls.as_ref())?.load()?;
@@ -324,7 +328,9 @@ impl PipeManager {
             change(&rec.source, &rec.processor, &rec.sink)?
         };
         // Checked as CREATE checks them, before anything changes.
-        let forwards = forwards(&SourceConfig::from_params(&source)?);
+        let source_cfg = SourceConfig::from_params(&source)?;
+        check_processor(&source_cfg, &processor)?;
+        let forwards = forwards(&source_cfg);
         if let Some(tls) = SinkConfig::from_params(&sink)?.tls {
             tls.resolve(self.settings.tls.as_ref())?.load()?;
         }

@@ -6,15 +6,16 @@
 //! cannot be reached gets the same batch again after a capped, jittered
 //! backoff; a refusal stops the pipe with its message.
 
-use crate::config::{SinkConfig, SourceConfig};
+use crate::config::{ProcessorConfig, SinkConfig, SourceConfig};
 use crate::error::SendError;
 use crate::filter;
 use crate::marks::{self, MarkCheck};
+use crate::processor::{Pending, Processor};
 use crate::record::PipeRecord;
 use crate::sink::{LocalIdentity, Sink};
 use crate::split;
 use crate::wire::encode_batch;
-use duet_engine::event::{ChangeEvent, EventHeader};
+use duet_engine::event::{ChangeEvent, EventHeader, EventKind};
 use duet_engine::snapshot::SnapshotFilter;
 use duet_engine::{ChangeLog, Engine, Mark, Version};
 use parking_lot::Mutex;
@@ -79,6 +80,8 @@ pub struct PipeTask {
     /// This task's number (see `PipeStats::current_task`).
     pub task_id: u64,
     pub source: SourceConfig,
+    /// Down-samples inserts before they are batched.
+    pub processor: ProcessorConfig,
     pub sink: SinkConfig,
     pub request_timeout: Duration,
     /// The node's `[tls]` files (a TLS sink's defaults).
@@ -211,6 +214,9 @@ impl PipeTask {
         let mut backoff = Backoff { attempt: 0 };
         let mut last_save = Instant::now();
         let mut position = self.record.lock().position;
+        // Per-series state lives as long as this task (fresh after a
+        // restart or STOP/START).
+        let processor = Processor::new(self.processor);
         // The next batch's read, started while the previous batch is on the
         // wire (and applied by the peer): (its start position, the read).
         let mut prefetch: Option<(u64, tokio::task::JoinHandle<LogRead>)> = None;
@@ -226,7 +232,7 @@ impl PipeTask {
                 return Exit::Stopped;
             }
             if self.record.lock().history_pending {
-                match self.history(sink, stop, &mut backoff).await {
+                match self.history(sink, stop, &mut backoff, &processor).await {
                     Ok(start) => position = start,
                     Err(Exit::Resync) => {}
                     Err(exit) => return exit,
@@ -300,6 +306,8 @@ impl PipeTask {
                 }
             }
             let mut batch: Vec<Vec<u8>> = Vec::new();
+            // The processor's state after this batch, kept once it is acknowledged.
+            let mut pending = Pending::default();
             let mut newest_ms = 0u64;
             let mut newest_own: Option<Mark> = None;
             for entry in entries {
@@ -324,10 +332,21 @@ impl PipeTask {
                         hlc: header.version.hlc,
                     });
                 }
-                if filter::needs_shaping(&self.source) {
+                let shaping = filter::needs_shaping(&self.source);
+                let sampling = processor.samples() && header.kind == EventKind::Insert;
+                if shaping || sampling {
                     match ChangeEvent::decode(&entry.bytes) {
                         Ok(e) => {
-                            if let Some(e) = filter::shape(&self.source, e) {
+                            let e = if shaping {
+                                filter::shape(&self.source, e)
+                            } else {
+                                Some(e)
+                            };
+                            let e = match e {
+                                Some(e) if sampling => processor.apply(&mut pending, e),
+                                e => e,
+                            };
+                            if let Some(e) = e {
                                 batch.push(e.encode());
                             }
                         }
@@ -391,6 +410,7 @@ impl PipeTask {
                     self.stats.last_acked_ms.store(newest_ms, Ordering::Relaxed);
                 }
             }
+            processor.commit(pending);
             position = last + 1;
             self.stats.acked_position.store(position, Ordering::Release);
             self.gate.notify();

@@ -21,6 +21,7 @@ impl PipeTask {
         sink: &mut Option<Sink>,
         stop: &mut watch::Receiver<bool>,
         backoff: &mut Backoff,
+        processor: &Processor,
     ) -> Result<u64, Exit> {
         let changes = self.stats.peer_changes.load(Ordering::Acquire);
         let start = if self.source.history {
@@ -65,6 +66,11 @@ impl PipeTask {
             };
             let mut snap = Some(self.engine.snapshot(filter));
             let by_prefix = self.source.prefix.is_some().then(|| self.source.clone());
+            // The transfer starts every series afresh; it is down-sampled
+            // only with processor.down-sampling.split-file (IoTDB sends
+            // its history files whole).
+            processor.reset();
+            let sampler = processor.samples_history().then(|| processor.clone());
             loop {
                 if *stop.borrow() {
                     return Err(Exit::Stopped);
@@ -74,14 +80,23 @@ impl PipeTask {
                 // memory budget bounds history transfers as it bounds reads.
                 let limit = self.sink.batch_bytes.min(self.read_bytes);
                 let by_prefix = by_prefix.clone();
+                let sampler = sampler.clone();
                 let (s, batch) = match tokio::task::spawn_blocking(move || {
                     let mut batch = Vec::new();
+                    let mut pending = Pending::default();
                     let mut bytes = 0;
                     while bytes < limit && batch.len() < MAX_EVENTS_PER_BATCH {
                         match s.next() {
                             Some(Ok(e)) => {
                                 let e = match &by_prefix {
                                     Some(cfg) => match crate::filter::shape(cfg, e) {
+                                        Some(e) => e,
+                                        None => continue,
+                                    },
+                                    None => e,
+                                };
+                                let e = match &sampler {
+                                    Some(p) => match p.apply(&mut pending, e) {
                                         Some(e) => e,
                                         None => continue,
                                     },
@@ -95,7 +110,7 @@ impl PipeTask {
                             None => break,
                         }
                     }
-                    (s, Ok(batch))
+                    (s, Ok((batch, pending)))
                 })
                 .await
                 {
@@ -105,18 +120,21 @@ impl PipeTask {
                 self.stats
                     .history_remaining
                     .store(s.remaining_series as u64, Ordering::Relaxed);
-                let batch =
+                // Empty only at the end (a dropped point does not end a batch).
+                let (batch, pending) =
                     batch.map_err(|e| Exit::Rejected(format!("history transfer failed: {e}")))?;
                 let bytes: usize = batch.iter().map(Vec::len).sum();
                 self.stats
                     .buffered_bytes
                     .store(bytes as u64, Ordering::Relaxed);
                 if batch.is_empty() {
+                    processor.commit(pending);
                     break;
                 }
                 sent_events += batch.len();
                 sent_bytes += bytes;
                 self.send_all(sink, stop, backoff, batch).await?;
+                processor.commit(pending);
                 snap = Some(s);
             }
         }

@@ -112,6 +112,8 @@ fn t175_alter_pipe_under_traffic_loses_and_repeats_nothing() {
         "ALTER PIPE AB MODIFY SINK ('sink.no-such-key'='1')",
         "ALTER PIPE AB REPLACE SINK ('sink'='iotdb-thrift-sink')",
         "ALTER PIPE AB MODIFY SINK ('sink.ip'='h') MODIFY SOURCE ()",
+        // A lossy processor on a double-living pipe, as at CREATE.
+        "ALTER PIPE AB REPLACE PROCESSOR ('processor'='tumbling-time-sampling-processor')",
     ] {
         assert!(s.execute(bad).is_err(), "{bad} accepted");
     }
