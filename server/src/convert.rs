@@ -401,6 +401,31 @@ pub enum Devices<'a> {
     PerRecord(&'a [String]),
 }
 
+impl<'a> Devices<'a> {
+    /// One device, measurement list and value list per timestamp, or a
+    /// clear error (before anything is decoded).
+    fn check_lengths(&self, n: usize, measurements: usize, values: usize) -> Result<(), TSStatus> {
+        let devices = match self {
+            Devices::One(_) => n,
+            Devices::PerRecord(d) => d.len(),
+        };
+        if measurements != n || values != n || devices != n {
+            return Err(bad(format!(
+                "record lists differ in length: {devices} devices, {measurements} measurement lists, {values} value lists, {n} timestamps"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Record `i`'s device (`i` below the checked length).
+    fn at(&self, i: usize) -> &'a str {
+        match self {
+            Devices::One(d) => d,
+            Devices::PerRecord(d) => d[i].as_str(),
+        }
+    }
+}
+
 /// `insertRecords` or `insertRecordsOfOneDevice`.
 pub fn records(
     devices: Devices<'_>,
@@ -410,23 +435,10 @@ pub fn records(
     budget: &mut Budget,
 ) -> Result<Vec<WriteSeries>, TSStatus> {
     let n = times.len();
-    let device_count = match devices {
-        Devices::One(_) => n,
-        Devices::PerRecord(d) => d.len(),
-    };
-    if measurements.len() != n || values.len() != n || device_count != n {
-        return Err(bad(format!(
-            "record lists differ in length: {device_count} devices, {} measurement lists, {} value lists, {n} timestamps",
-            measurements.len(),
-            values.len(),
-        )));
-    }
+    devices.check_lengths(n, measurements.len(), values.len())?;
     let mut b = SeriesBuilder::new(budget);
     for i in 0..n {
-        let device = match devices {
-            Devices::One(d) => d,
-            Devices::PerRecord(d) => d[i].as_str(),
-        };
+        let device = devices.at(i);
         push_record(&mut b, device, &measurements[i], &values[i], times[i])?;
     }
     Ok(b.finish())
@@ -458,23 +470,10 @@ pub fn string_records(
     budget: &mut Budget,
 ) -> Result<Vec<WriteSeries>, TSStatus> {
     let n = times.len();
-    let device_count = match devices {
-        Devices::One(_) => n,
-        Devices::PerRecord(d) => d.len(),
-    };
-    if measurements.len() != n || values.len() != n || device_count != n {
-        return Err(bad(format!(
-            "record lists differ in length: {device_count} devices, {} measurement lists, {} value lists, {n} timestamps",
-            measurements.len(),
-            values.len(),
-        )));
-    }
+    devices.check_lengths(n, measurements.len(), values.len())?;
     let mut b = SeriesBuilder::new(budget);
     for i in 0..n {
-        let device = match devices {
-            Devices::One(d) => d,
-            Devices::PerRecord(d) => d[i].as_str(),
-        };
+        let device = devices.at(i);
         push_string_record(
             engine,
             &mut b,
