@@ -102,6 +102,11 @@ enum Kind {
     NodeUrls,
     OneOf(&'static [&'static str]),
     Inclusion,
+    /// `compressor`: a comma list of [`COMPRESSORS`], applied in that
+    /// order; empty or `none` alone: no compression.
+    Compressors,
+    /// `compressor.zstd.level`: IoTDB's range, [`ZSTD_LEVELS`].
+    ZstdLevel,
 }
 
 /// One accepted parameter: canonical name (without stage prefix) and its kind.
@@ -129,6 +134,13 @@ const SINK_ALIASES: &[(&str, &str)] = &[
     ("iotdb-thrift-ssl-connector", "iotdb-thrift-ssl-sink"),
     ("do-nothing-connector", "do-nothing-sink"),
 ];
+/// IoTDB's sink compressors, less `lzma2` (no Duet codec). The pipe crate
+/// implements them (`duet_pipe::compress`); keep the two lists equal.
+pub const COMPRESSORS: &[&str] = &["snappy", "gzip", "lz4", "zstd"];
+/// Longest compressor chain (`duet_pipe::compress::MAX_CHAIN`).
+const MAX_CHAIN: usize = 8;
+/// `Zstd.minCompressionLevel()` to `Zstd.maxCompressionLevel()`.
+const ZSTD_LEVELS: std::ops::RangeInclusive<i64> = -131_072..=22;
 const INCLUSIONS: &[&str] = &["all", "data", "data.insert", "data.delete", "schema"];
 
 static SOURCE: &[PipeParamSpec] = &[
@@ -194,7 +206,8 @@ static SINK: &[PipeParamSpec] = &[
     spec("user", Kind::Text),
     spec("username", Kind::Text),
     spec("password", Kind::Text),
-    spec("compressor", Kind::OneOf(&["none", "lz4"])),
+    spec("compressor", Kind::Compressors),
+    spec("compressor.zstd.level", Kind::ZstdLevel),
     spec("rate-limit-bytes-per-second", Kind::Rate),
     // Duet's: whether the peer counts for replication.max_pending_bytes
     // and synchronous mode (default: true for double-living pipes).
@@ -281,6 +294,40 @@ fn check_value(stage: &str, key: &str, kind: Kind, v: &str) -> Result<String> {
         Kind::OneOf(options) => match options.iter().find(|o| o.eq_ignore_ascii_case(v)) {
             Some(o) => o.to_string(),
             None => return Err(bad(&format!("expected one of {}", options.join(", ")))),
+        },
+        Kind::Compressors => {
+            let lower = v.trim().to_ascii_lowercase();
+            if lower.is_empty() || lower == "none" {
+                return Ok(lower);
+            }
+            let mut names = Vec::new();
+            for part in lower.split(',') {
+                match part.trim() {
+                    "" => return Err(bad("an empty name in the list")),
+                    n if COMPRESSORS.contains(&n) => names.push(n),
+                    n => {
+                        return Err(bad(&format!(
+                            "'{n}' is not a compressor; expected a comma-separated list of {} \
+                             (applied in that order), or none",
+                            COMPRESSORS.join(", ")
+                        )))
+                    }
+                }
+            }
+            if names.len() > MAX_CHAIN {
+                return Err(bad(&format!("at most {MAX_CHAIN} compressors in a chain")));
+            }
+            names.join(",")
+        }
+        Kind::ZstdLevel => match v.trim().parse::<i64>() {
+            Ok(l) if ZSTD_LEVELS.contains(&l) => l.to_string(),
+            _ => {
+                return Err(bad(&format!(
+                    "expected a zstd level from {} to {}",
+                    ZSTD_LEVELS.start(),
+                    ZSTD_LEVELS.end()
+                )))
+            }
         },
         Kind::Inclusion => {
             for part in v.split(',') {
@@ -763,5 +810,84 @@ mod tests {
         }
         let keep_all = kv(&[("processor", "do-nothing-processor")]);
         assert!(validate(&dl, &keep_all, &sink).is_ok());
+    }
+
+    #[test]
+    fn compressors_are_checked_and_kept_in_the_order_written() {
+        let with = |k: &str, v: &str| {
+            validate(
+                &[],
+                &[],
+                &kv(&[
+                    ("sink", "iotdb-thrift-sink"),
+                    ("sink.ip", "h"),
+                    ("sink.port", "6667"),
+                    (k, v),
+                ]),
+            )
+        };
+        for (v, kept) in [
+            ("snappy", "snappy"),
+            ("GZIP", "gzip"),
+            (" snappy , LZ4", "snappy,lz4"),
+            ("zstd,gzip,snappy,lz4", "zstd,gzip,snappy,lz4"),
+            ("none", "none"),
+            ("", ""),
+        ] {
+            let p = with("compressor", v).unwrap();
+            assert_eq!(p.sink.get("sink.compressor").unwrap(), kept, "{v}");
+        }
+        let p = with("connector.compressor.zstd.level", "-5").unwrap();
+        assert_eq!(p.sink.get("sink.compressor.zstd.level").unwrap(), "-5");
+        for (k, v, words) in [
+            (
+                "sink.compressor",
+                "brotli",
+                vec!["'sink.compressor'", "brotli", "snappy, gzip, lz4, zstd"],
+            ),
+            (
+                "sink.compressor",
+                "lzma2",
+                vec!["'sink.compressor'", "lzma2"],
+            ),
+            (
+                "sink.compressor",
+                "snappy,,lz4",
+                vec!["'sink.compressor'", "empty name"],
+            ),
+            (
+                "sink.compressor",
+                "snappy,",
+                vec!["'sink.compressor'", "empty name"],
+            ),
+            (
+                "sink.compressor",
+                "none,lz4",
+                vec!["'sink.compressor'", "'none'"],
+            ),
+            (
+                "sink.compressor",
+                "lz4,lz4,lz4,lz4,lz4,lz4,lz4,lz4,lz4",
+                vec!["at most 8"],
+            ),
+            (
+                "sink.compressor.zstd.level",
+                "23",
+                vec!["'sink.compressor.zstd.level'", "-131072 to 22"],
+            ),
+            (
+                "sink.compressor.zstd.level",
+                "-131073",
+                vec!["'sink.compressor.zstd.level'"],
+            ),
+            (
+                "sink.compressor.zstd.level",
+                "3.5",
+                vec!["'sink.compressor.zstd.level'"],
+            ),
+        ] {
+            let e = with(k, v).unwrap_err().message;
+            assert!(words.iter().all(|w| e.contains(w)), "{k}={v}: {e}");
+        }
     }
 }

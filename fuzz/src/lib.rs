@@ -225,8 +225,14 @@ pub fn pipe_transfer(data: &[u8]) {
     };
     let _ = duet_pipe::wire::decode_params(rest);
     if let Ok(events) = duet_pipe::wire::decode_batch(rest) {
-        for lz4 in [false, true] {
-            let again = duet_pipe::wire::decode_batch(&duet_pipe::wire::encode_batch(&events, lz4));
+        use duet_pipe::compress::Codec;
+        for chain in [
+            &[][..],
+            &[Codec::Lz4],
+            &[Codec::Snappy, Codec::Zstd { level: 1 }],
+        ] {
+            let again =
+                duet_pipe::wire::decode_batch(&duet_pipe::wire::encode_batch(&events, chain));
             assert_eq!(again, Ok(events.clone()));
         }
     }

@@ -47,6 +47,27 @@ pub enum SinkKind {
     DoNothing,
 }
 
+/// A password: shown as `******` by `Debug`, so a logged or printed
+/// configuration never carries it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("******")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SinkConfig {
     pub kind: SinkKind,
@@ -57,8 +78,9 @@ pub struct SinkConfig {
     /// One event per request (`sink.batch.enable = false`).
     pub single_events: bool,
     pub user: String,
-    pub password: String,
-    pub lz4: bool,
+    pub password: Secret,
+    /// `sink.compressor`: applied in this order to each batch (empty: none).
+    pub compressors: Vec<crate::compress::Codec>,
     pub rate_limit_bytes_per_sec: Option<u64>,
     /// `sink.ssl.enable` (or the `iotdb-thrift-ssl-sink`): connect with TLS.
     pub tls: Option<crate::tls::SinkTls>,
@@ -224,15 +246,11 @@ impl SinkConfig {
             (None, Some(s)) => Duration::from_secs(s),
             (None, None) => Duration::ZERO,
         };
-        let compressor = p
-            .get("sink.compressor")
-            .map(String::as_str)
-            .unwrap_or("none");
-        if !matches!(compressor, "none" | "lz4") {
-            return Err(PipeError::Config(format!(
-                "sink.compressor {compressor}: Duet pipes support none and lz4"
-            )));
-        }
+        let compressors = crate::compress::parse_chain(
+            p.get("sink.compressor").map_or("", String::as_str),
+            p.get("sink.compressor.zstd.level").map(String::as_str),
+        )
+        .map_err(PipeError::Config)?;
         Ok(SinkConfig {
             kind,
             batch_delay: delay,
@@ -243,11 +261,8 @@ impl SinkConfig {
                 .or(p.get("sink.user"))
                 .cloned()
                 .unwrap_or_else(|| "root".into()),
-            password: p
-                .get("sink.password")
-                .cloned()
-                .unwrap_or_else(|| "root".into()),
-            lz4: compressor == "lz4",
+            password: Secret::new(p.get("sink.password").map_or("root", String::as_str)),
+            compressors,
             rate_limit_bytes_per_sec: rate(p, "sink.rate-limit-bytes-per-second")?,
             tls: crate::tls::SinkTls::from_params(p, sink_type == Some("iotdb-thrift-ssl-sink"))?,
         })
@@ -519,7 +534,8 @@ pub(crate) mod tests {
                 urls: vec![("iotdb-2".into(), 6667)]
             }
         );
-        assert_eq!((s.user.as_str(), s.password.as_str()), ("root", "root"));
+        assert_eq!((s.user.as_str(), s.password.expose()), ("root", "root"));
+        assert_eq!(format!("{:?}", s.password), "******");
         let f = SinkConfig::from_params(&params(&[
             ("sink", "iotdb-thrift-sink"),
             ("sink.node-urls", "a:1, b:2"),
@@ -532,10 +548,23 @@ pub(crate) mod tests {
             }
         );
         assert!(SinkConfig::from_params(&params(&[("sink", "iotdb-thrift-sink")])).is_err());
-        assert!(SinkConfig::from_params(&params(&[
-            ("sink", "do-nothing-sink"),
-            ("sink.compressor", "zstd")
-        ]))
-        .is_err());
+        let c = |list: &str, level: Option<&str>| {
+            let mut kv = vec![("sink", "do-nothing-sink"), ("sink.compressor", list)];
+            kv.extend(level.map(|l| ("sink.compressor.zstd.level", l)));
+            SinkConfig::from_params(&params(&kv)).map(|s| s.compressors)
+        };
+        use crate::compress::Codec::*;
+        assert_eq!(c("none", None).unwrap(), vec![]);
+        assert_eq!(
+            c("snappy,lz4", None).unwrap(),
+            vec![Snappy, Lz4],
+            "applied in the order written"
+        );
+        assert_eq!(c("zstd", Some("9")).unwrap(), vec![Zstd { level: 9 }]);
+        assert!(c("brotli", None)
+            .unwrap_err()
+            .to_string()
+            .contains("sink.compressor"));
+        assert!(c("zstd", Some("23")).is_err());
     }
 }

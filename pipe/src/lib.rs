@@ -4,8 +4,8 @@
 //! task ([`task`]) reads the log from its acknowledged position, keeps what
 //! its source wants ([`filter`], pure functions over events, configured by
 //! [`config`]), lets its [`processor`] down-sample the inserts (IoTDB's
-//! sampling processors; per-series state), batches them and hands them to
-//! the [`sink`], which speaks
+//! sampling processors; per-series state), batches them, compresses them
+//! as the sink asks ([`compress`]) and hands them to the [`sink`], which speaks
 //! IoTDB's `pipeTransfer` call with Duet's request bodies ([`wire`]) to the
 //! peer, in plain text or over TLS ([`tls`]: the sink's certificate files). There [`receiver`] checks the handshake and applies each batch
 //! exactly once. A new pipe, or one whose position was trimmed away, first
@@ -14,6 +14,7 @@
 //! The [`gate`] holds the node's own writes to the write mode (how much may
 //! be committed here and not yet on the peers).
 
+pub mod compress;
 pub mod config;
 pub mod error;
 pub mod filter;

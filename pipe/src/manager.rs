@@ -113,6 +113,8 @@ pub struct PipeInfo {
     pub lag_ms: u64,
     pub events_sent: u64,
     pub bytes_sent: u64,
+    /// `bytes_sent` before the sink's compressors.
+    pub raw_bytes_sent: u64,
     pub retries: u64,
     pub peer_address: Option<String>,
     pub peer_node_id: Option<u32>,
@@ -570,6 +572,7 @@ impl PipeManager {
                     },
                     events_sent: s.events_sent.load(Ordering::Relaxed),
                     bytes_sent: s.bytes_sent.load(Ordering::Relaxed),
+                    raw_bytes_sent: s.raw_bytes_sent.load(Ordering::Relaxed),
                     retries: s.retries.load(Ordering::Relaxed),
                     peer_address: s
                         .peer_address

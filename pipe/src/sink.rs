@@ -247,7 +247,7 @@ impl Sink {
             (KEY_CLUSTER_ID, self.local.cluster_id.clone()),
             (KEY_PRECISION, "ms".to_string()),
             (KEY_USERNAME, self.cfg.user.clone()),
-            (KEY_PASSWORD, self.cfg.password.clone()),
+            (KEY_PASSWORD, self.cfg.password.expose().to_string()),
             (KEY_NODE_ID, self.local.node_id.to_string()),
             (KEY_PROTOCOL, PROTOCOL_VERSION.to_string()),
             (KEY_STREAM, self.local.stream.clone()),

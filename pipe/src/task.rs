@@ -14,7 +14,7 @@ use crate::processor::{Pending, Processor};
 use crate::record::PipeRecord;
 use crate::sink::{LocalIdentity, Sink};
 use crate::split;
-use crate::wire::encode_batch;
+use crate::wire::{encode_batch, raw_batch_len};
 use duet_engine::event::{ChangeEvent, EventHeader, EventKind};
 use duet_engine::snapshot::SnapshotFilter;
 use duet_engine::{ChangeLog, Engine, Mark, Version};
@@ -28,7 +28,10 @@ use tokio::sync::watch;
 #[derive(Debug, Default)]
 pub struct PipeStats {
     pub events_sent: AtomicU64,
+    /// Batch bytes acknowledged, as sent (after the sink's compressors).
     pub bytes_sent: AtomicU64,
+    /// The same batches' bytes before compression.
+    pub raw_bytes_sent: AtomicU64,
     pub batches_sent: AtomicU64,
     pub retries: AtomicU64,
     /// Wall-clock ms (from the HLC) of the newest event acknowledged.
@@ -199,6 +202,9 @@ impl PipeTask {
         let position = self.stats.acked_position.load(Ordering::Acquire);
         match exit {
             Exit::Rejected(msg) => {
+                // The message may hold what the peer said: escaped and cut
+                // before it is logged or kept for SHOW PIPES.
+                let msg = duet_engine::codec::printable(&msg, 1000);
                 tracing::error!("pipe {} stopped: {msg}", self.name());
                 self.save_progress_and(position, |r| {
                     r.running = false;

@@ -5,6 +5,7 @@
 //! suite; `scripts/fuzz.sh --proptest` runs them with PROPTEST_CASES=100000.
 
 use duet_engine::{Engine, EngineOptions};
+use duet_pipe::compress::Codec;
 use duet_pipe::receiver::{handle, ReceiverState};
 use duet_pipe::wire::*;
 use duet_rpc::status::SUCCESS_STATUS;
@@ -150,6 +151,17 @@ fn apply(mut bytes: Vec<u8>, damage: &[Damage]) -> Vec<u8> {
     bytes
 }
 
+/// No compression, one codec, or a chain of up to three.
+fn codecs() -> impl Strategy<Value = Vec<Codec>> {
+    let codec = prop_oneof![
+        Just(Codec::Lz4),
+        Just(Codec::Snappy),
+        Just(Codec::Gzip),
+        (-5..=19).prop_map(|level| Codec::Zstd { level }),
+    ];
+    vec(codec, 0..=3)
+}
+
 fn req_type() -> impl Strategy<Value = i16> {
     prop_oneof![
         Just(HANDSHAKE_DATANODE_V2),
@@ -161,8 +173,8 @@ fn req_type() -> impl Strategy<Value = i16> {
 
 proptest! {
     #[test]
-    fn batches_round_trip(events in vec(vec(any::<u8>(), 0..40), 0..6), lz4 in any::<bool>()) {
-        let body = encode_batch(&events, lz4);
+    fn batches_round_trip(events in vec(vec(any::<u8>(), 0..40), 0..6), chain in codecs()) {
+        let body = encode_batch(&events, &chain);
         prop_assert_eq!(decode_batch(&body), Ok(events));
     }
 
@@ -193,13 +205,13 @@ proptest! {
     /// Damaged batches of real events, compressed or not, before and after
     /// a handshake.
     #[test]
-    fn damaged_batches_never_panic(d in damage(), lz4 in any::<bool>(), after in any::<bool>()) {
+    fn damaged_batches_never_panic(d in damage(), chain in codecs(), after in any::<bool>()) {
         let mut events = sample_events();
         if let Some(first) = events.first_mut() {
             *first = apply(first.clone(), &d);
         }
         let mut st = state(after);
-        let whole = encode_batch(&events, lz4);
+        let whole = encode_batch(&events, &chain);
         let _ = handle(&node().engine, &mut st, DUET_EVENTS, &whole);
         let _ = handle(&node().engine, &mut st, DUET_EVENTS, &apply(whole, &d));
     }

@@ -54,13 +54,13 @@ fn a_local_only_pipe_cannot_send_another_nodes_changes() {
     let mut st = ReceiverState::default();
     handshake(&engine, &mut st, n, Some(true));
     // One forged event among the sender's own: the whole batch is refused.
-    let batch = encode_batch(&[event(n, 1, 1), event(other, 1, 2)], false);
+    let batch = encode_batch(&[event(n, 1, 1), event(other, 1, 2)], &[]);
     let reply = handle(&engine, &mut st, DUET_EVENTS, &batch);
     assert_eq!(reply.code, PIPE_ERROR, "{reply:?}");
     assert!(reply.message.contains("origin"), "{}", reply.message);
     assert_eq!(engine.last_seq(), 0, "nothing applied");
     // Its own changes go in.
-    let batch = encode_batch(&[event(n, 1, 1)], false);
+    let batch = encode_batch(&[event(n, 1, 1)], &[]);
     assert_eq!(
         handle(&engine, &mut st, DUET_EVENTS, &batch).code,
         SUCCESS_STATUS
@@ -73,7 +73,7 @@ fn a_local_only_pipe_cannot_send_another_nodes_changes() {
         let mut st = ReceiverState::default();
         handshake(&engine, &mut st, n, said);
         let seq = engine.last_seq();
-        let batch = encode_batch(&[event(other, seq + 1, 10 + seq as i64)], false);
+        let batch = encode_batch(&[event(other, seq + 1, 10 + seq as i64)], &[]);
         assert_eq!(
             handle(&engine, &mut st, DUET_EVENTS, &batch).code,
             SUCCESS_STATUS

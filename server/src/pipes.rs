@@ -429,7 +429,7 @@ impl Pipes {
                 cfg: duet_rpc::client::SessionConfig {
                     hosts: urls.clone(),
                     user: sink.user.clone(),
-                    password: sink.password.clone(),
+                    password: sink.password.expose().to_string(),
                     tls,
                     ..duet_rpc::client::SessionConfig::default()
                 },
@@ -642,7 +642,7 @@ type Family = (
 pub fn metrics(list: &[PipeInfo]) -> String {
     let mut out = String::new();
     // OpenMetrics: a counter family `x` has samples `x_total`.
-    let families: [Family; 10] = [
+    let families: [Family; 11] = [
         (
             "duet_pipe_events_sent",
             "_total",
@@ -654,8 +654,15 @@ pub fn metrics(list: &[PipeInfo]) -> String {
             "duet_pipe_bytes_sent",
             "_total",
             "counter",
-            "Batch bytes acknowledged by the peer",
+            "Batch bytes acknowledged by the peer, as sent (after sink.compressor)",
             |p| p.bytes_sent as f64,
+        ),
+        (
+            "duet_pipe_raw_bytes_sent",
+            "_total",
+            "counter",
+            "The same batches' bytes before sink.compressor",
+            |p| p.raw_bytes_sent as f64,
         ),
         (
             "duet_pipe_retries",

@@ -93,8 +93,9 @@ impl PipeTask {
         events: Vec<Vec<u8>>,
     ) -> Result<(), Exit> {
         let count = events.len() as u64;
-        let body = encode_batch(&events, self.sink.lz4);
+        let body = encode_batch(&events, &self.sink.compressors);
         let size = body.len() as u64;
+        let raw_size = raw_batch_len(&events) as u64;
         loop {
             let started = Instant::now();
             // Connect (and check the receiver's mark) before anything is sent.
@@ -117,6 +118,9 @@ impl PipeTask {
                     self.peer_up();
                     self.stats.events_sent.fetch_add(count, Ordering::Relaxed);
                     self.stats.bytes_sent.fetch_add(size, Ordering::Relaxed);
+                    self.stats
+                        .raw_bytes_sent
+                        .fetch_add(raw_size, Ordering::Relaxed);
                     self.stats.batches_sent.fetch_add(1, Ordering::Relaxed);
                     let secs = started.elapsed().as_secs_f64().max(1e-3);
                     let rate = (count as f64 / secs * 1000.0) as u64;
