@@ -122,8 +122,27 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// `s` as it may be logged or shown: control characters escaped (a peer's
+/// text cannot forge log lines or move a terminal's cursor), cut to about
+/// `max` bytes.
+pub fn printable(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max) + 16);
+    for c in s.chars() {
+        if out.len() >= max {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `s` cut to at most `max` bytes on a character boundary, marked if cut.
-pub(crate) fn truncate(s: &str, max: usize) -> String {
+pub fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
@@ -137,6 +156,19 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_control_characters_and_cuts() {
+        assert_eq!(printable("it's 'fine'", 100), "it's 'fine'");
+        assert_eq!(
+            printable("a\nWARN forged\x1b[2J", 100),
+            "a\\nWARN forged\\u{1b}[2J"
+        );
+        assert_eq!(
+            printable(&"x".repeat(50), 10),
+            format!("{}...", "x".repeat(10))
+        );
+    }
 
     #[test]
     fn varints_round_trip_and_reject_garbage() {

@@ -1,22 +1,163 @@
 //! Users and passwords, kept in `meta` (not replicated: each node has its
-//! own, as in IoTDB). Passwords are stored as iterated SHA-256 of a random
-//! salt and the password; a missing user and a wrong password give the same
-//! error. The first start creates `root` with password `root`, who holds
-//! every privilege; other users hold what was granted to them
-//! ([`crate::privileges`], kept under `priv/`).
+//! own, as in IoTDB). Passwords are stored as Argon2id hashes (the `argon2`
+//! crate, OWASP's 12 MiB / 3 passes, as a PHC string that names its
+//! parameters, so a later change of cost still reads older records); records an
+//! older Duet wrote as iterated SHA-256 are still read, and rewritten as
+//! Argon2id at the user's next successful login. A missing user and a
+//! wrong password give the same error and take as long. The first start
+//! creates `root` with password `root`, who holds every privilege; other
+//! users hold what was granted to them ([`crate::privileges`], kept under
+//! `priv/`).
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::keys::*;
 use crate::privileges::{check_grant_path, Access, Grants, Privilege, ROOT_ALL};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use parking_lot::{Condvar, Mutex};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-const ROUNDS: u32 = 20_000;
 pub const DEFAULT_USER: &str = "root";
 pub const DEFAULT_PASSWORD: &str = "root";
 
-fn hash(salt: &[u8], password: &str, rounds: u32) -> [u8; 32] {
+/// Argon2id's cost for new records, one of OWASP's recommended settings:
+/// 12 MiB of memory, 3 passes, one lane (about 20 ms here).
+const M_COST_KIB: u32 = 12 * 1024;
+const T_COST: u32 = 3;
+/// A stored record asking for more memory than this is damaged, not read.
+const MAX_M_COST_KIB: u32 = 256 * 1024;
+/// Hashes running at once, each in a memory buffer kept for the next one:
+/// a crowd of logins waits here instead of making the node allocate (and
+/// its allocator keep) 12 MiB for each of them.
+const HASH_SLOTS: usize = 2;
+
+fn params(m_kib: u32, t: u32, p: u32) -> std::result::Result<Params, argon2::Error> {
+    Params::new(m_kib, t, p, Some(32))
+}
+
+/// Argon2id of `password` with `salt` under `params`, in a pooled buffer.
+fn argon2id(params: Params, password: &str, salt: &[u8]) -> Result<[u8; 32]> {
+    /// Hashes running, and the buffers free for the next ones.
+    type Slots = Mutex<(usize, Vec<Vec<Block>>)>;
+    static POOL: (Slots, Condvar) = (Mutex::new((0, Vec::new())), Condvar::new());
+    let (state, freed) = &POOL;
+    let mut buf = {
+        let mut st = state.lock();
+        while st.0 >= HASH_SLOTS {
+            freed.wait(&mut st);
+        }
+        st.0 += 1;
+        st.1.pop().unwrap_or_default()
+    };
+    let blocks = params.block_count();
+    if buf.len() < blocks {
+        buf.resize(blocks, Block::default());
+    }
+    let mut out = [0u8; 32];
+    let r = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut buf[..blocks]);
+    {
+        let mut st = state.lock();
+        st.0 -= 1;
+        // A record that asked for more than new ones do does not make the
+        // pool keep that much.
+        if buf.len() <= (M_COST_KIB as usize) {
+            st.1.push(buf);
+        }
+    }
+    freed.notify_one();
+    r.map_err(|e| Error::corrupt("user record", format!("argon2: {e}")))?;
+    Ok(out)
+}
+
+/// A stored password record: an Argon2id PHC string
+/// (`$argon2id$v=19$m=12288,t=3,p=1$<salt>$<hash>`).
+fn record(password: &str) -> Vec<u8> {
+    let salt = crate::engine::random_bytes::<16>();
+    // The parameters and a 16-byte salt are in range and a 32-byte output
+    // fits: these cannot fail.
+    let p = params(M_COST_KIB, T_COST, 1).expect("argon2 parameters");
+    let hash = argon2id(p.clone(), password, &salt).expect("argon2 with our parameters");
+    let salt = SaltString::encode_b64(&salt).expect("16-byte salt");
+    PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: (&p).try_into().expect("argon2 parameters as a string"),
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&hash).expect("32-byte output")),
+    }
+    .to_string()
+    .into_bytes()
+}
+
+/// Whether `password` matches an Argon2id PHC record.
+fn verify_argon2(phc: &str, password: &str) -> Result<bool> {
+    let bad = |m: String| Error::corrupt("user record", m);
+    let parsed = PasswordHash::new(phc).map_err(|e| bad(e.to_string()))?;
+    if parsed.algorithm != argon2::ARGON2ID_IDENT {
+        return Err(bad(format!(
+            "algorithm {} is not argon2id",
+            parsed.algorithm
+        )));
+    }
+    let p = Params::try_from(&parsed).map_err(|e| bad(e.to_string()))?;
+    if p.m_cost() > MAX_M_COST_KIB || p.output_len() != Some(32) {
+        return Err(bad("argon2 parameters out of range".into()));
+    }
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(bad("no salt or no hash".into()));
+    };
+    let mut salt_buf = [0u8; 64];
+    let salt = salt
+        .decode_b64(&mut salt_buf)
+        .map_err(|e| bad(e.to_string()))?;
+    let got = argon2id(p, password, salt)?;
+    // Output's equality is constant-time.
+    Ok(Output::new(&got).map_err(|e| bad(e.to_string()))? == expected)
+}
+
+/// What a record says of `password`.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Right,
+    /// Right, in a record of the old form: rewrite it.
+    RightButOld,
+    Wrong,
+}
+
+fn verify(rec: &[u8], password: &str) -> Result<Verdict> {
+    let bad = |m: String| Error::corrupt("user record", m);
+    if rec.starts_with(b"$argon2") {
+        let phc = std::str::from_utf8(rec).map_err(|_| bad("not UTF-8".into()))?;
+        return Ok(if verify_argon2(phc, password)? {
+            Verdict::Right
+        } else {
+            Verdict::Wrong
+        });
+    }
+    // The old form: salt (16), rounds (u32 LE), iterated SHA-256 (32).
+    if rec.len() != 52 {
+        return Err(bad(format!("{} bytes, in no known form", rec.len())));
+    }
+    let rounds = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]);
+    let got = sha256_iterated(&rec[..16], password, rounds.clamp(1, 1_000_000));
+    // Constant-time comparison.
+    let same = got
+        .iter()
+        .zip(&rec[20..52])
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0;
+    Ok(if same {
+        Verdict::RightButOld
+    } else {
+        Verdict::Wrong
+    })
+}
+
+/// The hash older Duet versions stored (kept to read their records).
+fn sha256_iterated(salt: &[u8], password: &str, rounds: u32) -> [u8; 32] {
     let mut h: [u8; 32] = Sha256::new()
         .chain_update(salt)
         .chain_update(password.as_bytes())
@@ -32,13 +173,11 @@ fn hash(salt: &[u8], password: &str, rounds: u32) -> [u8; 32] {
     h
 }
 
-fn record(password: &str) -> Vec<u8> {
-    let salt = crate::engine::random_bytes::<16>();
-    let mut out = Vec::with_capacity(52);
-    out.extend_from_slice(&salt);
-    out.extend_from_slice(&ROUNDS.to_le_bytes());
-    out.extend_from_slice(&hash(&salt, password, ROUNDS));
-    out
+/// A record of no one's password, verified against when the user does not
+/// exist so that takes as long as a wrong password.
+fn decoy() -> &'static [u8] {
+    static DECOY: OnceLock<Vec<u8>> = OnceLock::new();
+    DECOY.get_or_init(|| record("no user has this password"))
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -212,34 +351,101 @@ impl Engine {
             .collect())
     }
 
-    /// Ok if `password` is `name`'s password.
+    /// Ok if `password` is `name`'s password. A record of the old form is
+    /// rewritten as Argon2id once its password proved right.
     pub fn authenticate(&self, name: &str, password: &str) -> Result<()> {
         let fail = || Error::Auth(format!("wrong user name or password for {name:?}"));
-        let Some(rec) = self.meta_get(&meta_key(PREFIX_USER, name))? else {
+        let key = meta_key(PREFIX_USER, name);
+        let Some(rec) = self.meta_get(&key)? else {
             // As long as a known user's wrong password: the time taken
             // does not tell which user names exist.
-            std::hint::black_box(hash(&[0u8; 16], password, ROUNDS));
+            std::hint::black_box(verify(decoy(), password)?);
             return Err(fail());
         };
-        if rec.len() != 52 {
-            return Err(Error::corrupt(
-                "user record",
-                format!("{} bytes instead of 52", rec.len()),
-            ));
+        match verify(&rec, password)? {
+            Verdict::Right => Ok(()),
+            Verdict::RightButOld => {
+                self.meta_put(&key, &record(password), true)?;
+                tracing::info!("user {name}: password record rewritten as Argon2id");
+                Ok(())
+            }
+            Verdict::Wrong => Err(fail()),
         }
-        let rounds = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]);
-        let expected = &rec[20..52];
-        let got = hash(&rec[..16], password, rounds.clamp(1, 1_000_000));
-        // Constant-time comparison.
-        if got
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-        {
-            Ok(())
-        } else {
-            Err(fail())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2_records_verify_and_name_their_parameters() {
+        let rec = record("s3cret!");
+        let text = std::str::from_utf8(&rec).unwrap();
+        assert!(
+            text.starts_with("$argon2id$v=19$m=12288,t=3,p=1$"),
+            "{text}"
+        );
+        assert_eq!(verify(&rec, "s3cret!").unwrap(), Verdict::Right);
+        assert_eq!(verify(&rec, "s3cret").unwrap(), Verdict::Wrong);
+        // Two records of one password differ (salted).
+        assert_ne!(record("s3cret!"), rec);
+    }
+
+    #[test]
+    fn old_sha256_records_still_verify_and_ask_to_be_rewritten() {
+        let salt = [7u8; 16];
+        let mut rec = salt.to_vec();
+        rec.extend_from_slice(&20_000u32.to_le_bytes());
+        rec.extend_from_slice(&sha256_iterated(&salt, "pw1234", 20_000));
+        assert_eq!(verify(&rec, "pw1234").unwrap(), Verdict::RightButOld);
+        assert_eq!(verify(&rec, "pw12345").unwrap(), Verdict::Wrong);
+    }
+
+    /// A node whose users an older version stored logs them in, and
+    /// rewrites each record as Argon2id at its first good login.
+    #[test]
+    fn an_old_record_is_rewritten_at_the_first_good_login() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Engine::open(dir.path(), crate::EngineOptions::default()).unwrap();
+        let salt = [3u8; 16];
+        let mut old = salt.to_vec();
+        old.extend_from_slice(&20_000u32.to_le_bytes());
+        old.extend_from_slice(&sha256_iterated(&salt, "legacy-pw", 20_000));
+        let key = meta_key(PREFIX_USER, "alice");
+        e.meta_put(&key, &old, true).unwrap();
+        assert!(e.authenticate("alice", "wrong-pw").is_err());
+        assert_eq!(
+            e.meta_get(&key).unwrap().unwrap(),
+            old,
+            "a wrong password rewrites nothing"
+        );
+        e.authenticate("alice", "legacy-pw").unwrap();
+        let new = e.meta_get(&key).unwrap().unwrap();
+        assert!(
+            new.starts_with(b"$argon2id$"),
+            "{:?}",
+            String::from_utf8_lossy(&new)
+        );
+        e.authenticate("alice", "legacy-pw").unwrap();
+        assert!(e.authenticate("alice", "wrong-pw").is_err());
+        assert!(e.authenticate("nobody", "legacy-pw").is_err());
+    }
+
+    #[test]
+    fn damaged_records_let_no_one_in_and_do_not_panic() {
+        for rec in [
+            &b""[..],
+            b"$argon2id$v=19$garbage",
+            b"$argon2id$\xff",
+            &[0u8; 51],
+            &[0u8; 53],
+        ] {
+            let v = verify(rec, "pw");
+            assert!(
+                !matches!(v, Ok(Verdict::Right | Verdict::RightButOld)),
+                "{rec:?}: {v:?}"
+            );
         }
     }
 }

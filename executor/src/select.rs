@@ -32,26 +32,69 @@ impl ScanSet {
     }
 }
 
-/// The series `from.suffix` names, each once, in order.
-fn matching(engine: &dyn Reader, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
+/// The most series patterns one query may name: its selected items times
+/// its `FROM` paths (IoTDB bounds the paths of a query too). Each pattern
+/// is a walk over the schema, so the product is what a query costs before
+/// it reads a point.
+pub const MAX_QUERY_PATTERNS: usize = 100_000;
+
+/// Refuses a query whose patterns are too many or too long before any is
+/// built or walked.
+fn check_patterns(q: &Select) -> Result<()> {
+    let items = q.items.len() + usize::from(q.where_clause.is_some());
+    let n = items.saturating_mul(q.from.len());
+    if n > MAX_QUERY_PATTERNS {
+        return Err(ExecError::semantic(format!(
+            "the query names {} selected items over {} FROM paths ({n} patterns); at most \
+             {MAX_QUERY_PATTERNS} are allowed: split it",
+            q.items.len(),
+            q.from.len()
+        )));
+    }
+    for f in &q.from {
+        duet_engine::schema::check_path_size(&convert::path(f))?;
+    }
+    for item in &q.items {
+        duet_engine::schema::check_path_size(item_suffix(item))?;
+    }
+    Ok(())
+}
+
+/// The series `from.suffix` names, each once, in order (the deadline is
+/// checked for each pattern walked).
+fn matching(
+    engine: &dyn Reader,
+    from: &[Path],
+    suffix: &str,
+    deadline: Deadline,
+) -> Result<Vec<Arc<Series>>> {
     let mut out: Vec<Arc<Series>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for f in from {
-        for s in engine.series_matching(&format!("{}.{suffix}", convert::path(f))) {
+        deadline.check()?;
+        let pattern = format!("{}.{suffix}", convert::path(f));
+        duet_engine::schema::check_path_size(&pattern)?;
+        for s in engine.series_matching(&pattern) {
             if seen.insert(s.path.clone()) {
                 out.push(s);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The series `from.suffix` names that `access` may read (the others are
 /// left out, as IoTDB does; [`execute`] says how many).
-fn resolve(engine: &dyn Reader, access: &Access, from: &[Path], suffix: &str) -> Vec<Arc<Series>> {
-    let mut out = matching(engine, from, suffix);
+fn resolve(
+    engine: &dyn Reader,
+    access: &Access,
+    from: &[Path],
+    suffix: &str,
+    deadline: Deadline,
+) -> Result<Vec<Arc<Series>>> {
+    let mut out = matching(engine, from, suffix, deadline)?;
     out.retain(|s| access.allows(Privilege::ReadData, &s.path));
-    out
+    Ok(out)
 }
 
 /// What a selected item names below each `FROM` path (`*` for an
@@ -67,7 +110,12 @@ fn item_suffix(item: &SelectItem) -> &str {
 /// For a session that may not read everything: how many series the
 /// query names that it may not read (an error when it may read none of
 /// them).
-fn hidden_series(engine: &dyn Reader, access: &Access, q: &Select) -> Result<usize> {
+fn hidden_series(
+    engine: &dyn Reader,
+    access: &Access,
+    q: &Select,
+    deadline: Deadline,
+) -> Result<usize> {
     if access.is_all() {
         return Ok(0);
     }
@@ -76,7 +124,7 @@ fn hidden_series(engine: &dyn Reader, access: &Access, q: &Select) -> Result<usi
     let mut patterns = Vec::new();
     for item in &q.items {
         let suffix = item_suffix(item);
-        for s in matching(engine, &q.from, suffix) {
+        for s in matching(engine, &q.from, suffix, deadline)? {
             if seen.insert(s.path.clone()) {
                 if access.allows(Privilege::ReadData, &s.path) {
                     readable += 1;
@@ -150,7 +198,8 @@ fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
 }
 
 pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
-    let hidden = hidden_series(engine, &session.access, q)?;
+    check_patterns(q)?;
+    let hidden = hidden_series(engine, &session.access, q, Deadline(session.deadline))?;
     let mut rs = execute_readable(engine, session, q)?;
     if hidden > 0 {
         rs.warning = Some(format!(
@@ -199,7 +248,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             _ => None,
         };
         let suffix = item_suffix(item);
-        for s in resolve(engine, &session.access, &q.from, suffix) {
+        for s in resolve(engine, &session.access, &q.from, suffix, deadline)? {
             let pos = set.add(&s);
             let info = match func {
                 None => ColumnInfo {
@@ -347,7 +396,13 @@ fn compile_pred(
     set: &mut ScanSet,
 ) -> Result<Pred> {
     Pred::compile(e, session, &mut |name: &str| {
-        let found = resolve(engine, &session.access, from, name);
+        let found = resolve(
+            engine,
+            &session.access,
+            from,
+            name,
+            Deadline(session.deadline),
+        )?;
         if found.is_empty() {
             return Err(ExecError::new(
                 crate::ErrorKind::NotFound,
@@ -456,7 +511,7 @@ fn last(
             return Err(ExecError::semantic("SELECT LAST takes measurements"));
         }
         let suffix = item_suffix(item);
-        for s in resolve(engine, access, &q.from, suffix) {
+        for s in resolve(engine, access, &q.from, suffix, deadline)? {
             if seen.insert(s.path.clone()) {
                 series.push(s);
             }

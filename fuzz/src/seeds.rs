@@ -8,6 +8,7 @@ use crate::{PIPE_AFTER_HANDSHAKE, RPC_FRAMED, RPC_LOGGED_IN};
 use duet_engine::chunk::{Chunk, Tombstone};
 use duet_engine::event::{ChangeEvent, EventBody, SchemaChange, SeriesDelete, SeriesWrite};
 use duet_engine::{Column, DataType, Version};
+use duet_pipe::compress::Codec;
 use duet_rpc::column::{Column as RpcColumn, Value};
 use duet_rpc::frame::{encode_frame, Protocol};
 use duet_rpc::generated::*;
@@ -185,6 +186,51 @@ fn calls(protocol: Protocol) -> Vec<Vec<u8>> {
         None,
     );
     c.call(|cl| cl.insert_string_record(strings).map(drop));
+    let string_ms = vec![vec![s("a"), s("b")], vec![s("a")]];
+    let string_vs = vec![vec![s("1.5"), s("true")], vec![s("2")]];
+    let one_strings = TSInsertStringRecordsOfOneDeviceReq::new(
+        sid,
+        s("root.sg.d10"),
+        string_ms.clone(),
+        string_vs.clone(),
+        vec![1, 2],
+        true,
+    );
+    c.call(|cl| cl.insert_string_records_of_one_device(one_strings).map(drop));
+    let many_strings = TSInsertStringRecordsReq::new(
+        sid,
+        vec![s("root.sg.d11"), s("root.sg.d12")],
+        string_ms,
+        string_vs,
+        vec![1, 2],
+        None,
+    );
+    c.call(|cl| cl.insert_string_records(many_strings).map(drop));
+    let raw = TSRawDataQueryReq::new(
+        sid,
+        vec![s("root.sg.d1.s1"), s("root.sg.d1.s2")],
+        100,
+        0,
+        1000,
+        1,
+        None,
+        None,
+        5000i64,
+        None,
+    );
+    c.call(|cl| cl.execute_raw_data_query_v2(raw).map(drop));
+    let last = TSLastDataQueryReq::new(
+        sid,
+        vec![s("root.sg.d1.s1")],
+        100,
+        0,
+        1,
+        None,
+        None,
+        None,
+        None,
+    );
+    c.call(|cl| cl.execute_last_data_query_v2(last).map(drop));
     let tablet = tablet();
     let tab = TSInsertTabletReq::new(
         sid,
@@ -443,11 +489,18 @@ fn pipe_requests() -> Vec<(i16, Vec<u8>)> {
         (duet_pipe::wire::HANDSHAKE_DATANODE_V2, engine_less),
         (
             duet_pipe::wire::DUET_EVENTS,
-            duet_pipe::wire::encode_batch(&encoded, false),
+            duet_pipe::wire::encode_batch(&encoded, &[]),
         ),
         (
             duet_pipe::wire::DUET_EVENTS,
-            duet_pipe::wire::encode_batch(&encoded, true),
+            duet_pipe::wire::encode_batch(&encoded, &[Codec::Lz4]),
+        ),
+        (
+            duet_pipe::wire::DUET_EVENTS,
+            duet_pipe::wire::encode_batch(
+                &encoded,
+                &[Codec::Snappy, Codec::Gzip, Codec::Zstd { level: 3 }],
+            ),
         ),
     ]
 }

@@ -29,6 +29,9 @@ pub struct Reply {
     pub code: i32,
     pub message: String,
     pub body: Option<Vec<u8>>,
+    /// The handshake's user name or password was wrong: the server counts
+    /// it against the address as it counts a failed login.
+    pub credentials_refused: bool,
 }
 
 impl Reply {
@@ -37,6 +40,7 @@ impl Reply {
             code: status::SUCCESS_STATUS,
             message: String::new(),
             body,
+            credentials_refused: false,
         }
     }
     fn err(code: i32, message: impl Into<String>) -> Reply {
@@ -44,6 +48,7 @@ impl Reply {
             code,
             message: message.into(),
             body: None,
+            credentials_refused: false,
         }
     }
 }
@@ -107,7 +112,10 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
         );
     };
     if let Err(e) = engine.authenticate(user, password) {
-        return refuse(format!("sink credentials refused: {e}"));
+        return Reply {
+            credentials_refused: true,
+            ..refuse(format!("sink credentials refused: {e}"))
+        };
     }
     // Whoever may send a pipe may write anything, drop anything and
     // replay history: it takes its own privilege.
@@ -148,9 +156,10 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
     state.local_only = get(KEY_LOCAL_ONLY) == Some("true");
     if sender_went_back(engine, node, stream) {
         tracing::warn!(
-            "node {node} starts stream {stream} because its log went back (restored from a \
+            "node {node} starts stream {} because its log went back (restored from a \
              backup): resending history to every peer, which may lack its changes that only \
-             this node received"
+             this node received",
+            duet_engine::codec::printable(stream, 200)
         );
         engine.note_sender_went_back(node);
     }

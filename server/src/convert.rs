@@ -273,6 +273,9 @@ struct SeriesBuilder<'a, 'b> {
     budget: &'b mut Budget,
     index: HashMap<(&'a str, &'a str), usize>,
     out: Vec<WriteSeries>,
+    /// String records: each named series' type in the schema (None: not
+    /// there yet), looked up once per series, not once per point.
+    stored_types: HashMap<(&'a str, &'a str), Option<DataType>>,
 }
 
 impl<'a, 'b> SeriesBuilder<'a, 'b> {
@@ -281,7 +284,25 @@ impl<'a, 'b> SeriesBuilder<'a, 'b> {
             budget,
             index: HashMap::new(),
             out: Vec::new(),
+            stored_types: HashMap::new(),
         }
+    }
+
+    /// The type `device.measurement` has in the schema, if it exists; the
+    /// path is built (and charged) once per series.
+    fn stored_type(
+        &mut self,
+        engine: &Engine,
+        device: &'a str,
+        measurement: &'a str,
+    ) -> Result<Option<DataType>, TSStatus> {
+        if let Some(&t) = self.stored_types.get(&(device, measurement)) {
+            return Ok(t);
+        }
+        let path = series_path(device, measurement, self.budget, 16)?;
+        let t = engine.schema().series.get(&path).map(|s| s.data_type);
+        self.stored_types.insert((device, measurement), t);
+        Ok(t)
     }
 
     /// The series for `device.measurement`, created (path built) the first
@@ -354,6 +375,21 @@ fn series_path(
     let path = format!("{device}.{measurement}");
     duet_engine::schema::check_path_size(&path).map_err(bad)?;
     Ok(path)
+}
+
+/// The series paths of `createAlignedTimeseries`: the device checked once,
+/// each measurement checked and charged before its path is built.
+pub fn aligned_paths(
+    device: &str,
+    measurements: &[String],
+    budget: &mut Budget,
+) -> Result<Vec<String>, TSStatus> {
+    checked_name(device, "device")?;
+    budget.charge(std::mem::size_of_val(measurements))?;
+    measurements
+        .iter()
+        .map(|m| series_path(device, m, budget, 0))
+        .collect()
 }
 
 /// The memory a value takes once kept in a column.
@@ -503,14 +539,13 @@ fn push_string_record<'a>(
     }
     let device = checked_name(device, "device")?;
     for (m, text) in measurements.iter().zip(values) {
-        checked_name(m, "measurement")?;
-        let path = format!("{device}.{m}");
-        let ty = engine.schema().series.get(&path).map(|s| s.data_type);
+        let ty = b.stored_type(engine, device, m)?;
         let v = parse_text(text, ty).ok_or_else(|| {
             error_status(
                 status::DATA_TYPE_MISMATCH,
                 format!(
-                    "{path}: {text:?} is not a {}",
+                    "{device}.{m}: {:?} is not a {}",
+                    duet_engine::codec::truncate(text, 64),
                     ty.map_or("value", DataType::name)
                 ),
             )

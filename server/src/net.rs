@@ -65,7 +65,7 @@ pub async fn serve(
                 };
                 let Some(held) = per_address.take(peer.ip(), limits.max_connections_per_address) else {
                     shared.metrics.connections_refused.inc();
-                    warn_limited(&format!(
+                    warn_limited(Warn::Connection, &format!(
                         "refused connection from {peer}: {} connections from that address (rpc.max_connections_per_address)",
                         limits.max_connections_per_address
                     ));
@@ -78,7 +78,7 @@ pub async fn serve(
                         Ok(p) => (p, true),
                         Err(_) => {
                             shared.metrics.connections_refused.inc();
-                            warn_limited(&format!(
+                            warn_limited(Warn::Connection, &format!(
                                 "refused connection from {peer}: {} connections open (rpc.max_connections) and every replication slot taken",
                                 limits.max_connections
                             ));
@@ -95,7 +95,7 @@ pub async fn serve(
                     let conn = Conn { shared: shared.clone(), limits: &limits, pipe_only, peer: peer.ip(), login_deadline: Instant::now() + limits.login_timeout };
                     if let Err(e) = open(stream, conn, tls.as_deref(), shutdown).await {
                         if matches!(e, ConnEnd::Tls(_)) {
-                            warn_limited(&format!("connection from {peer}: {e}"));
+                            warn_limited(Warn::Connection, &format!("connection from {peer}: {e}"));
                         }
                         tracing::debug!("connection from {peer} closed: {e}");
                     }
@@ -150,15 +150,50 @@ impl Drop for Held {
     }
 }
 
+/// What a rate-limited warning is about. Each kind has its own once-a-second
+/// slot, so a flood of one kind (bad frames, say) cannot hide the others
+/// (a refused pipe).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Warn {
+    /// Connections refused at accept, TLS failures.
+    Connection,
+    /// Frames refused as too large or malformed.
+    Frame,
+    /// Logins and pipe handshakes refused.
+    Login,
+    /// Pipe requests refused after the handshake.
+    Pipe,
+    /// Queries left partly unanswered (series the user may not read).
+    Query,
+}
+
+struct WarnSlot {
+    last_second: std::sync::atomic::AtomicU64,
+    suppressed: std::sync::atomic::AtomicU64,
+}
+
+static WARN_SLOTS: [WarnSlot; 5] = [const {
+    WarnSlot {
+        last_second: std::sync::atomic::AtomicU64::new(0),
+        suppressed: std::sync::atomic::AtomicU64::new(0),
+    }
+}; 5];
+
 /// A warning about what a client or peer did, logged at most once a second
-/// (a flood must not flood the log), escaped and cut to 300 characters (it
-/// may hold what they sent).
-pub(crate) fn warn_limited(msg: &str) {
-    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// per kind (a flood must not flood the log), escaped and cut to 300
+/// characters (it may hold what they sent). The next one logged says how
+/// many were left out meanwhile.
+pub(crate) fn warn_limited(kind: Warn, msg: &str) {
+    let slot = &WARN_SLOTS[kind as usize];
     let now = duet_engine::hlc::wall_clock_ms() / 1000;
-    if LAST.swap(now, Ordering::Relaxed) != now {
-        let shown: String = msg.escape_debug().take(300).collect();
-        tracing::warn!("{shown}");
+    if slot.last_second.swap(now, Ordering::Relaxed) == now {
+        slot.suppressed.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let shown: String = msg.escape_debug().take(300).collect();
+    match slot.suppressed.swap(0, Ordering::Relaxed) {
+        0 => tracing::warn!("{shown}"),
+        n => tracing::warn!("{shown} ({n} more like it since the last one logged)"),
     }
 }
 
@@ -357,7 +392,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
             Err(e) => {
                 if matches!(e, ConnEnd::TooLarge(..) | ConnEnd::Malformed(_)) {
                     metrics.frames_rejected.inc();
-                    warn_limited(&format!("closing a connection: {e}"));
+                    warn_limited(Warn::Frame, &format!("closing a connection: {e}"));
                 }
                 if matches!(e, ConnEnd::LoginTimeout(_)) {
                     metrics.login_timeouts.inc();

@@ -335,7 +335,7 @@ impl ConnHandler {
         let mut status = ok_status();
         if let Some(w) = warning {
             // IoTDB clients show a success status's message, if any.
-            tracing::warn!("{w}");
+            crate::net::warn_limited(crate::net::Warn::Query, &w);
             status.message = Some(w);
         }
         let mut resp = statement_resp(status);
@@ -359,6 +359,12 @@ impl ConnHandler {
             Ok(s) => s,
             Err(st) => return st,
         };
+        // A user who may write nothing is refused before its request costs
+        // the node any decoding (the budget below is for users who may).
+        if !session.access.reaches(Privilege::WriteData, "root") {
+            self.shared.metrics.statement_errors.inc();
+            return status_of(&auth::denied(Privilege::WriteData, &["root.**".into()]));
+        }
         let mut budget = convert::Budget::new(self.shared.max_request_memory_bytes);
         let series = match build(&mut budget) {
             Ok(s) => s,
@@ -553,10 +559,10 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
                 self.shared.login_failed(ip);
             }
             let user: String = req.username.chars().take(64).collect();
-            crate::net::warn_limited(&format!(
-                "login refused for user {user:?} from {:?}",
-                self.peer
-            ));
+            crate::net::warn_limited(
+                crate::net::Warn::Login,
+                &format!("login refused for user {user:?} from {:?}", self.peer),
+            );
             return Ok(TSOpenSessionResp::new(
                 error_status(status::WRONG_LOGIN_PASSWORD, e.to_string()),
                 v3,
@@ -847,11 +853,20 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         &self,
         req: TSCreateAlignedTimeseriesReq,
     ) -> TResult<TSStatus> {
-        let paths: Vec<String> = req
-            .measurements
-            .iter()
-            .map(|m| format!("{}.{m}", req.prefix_path))
-            .collect();
+        // Logged in first, and every path checked for size and charged to
+        // the request's budget before it is built: a long prefix times many
+        // measurements must cost the sender, not the node.
+        if let Err(st) = self.authorized() {
+            return Ok(st);
+        }
+        let mut budget = convert::Budget::new(self.shared.max_request_memory_bytes);
+        let paths = match convert::aligned_paths(&req.prefix_path, &req.measurements, &mut budget) {
+            Ok(p) => p,
+            Err(st) => {
+                self.shared.metrics.statement_errors.inc();
+                return Ok(st);
+            }
+        };
         Ok(self.create_many(&paths, &req.data_types, &req.encodings, &req.compressors))
     }
 
@@ -893,9 +908,29 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
     }
 
     fn handle_pipe_transfer(&self, req: TPipeTransferReq) -> TResult<TPipeTransferResp> {
+        let handshake = matches!(
+            req.type_,
+            duet_pipe::wire::HANDSHAKE_DATANODE_V1 | duet_pipe::wire::HANDSHAKE_DATANODE_V2
+        );
+        if handshake {
+            // A handshake carries a password: guessing through it is held to
+            // the same limit per address as openSession.
+            if let Some(wait) = self.peer.and_then(|ip| self.shared.login_blocked(ip)) {
+                self.shared.metrics.auth_failures.inc();
+                // Temporary, so a good pipe from this address retries later
+                // instead of stopping for what another sender did.
+                let why =
+                    format!("too many failed logins from this address: try again in {wait} s");
+                let st = error_status(status::PIPE_RECEIVER_TEMPORARY_UNAVAILABLE_EXCEPTION, why);
+                return Ok(TPipeTransferResp::new(st, None));
+            }
+        }
         if req.type_ == duet_pipe::wire::HANDSHAKE_DATANODE_V2 {
             if let Some(why) = self.certificate_refuses(&req.body) {
-                crate::net::warn_limited(&format!("{why} (from {:?})", self.peer));
+                crate::net::warn_limited(
+                    crate::net::Warn::Login,
+                    &format!("{why} (from {:?})", self.peer),
+                );
                 let st = error_status(status::PIPE_HANDSHAKE_ERROR, why);
                 return Ok(TPipeTransferResp::new(st, None));
             }
@@ -910,12 +945,26 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         if st.receiver.peer.is_some() {
             self.logged_in.store(true, Ordering::Release);
         }
+        if reply.credentials_refused {
+            self.shared.metrics.auth_failures.inc();
+            if let Some(ip) = self.peer {
+                self.shared.login_failed(ip);
+            }
+        }
         if reply.code != status::SUCCESS_STATUS {
             // Names and values a peer sent: escaped, cut and rate-limited.
-            crate::net::warn_limited(&format!(
-                "pipe request from {:?} refused ({}): {}",
-                self.peer, reply.code, reply.message
-            ));
+            let kind = if handshake {
+                crate::net::Warn::Login
+            } else {
+                crate::net::Warn::Pipe
+            };
+            crate::net::warn_limited(
+                kind,
+                &format!(
+                    "pipe request from {:?} refused ({}): {}",
+                    self.peer, reply.code, reply.message
+                ),
+            );
         }
         let st = if reply.code == status::SUCCESS_STATUS {
             ok_status()

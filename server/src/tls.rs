@@ -221,11 +221,12 @@ impl<H: IClientRPCServiceSyncHandler> TlsGate<H> {
         match refused {
             None => f(&self.inner),
             Some((code, msg)) => {
-                if code == status::PIPE_HANDSHAKE_ERROR {
-                    tracing::warn!("{} from {}: {msg}", call, self.peer);
+                let kind = if code == status::PIPE_HANDSHAKE_ERROR {
+                    crate::net::Warn::Login
                 } else {
-                    crate::net::warn_limited(&format!("{call} from {}: {msg}", self.peer));
-                }
+                    crate::net::Warn::Connection
+                };
+                crate::net::warn_limited(kind, &format!("{call} from {}: {msg}", self.peer));
                 T::from_status(error_status(code, msg))
             }
         }

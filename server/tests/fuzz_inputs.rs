@@ -112,7 +112,7 @@ fn request(
     let s = |x: &str| x.to_string();
     let (m, i) = (names.clone(), n as i32);
     message(protocol, |c| {
-        let _ = match kind % 12 {
+        let _ = match kind % 20 {
             0 => c
                 .execute_statement_v2(TSExecuteStatementReq::new(1, text, n, i, n, None, None))
                 .map(drop),
@@ -171,6 +171,93 @@ fn request(
                 .close_operation(TSCloseOperationReq::new(1, n, n, None))
                 .map(drop),
             10 => c.set_time_zone(TSSetTimeZoneReq::new(1, text)).map(drop),
+            11 => c
+                .insert_records_of_one_device(TSInsertRecordsOfOneDeviceReq::new(
+                    1,
+                    text,
+                    vec![m],
+                    vec![bytes],
+                    vec![n],
+                    n % 2 == 0,
+                ))
+                .map(drop),
+            12 => c
+                .insert_string_records_of_one_device(TSInsertStringRecordsOfOneDeviceReq::new(
+                    1,
+                    text,
+                    vec![m],
+                    vec![names],
+                    vec![n],
+                    None,
+                ))
+                .map(drop),
+            13 => c
+                .insert_string_records(TSInsertStringRecordsReq::new(
+                    1,
+                    vec![text],
+                    vec![m],
+                    vec![names],
+                    vec![n],
+                    None,
+                ))
+                .map(drop),
+            14 => c
+                .insert_tablets(TSInsertTabletsReq::new(
+                    1,
+                    vec![text],
+                    vec![m],
+                    vec![bytes.clone()],
+                    vec![bytes],
+                    vec![vec![i, 2]],
+                    vec![i],
+                    None,
+                ))
+                .map(drop),
+            15 => c
+                .create_aligned_timeseries(TSCreateAlignedTimeseriesReq::new(
+                    1,
+                    text,
+                    m,
+                    vec![i],
+                    vec![i],
+                    vec![i],
+                    None,
+                    None,
+                    None,
+                ))
+                .map(drop),
+            16 => c
+                .create_multi_timeseries(TSCreateMultiTimeseriesReq::new(
+                    1,
+                    m,
+                    vec![i, 3],
+                    vec![i],
+                    vec![0],
+                    None,
+                    None,
+                    None,
+                    None,
+                ))
+                .map(drop),
+            17 => c
+                .execute_raw_data_query_v2(TSRawDataQueryReq::new(
+                    1,
+                    vec![text],
+                    i,
+                    n,
+                    n.wrapping_add(100),
+                    n,
+                    None,
+                    None,
+                    n,
+                    None,
+                ))
+                .map(drop),
+            18 => c
+                .execute_last_data_query_v2(TSLastDataQueryReq::new(
+                    1, m, i, n, n, None, None, None, None,
+                ))
+                .map(drop),
             _ => c
                 .open_session(TSOpenSessionReq::new(
                     TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,

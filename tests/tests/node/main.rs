@@ -9,5 +9,6 @@ mod t50_cli;
 mod t60_http;
 mod t70_sbin;
 mod t80_hostile_requests;
+mod t85_costly_requests;
 mod t90_privileges;
 mod t95_tls;
