@@ -7,6 +7,11 @@ source "$DUET_HOME/scripts/env.sh"
 # optimised in it); DUET_PROFILE=release builds a separate, fully optimised one.
 DUET_PROFILE="${DUET_PROFILE:-dev}"
 if [ "$DUET_PROFILE" = "dev" ]; then DUET_BIN_DIR="$CARGO_TARGET_DIR/debug"; else DUET_BIN_DIR="$CARGO_TARGET_DIR/$DUET_PROFILE"; fi
+# An installed tree (sbin/deploy-pair.sh's INSTALL_DIR: bin/, sbin/, conf/,
+# no sources) runs the binaries in its bin/.
+if [ -z "${DUET_BIN_DIR_OVERRIDE:-}" ] && [ ! -f "$DUET_HOME/Cargo.toml" ] && [ -x "$DUET_HOME/bin/duet-server" ]; then
+  DUET_BIN_DIR_OVERRIDE="$DUET_HOME/bin"
+fi
 # Tests point the scripts at the binaries they built.
 if [ -n "${DUET_BIN_DIR_OVERRIDE:-}" ]; then DUET_BIN_DIR="$DUET_BIN_DIR_OVERRIDE"; fi
 

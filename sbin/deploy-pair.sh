@@ -17,6 +17,9 @@ source "$env_file"
 : "${HOST_A:?}" "${HOST_B:?}" "${RPC_PORT:?}" "${HTTP_PORT:?}" "${INSTALL_DIR:?}"
 : "${PIPE_USER:=root}" "${PIPE_PASSWORD:=root}" "${TRANSPORT:=ssh}" "${SSH:=ssh}"
 : "${EXEC_A:=}" "${EXEC_B:=}"
+if [ "$PIPE_PASSWORD" != root ] && [ -n "$(find "$env_file" -perm /044 2>/dev/null)" ]; then
+  echo "deploy-pair: warning: $env_file holds PIPE_PASSWORD and other users may read it: chmod 600 $env_file" >&2
+fi
 export DUET_PROFILE="${DUET_PROFILE:-release}"
 source "$sbin/common.sh"
 
@@ -74,33 +77,57 @@ TOML
   else
     tar -C "$stage" -cf - . | $SSH "$host" "tar -C $(printf '%q' "$dir/.incoming") -xf -"
   fi
+  # What a running node does not pick up until it restarts: say so.
+  changed="$(on "$which" sh -c 'cd "$1" && for f in conf/duet.toml bin/duet-server; do [ -f "$f" ] && ! cmp -s "$f" ".incoming/$f" && echo "$f"; done; true' sh "$dir")"
   on "$which" sh -c 'cd "$1" && mkdir -p bin && for f in .incoming/bin/*; do mv -f "$f" bin/; done && cp -r .incoming/. . && rm -rf .incoming' sh "$dir"
   say "$host: installed in $dir"
   if on "$which" env DUET_BIN_DIR_OVERRIDE="$dir/bin" bash "$dir/sbin/start-standalone.sh" -c "$dir/conf/duet.toml" >"$stage/start.out" 2>&1; then
     say "$host: $(head -1 "$stage/start.out")"
   elif grep -q "already running" "$stage/start.out"; then
-    say "$host: already running"
+    if [ -n "$changed" ]; then
+      say "$host: already running; changed since it started: $(echo $changed) (restart it to use them: sbin/stop-standalone.sh -c $dir/conf/duet.toml, then sbin/start-standalone.sh -c $dir/conf/duet.toml)"
+    else
+      say "$host: already running"
+    fi
   else
     cat "$stage/start.out" >&2
     exit 1
   fi
 done
 
-# cli A|B SQL: a statement on that node, from that host.
+# cli A|B SQL: a statement on that node, from that host. The password
+# and the statement (which may carry sink.password) go over stdin, never
+# on a command line that `ps` shows to every user of either host.
 cli_on() {
   local which="$1" sql="$2" dir
   dir="$(install_dir "$which")"
-  on "$which" "$dir/bin/duet-cli" -h 127.0.0.1 -p "$RPC_PORT" -u "$PIPE_USER" -pw "$PIPE_PASSWORD" -e "$sql"
+  printf '%s\n%s;\n' "$PIPE_PASSWORD" "$sql" |
+    on "$which" sh -c 'IFS= read -r DUET_PASSWORD; export DUET_PASSWORD; exec "$@"' sh \
+      "$dir/bin/duet-cli" -h 127.0.0.1 -p "$RPC_PORT" -u "$PIPE_USER"
 }
 
+pipe_problems=0
 for pair in "A AB $HOST_B" "B BA $HOST_A"; do
   read -r which name peer <<<"$pair"
   # The listing is read whole before grep looks at it: with pipefail, a
   # grep -q that stops at the first match can leave the CLI with SIGPIPE
   # and the pipe counted as missing.
-  pipes="$(cli_on "$which" "show pipes")"
+  pipes="$(cli_on "$which" "show pipe $name")"
   if grep -qE "(^|[^A-Za-z0-9_])$name([^A-Za-z0-9_]|$)" <<<"$pipes"; then
-    say "pipe $name: already there"
+    # There: is it the pipe this file describes, and running?
+    # SHOW PIPE prints the sink as {sink=..., sink.ip=iotdb-2, sink.port=6667}.
+    if ! grep -qE "[{ ](sink\.)?ip=$peer[,}]" <<<"$pipes" || ! grep -qE "[{ ](sink\.)?port=$RPC_PORT[,}]" <<<"$pipes"; then
+      echo "deploy-pair: pipe $name exists but does not send to $peer:$RPC_PORT as $env_file says:" >&2
+      echo "$pipes" >&2
+      echo "  fix it by hand (ALTER PIPE $name MODIFY SINK ('sink.ip'='$peer', 'sink.port'='$RPC_PORT'), or DROP PIPE $name and run this again)" >&2
+      exit 1
+    fi
+    if grep -qw STOPPED <<<"$pipes"; then
+      say "pipe $name: already there, but STOPPED (see its ExceptionMessage above; START PIPE $name once fixed)"
+      pipe_problems=1
+    else
+      say "pipe $name: already there"
+    fi
   else
     # The guide's statement; the credentials only when they are not its
     # defaults (root/root).
@@ -120,3 +147,7 @@ for which in A B; do
   echo "== $host: show pipes"
   cli_on "$which" "show pipes"
 done
+if [ "$pipe_problems" -ne 0 ]; then
+  echo "deploy-pair: a pipe is stopped (above)" >&2
+  exit 1
+fi

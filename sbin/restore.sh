@@ -24,14 +24,23 @@ if [ -e "$data/LOCK" ]; then
     fi
   done
 fi
+server="$(duet_bin duet-server)"
+aside=""
 if [ -d "$data" ] && [ -n "$(ls -A "$data" 2>/dev/null)" ]; then
   aside="$data.before-restore-$(date +%Y%m%d-%H%M%S)"
   mv "$data" "$aside"
   echo "moved the current data aside to $aside"
 fi
-server="$(duet_bin duet-server)"
-if [ -n "$id" ]; then
-  "$server" --data-dir "$data" --restore-from "$backup" --backup-id "$id"
-else
-  "$server" --data-dir "$data" --restore-from "$backup"
+args=(--data-dir "$data" --restore-from "$backup")
+[ -z "$id" ] || args+=(--backup-id "$id")
+if ! "$server" "${args[@]}"; then
+  # Nothing half-restored is left where the node would open it: the data
+  # that was there goes back.
+  echo "restore failed: nothing was changed" >&2
+  rm -rf "$data"
+  if [ -n "$aside" ]; then
+    mv "$aside" "$data"
+    echo "the data that was there is back in $data" >&2
+  fi
+  exit 1
 fi

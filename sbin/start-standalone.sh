@@ -14,13 +14,18 @@ fi
 server="$(duet_bin duet-server)"
 mkdir -p "$DUET_HOME/run" "$DUET_HOME/logs"
 cd "$DUET_HOME"
-: > "$DUET_LOG_FILE"
+# The log is appended to (the last run's lines, a crash's reason among
+# them, stay; conf/logrotate/duet rotates it): this start's lines begin
+# after what is there now.
+touch "$DUET_LOG_FILE"
+log_from=$(( $(stat -c %s "$DUET_LOG_FILE") + 1 ))
+echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) sbin/start-standalone.sh: starting $server --config $DUET_CONF" >>"$DUET_LOG_FILE"
 nohup "$server" --config "$DUET_CONF" >>"$DUET_LOG_FILE" 2>&1 </dev/null &
 pid=$!
 echo "$pid" > "$DUET_PID_FILE"
 
 for _ in $(seq 1 600); do
-  if ready="$(grep -m1 '^READY ' "$DUET_LOG_FILE" 2>/dev/null)"; then
+  if ready="$(tail -c "+$log_from" "$DUET_LOG_FILE" 2>/dev/null | grep -m1 '^READY ')"; then
     rpc="$(sed -n 's/.*rpc=\([^ ]*\).*/\1/p' <<<"$ready")"
     http="$(sed -n 's/.*http=\([^ ]*\).*/\1/p' <<<"$ready")"
     # /ready: up and serving (/health may say 503 while writes would wait).
@@ -33,7 +38,7 @@ for _ in $(seq 1 600); do
   fi
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "duet-server exited during start; last lines of $DUET_LOG_FILE:" >&2
-    tail -n 20 "$DUET_LOG_FILE" >&2
+    tail -c "+$log_from" "$DUET_LOG_FILE" | tail -n 20 >&2
     rm -f "$DUET_PID_FILE"
     exit 1
   fi

@@ -34,6 +34,20 @@ for _ in $(seq 1 $((timeout * 10))); do
   fi
   sleep 0.1
 done
-echo "pid $pid still running after ${timeout}s; sending SIGKILL" >&2
-kill -KILL "$pid" 2>/dev/null || true
+# Still the node (not a pid reused meanwhile)? Then SIGKILL, and wait
+# until it is gone: a caller restarts it next, and must not find the old
+# one still holding the data directory.
+if is_duet_node "$pid"; then
+  echo "pid $pid still running after ${timeout}s; sending SIGKILL" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "pid $pid did not exit 10 s after SIGKILL" >&2
+    exit 1
+  fi
+  echo "Duet node killed (pid $pid) after the ${timeout}s graceful stop ran out" >&2
+fi
 rm -f "$DUET_PID_FILE"

@@ -32,8 +32,14 @@ pub struct Args {
     #[arg(short = 'u', long = "user", default_value = "root")]
     pub user: String,
 
-    /// Password (IoTDB's `-pw` works too).
-    #[arg(long = "password", default_value = "root")]
+    /// Password (IoTDB's `-pw` works too). Read from DUET_PASSWORD when not
+    /// given, so scripts and cron jobs need not show it to `ps`.
+    #[arg(
+        long = "password",
+        env = "DUET_PASSWORD",
+        hide_env_values = true,
+        default_value = "root"
+    )]
     pub password: String,
 
     /// Run these statements, print the results and exit (non-zero if one failed).

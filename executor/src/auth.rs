@@ -131,9 +131,11 @@ pub fn check_statement(session: &Session, stmt: &Statement) -> Result<()> {
         | S::SetReplication { .. }
         | S::ShowConflicts
         | S::ReplayConflict { .. } => need_global(a, P::UsePipe),
-        S::ShowCluster | S::Flush | S::Backup { .. } | S::BackupIncremental | S::ShowBackups => {
-            need_global(a, P::Maintain)
-        }
+        S::ShowCluster
+        | S::Flush
+        | S::Backup { .. }
+        | S::BackupIncremental { .. }
+        | S::ShowBackups => need_global(a, P::Maintain),
         S::CreateUser { .. } | S::DropUser { .. } | S::ListUser => need_global(a, P::ManageUser),
         S::AlterUserPassword { name, .. } => {
             if *name == session.user {

@@ -78,6 +78,23 @@ fn backup_row(dir: &std::path::Path, b: &duet_engine::BackupInfo) -> Row {
     }
 }
 
+/// The incremental backup repositories under the backup root: the
+/// default one first, then any `BACKUP INCREMENTAL TO` named, by name
+/// (a repository is a directory with RocksDB's `meta` folder in it).
+fn backup_repositories(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut named: Vec<std::path::PathBuf> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("meta").is_dir() && !p.ends_with(INCREMENTAL))
+        .collect();
+    named.sort();
+    let mut out = vec![root.join(INCREMENTAL)];
+    out.extend(named);
+    out
+}
+
 /// Where `BACKUP TO 'given'` writes: `given` names a directory under the
 /// backup root (`storage.backup_dir`), relative to it or as a full path
 /// inside it; never `..`, never anywhere else.
@@ -344,18 +361,21 @@ pub fn execute(
             return rows(false, cols, out);
         }
         S::Flush => engine.flush()?,
-        S::BackupIncremental => {
-            let dir = node.backup_dir.join(INCREMENTAL);
+        S::BackupIncremental { dir } => {
+            let dir = backup_target(&node.backup_dir, dir.as_deref().unwrap_or(INCREMENTAL))?;
             create_backup_dir(&dir)?;
             let b = engine.backup_incremental(&dir)?;
             return rows(false, backup_columns(), vec![backup_row(&dir, &b)]);
         }
         S::ShowBackups => {
-            let dir = node.backup_dir.join(INCREMENTAL);
-            let mut out: Vec<Row> = duet_engine::list_backups(&dir)?
-                .iter()
-                .map(|b| backup_row(&dir, b))
-                .collect();
+            let mut out = Vec::new();
+            for dir in backup_repositories(&node.backup_dir) {
+                out.extend(
+                    duet_engine::list_backups(&dir)?
+                        .iter()
+                        .map(|b| backup_row(&dir, b)),
+                );
+            }
             if let Some((d, started, bytes, files)) = engine.backup_progress() {
                 out.push(Row {
                     time: None,

@@ -309,8 +309,12 @@ pub enum Statement {
     Backup {
         dir: String,
     },
-    /// `BACKUP`: an incremental backup into `storage.backup_dir`.
-    BackupIncremental,
+    /// `BACKUP` or `BACKUP INCREMENTAL [TO 'dir']`: an incremental backup
+    /// into a repository under `storage.backup_dir` (`incremental` unless
+    /// named).
+    BackupIncremental {
+        dir: Option<String>,
+    },
     /// `SHOW BACKUPS`
     ShowBackups,
     /// `CREATE USER name 'password'`

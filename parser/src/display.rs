@@ -504,7 +504,11 @@ impl Display for Statement {
                 }
                 Ok(())
             }
-            Statement::BackupIncremental => f.write_str("BACKUP"),
+            Statement::BackupIncremental { dir: None } => f.write_str("BACKUP"),
+            Statement::BackupIncremental { dir: Some(dir) } => {
+                f.write_str("BACKUP INCREMENTAL TO ")?;
+                quoted(f, dir)
+            }
             Statement::ShowBackups => f.write_str("SHOW BACKUPS"),
             Statement::Backup { dir } => {
                 f.write_str("BACKUP TO ")?;

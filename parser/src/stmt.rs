@@ -425,11 +425,23 @@ fn replay(i: &str) -> Res<'_, Statement> {
     Ok((rest, Statement::ReplayConflict { id }))
 }
 
-/// `BACKUP TO 'dir'` (a checkpoint), or `BACKUP` alone (incremental).
+/// `BACKUP TO 'dir'` (a checkpoint), `BACKUP` alone (incremental, into
+/// the default repository) or `BACKUP INCREMENTAL [TO 'dir']`.
 fn backup(i: &str) -> Res<'_, Statement> {
-    let j = ws(i);
-    if j.is_empty() || j.starts_with(';') {
-        return Ok((i, Statement::BackupIncremental));
+    let ends = |j: &str| {
+        let j = ws(j);
+        j.is_empty() || j.starts_with(';')
+    };
+    if ends(i) {
+        return Ok((i, Statement::BackupIncremental { dir: None }));
+    }
+    if let Ok((rest, _)) = kw("INCREMENTAL")(i) {
+        if ends(rest) {
+            return Ok((rest, Statement::BackupIncremental { dir: None }));
+        }
+        let (rest, _) = kw("TO")(rest)?;
+        let (rest, dir) = string_lit(rest)?;
+        return Ok((rest, Statement::BackupIncremental { dir: Some(dir) }));
     }
     let (rest, _) = kw("TO")(i)?;
     let (rest, dir) = string_lit(rest)?;

@@ -113,10 +113,26 @@ impl GateStatus {
             return None;
         }
         if budget == 0 {
-            let p = self.peers.iter().find(|p| !p.answering)?;
+            if let Some(p) = self.peers.iter().find(|p| !p.answering) {
+                return Some(format!(
+                    "synchronous replication: peer {} (pipe {}) is not answering, so writes wait for it",
+                    p.peer, p.pipe
+                ));
+            }
+            // A peer that still counts as answering (its connection is up,
+            // the request has not timed out) but has confirmed nothing for
+            // longer than a write may wait: every write now fails
+            // unconfirmed, so a load balancer must send them elsewhere
+            // before the pipe's request timeout notices.
+            let limit = self.settings.write_timeout.as_millis() as u64;
+            let p = self
+                .peers
+                .iter()
+                .find(|p| p.events > 0 && p.stalled_ms > limit)?;
             Some(format!(
-                "synchronous replication: peer {} (pipe {}) is not answering, so writes wait for it",
-                p.peer, p.pipe
+                "synchronous replication: peer {} (pipe {}) has confirmed none of {} changes for {} ms, \
+                 longer than replication.write_timeout_ms = {limit}, so writes are not confirmed",
+                p.peer, p.pipe, p.events, p.stalled_ms
             ))
         } else {
             let p = self.peers.iter().find(|p| p.bytes >= budget)?;
@@ -650,5 +666,55 @@ mod tests {
             let exact: u64 = (acked..=last).map(|s| if s <= 10 { 100 } else { 1 }).sum();
             assert!(counted >= exact, "acked {acked}: {counted} < {exact}");
         }
+    }
+}
+
+#[cfg(test)]
+mod health_tests {
+    use super::*;
+
+    fn status(peer: Behind) -> GateStatus {
+        GateStatus {
+            settings: GateSettings {
+                max_pending_bytes: Some(0),
+                write_timeout: Duration::from_millis(300),
+                degrade_after: None,
+            },
+            degraded: false,
+            peers: vec![peer],
+            waiting: 0,
+            refused: 0,
+            unconfirmed: 0,
+            degradations: 0,
+        }
+    }
+
+    fn peer(answering: bool, events: u64, stalled_ms: u64) -> Behind {
+        Behind {
+            pipe: "AB".into(),
+            peer: "b:6667".into(),
+            bytes: events * 100,
+            events,
+            age_ms: stalled_ms,
+            answering,
+            acked: 0,
+            stalled_ms,
+        }
+    }
+
+    /// Synchronous: refusing while a peer does not answer, and while one
+    /// that still counts as answering has confirmed nothing for longer
+    /// than a write may wait (a frozen peer, before the request times out).
+    #[test]
+    fn synchronous_health_says_why_writes_would_fail() {
+        assert_eq!(status(peer(true, 0, 5_000)).refusing(), None, "idle");
+        assert_eq!(status(peer(true, 3, 200)).refusing(), None, "in time");
+        let why = status(peer(true, 3, 301)).refusing().expect("stalled");
+        assert!(why.contains("write_timeout_ms = 300"), "{why}");
+        let why = status(peer(false, 0, 0)).refusing().expect("not answering");
+        assert!(why.contains("not answering"), "{why}");
+        let mut degraded = status(peer(false, 3, 10_000));
+        degraded.degraded = true;
+        assert_eq!(degraded.refusing(), None, "degraded writes go on");
     }
 }

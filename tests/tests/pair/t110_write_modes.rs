@@ -15,7 +15,7 @@ fn local_mode(n: &Node) -> (String, String, String) {
     (r[8].clone(), r[9].clone(), r[12].clone())
 }
 
-fn signal(n: &Node, sig: &str) {
+pub(crate) fn signal(n: &Node, sig: &str) {
     let ok = std::process::Command::new("kill")
         .args([sig, &n.pid().to_string()])
         .status()

@@ -87,13 +87,12 @@ fn session(ports: &[u16]) -> Option<Session> {
     .ok()
 }
 
-#[test]
-fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
-    let (mut a, b) = pair();
-    let dir = tempfile::tempdir().unwrap();
+/// HAProxy running conf/haproxy.cfg in front of `a` and `b`, once a
+/// session goes through it; its port.
+fn start_proxy(a: &Node, b: &Node, dir: &std::path::Path) -> (Proxy, u16) {
     let port = free_port();
-    let cfg = dir.path().join("haproxy.cfg");
-    std::fs::write(&cfg, config(port, &a, &b)).unwrap();
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(&cfg, config(port, a, b)).unwrap();
     let check = Command::new(haproxy_binary())
         .args(["-c", "-f"])
         .arg(&cfg)
@@ -104,7 +103,7 @@ fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
         "haproxy -c: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let _proxy = Proxy(
+    let proxy = Proxy(
         Command::new(haproxy_binary())
             .arg("-db")
             .arg("-f")
@@ -117,9 +116,182 @@ fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
     wait_until(WAIT, "a session through the proxy", || {
         session(&[port]).map(|_| ()).ok_or_else(|| "no".to_string())
     });
+    (proxy, port)
+}
 
+#[test]
+fn t130_a_killed_node_behind_haproxy_fails_over_and_converges() {
+    let (mut a, b) = pair();
+    let dir = tempfile::tempdir().unwrap();
+    let (_proxy, port) = start_proxy(&a, &b, dir.path());
     let rto = failover_run(&mut a, &b, Arc::new(move || session(&[port])));
     eprintln!("t130: RTO through HAProxy (SIGKILL to the next acknowledged write): {rto:?}");
+}
+
+/// HAProxy acts on `/health`, not only on a port that stops answering:
+/// iotdb-1 stays up and keeps accepting connections, but in synchronous
+/// mode with a frozen peer it can take no write, and its `/health` says
+/// 503. HAProxy marks it down, closes its sessions, and the writer's new
+/// connections go to iotdb-2, where writes succeed (through iotdb-1 every
+/// one fails with 606: were the check not acted on, no write would
+/// succeed). When the peer thaws, iotdb-1 is healthy again and both nodes
+/// hold every acknowledged write.
+#[test]
+fn t132_a_node_whose_health_says_503_is_taken_out_of_haproxy() {
+    let (a, b) = pair();
+    // A third node that only A writes to: freezing it stalls A alone.
+    let c = Node::start();
+    a.sql(&duet_tests::pipe_sql("AC", c.rpc.port()));
+    connected(&a);
+    a.sql("SET REPLICATION MAX_PENDING_BYTES = 0");
+    a.sql("SET REPLICATION WRITE_TIMEOUT_MS = 300");
+    let dir = tempfile::tempdir().unwrap();
+    let (_proxy, port) = start_proxy(&a, &b, dir.path());
+    let w = Writer::start(Arc::new(move || session(&[port])), "root.hc.d");
+    w.wait_for(100);
+    let on_a = a.rows("SELECT count(v) FROM root.hc.d").unwrap()[0][0].clone();
+    assert_ne!(on_a, "0", "the writes went to iotdb-1");
+
+    crate::t110_write_modes::signal(&c, "-STOP");
+    let frozen = Instant::now();
+    wait_until(WAIT, "iotdb-1's /health to say 503", || {
+        match a.http_get("/health") {
+            (503, body) => Ok(body),
+            (code, body) => Err(format!("{code} {body}")),
+        }
+        .map(drop)
+    });
+    let said = a.http_get("/health").1;
+    let at = w.acked();
+    w.wait_for(at + 300);
+    let gap = w.longest_gap_after(frozen);
+    eprintln!("t132: longest gap between acknowledged writes once iotdb-1 turned 503: {gap:?}");
+    // One health check a second, down after two: the gap is the checks'
+    // time plus a reconnect, far below what a dead node's timeouts take.
+    assert!(gap < Duration::from_secs(15), "gap {gap:?}");
+    crate::t110_write_modes::signal(&c, "-CONT");
+    wait_until(WAIT, "iotdb-1 healthy again", || {
+        match a.http_get("/health") {
+            (200, _) => Ok(()),
+            (code, body) => Err(format!("{code} {body}")),
+        }
+    });
+    let n = w.stop();
+    for (name, node) in [("a", &a), ("b", &b)] {
+        converged(node, name, "root.hc.d", n);
+    }
+    assert!(said.contains("reasons"), "{said}");
+}
+
+/// Writes one point per statement without pause through sessions `open`
+/// makes, each retried (same time, same value) until acknowledged; a new
+/// session whenever one breaks or a write fails.
+struct Writer {
+    acked: Arc<AtomicI64>,
+    stop: Arc<AtomicBool>,
+    successes: Arc<Mutex<Vec<Instant>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(open: Arc<dyn Fn() -> Option<Session> + Send + Sync>, device: &str) -> Writer {
+        let acked = Arc::new(AtomicI64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let successes: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let device = device.to_string();
+        let thread = {
+            let (acked, stop, successes) = (acked.clone(), stop.clone(), successes.clone());
+            std::thread::spawn(move || {
+                let mut s: Option<Session> = None;
+                let mut i: i64 = 1;
+                while !stop.load(Ordering::Acquire) {
+                    let Some(sess) = s.as_mut() else {
+                        s = open();
+                        if s.is_none() {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        continue;
+                    };
+                    let ok = sess
+                        .execute(&format!("INSERT INTO {device}(time, v) VALUES ({i}, {i})"))
+                        .is_ok();
+                    if ok {
+                        acked.store(i, Ordering::Release);
+                        successes.lock().unwrap().push(Instant::now());
+                        i += 1;
+                    } else {
+                        s = None;
+                    }
+                }
+            })
+        };
+        Writer {
+            acked,
+            stop,
+            successes,
+            thread: Some(thread),
+        }
+    }
+
+    fn acked(&self) -> i64 {
+        self.acked.load(Ordering::Acquire)
+    }
+
+    fn wait_for(&self, n: i64) {
+        wait_until(WAIT, &format!("{n} acknowledged writes"), || {
+            let got = self.acked();
+            (got >= n).then_some(()).ok_or(format!("{got}"))
+        });
+    }
+
+    /// The first acknowledged write after `t`: how long after it.
+    fn first_after(&self, t: Instant) -> Duration {
+        self.successes
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|s| **s > t)
+            .map(|s| s.duration_since(t))
+            .expect("a write after it")
+    }
+
+    /// The longest time without an acknowledged write from `t` on.
+    fn longest_gap_after(&self, t: Instant) -> Duration {
+        let times = self.successes.lock().unwrap();
+        let mut last = t;
+        let mut gap = Duration::ZERO;
+        for s in times.iter().filter(|s| **s > t) {
+            gap = gap.max(s.duration_since(last));
+            last = *s;
+        }
+        gap
+    }
+
+    /// Stops the writer; the last acknowledged time.
+    fn stop(mut self) -> i64 {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        self.acked()
+    }
+}
+
+/// Every acknowledged point (the reference model: times 1..=n, each value
+/// its time) on `node`, and none other; the last write may have been
+/// applied without its reply.
+fn converged(node: &Node, name: &str, device: &str, n: i64) {
+    wait_until(WAIT, &format!("{n} points on {name}"), || {
+        let rows = node.rows(&format!("SELECT count(v), sum(v) FROM {device}"))?;
+        let count: i64 = rows[0][0].parse().map_err(|e| format!("{e}"))?;
+        let sum: f64 = rows[0][1].parse().map_err(|e| format!("{e}"))?;
+        let want_sum = (n * (n + 1) / 2) as f64;
+        if (count == n && sum == want_sum) || (count == n + 1 && sum == want_sum + (n + 1) as f64) {
+            Ok(())
+        } else {
+            Err(format!("count {count} sum {sum}"))
+        }
+    });
 }
 
 /// The client's own failover: a session given both nodes (what `duet-cli
@@ -143,89 +315,26 @@ fn failover_run(
     b: &Node,
     open: Arc<dyn Fn() -> Option<Session> + Send + Sync>,
 ) -> Duration {
-    // The writer: one point per statement, each retried (same time, same
-    // value) until acknowledged; a new session whenever one breaks.
-    let acked = Arc::new(AtomicI64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let successes: Arc<Mutex<Vec<Instant>>> = Arc::default();
-    let writer = {
-        let (acked, stop, successes) = (acked.clone(), stop.clone(), successes.clone());
-        std::thread::spawn(move || {
-            let mut s: Option<Session> = None;
-            let mut i: i64 = 1;
-            while !stop.load(Ordering::Acquire) {
-                let Some(sess) = s.as_mut() else {
-                    s = open();
-                    if s.is_none() {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                    continue;
-                };
-                let ok = sess
-                    .execute(&format!("INSERT INTO root.fo.d(time, v) VALUES ({i}, {i})"))
-                    .is_ok();
-                if ok {
-                    acked.store(i, Ordering::Release);
-                    successes.lock().unwrap().push(Instant::now());
-                    i += 1;
-                } else {
-                    s = None;
-                }
-            }
-        })
-    };
-    wait_until(WAIT, "300 writes through the proxy", || {
-        let n = acked.load(Ordering::Acquire);
-        (n >= 300).then_some(()).ok_or(format!("{n}"))
-    });
+    let w = Writer::start(open, "root.fo.d");
+    w.wait_for(300);
     // The writes go to a (HAProxy's first server; the client's first
     // host). Kill it mid-stream.
     let before = a.rows("SELECT count(v) FROM root.fo.d").unwrap()[0][0].clone();
     assert_ne!(before, "0", "the writes went to iotdb-1");
-    let at_kill = acked.load(Ordering::Acquire);
+    let at_kill = w.acked();
     let killed = Instant::now();
     a.kill9();
-    wait_until(WAIT, "300 writes after the kill", || {
-        let n = acked.load(Ordering::Acquire);
-        (n >= at_kill + 300).then_some(()).ok_or(format!("{n}"))
-    });
-    let rto = successes
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|t| **t > killed)
-        .map(|t| t.duration_since(killed))
-        .expect("a write after the kill");
+    w.wait_for(at_kill + 300);
+    let rto = w.first_after(killed);
     assert!(rto < Duration::from_secs(15), "RTO {rto:?}");
 
     // a returns; writes go on; the pair converges.
     a.restart();
     connected(a);
-    wait_until(WAIT, "100 more writes", || {
-        let n = acked.load(Ordering::Acquire);
-        let want = at_kill + 400;
-        (n >= want).then_some(()).ok_or(format!("{n}"))
-    });
-    stop.store(true, Ordering::Release);
-    writer.join().unwrap();
-    let n = acked.load(Ordering::Acquire);
-    // Every acknowledged point on both nodes (the reference model: times
-    // 1..=n, each value its time); none other.
+    w.wait_for(at_kill + 400);
+    let n = w.stop();
     for (name, node) in [("a", &*a), ("b", b)] {
-        wait_until(WAIT, &format!("{n} points on {name}"), || {
-            let rows = node.rows("SELECT count(v), sum(v) FROM root.fo.d")?;
-            let count: i64 = rows[0][0].parse().map_err(|e| format!("{e}"))?;
-            let sum: f64 = rows[0][1].parse().map_err(|e| format!("{e}"))?;
-            let want_sum = (n * (n + 1) / 2) as f64;
-            // The last write may have been applied without its reply.
-            if (count == n && sum == want_sum)
-                || (count == n + 1 && sum == want_sum + (n + 1) as f64)
-            {
-                Ok(())
-            } else {
-                Err(format!("count {count} sum {sum}"))
-            }
-        });
+        converged(node, name, "root.fo.d", n);
     }
     wait_until(WAIT, "VERIFY REPLICA to say IDENTICAL", || {
         let rows = b.rows("VERIFY REPLICA root.fo.**")?;

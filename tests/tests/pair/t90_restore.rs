@@ -229,3 +229,94 @@ fn t93_sbin_backup_and_restore_rejoin_the_pair() {
         }
     });
 }
+
+/// `sbin/backup.sh DIR` as cron runs it: a named repository under the
+/// backup root, the password from DUET_PASSWORD (not on the command line),
+/// a user holding only MAINTAIN; SHOW BACKUPS lists both repositories. A
+/// damaged backup is refused by `sbin/restore.sh`, which then puts the
+/// data that was there back: the node starts with every point it had.
+#[test]
+fn t94_a_named_repository_and_a_damaged_backup_that_changes_nothing() {
+    let mut a = Node::start();
+    insert(&a, "root.nr.d", "v", 0, 200, 1.0);
+    a.sql("CREATE USER ops 'cron-pw-1'");
+    a.sql("GRANT MAINTAIN ON root.** TO USER ops");
+    let port = a.rpc.port().to_string();
+    let backup = |dir: Option<&str>, password: &str| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut args = vec!["-h", "127.0.0.1", "-p", &port, "-u", "ops"];
+        args.extend(dir);
+        std::process::Command::new("bash")
+            .arg(root.join("sbin/backup.sh"))
+            .args(&args)
+            .env("DUET_BIN_DIR_OVERRIDE", duet_tests::bin_dir())
+            .env("DUET_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let out = backup(Some("nightly"), "wrong-pw");
+    assert!(!out.status.success(), "a wrong DUET_PASSWORD is refused");
+    let out = backup(Some("nightly"), "cron-pw-1");
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && said.contains("nightly"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = backup(None, "cron-pw-1");
+    assert!(out.status.success());
+    let out = backup(Some("../outside"), "cron-pw-1");
+    assert!(!out.status.success(), "a repository outside the root");
+    let listed = a.rows("SHOW BACKUPS").unwrap();
+    let dirs: Vec<&str> = listed.iter().map(|r| r[4].as_str()).collect();
+    assert_eq!(dirs.len(), 2, "{listed:?}");
+    assert!(
+        dirs[0].ends_with("incremental") && dirs[1].ends_with("nightly"),
+        "{dirs:?}"
+    );
+    // Damage every data file of the named repository's backup.
+    let repo = a.backup_root().join("nightly");
+    let mut damaged = 0;
+    for sub in ["shared_checksum", "shared", "private"] {
+        for f in std::fs::read_dir(repo.join(sub))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let p = f.path();
+            if p.extension().is_some_and(|e| e == "sst") || p.is_file() {
+                let len = std::fs::metadata(&p).unwrap().len();
+                if len > 64 {
+                    let mut bytes = std::fs::read(&p).unwrap();
+                    let mid = bytes.len() / 2;
+                    bytes[mid] ^= 0xff;
+                    std::fs::write(&p, bytes).unwrap();
+                    damaged += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        damaged > 0,
+        "no backup file found to damage in {}",
+        repo.display()
+    );
+    a.terminate();
+    let data = a.data_dir();
+    let out = script(
+        "restore.sh",
+        &[repo.to_str().unwrap(), data.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "a damaged backup was restored: {err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    a.restart();
+    assert_eq!(
+        crate::count(&a, "root.nr.d", "v"),
+        200,
+        "the data that was there is back"
+    );
+}
