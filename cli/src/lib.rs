@@ -6,8 +6,11 @@
 //!
 //! 1. [`args`] reads IoTDB-style flags (`-h a,b -p 6667 -u root -pw root
 //!    -e "..."`) into a `SessionConfig`; `main.rs` picks the mode: `-e`,
-//!    piped stdin, or the interactive line editor (rustyline, whose
-//!    validator asks [`statements`] whether the buffer is complete).
+//!    piped stdin, or the interactive line editor (rustyline), which hands
+//!    each entered line to [`typing`]: it picks the prompt (`Duet> `, or
+//!    ` ...> ` while a statement is open), says at once when a line that
+//!    starts a statement lands inside an open `(` or quote (named by
+//!    [`unclosed`]), and drops the open statement on Ctrl-C.
 //! 2. [`statements`] cuts text into statements: at `;`, or at the end of a
 //!    line when the statement looks complete (IoTDB users type `show pipes`
 //!    without `;`), or at an empty line.
@@ -23,3 +26,5 @@ pub mod args;
 pub mod render;
 pub mod shell;
 pub mod statements;
+pub mod typing;
+pub mod unclosed;

@@ -5,8 +5,9 @@
 //!   goes to stderr);
 //! - stdin not a terminal (a pipe, a heredoc): read statements from it with
 //!   the same rules, no prompt, exit 1 if any failed;
-//! - otherwise interactive: rustyline with a validator that keeps reading
-//!   lines until the statement is complete, and a history file.
+//! - otherwise interactive: rustyline reads one line at a time and
+//!   [`duet_cli::typing`] decides the prompt, what runs and what to say;
+//!   a history file keeps whole statements.
 //!
 //! Exit codes: 0 success, 1 a statement failed or no server was reachable,
 //! 2 bad flags.
@@ -18,17 +19,12 @@ use std::process::ExitCode;
 use duet_cli::args::Args;
 use duet_cli::render::{error_text, parse_zone};
 use duet_cli::shell::{Shell, Step};
-use duet_cli::statements::{buffer_is_complete, split_all, Splitter};
+use duet_cli::statements::{split_all, Splitter};
+use duet_cli::typing::Typing;
 use duet_rpc::client::Session;
-use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
-use rustyline::highlight::Highlighter;
-use rustyline::hint::Hinter;
 use rustyline::history::FileHistory;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
-use rustyline::{Config, Editor, Helper};
-
-const PROMPT: &str = "Duet> ";
+use rustyline::{Config, Editor};
 
 fn main() -> ExitCode {
     let args = match Args::from_env() {
@@ -131,47 +127,43 @@ fn run_piped(shell: &mut Shell, mut input: impl BufRead) -> io::Result<bool> {
     }
 }
 
-/// The line editor's helper: only the validator does anything.
-struct StatementHelper;
-
-impl Validator for StatementHelper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if buffer_is_complete(ctx.input()) {
-            ValidationResult::Valid(None)
-        } else {
-            ValidationResult::Incomplete
-        })
-    }
-}
-
-impl Completer for StatementHelper {
-    type Candidate = String;
-}
-
-impl Hinter for StatementHelper {
-    type Hint = String;
-}
-
-impl Highlighter for StatementHelper {}
-
-impl Helper for StatementHelper {}
-
 /// Keeps passwords out of the history file.
 fn keep_in_history(buffer: &str) -> bool {
     let lower = buffer.to_ascii_lowercase();
     !(lower.contains("password") || lower.trim_start().starts_with("create user"))
 }
 
-/// The prompt loop. Always `Ok(true)`: errors were shown as they happened.
+/// Adds finished (or discarded) input to the history and saves it; warns
+/// once if the file cannot be written.
+fn remember(
+    editor: &mut Editor<(), FileHistory>,
+    text: &str,
+    path: Option<&Path>,
+    warned: &mut bool,
+) {
+    if !keep_in_history(text) {
+        return;
+    }
+    let _ = editor.add_history_entry(text);
+    if let Some(path) = path {
+        if let (Err(e), false) = (editor.save_history(path), *warned) {
+            eprintln!("duet-cli: cannot save history to {}: {e}", path.display());
+            *warned = true;
+        }
+    }
+}
+
+/// The prompt loop: one line per `readline`, so the prompt can show that
+/// a statement is open. Always `Ok(true)`: errors were shown as they
+/// happened.
 fn run_interactive(shell: &mut Shell, history: Option<&Path>) -> io::Result<bool> {
     let config = Config::builder()
         .auto_add_history(false)
         .max_history_size(1000)
         .map_err(io::Error::other)?
         .build();
-    let mut editor: Editor<StatementHelper, FileHistory> =
+    let mut editor: Editor<(), FileHistory> =
         Editor::with_config(config).map_err(io::Error::other)?;
-    editor.set_helper(Some(StatementHelper));
     if let Some(path) = history {
         // A missing file is a first run.
         let _ = editor.load_history(path);
@@ -182,28 +174,36 @@ fn run_interactive(shell: &mut Shell, history: Option<&Path>) -> io::Result<bool
         shell.session().config().user
     );
     let mut history_warned = false;
+    let mut typing = Typing::new();
     loop {
-        let buffer = match editor.readline(PROMPT) {
-            Ok(buffer) => buffer,
-            Err(ReadlineError::Interrupted) => continue,
-            Err(ReadlineError::Eof) => return Ok(true),
+        let entered = match editor.readline(typing.prompt()) {
+            Ok(buffer) => typing.enter(&buffer),
+            Err(e @ (ReadlineError::Interrupted | ReadlineError::Eof)) => {
+                if let Some(discarded) = typing.discard() {
+                    eprintln!("{}", discarded.notice);
+                    remember(
+                        &mut editor,
+                        &discarded.history,
+                        history,
+                        &mut history_warned,
+                    );
+                }
+                if matches!(e, ReadlineError::Eof) {
+                    return Ok(true);
+                }
+                continue;
+            }
             Err(e) => return Err(io::Error::other(e)),
         };
-        if buffer.trim().is_empty() {
-            continue;
+        if let Some(notice) = &entered.notice {
+            eprintln!("{notice}");
         }
-        if keep_in_history(&buffer) {
-            let _ = editor.add_history_entry(buffer.trim_end());
-            if let Some(path) = history {
-                if let (Err(e), false) = (editor.save_history(path), history_warned) {
-                    eprintln!("duet-cli: cannot save history to {}: {e}", path.display());
-                    history_warned = true;
-                }
-            }
+        if let Some(text) = &entered.history {
+            remember(&mut editor, text, history, &mut history_warned);
         }
         let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
-        for statement in split_all(&buffer) {
-            if shell.run(&statement, &mut out, &mut err)? == Step::Quit {
+        for statement in &entered.statements {
+            if shell.run(statement, &mut out, &mut err)? == Step::Quit {
                 return Ok(true);
             }
         }

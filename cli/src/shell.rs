@@ -19,9 +19,10 @@ pub const HELP: &str = "\
 Statements end with ';', or at the end of a line when they look complete
 ('show pipes', 'stop pipe AB'). A statement continues over several lines
 while parentheses or quotes are open or a clause is missing ('create pipe'
-needs its sink, 'select' its from); an empty line runs what has been typed.
+needs its sink, 'select' its from); the prompt is then ' ...> ', and an
+empty line or ';' runs what has been typed, Ctrl-C discards it.
   help          this text
-  quit, exit    leave (Ctrl-D does too; Ctrl-C clears the input)
+  quit, exit    leave (Ctrl-D does too; Ctrl-C clears the line)
 With several hosts (-h a,b), a lost connection moves the next statement to
 the next host; a statement that failed is not run again by itself.";
 

@@ -16,10 +16,10 @@
 //! a line end still takes the next line if that line can only continue it
 //! (it starts with `where`, `and`, `from`, `values`, `,`, `)` ...), so
 //! [`Splitter`] hands it out when the next line arrives (or at
-//! [`Splitter::finish`]); the line editor, which has no next line yet, asks
-//! [`buffer_is_complete`]. An empty line ends whatever is pending (the way
-//! out when the guess is wrong, e.g. an unbalanced parenthesis), and so does
-//! the end of the input.
+//! [`Splitter::finish`]); the interactive shell, which has no next line
+//! yet, runs it when [`Splitter::needs_more`] says no. An empty line ends
+//! whatever is pending (the way out when the guess is wrong, e.g. an
+//! unbalanced parenthesis), and so does the end of the input.
 
 /// Words that cannot end a statement: more must follow.
 const CONTINUATION_WORDS: &[&str] = &[
@@ -181,6 +181,11 @@ impl Splitter {
         self.scan.has_content || self.scan.quote.is_some()
     }
 
+    /// The statement in progress as typed so far (with any comments).
+    pub fn pending(&self) -> &str {
+        &self.pending
+    }
+
     /// Whether the pending statement cannot end here: it needs more lines.
     pub fn needs_more(&self) -> bool {
         self.is_pending() && !self.complete
@@ -285,16 +290,6 @@ pub fn split_all(text: &str) -> Vec<String> {
     out
 }
 
-/// Whether an edit buffer is ready to run (for the line editor): its last
-/// statement can end here, or the buffer ends with an empty line.
-pub fn buffer_is_complete(buffer: &str) -> bool {
-    let mut splitter = Splitter::new();
-    for line in buffer.split('\n') {
-        splitter.push_line(line);
-    }
-    !splitter.needs_more()
-}
-
 /// Commands the shell handles itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
@@ -340,6 +335,12 @@ with sink (
         let mut s = Splitter::new();
         let out = lines.split('\n').flat_map(|l| s.push_line(l)).collect();
         (out, s)
+    }
+
+    /// Whether the shell runs `buffer` when Enter is pressed after it: its
+    /// last statement can end there, or it ends with an empty line.
+    fn buffer_is_complete(buffer: &str) -> bool {
+        !feed(buffer).1.needs_more()
     }
 
     fn complete_at_line_end(text: &str) -> bool {

@@ -34,6 +34,7 @@ mod time;
 pub use ast::*;
 pub use error::ParseError;
 pub use expr::{MAX_NESTING, MAX_OPERATORS};
+pub use stmt::STATEMENT_KEYWORDS;
 pub use time::{iso_to_millis, parse_duration_ms};
 
 use error::{PErr, Res};

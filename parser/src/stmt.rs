@@ -8,6 +8,13 @@ use crate::{pipe, query};
 
 pub(crate) const STATEMENT: &str = "a statement";
 
+/// The words a statement can start with, as [`statement`] dispatches on
+/// them (the shell uses them to tell a new statement from a continued one).
+pub const STATEMENT_KEYWORDS: &[&str] = &[
+    "SELECT", "INSERT", "CREATE", "SHOW", "DROP", "DELETE", "SET", "COUNT", "START", "STOP",
+    "ALTER", "LIST", "GRANT", "REVOKE", "FLUSH", "VERIFY", "BACKUP", "REPLAY",
+];
+
 /// One statement, without its terminator.
 pub(crate) fn statement(i: &str) -> Res<'_, Statement> {
     let j = ws(i);

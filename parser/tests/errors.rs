@@ -309,3 +309,24 @@ fn huge_inputs_are_linear() {
     // Generous bound: catches quadratic behaviour, not speed regressions.
     assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
 }
+
+/// `STATEMENT_KEYWORDS` (the shell's list) is what the dispatcher takes:
+/// each one, in any case, gets past the first word; another word does not.
+#[test]
+fn statement_keywords_are_the_dispatchers() {
+    for kw in STATEMENT_KEYWORDS {
+        for word in [kw.to_string(), kw.to_ascii_lowercase()] {
+            if let Err(e) = parse(&word) {
+                assert!(e.offset > 0, "{word}: {e:?}");
+            }
+        }
+    }
+    for word in ["explain", "use", "describe"] {
+        let e = err(word);
+        assert_eq!(
+            (e.offset, e.expected.as_str()),
+            (0, "a statement"),
+            "{word}"
+        );
+    }
+}

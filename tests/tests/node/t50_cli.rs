@@ -1,6 +1,10 @@
 //! duet-cli against a real node: one-shot, piped scripts, errors, failover.
 
-use duet_tests::{cli, Node};
+use std::process::Command;
+
+use duet_tests::{bin_dir, cli, Node};
+use rexpect::reader::Options;
+use rexpect::session::PtySession;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -59,6 +63,77 @@ fn t52_fails_over_to_the_next_host() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Version"));
+}
+
+/// The deployment guide's `create pipe AB` as a user pasted it: one line,
+/// the sink clause's `)` missing.
+const GUIDE_AB_ONE_LINE: &str = "create pipe AB with source ('source.mode.double-living' ='true') \
+    with sink ('sink'='iotdb-thrift-sink', 'sink.ip'='iotdb-2', 'sink.port'='6667'";
+
+/// Reads the terminal until `text` appears (each wait has its own
+/// deadline); a timeout shows what the terminal did print.
+fn expect(term: &mut PtySession, text: &str, what: &str) -> String {
+    match term.exp_string(text) {
+        Ok(before) => before,
+        Err(e) => panic!("waiting for {what} ({text:?}): {e}"),
+    }
+}
+
+/// Typed at a real terminal (a pty): the pasted statement stays open and
+/// the shell says so with the continuation prompt; a statement typed
+/// inside it is not swallowed silently but named with the open `(`;
+/// Ctrl-C discards it and the shell goes on.
+#[test]
+fn t53_an_open_statement_at_the_terminal() {
+    let node = Node::start();
+    let mut command = Command::new(bin_dir().join("duet-cli"));
+    command
+        .args(["-h", &format!("127.0.0.1:{}", node.rpc.port())])
+        .args(["--history-file", ""])
+        // rustyline runs its raw-mode editor only on a terminal it knows.
+        .env("TERM", "xterm");
+    let options = Options::new()
+        .timeout_ms(Some(20_000))
+        .strip_ansi_escape_codes(true);
+    let mut term = rexpect::spawn_with_options(command, options).expect("duet-cli in a pty");
+    expect(&mut term, "Duet> ", "the prompt");
+
+    // Pasted (bracketed, as a terminal pastes), then Enter.
+    term.send(&format!("\x1b[200~{GUIDE_AB_ONE_LINE}\x1b[201~\r"))
+        .expect("paste");
+    term.flush().expect("flush");
+    expect(&mut term, " ...> ", "the continuation prompt");
+
+    term.send("show pipes\r").expect("type");
+    term.flush().expect("flush");
+    let column = GUIDE_AB_ONE_LINE.find("sink (").map(|i| i + 6);
+    assert_eq!(column, Some(76));
+    expect(
+        &mut term,
+        "'(' at line 1, column 76 is not closed",
+        "the notice naming the open paren",
+    );
+    expect(&mut term, "Ctrl-C to discard it", "how to get out");
+    expect(&mut term, " ...> ", "the continuation prompt again");
+
+    term.send_control('c').expect("Ctrl-C");
+    expect(
+        &mut term,
+        "Discarded the open statement (2 lines).",
+        "the discard",
+    );
+    expect(&mut term, "Duet> ", "the main prompt after Ctrl-C");
+
+    term.send("show pipes;\r").expect("type");
+    term.flush().expect("flush");
+    let shown = expect(&mut term, "Empty set.", "SHOW PIPES' result (no pipe AB)");
+    assert!(!shown.contains("Msg:"), "{shown}");
+    expect(&mut term, "It costs", "the timing line");
+    expect(&mut term, "Duet> ", "the prompt");
+
+    term.send("quit\r").expect("type");
+    term.flush().expect("flush");
+    term.exp_eof().expect("duet-cli leaves on quit");
 }
 
 /// `--read-mode dual` sets the session's read mode (a node without pipes
