@@ -16,6 +16,7 @@ pub mod ddl;
 pub mod dual;
 pub mod error;
 pub mod insert;
+pub mod pipe_compat;
 pub mod pipes;
 pub mod predicate;
 pub mod select;

@@ -141,7 +141,48 @@ pub const COMPRESSORS: &[&str] = &["snappy", "gzip", "lz4", "zstd"];
 const MAX_CHAIN: usize = 8;
 /// `Zstd.minCompressionLevel()` to `Zstd.maxCompressionLevel()`.
 const ZSTD_LEVELS: std::ops::RangeInclusive<i64> = -131_072..=22;
-const INCLUSIONS: &[&str] = &["all", "data", "data.insert", "data.delete", "schema"];
+/// IoTDB's inclusion tree (PipeInclusionOptions): an item names a leaf or
+/// any prefix of one, or is one of the aliases.
+const INCLUSION_LEAVES: &[&str] = &[
+    "data.insert",
+    "data.delete",
+    "schema.database.create",
+    "schema.database.alter",
+    "schema.database.drop",
+    "schema.timeseries.ordinary.create",
+    "schema.timeseries.ordinary.alter",
+    "schema.timeseries.ordinary.drop",
+    "schema.timeseries.view.create",
+    "schema.timeseries.view.alter",
+    "schema.timeseries.view.drop",
+    "schema.timeseries.template.create",
+    "schema.timeseries.template.set",
+    "schema.timeseries.template.unset",
+    "schema.timeseries.template.alter",
+    "schema.timeseries.template.drop",
+    "schema.timeseries.template.activate",
+    "schema.timeseries.template.deactivate",
+    "schema.ttl",
+    "auth.role.create",
+    "auth.role.drop",
+    "auth.role.grant",
+    "auth.role.revoke",
+    "auth.user.create",
+    "auth.user.alter",
+    "auth.user.drop",
+    "auth.user.grant",
+    "auth.user.revoke",
+];
+const INCLUSION_ALIASES: &[&str] = &["all", "delete", "schema.delete", "auth.delete"];
+
+/// Whether `item` is in IoTDB's inclusion tree (a leaf, a prefix of one,
+/// or an alias).
+fn inclusion_item(item: &str) -> bool {
+    INCLUSION_ALIASES.contains(&item)
+        || INCLUSION_LEAVES
+            .iter()
+            .any(|l| *l == item || l.starts_with(&format!("{item}.")))
+}
 
 static SOURCE: &[PipeParamSpec] = &[
     spec("source", Kind::OneOf(&["iotdb-source", "iotdb-extractor"])),
@@ -162,7 +203,54 @@ static SOURCE: &[PipeParamSpec] = &[
     spec("history.end-time", Kind::Time),
     spec("inclusion", Kind::Inclusion),
     spec("inclusion.exclusion", Kind::Inclusion),
+    // IoTDB's 1.3.6/2.0.8 docs write `'exclusion'='auth'`; its code reads
+    // only `inclusion.exclusion`. Duet takes it as that key's other name.
+    spec("exclusion", Kind::Inclusion),
+    // IoTDB 1.3.3/2.0's transfer modes. Duet streams every change from its
+    // change log whatever they say (docs/iotdb-compatibility.md): streaming
+    // or not, the same events go in the same order; filtering is always
+    // strict, which a loose range allows.
+    spec("mode.streaming", Kind::Bool),
+    spec("mode.strict", Kind::Bool),
+    spec(
+        "history.loose-range",
+        Kind::OneOf(&[
+            "",
+            "time",
+            "path",
+            "time, path",
+            "path, time",
+            "time,path",
+            "path,time",
+            "all",
+        ]),
+    ),
+    spec(
+        "realtime.loose-range",
+        Kind::OneOf(&[
+            "",
+            "time",
+            "path",
+            "time, path",
+            "path, time",
+            "time,path",
+            "path,time",
+            "all",
+        ]),
+    ),
 ];
+
+/// The keys one stage (`source`, `processor` or `sink`) accepts, without
+/// their prefix (the stage's plugin key is the stage's name).
+pub fn accepted_keys(stage: &str) -> Vec<&'static str> {
+    let specs = match stage {
+        "source" => SOURCE,
+        "processor" => PROCESSOR,
+        "sink" => SINK,
+        _ => return Vec::new(),
+    };
+    specs.iter().map(|s| s.name).collect()
+}
 
 /// IoTDB's down-sampling processors (duet_pipe::processor); each drops points.
 const LOSSY_PROCESSORS: &[&str] = &[
@@ -330,15 +418,26 @@ fn check_value(stage: &str, key: &str, kind: Kind, v: &str) -> Result<String> {
             }
         },
         Kind::Inclusion => {
-            for part in v.split(',') {
-                if !INCLUSIONS.contains(&part.trim()) {
+            let lower: String = v.to_ascii_lowercase().split_whitespace().collect();
+            for part in lower.split(',') {
+                if !inclusion_item(part) {
                     return Err(bad(&format!(
-                        "expected a comma-separated list of {}",
-                        INCLUSIONS.join(", ")
+                        "'{part}' is not in IoTDB's inclusion tree (data, data.insert, \
+                         data.delete, schema[.database|.timeseries|.ttl...], auth[...], all)"
+                    )));
+                }
+                // Excluding users and privileges is what Duet does anyway;
+                // including them alone would carry nothing.
+                if key.to_ascii_lowercase().ends_with("inclusion")
+                    && (part == "auth" || part.starts_with("auth."))
+                {
+                    return Err(bad(&format!(
+                        "'{part}': Duet does not replicate users and privileges (create them on \
+                         each node); 'all' carries data and schema"
                     )));
                 }
             }
-            v.to_string()
+            lower
         }
     })
 }
@@ -365,6 +464,11 @@ fn normalize_stage(
                 }
             });
         let Some(spec) = specs.iter().find(|s| s.name == bare) else {
+            if let Some(why) = crate::pipe_compat::why_not(stage, &bare) {
+                return Err(ExecError::semantic(format!(
+                    "{stage} parameter '{key}' is IoTDB's, and Duet does not take it: {why}"
+                )));
+            }
             let accepted: Vec<String> = specs
                 .iter()
                 .map(|s| {

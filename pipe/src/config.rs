@@ -109,7 +109,8 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
             deletes: false,
             schema: false,
         };
-        for part in v.split(',').map(str::trim) {
+        let v: String = v.to_ascii_lowercase().split_whitespace().collect();
+        for part in v.split(',') {
             match part {
                 "all" => {
                     inc = Inclusion {
@@ -123,8 +124,11 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
                     inc.deletes = true
                 }
                 "data.insert" => inc.inserts = true,
-                "data.delete" => inc.deletes = true,
-                "schema" => inc.schema = true,
+                "data.delete" | "delete" => inc.deletes = true,
+                // Duet's schema changes (databases and series) travel
+                // together: any part of IoTDB's schema tree means them.
+                s if s == "schema" || s.starts_with("schema.") => inc.schema = true,
+                // Users and privileges are not replicated (per node).
                 _ => {}
             }
         }
@@ -145,7 +149,11 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
             schema: false,
         },
     };
-    if let Some(v) = p.get("source.inclusion.exclusion") {
+    // `exclusion` is the docs' other name of `inclusion.exclusion`.
+    for v in ["source.inclusion.exclusion", "source.exclusion"]
+        .iter()
+        .filter_map(|k| p.get(*k))
+    {
         let ex = parse(v);
         inc.inserts &= !ex.inserts;
         inc.deletes &= !ex.deletes;

@@ -6,6 +6,7 @@ mod t20_bad_frames;
 mod t30_limits;
 mod t40_restart;
 mod t50_cli;
+mod t56_pipe_corpus;
 mod t60_http;
 mod t70_sbin;
 mod t80_hostile_requests;
