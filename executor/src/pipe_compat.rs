@@ -10,8 +10,6 @@ pub const NOT_IN_DUET: &[(&str, &str, &str)] = &[
     // Source.
     ("source", "path.exclusion", "exclusion patterns are not supported yet: name the paths to send with 'path'"),
     ("source", "pattern.exclusion", "exclusion patterns are not supported yet: name the prefix to send with 'pattern'"),
-    ("source", "mode.snapshot", "one-shot snapshot pipes are not supported yet: a pipe sends its history, then streams"),
-    ("source", "mode", "IoTDB's live/query/snapshot/subscribe modes are not supported yet: every Duet pipe is live"),
     ("source", "mods.enable", "Duet has no TsFiles: deletions travel as events when 'inclusion' has data.delete"),
     ("source", "mods", "Duet has no TsFiles: deletions travel as events when 'inclusion' has data.delete"),
     ("source", "watermark.interval-ms", "Duet sends no watermark events"),

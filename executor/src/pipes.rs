@@ -211,6 +211,10 @@ static SOURCE: &[PipeParamSpec] = &[
     // or not, the same events go in the same order; filtering is always
     // strict, which a loose range allows.
     spec("mode.streaming", Kind::Bool),
+    // A one-shot pipe: its history, then it ends (IoTDB drops it; Duet
+    // keeps it STOPPED with that said, and START sends it again).
+    spec("mode.snapshot", Kind::Bool),
+    spec("mode", Kind::OneOf(&["live", "query", "snapshot"])),
     spec("mode.strict", Kind::Bool),
     spec(
         "history.loose-range",
@@ -500,6 +504,32 @@ fn normalize_stage(
 }
 
 /// Checks a pipe definition; nothing is created if this fails.
+/// A snapshot pipe (`mode.snapshot` = true, or `mode` = snapshot/query)
+/// sends its history once: it needs its history, and cannot be one of a
+/// double-living pair, which must keep streaming.
+fn check_snapshot(pipe: &ValidatedPipe) -> Result<()> {
+    let get = |k: &str| pipe.source.get(k).map(String::as_str);
+    let snapshot = match get("source.mode.snapshot") {
+        Some(v) => v == "true",
+        None => matches!(get("source.mode"), Some("snapshot" | "query")),
+    };
+    if !snapshot {
+        return Ok(());
+    }
+    if get("source.mode.double-living") == Some("true") {
+        return Err(ExecError::semantic(
+            "a snapshot pipe ('source.mode.snapshot'='true') sends its history once and ends; \
+             a double-living pipe must keep both nodes in step: use one or the other",
+        ));
+    }
+    if get("source.history.enable") == Some("false") {
+        return Err(ExecError::semantic(
+            "a snapshot pipe sends its history: 'source.history.enable'='false' leaves it nothing",
+        ));
+    }
+    Ok(())
+}
+
 pub fn validate(
     source: &[(String, String)],
     processor: &[(String, String)],
@@ -544,6 +574,7 @@ pub fn validate(
         }
     }
     check_processor(&pipe)?;
+    check_snapshot(&pipe)?;
     if pipe.source.get("source.history.enable").map(String::as_str) == Some("false")
         && pipe
             .source

@@ -39,6 +39,9 @@ pub struct SourceConfig {
     pub history_start: i64,
     pub history_end: i64,
     pub inclusion: Inclusion,
+    /// IoTDB's `mode.snapshot` = true (or `mode` = snapshot/query): send
+    /// the history once, then end (START sends it again).
+    pub snapshot: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +165,16 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
     inc
 }
 
+/// `mode.snapshot` wins over `mode` when both are given, as in IoTDB.
+fn snapshot(p: &Params) -> bool {
+    match p.get("source.mode.snapshot") {
+        Some(v) => v.eq_ignore_ascii_case("true"),
+        None => p
+            .get("source.mode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("snapshot") || m.eq_ignore_ascii_case("query")),
+    }
+}
+
 impl SourceConfig {
     pub fn from_params(p: &Params) -> Result<SourceConfig, PipeError> {
         let double_living = flag(p, "source.mode.double-living", false);
@@ -197,6 +210,7 @@ impl SourceConfig {
             history_start: time(p, "source.history.start-time", i64::MIN)?.max(start),
             history_end: time(p, "source.history.end-time", i64::MAX)?.min(end),
             inclusion: inclusion(p, double_living),
+            snapshot: snapshot(p),
         })
     }
 }

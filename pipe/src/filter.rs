@@ -116,6 +116,7 @@ mod tests {
                 deletes: true,
                 schema: true,
             },
+            snapshot: false,
         }
     }
 

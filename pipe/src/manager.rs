@@ -375,6 +375,10 @@ impl PipeManager {
             let mut rec = entry.record.lock();
             rec.running = true;
             rec.exception.clear();
+            // A snapshot pipe's START sends the snapshot again.
+            if SourceConfig::from_params(&rec.source).is_ok_and(|s| s.snapshot) {
+                rec.history_pending = true;
+            }
             rec.save(&self.engine)?;
         }
         self.spawn(name)

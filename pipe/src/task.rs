@@ -116,12 +116,18 @@ const MAX_BACKOFF_MS: u64 = 2_000;
 /// How often an idle pipe checks that its peer is there.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
 
+/// What SHOW PIPES says of a snapshot pipe that has sent its history.
+pub const SNAPSHOT_DONE: &str =
+    "snapshot sent: a mode.snapshot pipe ends after its history (START PIPE sends it again)";
+
 enum Exit {
     Stopped,
     Rejected(String),
     /// The record changed under the loop (a history transfer is due): go
     /// round again from the record.
     Resync,
+    /// A snapshot pipe sent its history: it ends, reported as such.
+    Finished,
 }
 
 struct Backoff {
@@ -211,6 +217,16 @@ impl PipeTask {
                     r.exception = msg;
                 });
             }
+            Exit::Finished => {
+                tracing::info!(
+                    "pipe {} sent its snapshot and ended (mode.snapshot)",
+                    self.name()
+                );
+                self.save_progress_and(position, |r| {
+                    r.running = false;
+                    r.exception = SNAPSHOT_DONE.to_string();
+                });
+            }
             Exit::Stopped | Exit::Resync => self.save_progress(position),
         }
     }
@@ -239,6 +255,7 @@ impl PipeTask {
             }
             if self.record.lock().history_pending {
                 match self.history(sink, stop, &mut backoff, &processor).await {
+                    Ok(_) if self.source.snapshot => return Exit::Finished,
                     Ok(start) => position = start,
                     Err(Exit::Resync) => {}
                     Err(exit) => return exit,

@@ -366,18 +366,26 @@ pub fn raw_client(stream: &TcpStream) -> duet_rpc::service::RpcClient {
     .expect("client")
 }
 
+/// openSession as `user` with `password`; the reply, whatever it says.
+pub fn raw_open_session(
+    c: &mut duet_rpc::service::RpcClient,
+    user: &str,
+    password: &str,
+) -> duet_rpc::generated::TSOpenSessionResp {
+    use duet_rpc::generated::{TIClientRPCServiceSyncClient, TSOpenSessionReq, TSProtocolVersion};
+    c.open_session(TSOpenSessionReq::new(
+        TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
+        "UTC".to_string(),
+        user.to_string(),
+        password.to_string(),
+        None,
+    ))
+    .expect("openSession reply")
+}
+
 /// Logs `c` in as root/root; its session id.
 pub fn raw_login(c: &mut duet_rpc::service::RpcClient) -> i64 {
-    use duet_rpc::generated::{TIClientRPCServiceSyncClient, TSOpenSessionReq, TSProtocolVersion};
-    let resp = c
-        .open_session(TSOpenSessionReq::new(
-            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
-            "UTC".to_string(),
-            "root".to_string(),
-            "root".to_string(),
-            None,
-        ))
-        .expect("openSession reply");
+    let resp = raw_open_session(c, "root", "root");
     assert_eq!(resp.status.code, duet_rpc::status::SUCCESS_STATUS);
     resp.session_id.expect("session id")
 }

@@ -10,7 +10,7 @@ use duet_rpc::column::Value;
 use duet_rpc::generated::*;
 use duet_rpc::insert::encode_record_values;
 use duet_rpc::status;
-use duet_tests::{query, raw_client, raw_login, Node};
+use duet_tests::{query, raw_client, raw_login, raw_open_session, Node};
 use std::net::TcpStream;
 
 fn raw(node: &Node) -> duet_rpc::service::RpcClient {
@@ -99,15 +99,7 @@ fn t86_a_user_who_may_write_nothing_costs_no_decoding() {
     node.sql("CREATE USER reader 'reader-pw'");
     node.sql("GRANT READ_DATA ON root.** TO USER reader");
     let mut c = raw(&node);
-    let resp = c
-        .open_session(TSOpenSessionReq::new(
-            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
-            "UTC".into(),
-            "reader".into(),
-            "reader-pw".to_string(),
-            None,
-        ))
-        .unwrap();
+    let resp = raw_open_session(&mut c, "reader", "reader-pw");
     assert_eq!(resp.status.code, status::SUCCESS_STATUS);
     let sid = resp.session_id.unwrap();
     let n = 50_000;
@@ -180,15 +172,7 @@ fn t87_password_guessing_through_pipe_handshakes_is_limited() {
     assert_ne!(r.status.code, status::SUCCESS_STATUS, "{msg}");
     assert!(msg.contains("too many failed logins"), "{msg}");
     let mut other = raw(&node);
-    let resp = other
-        .open_session(TSOpenSessionReq::new(
-            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
-            "UTC".into(),
-            "root".to_string(),
-            "root".to_string(),
-            None,
-        ))
-        .unwrap();
+    let resp = raw_open_session(&mut other, "root", "root");
     assert_eq!(resp.status.code, status::WRONG_LOGIN_PASSWORD);
     assert!(resp
         .status
