@@ -135,6 +135,21 @@ fn group_by(i: &str) -> Res<'_, GroupBy> {
     let (r, _) =
         sym(")")(r).or_else(|_| failure(ws(r), "`)` to close the time range `[start, end)`"))?;
     let (r, _) = sym(",")(r)?;
+    // IoTDB's `mo` and `y` in a GROUP BY step are calendar months and
+    // years; a fixed 30 or 365 days would give other windows, silently.
+    let k = ws(r);
+    let token: String = k
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if token.contains("mo") || token.contains('y') {
+        return failure(
+            k,
+            "a step in w, d, h, m, s or ms: calendar months and years (`mo`, `y`) in GROUP BY \
+             are not supported yet",
+        );
+    }
     let (r, step_ms) = positive_span(r)?;
     let (r, _) = sym(")")(r)?;
     Ok((

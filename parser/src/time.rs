@@ -197,12 +197,14 @@ pub(crate) fn unit_at(s: &str) -> Option<(i64, usize)> {
 }
 
 /// Prints a non-negative duration in the largest unit that divides it exactly
-/// (`3600000` -> `1h`); zero is `0ms`.
+/// (`3600000` -> `1h`); zero is `0ms`. Never in `y` or `mo`: a GROUP BY
+/// step refuses those (IoTDB's are calendar units), and these milliseconds
+/// are fixed spans.
 pub(crate) fn format_duration(ms: u64) -> String {
     if ms == 0 {
         return "0ms".to_string();
     }
-    for (unit, factor) in UNITS {
+    for (unit, factor) in UNITS.into_iter().skip(2) {
         let f = factor as u64;
         if ms % f == 0 {
             return format!("{}{unit}", ms / f);
@@ -265,7 +267,8 @@ mod tests {
     fn durations() {
         assert_eq!(format_duration(3_600_000), "1h");
         assert_eq!(format_duration(5_400_000), "90m");
-        assert_eq!(format_duration(30 * 86_400_000), "1mo");
+        assert_eq!(format_duration(30 * 86_400_000), "30d");
+        assert_eq!(format_duration(364 * 86_400_000), "52w");
         assert_eq!(format_duration(1001), "1001ms");
         assert_eq!(parse_duration_ms("1h30m"), Some(5_400_000));
         assert_eq!(parse_duration_ms("1MO"), Some(2_592_000_000));

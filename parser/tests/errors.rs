@@ -330,3 +330,16 @@ fn statement_keywords_are_the_dispatchers() {
         );
     }
 }
+
+/// IoTDB's `mo` and `y` steps are calendar units; a fixed 30 or 365 days
+/// would give other windows without a word, so they are refused.
+#[test]
+fn a_group_by_step_in_months_or_years_is_refused() {
+    for step in ["1mo", "2MO", "1y", "1y2d"] {
+        let e = err(&format!(
+            "select count(v) from root.a group by ([0, 100), {step})"
+        ));
+        let e = e.to_string();
+        assert!(e.contains("calendar months and years"), "{step}: {e}");
+    }
+}

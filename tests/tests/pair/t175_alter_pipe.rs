@@ -28,6 +28,13 @@ fn history_transfers(n: &Node) -> f64 {
 fn t175_alter_pipe_under_traffic_loses_and_repeats_nothing() {
     let (a, b) = (Node::start(), Node::start());
     a.sql(&pipe_sql("AB", b.rpc.port()));
+    // The pipe's first (empty) history transfer starts just after its
+    // handshake: wait for it to have started and finished, so the count
+    // below is the ALTERs' doing (CI saw 0 here when it had not started).
+    wait_until(WAIT, "the first history transfer", || {
+        let t = history_transfers(&a);
+        (t == 1.0).then_some(()).ok_or(format!("{t} transfers"))
+    });
     connected(&a);
     assert_eq!(history_transfers(&a), 1.0);
     let created = show_pipe(&a, "AB")[1].clone();
