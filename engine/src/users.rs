@@ -33,10 +33,6 @@ const MAX_M_COST_KIB: u32 = 256 * 1024;
 /// its allocator keep) 12 MiB for each of them.
 const HASH_SLOTS: usize = 2;
 
-fn params(m_kib: u32, t: u32, p: u32) -> std::result::Result<Params, argon2::Error> {
-    Params::new(m_kib, t, p, Some(32))
-}
-
 /// Argon2id of `password` with `salt` under `params`, in a pooled buffer.
 fn argon2id(params: Params, password: &str, salt: &[u8]) -> Result<[u8; 32]> {
     /// Hashes running, and the buffers free for the next ones.
@@ -78,7 +74,7 @@ fn record(password: &str) -> Vec<u8> {
     let salt = crate::engine::random_bytes::<16>();
     // The parameters and a 16-byte salt are in range and a 32-byte output
     // fits: these cannot fail.
-    let p = params(M_COST_KIB, T_COST, 1).expect("argon2 parameters");
+    let p = Params::new(M_COST_KIB, T_COST, 1, Some(32)).expect("argon2 parameters");
     let hash = argon2id(p.clone(), password, &salt).expect("argon2 with our parameters");
     let salt = SaltString::encode_b64(&salt).expect("16-byte salt");
     PasswordHash {

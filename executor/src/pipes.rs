@@ -173,6 +173,17 @@ const INCLUSION_LEAVES: &[&str] = &[
     "auth.user.grant",
     "auth.user.revoke",
 ];
+/// IoTDB's `history.loose-range` / `realtime.loose-range` values.
+const LOOSE_RANGES: &[&str] = &[
+    "",
+    "time",
+    "path",
+    "time, path",
+    "path, time",
+    "time,path",
+    "path,time",
+    "all",
+];
 const INCLUSION_ALIASES: &[&str] = &["all", "delete", "schema.delete", "auth.delete"];
 
 /// Whether `item` is in IoTDB's inclusion tree (a leaf, a prefix of one,
@@ -216,32 +227,8 @@ static SOURCE: &[PipeParamSpec] = &[
     spec("mode.snapshot", Kind::Bool),
     spec("mode", Kind::OneOf(&["live", "query", "snapshot"])),
     spec("mode.strict", Kind::Bool),
-    spec(
-        "history.loose-range",
-        Kind::OneOf(&[
-            "",
-            "time",
-            "path",
-            "time, path",
-            "path, time",
-            "time,path",
-            "path,time",
-            "all",
-        ]),
-    ),
-    spec(
-        "realtime.loose-range",
-        Kind::OneOf(&[
-            "",
-            "time",
-            "path",
-            "time, path",
-            "path, time",
-            "time,path",
-            "path,time",
-            "all",
-        ]),
-    ),
+    spec("history.loose-range", Kind::OneOf(LOOSE_RANGES)),
+    spec("realtime.loose-range", Kind::OneOf(LOOSE_RANGES)),
 ];
 
 /// The keys one stage (`source`, `processor` or `sink`) accepts, without

@@ -405,6 +405,25 @@ impl ConnHandler {
             .map_err(|e| status_of(&e))
     }
 
+    /// Why this connection's address may not try a login now (counted as a
+    /// refused login): openSession and pipe handshakes share the limit.
+    fn login_refused_for_now(&self) -> Option<String> {
+        let wait = self.peer.and_then(|ip| self.shared.login_blocked(ip))?;
+        self.shared.metrics.auth_failures.inc();
+        Some(format!(
+            "too many failed logins from this address: try again in {wait} s"
+        ))
+    }
+
+    /// A wrong user name or password from this connection: counted, and
+    /// towards its address's limit.
+    fn count_failed_login(&self) {
+        self.shared.metrics.auth_failures.inc();
+        if let Some(ip) = self.peer {
+            self.shared.login_failed(ip);
+        }
+    }
+
     /// Runs an engine call for a logged-in session whose privileges pass
     /// `check`, and maps its error.
     fn schema_call(
@@ -545,19 +564,12 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
     fn handle_open_session(&self, req: TSOpenSessionReq) -> TResult<TSOpenSessionResp> {
         let password = req.password.clone().unwrap_or_default();
         let v3 = TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3;
-        if let Some(wait) = self.peer.and_then(|ip| self.shared.login_blocked(ip)) {
-            self.shared.metrics.auth_failures.inc();
-            let st = error_status(
-                status::WRONG_LOGIN_PASSWORD,
-                format!("too many failed logins from this address: try again in {wait} s"),
-            );
+        if let Some(why) = self.login_refused_for_now() {
+            let st = error_status(status::WRONG_LOGIN_PASSWORD, why);
             return Ok(TSOpenSessionResp::new(st, v3, None, None));
         }
         if let Err(e) = self.shared.engine.authenticate(&req.username, &password) {
-            self.shared.metrics.auth_failures.inc();
-            if let Some(ip) = self.peer {
-                self.shared.login_failed(ip);
-            }
+            self.count_failed_login();
             let user: String = req.username.chars().take(64).collect();
             crate::net::warn_limited(
                 crate::net::Warn::Login,
@@ -915,12 +927,9 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
         if handshake {
             // A handshake carries a password: guessing through it is held to
             // the same limit per address as openSession.
-            if let Some(wait) = self.peer.and_then(|ip| self.shared.login_blocked(ip)) {
-                self.shared.metrics.auth_failures.inc();
+            if let Some(why) = self.login_refused_for_now() {
                 // Temporary, so a good pipe from this address retries later
                 // instead of stopping for what another sender did.
-                let why =
-                    format!("too many failed logins from this address: try again in {wait} s");
                 let st = error_status(status::PIPE_RECEIVER_TEMPORARY_UNAVAILABLE_EXCEPTION, why);
                 return Ok(TPipeTransferResp::new(st, None));
             }
@@ -946,10 +955,7 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
             self.logged_in.store(true, Ordering::Release);
         }
         if reply.credentials_refused {
-            self.shared.metrics.auth_failures.inc();
-            if let Some(ip) = self.peer {
-                self.shared.login_failed(ip);
-            }
+            self.count_failed_login();
         }
         if reply.code != status::SUCCESS_STATUS {
             // Names and values a peer sent: escaped, cut and rate-limited.
