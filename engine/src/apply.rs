@@ -15,6 +15,7 @@ use crate::schema::{
 };
 use crate::store;
 use crate::types::DataType;
+use crate::users::apply_auth;
 use parking_lot::RwLock;
 use rocksdb::{ColumnFamily, IteratorMode, WriteBatch, DB};
 use std::collections::{BTreeMap, HashMap};
@@ -27,6 +28,11 @@ pub(crate) struct SchemaDelta {
     databases: BTreeMap<String, Option<Database>>,
     series: BTreeMap<String, Option<Arc<Series>>>,
     drops: BTreeMap<String, Drop>,
+    /// Users and grants versions written by this batch (see `users`).
+    pub(crate) auth_versions: BTreeMap<Vec<u8>, Version>,
+    /// Users whose record or grants this batch changed: their cached
+    /// grants are dropped once it committed.
+    pub(crate) users_changed: std::collections::BTreeSet<String>,
 }
 
 impl SchemaDelta {
@@ -211,6 +217,14 @@ pub(crate) fn apply_body(
         }
         EventBody::Delete(dels) => dels.iter().try_for_each(|d| cx.delete(d, event)),
         EventBody::Schema(change) => cx.schema_change(change),
+        EventBody::Auth(change) => apply_auth(
+            env.db,
+            cx.batch,
+            event.version,
+            change,
+            &mut cx.view.delta.auth_versions,
+            &mut cx.view.delta.users_changed,
+        ),
     }
 }
 

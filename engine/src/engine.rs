@@ -435,7 +435,13 @@ impl Engine {
         self.db.write_opt(batch, &self.write_opts).ctx(what)
     }
 
-    fn publish(&self, delta: SchemaDelta, last: u64) {
+    fn publish(&self, mut delta: SchemaDelta, last: u64) {
+        if !delta.users_changed.is_empty() {
+            let mut cache = self.grants.write();
+            for name in std::mem::take(&mut delta.users_changed) {
+                cache.remove(&name);
+            }
+        }
         if !delta.is_empty() {
             let mut s = self.schema.write();
             delta.apply_to(&mut s);

@@ -20,6 +20,9 @@ pub enum EventKind {
     Insert = 1,
     Delete = 2,
     Schema = 3,
+    /// Users and privileges (replicated only by pipes whose inclusion
+    /// names `auth`).
+    Auth = 4,
 }
 
 /// The fixed part of an event.
@@ -69,11 +72,29 @@ pub enum SchemaChange {
     },
 }
 
+/// A change to users or privileges, as the state it leaves: the stored
+/// record itself, so applying it is the same on every node and the newer
+/// version wins (see `users`). Passwords travel as their Argon2id record,
+/// never as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthChange {
+    /// A user created or its password changed (`record` = the PHC string),
+    /// or dropped (`None`: its grants go too).
+    User {
+        name: String,
+        record: Option<Vec<u8>>,
+    },
+    /// A user's whole set of grants after a GRANT or REVOKE (encoded
+    /// `Grants`).
+    Grants { name: String, grants: Vec<u8> },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventBody {
     Insert(Vec<SeriesWrite>),
     Delete(Vec<SeriesDelete>),
     Schema(SchemaChange),
+    Auth(AuthChange),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +111,7 @@ impl EventBody {
             EventBody::Insert(_) => EventKind::Insert,
             EventBody::Delete(_) => EventKind::Delete,
             EventBody::Schema(_) => EventKind::Schema,
+            EventBody::Auth(_) => EventKind::Auth,
         }
     }
 
@@ -104,6 +126,7 @@ impl EventBody {
             EventBody::Schema(SchemaChange::DeleteTimeseries { paths }) => {
                 paths.iter().map(String::as_str).collect()
             }
+            EventBody::Auth(_) => Vec::new(),
         }
     }
 
@@ -186,6 +209,26 @@ impl ChangeEvent {
                     }
                 }
             },
+            EventBody::Auth(a) => match a {
+                AuthChange::User { name, record } => {
+                    out.push(1);
+                    put_str(&mut out, name);
+                    match record {
+                        Some(r) => {
+                            out.push(1);
+                            put_varint(&mut out, r.len() as u64);
+                            out.extend_from_slice(r);
+                        }
+                        None => out.push(0),
+                    }
+                }
+                AuthChange::Grants { name, grants } => {
+                    out.push(2);
+                    put_str(&mut out, name);
+                    put_varint(&mut out, grants.len() as u64);
+                    out.extend_from_slice(grants);
+                }
+            },
         }
         out
     }
@@ -266,6 +309,29 @@ impl ChangeEvent {
                 }
                 other => return Err(r.corrupt(format!("unknown schema change {other}"))),
             }),
+            EventKind::Auth => EventBody::Auth(match r.u8()? {
+                1 => {
+                    let name = r.string()?;
+                    let record = match r.u8()? {
+                        0 => None,
+                        1 => {
+                            let len = r.count(1)?;
+                            Some(r.bytes(len)?.to_vec())
+                        }
+                        other => return Err(r.corrupt(format!("bad user record flag {other}"))),
+                    };
+                    AuthChange::User { name, record }
+                }
+                2 => {
+                    let name = r.string()?;
+                    let len = r.count(1)?;
+                    AuthChange::Grants {
+                        name,
+                        grants: r.bytes(len)?.to_vec(),
+                    }
+                }
+                other => return Err(r.corrupt(format!("unknown auth change {other}"))),
+            }),
         };
         if !r.is_empty() {
             return Err(r.corrupt("trailing bytes"));
@@ -299,6 +365,7 @@ impl EventHeader {
             1 => EventKind::Insert,
             2 => EventKind::Delete,
             3 => EventKind::Schema,
+            4 => EventKind::Auth,
             k => return Err(Error::corrupt("change event", format!("unknown kind {k}"))),
         };
         Ok(EventHeader {
@@ -344,6 +411,18 @@ mod tests {
             }),
             EventBody::Schema(SchemaChange::DeleteTimeseries {
                 paths: vec!["root.a.b.c".into(), "root.a.b.d".into()],
+            }),
+            EventBody::Auth(AuthChange::User {
+                name: "alice".into(),
+                record: Some(b"$argon2id$v=19$m=12288,t=3,p=1$c2FsdA$aGFzaA".to_vec()),
+            }),
+            EventBody::Auth(AuthChange::User {
+                name: "alice".into(),
+                record: None,
+            }),
+            EventBody::Auth(AuthChange::Grants {
+                name: "alice".into(),
+                grants: vec![1, 2, 3],
             }),
         ];
         bodies

@@ -70,6 +70,11 @@ pub const PREFIX_TOMB: &str = "tomb/";
 pub const PREFIX_USER: &str = "user/";
 /// A user's grants (`privileges::Grants::encode`).
 pub const PREFIX_PRIV: &str = "priv/";
+/// The version of the last change to a user's record (`authv/u/<name>`,
+/// kept after a drop as its tombstone) or grants (`authv/g/<name>`):
+/// `hlc` (u64 LE) `node` (u32 LE). Records without one predate replicated
+/// users and lose to any replicated change.
+pub const PREFIX_AUTHV: &str = "authv/";
 pub const PREFIX_HWM: &str = "hwm/";
 pub const PREFIX_RECORD: &str = "rec/";
 pub const PREFIX_DROP: &str = "drop/";

@@ -35,6 +35,8 @@ pub struct SnapshotFilter {
     pub schema: bool,
     pub inserts: bool,
     pub deletes: bool,
+    /// Users and privileges (see `users::auth_history`).
+    pub auth: bool,
 }
 
 /// A series being read: next key (if any) and the last key of the range.
@@ -50,6 +52,9 @@ pub struct Snapshot {
     current: Option<SeriesCursor>,
     /// Series not yet fully sent (for progress).
     pub remaining_series: usize,
+    /// Reading users and privileges failed: the first thing the transfer
+    /// reports.
+    failed: Option<crate::error::Error>,
 }
 
 impl Engine {
@@ -118,7 +123,15 @@ impl Engine {
                 }
             }
         }
+        let mut failed = None;
+        if filter.auth {
+            match self.auth_history() {
+                Ok(events) => ready.extend(events),
+                Err(e) => failed = Some(e),
+            }
+        }
         Snapshot {
+            failed,
             db: self.db.clone(),
             node: self.node_id(),
             remaining_series: series.len(),
@@ -261,6 +274,11 @@ impl Iterator for Snapshot {
     type Item = Result<ChangeEvent>;
 
     fn next(&mut self) -> Option<Result<ChangeEvent>> {
+        if let Some(e) = self.failed.take() {
+            self.ready.clear();
+            self.series.clear();
+            return Some(Err(e));
+        }
         loop {
             if let Some(e) = self.ready.pop_front() {
                 return Some(Ok(e));

@@ -1,5 +1,8 @@
-//! Users and passwords, kept in `meta` (not replicated: each node has its
-//! own, as in IoTDB). Passwords are stored as Argon2id hashes (the `argon2`
+//! Users and passwords, kept in `meta`. Each node has its own unless a
+//! pipe's inclusion names `auth` (IoTDB's `auth.*`, or `all`): every change
+//! is logged as an [`AuthChange`] carrying the state it leaves, and the
+//! newest version of each user's record and grants wins (see
+//! [`apply_auth`]). Passwords are stored as Argon2id hashes (the `argon2`
 //! crate, OWASP's 12 MiB / 3 passes, as a PHC string that names its
 //! parameters, so a later change of cost still reads older records); records an
 //! older Duet wrote as iterated SHA-256 are still read, and rewritten as
@@ -11,10 +14,12 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::event::{AuthChange, ChangeEvent, EventBody};
+use crate::hlc::Version;
 use crate::keys::*;
 use crate::privileges::{check_grant_path, Access, Grants, Privilege, ROOT_ALL};
 use argon2::password_hash::{Output, PasswordHash, SaltString};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params};
 use parking_lot::{Condvar, Mutex};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
@@ -52,7 +57,7 @@ fn argon2id(params: Params, password: &str, salt: &[u8]) -> Result<[u8; 32]> {
         buf.resize(blocks, Block::default());
     }
     let mut out = [0u8; 32];
-    let r = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    let r = Argon2::new(Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut buf[..blocks]);
     {
         let mut st = state.lock();
@@ -79,7 +84,7 @@ fn record(password: &str) -> Vec<u8> {
     let salt = SaltString::encode_b64(&salt).expect("16-byte salt");
     PasswordHash {
         algorithm: argon2::ARGON2ID_IDENT,
-        version: Some(Version::V0x13.into()),
+        version: Some(argon2::Version::V0x13.into()),
         params: (&p).try_into().expect("argon2 parameters as a string"),
         salt: Some(salt.as_salt()),
         hash: Some(Output::new(&hash).expect("32-byte output")),
@@ -195,6 +200,124 @@ fn check_password(pw: &str) -> Result<()> {
     Ok(())
 }
 
+fn version_key(what: &str, name: &str) -> Vec<u8> {
+    meta_key(PREFIX_AUTHV, &format!("{what}/{name}"))
+}
+
+fn encode_version(v: Version) -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..8].copy_from_slice(&v.hlc.to_le_bytes());
+    b[8..].copy_from_slice(&v.node.to_le_bytes());
+    b
+}
+
+fn decode_version(b: &[u8]) -> Result<Version> {
+    let b: [u8; 12] = b
+        .try_into()
+        .map_err(|_| Error::corrupt("auth version", format!("{} bytes, not 12", b.len())))?;
+    let hlc = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+    let node = u32::from_le_bytes(b[8..].try_into().unwrap_or_default());
+    Ok(Version::new(hlc, node))
+}
+
+/// A password record as a change carries it: an Argon2id PHC string of
+/// sane size (a peer's bytes are checked before they are stored).
+fn check_record(rec: &[u8]) -> Result<()> {
+    let bad = |m: &str| Error::invalid(format!("a replicated password record {m}"));
+    if rec.len() > 512 {
+        return Err(bad("is over 512 bytes"));
+    }
+    let text = std::str::from_utf8(rec).map_err(|_| bad("is not UTF-8"))?;
+    let parsed = PasswordHash::new(text).map_err(|e| bad(&format!("does not parse: {e}")))?;
+    if parsed.algorithm != argon2::ARGON2ID_IDENT {
+        return Err(bad("is not Argon2id"));
+    }
+    let p = Params::try_from(&parsed).map_err(|e| bad(&e.to_string()))?;
+    if p.m_cost() > MAX_M_COST_KIB || p.output_len() != Some(32) {
+        return Err(bad("has parameters out of range"));
+    }
+    Ok(())
+}
+
+/// Applies a change to users or privileges, local or a peer's: each
+/// user's record and each user's grants is kept with the version of its
+/// last change, and a change older than what is kept changes nothing, so
+/// both nodes end with the newest of each whatever order changes arrive
+/// in. A drop keeps its version (a tombstone) and takes the grants with
+/// it unless they changed later. `versions` holds what this batch wrote
+/// already; `changed` the users whose cached grants must go.
+pub(crate) fn apply_auth(
+    db: &rocksdb::DB,
+    batch: &mut rocksdb::WriteBatch,
+    version: Version,
+    change: &AuthChange,
+    versions: &mut std::collections::BTreeMap<Vec<u8>, Version>,
+    changed: &mut std::collections::BTreeSet<String>,
+) -> Result<()> {
+    let meta = crate::store::cf(db, CF_META)?;
+    let mut newer = |key: Vec<u8>| -> Result<Option<Vec<u8>>> {
+        let stored = match versions.get(&key) {
+            Some(v) => Some(*v),
+            None => match db
+                .get_cf(meta, &key)
+                .map_err(|e| Error::corrupt("auth version", e.to_string()))?
+            {
+                Some(b) => Some(decode_version(&b)?),
+                None => None,
+            },
+        };
+        if stored.is_some_and(|s| s >= version) {
+            return Ok(None);
+        }
+        versions.insert(key.clone(), version);
+        Ok(Some(key))
+    };
+    let (name, grants) = match change {
+        AuthChange::User { name, record } => {
+            check_name(name)?;
+            if let Some(r) = record {
+                check_record(r)?;
+            } else if name == DEFAULT_USER {
+                return Err(Error::invalid("user root cannot be dropped"));
+            }
+            if let Some(vk) = newer(version_key("u", name))? {
+                let key = meta_key(PREFIX_USER, name);
+                match record {
+                    Some(r) => batch.put_cf(meta, key, r),
+                    None => batch.delete_cf(meta, key),
+                }
+                batch.put_cf(meta, vk, encode_version(version));
+                changed.insert(name.clone());
+            }
+            match record {
+                Some(_) => return Ok(()),
+                None => (name, None),
+            }
+        }
+        AuthChange::Grants { name, grants } => {
+            check_name(name)?;
+            if name == DEFAULT_USER {
+                return Err(Error::invalid(
+                    "user root holds every privilege: its grants are not stored",
+                ));
+            }
+            // No grants left is no record, however it is said.
+            let empty = Grants::decode(grants)?.grants.is_empty();
+            (name, (!empty).then_some(grants))
+        }
+    };
+    if let Some(vk) = newer(version_key("g", name))? {
+        let key = meta_key(PREFIX_PRIV, name);
+        match grants {
+            Some(g) => batch.put_cf(meta, key, g),
+            None => batch.delete_cf(meta, key),
+        }
+        batch.put_cf(meta, vk, encode_version(version));
+        changed.insert(name.clone());
+    }
+    Ok(())
+}
+
 impl Engine {
     pub(crate) fn ensure_default_user(&self) -> Result<()> {
         if self.meta_scan(PREFIX_USER)?.is_empty() {
@@ -207,30 +330,53 @@ impl Engine {
         Ok(())
     }
 
+    /// `CREATE USER`: logged as a change (replicated by pipes whose
+    /// inclusion names `auth`). The password is hashed before the writer
+    /// lock is taken.
     pub fn create_user(&self, name: &str, password: &str) -> Result<()> {
         check_name(name)?;
         check_password(password)?;
+        let rec = record(password);
         let key = meta_key(PREFIX_USER, name);
-        if self.meta_get(&key)?.is_some() {
-            return Err(Error::AlreadyExists(format!("user {name} already exists")));
-        }
-        self.meta_put(&key, &record(password), true)
+        self.commit_local(|_| {
+            if self.meta_get(&key)?.is_some() {
+                return Err(Error::AlreadyExists(format!("user {name} already exists")));
+            }
+            Ok(EventBody::Auth(AuthChange::User {
+                name: name.to_string(),
+                record: Some(rec),
+            }))
+        })
+        .map(|_| ())
     }
 
     pub fn alter_password(&self, name: &str, password: &str) -> Result<()> {
         check_password(password)?;
         self.require_user(name)?;
-        self.meta_put(&meta_key(PREFIX_USER, name), &record(password), true)
+        let rec = record(password);
+        self.commit_local(|_| {
+            self.require_user(name)?;
+            Ok(EventBody::Auth(AuthChange::User {
+                name: name.to_string(),
+                record: Some(rec),
+            }))
+        })
+        .map(|_| ())
     }
 
+    /// `DROP USER`: the user and its grants.
     pub fn drop_user(&self, name: &str) -> Result<()> {
         if name == DEFAULT_USER {
             return Err(Error::invalid("user root cannot be dropped"));
         }
-        self.require_user(name)?;
-        self.meta_delete(&meta_key(PREFIX_PRIV, name))?;
-        self.grants.write().remove(name);
-        self.meta_delete(&meta_key(PREFIX_USER, name))
+        self.commit_local(|_| {
+            self.require_user(name)?;
+            Ok(EventBody::Auth(AuthChange::User {
+                name: name.to_string(),
+                record: None,
+            }))
+        })
+        .map(|_| ())
     }
 
     /// Whether `root` still has the password `root` (costs a password
@@ -252,11 +398,17 @@ impl Engine {
         if let Some(g) = self.grants.read().get(name) {
             return Ok(g.clone());
         }
+        // Read under the write lock: a change that commits meanwhile drops
+        // the entry after this, so a stale read is never kept.
+        let mut cache = self.grants.write();
+        if let Some(g) = cache.get(name) {
+            return Ok(g.clone());
+        }
         let g = Arc::new(match self.meta_get(&meta_key(PREFIX_PRIV, name))? {
             Some(bytes) => Grants::decode(&bytes)?,
             None => Grants::default(),
         });
-        self.grants.write().insert(name.to_string(), g.clone());
+        cache.insert(name.to_string(), g.clone());
         Ok(g)
     }
 
@@ -304,12 +456,12 @@ impl Engine {
         grant_option: bool,
     ) -> Result<()> {
         Self::check_grant(name, paths, privileges)?;
-        self.require_user(name)?;
-        let mut g = (*self.grants_of(name)?).clone();
-        for p in paths {
-            g.grant(p, privileges, grant_option);
-        }
-        self.store_grants(name, g)
+        self.change_grants(name, |g| {
+            for p in paths {
+                g.grant(p, privileges, grant_option);
+            }
+            Ok(())
+        })
     }
 
     /// `REVOKE privileges ON paths FROM USER name`: clears them from every
@@ -317,26 +469,90 @@ impl Engine {
     /// hold is an error, as in IoTDB.
     pub fn revoke(&self, name: &str, paths: &[String], privileges: &[Privilege]) -> Result<()> {
         Self::check_grant(name, paths, privileges)?;
-        self.require_user(name)?;
-        let mut g = (*self.grants_of(name)?).clone();
-        let mut changed = false;
-        for p in paths {
-            changed |= g.revoke(p, privileges);
-        }
-        if !changed {
-            return Err(Error::NotFound(format!(
-                "user {name} holds none of those privileges on {}",
-                paths.join(", ")
-            )));
-        }
-        self.store_grants(name, g)
+        self.change_grants(name, |g| {
+            let mut changed = false;
+            for p in paths {
+                changed |= g.revoke(p, privileges);
+            }
+            if !changed {
+                return Err(Error::NotFound(format!(
+                    "user {name} holds none of those privileges on {}",
+                    paths.join(", ")
+                )));
+            }
+            Ok(())
+        })
     }
 
-    fn store_grants(&self, name: &str, g: Grants) -> Result<()> {
-        let mut cache = self.grants.write();
-        self.meta_put(&meta_key(PREFIX_PRIV, name), &g.encode(), true)?;
-        cache.insert(name.to_string(), Arc::new(g));
-        Ok(())
+    /// Commits `name`'s grants as `change` leaves them, read and changed
+    /// under the writer lock so two GRANTs at once both count.
+    fn change_grants(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut Grants) -> Result<()>,
+    ) -> Result<()> {
+        self.commit_local(|_| {
+            self.require_user(name)?;
+            let mut g = (*self.grants_of(name)?).clone();
+            change(&mut g)?;
+            Ok(EventBody::Auth(AuthChange::Grants {
+                name: name.to_string(),
+                grants: g.encode(),
+            }))
+        })
+        .map(|_| ())
+    }
+
+    /// Users' records, grants and their versions as stored, by key (to
+    /// compare two nodes: equal when they hold the same users, passwords
+    /// and privileges).
+    pub fn auth_state(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for prefix in [PREFIX_USER, PREFIX_PRIV, PREFIX_AUTHV] {
+            out.extend(
+                self.meta_scan(prefix)?
+                    .into_iter()
+                    .map(|(k, v)| (format!("{prefix}{k}"), v)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Every versioned user and grants record as history events (origin
+    /// sequence 0, each with its own version), drops included: what a pipe
+    /// carrying `auth` sends before it streams. Records that predate
+    /// replicated users (no version, `root`'s first one among them) are
+    /// not sent: they stay each node's own until changed.
+    pub(crate) fn auth_history(&self) -> Result<Vec<ChangeEvent>> {
+        let node = self.node_id();
+        let mut out = Vec::new();
+        for (key, v) in self.meta_scan(PREFIX_AUTHV)? {
+            let version = decode_version(&v)?;
+            let (what, name) = key
+                .split_once('/')
+                .ok_or_else(|| Error::corrupt("auth version", format!("key {key:?}")))?;
+            let change = match what {
+                "u" => AuthChange::User {
+                    name: name.to_string(),
+                    record: self.meta_get(&meta_key(PREFIX_USER, name))?,
+                },
+                "g" => AuthChange::Grants {
+                    name: name.to_string(),
+                    grants: match self.meta_get(&meta_key(PREFIX_PRIV, name))? {
+                        Some(g) => g,
+                        None => Grants::default().encode(),
+                    },
+                },
+                _ => return Err(Error::corrupt("auth version", format!("key {key:?}"))),
+            };
+            out.push(ChangeEvent {
+                origin: node,
+                origin_seq: 0,
+                version,
+                body: EventBody::Auth(change),
+            });
+        }
+        Ok(out)
     }
 
     pub fn list_users(&self) -> Result<Vec<String>> {

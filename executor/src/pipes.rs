@@ -417,16 +417,6 @@ fn check_value(stage: &str, key: &str, kind: Kind, v: &str) -> Result<String> {
                          data.delete, schema[.database|.timeseries|.ttl...], auth[...], all)"
                     )));
                 }
-                // Excluding users and privileges is what Duet does anyway;
-                // including them alone would carry nothing.
-                if key.to_ascii_lowercase().ends_with("inclusion")
-                    && (part == "auth" || part.starts_with("auth."))
-                {
-                    return Err(bad(&format!(
-                        "'{part}': Duet does not replicate users and privileges (create them on \
-                         each node); 'all' carries data and schema"
-                    )));
-                }
             }
             lower
         }

@@ -14,6 +14,8 @@ pub struct Inclusion {
     pub inserts: bool,
     pub deletes: bool,
     pub schema: bool,
+    /// Users and privileges (IoTDB's `auth`).
+    pub auth: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +113,7 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
             inserts: false,
             deletes: false,
             schema: false,
+            auth: false,
         };
         let v: String = v.to_ascii_lowercase().split_whitespace().collect();
         for part in v.split(',') {
@@ -120,6 +123,7 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
                         inserts: true,
                         deletes: true,
                         schema: true,
+                        auth: true,
                     }
                 }
                 "data" => {
@@ -131,7 +135,9 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
                 // Duet's schema changes (databases and series) travel
                 // together: any part of IoTDB's schema tree means them.
                 s if s == "schema" || s.starts_with("schema.") => inc.schema = true,
-                // Users and privileges are not replicated (per node).
+                // Users and their privileges travel together too (Duet
+                // has no roles).
+                s if s == "auth" || s.starts_with("auth.") => inc.auth = true,
                 _ => {}
             }
         }
@@ -145,11 +151,13 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
             inserts: true,
             deletes: true,
             schema: true,
+            auth: false,
         },
         None => Inclusion {
             inserts: true,
             deletes: false,
             schema: false,
+            auth: false,
         },
     };
     // `exclusion` is the docs' other name of `inclusion.exclusion`.
@@ -161,6 +169,7 @@ fn inclusion(p: &Params, double_living: bool) -> Inclusion {
         inc.inserts &= !ex.inserts;
         inc.deletes &= !ex.deletes;
         inc.schema &= !ex.schema;
+        inc.auth &= !ex.auth;
     }
     inc
 }
@@ -212,6 +221,40 @@ impl SourceConfig {
             inclusion: inclusion(p, double_living),
             snapshot: snapshot(p),
         })
+    }
+
+    /// Where this source, as written, means something else in Duet than
+    /// in IoTDB (or what its defaults carry), in a few words each: SHOW
+    /// PIPES' `Notes` column, so an operator reading a pasted statement
+    /// sees it.
+    pub fn notes(p: &Params) -> Vec<String> {
+        let mut out = Vec::new();
+        for key in ["source.realtime.mode", "source.mode.streaming"] {
+            if let Some(v) = p.get(key) {
+                out.push(format!(
+                    "{}={v}: Duet streams every change from its log in every mode",
+                    &key["source.".len()..]
+                ));
+            }
+        }
+        let loose = ["source.history.loose-range", "source.realtime.loose-range"]
+            .iter()
+            .any(|k| p.get(*k).is_some_and(|v| !v.trim().is_empty()));
+        if loose || p.get("source.mode.strict").is_some_and(|v| v == "false") {
+            out.push("loose ranges: Duet filters paths and times exactly".into());
+        }
+        let double_living = flag(p, "source.mode.double-living", false);
+        let inc = inclusion(p, double_living);
+        if double_living && !p.contains_key("source.inclusion") {
+            out.push(
+                "double-living: carries inserts, deletes and schema changes (IoTDB: inserts only)"
+                    .into(),
+            );
+        }
+        if inc.auth {
+            out.push("carries users and privileges".into());
+        }
+        out
     }
 }
 
@@ -490,6 +533,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn notes_say_where_a_source_means_something_else() {
+        let n = SourceConfig::notes(&params(&[
+            ("source.realtime.mode", "batch"),
+            ("source.realtime.loose-range", "time"),
+        ]));
+        assert_eq!(
+            n,
+            [
+                "realtime.mode=batch: Duet streams every change from its log in every mode",
+                "loose ranges: Duet filters paths and times exactly"
+            ]
+        );
+        let n = SourceConfig::notes(&params(&[("source.mode.double-living", "true")]));
+        assert_eq!(
+            n,
+            ["double-living: carries inserts, deletes and schema changes (IoTDB: inserts only)"]
+        );
+        let n = SourceConfig::notes(&params(&[
+            ("source.mode.double-living", "true"),
+            ("source.inclusion", "all"),
+        ]));
+        assert_eq!(n, ["carries users and privileges"]);
+        assert!(SourceConfig::notes(&params(&[])).is_empty());
+    }
+
+    #[test]
     fn defaults_follow_iotdb() {
         let s = SourceConfig::from_params(&params(&[])).unwrap();
         assert!(!s.double_living && s.forwarding && s.history && s.realtime);
@@ -498,7 +567,8 @@ pub(crate) mod tests {
             Inclusion {
                 inserts: true,
                 deletes: false,
-                schema: false
+                schema: false,
+                auth: false
             }
         );
         let d =
@@ -508,9 +578,26 @@ pub(crate) mod tests {
             Inclusion {
                 inserts: true,
                 deletes: true,
-                schema: true
+                schema: true,
+                auth: false
             }
         );
+        // IoTDB's `all` and any `auth` item carry users and privileges;
+        // an exclusion takes them out again.
+        for (inc, ex, auth) in [
+            ("all", "", true),
+            ("data, auth.user", "", true),
+            ("auth.role.create,data.insert", "", true),
+            ("all", "auth", false),
+            ("data, schema", "", false),
+        ] {
+            let c = SourceConfig::from_params(&params(&[
+                ("source.inclusion", inc),
+                ("source.inclusion.exclusion", ex),
+            ]))
+            .unwrap();
+            assert_eq!(c.inclusion.auth, auth, "{inc} minus {ex:?}");
+        }
         let x = SourceConfig::from_params(&params(&[
             ("source.mode.double-living", "true"),
             ("source.inclusion.exclusion", "schema"),

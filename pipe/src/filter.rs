@@ -15,6 +15,7 @@ pub fn wanted(cfg: &SourceConfig, self_node: NodeId, h: &EventHeader) -> bool {
         EventKind::Insert => cfg.inclusion.inserts,
         EventKind::Delete => cfg.inclusion.deletes,
         EventKind::Schema => cfg.inclusion.schema,
+        EventKind::Auth => cfg.inclusion.auth,
     }
 }
 
@@ -88,6 +89,9 @@ pub fn shape(cfg: &SourceConfig, mut e: ChangeEvent) -> Option<ChangeEvent> {
             };
             keep.then_some(e)
         }
+        // Users and privileges are node-wide: neither paths nor times cut
+        // them (a grant's paths are not data).
+        EventBody::Auth(_) => Some(e),
     }
 }
 
@@ -115,6 +119,7 @@ mod tests {
                 inserts: true,
                 deletes: true,
                 schema: true,
+                auth: false,
             },
             snapshot: false,
         }
@@ -171,6 +176,7 @@ mod tests {
                 inserts: true,
                 deletes: false,
                 schema: false,
+                auth: false,
             },
             ..cfg()
         };

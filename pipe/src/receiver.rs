@@ -21,6 +21,8 @@ pub struct ReceiverState {
     /// The sender said its pipe sends only its own changes: an event whose
     /// origin is another node is refused.
     pub local_only: bool,
+    /// The handshake's user: the batches are applied on its word.
+    pub user: String,
 }
 
 /// The reply to one `pipeTransfer` request.
@@ -152,6 +154,7 @@ fn handshake(engine: &Engine, state: &mut ReceiverState, body: &[u8]) -> Reply {
         return refuse("the handshake names no valid duet.stream".into());
     };
     state.peer = Some(node);
+    state.user = user.to_string();
     state.stream = stream.to_string();
     state.local_only = get(KEY_LOCAL_ONLY) == Some("true");
     if sender_went_back(engine, node, stream) {
@@ -207,24 +210,49 @@ fn apply(engine: &Engine, state: &ReceiverState, body: &[u8]) -> Reply {
         Ok(e) => e,
         Err(e) => return Reply::err(status::ILLEGAL_PARAMETER, format!("bad batch: {e}")),
     };
-    if let (true, Some(node)) = (state.local_only, state.peer) {
+    let mut users_checked = false;
+    for e in &events {
+        let h = match duet_engine::event::EventHeader::decode(e) {
+            Ok(h) => h,
+            Err(e) => return Reply::err(status::ILLEGAL_PARAMETER, format!("bad batch: {e}")),
+        };
         // The sender's pipe sends only its own changes: every event's
         // origin is the node that made the handshake.
-        for e in &events {
-            match duet_engine::event::EventHeader::decode(e) {
-                Ok(h) if h.origin == node => {}
-                Ok(h) => {
-                    return Reply::err(
-                        status::PIPE_ERROR,
-                        format!(
-                            "node {node}'s pipe sends only its own changes, but an event names \
-                             node {} as its origin: the batch is refused, nothing applied",
-                            h.origin
-                        ),
-                    )
-                }
-                Err(e) => return Reply::err(status::ILLEGAL_PARAMETER, format!("bad batch: {e}")),
+        if let (true, Some(node)) = (state.local_only, state.peer) {
+            if h.origin != node {
+                return Reply::err(
+                    status::PIPE_ERROR,
+                    format!(
+                        "node {node}'s pipe sends only its own changes, but an event names \
+                         node {} as its origin: the batch is refused, nothing applied",
+                        h.origin
+                    ),
+                );
             }
+        }
+        // Users and privileges come only from a user who may manage them
+        // here (REPLICATION alone would let a pipe's user grant itself
+        // anything).
+        if h.kind == duet_engine::event::EventKind::Auth && !users_checked {
+            let may = engine.access(&state.user).is_ok_and(|a| {
+                a.allows(
+                    duet_engine::privileges::Privilege::ManageUser,
+                    duet_engine::privileges::ROOT_ALL,
+                )
+            });
+            if !may {
+                return Reply::err(
+                    status::NO_PERMISSION,
+                    format!(
+                        "the pipe carries users and privileges (inclusion 'auth'), but its user \
+                         {:?} may not manage users on this node: GRANT MANAGE_USER ON root.** TO \
+                         USER {} here (or leave 'auth' out of the pipe's inclusion), then START PIPE \
+                         on the sending node; the batch is refused, nothing applied",
+                        state.user, state.user
+                    ),
+                );
+            }
+            users_checked = true;
         }
     }
     match engine.apply_remote(&state.stream, &events) {

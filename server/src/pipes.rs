@@ -106,6 +106,7 @@ pub fn show_pipes(list: &[PipeInfo], gate: &GateStatus) -> ResultSet {
                     None => "not counted".into(),
                 }),
                 behind.map(|b| Value::I64(b.bytes as i64)),
+                text(duet_pipe::config::SourceConfig::notes(&p.source).join("; ")),
             ],
         })
         .collect();
@@ -143,6 +144,10 @@ pub fn show_pipes(list: &[PipeInfo], gate: &GateStatus) -> ResultSet {
     cols.push(ColumnInfo {
         name: "PendingBytes".into(),
         data_type: DataType::Int64,
+    });
+    cols.push(ColumnInfo {
+        name: "Notes".into(),
+        data_type: DataType::Text,
     });
     ResultSet::from_rows(false, cols, rows)
 }

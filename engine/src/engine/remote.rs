@@ -389,6 +389,16 @@ fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::con
             }
         }
         EventBody::Schema(change) => detail = format!("{change:?}"),
+        // Never the password record itself.
+        EventBody::Auth(crate::event::AuthChange::User { name, record }) => {
+            detail = match record {
+                Some(_) => format!("user {name} created or its password changed"),
+                None => format!("user {name} dropped"),
+            }
+        }
+        EventBody::Auth(crate::event::AuthChange::Grants { name, .. }) => {
+            detail = format!("the privileges of user {name}")
+        }
     }
     crate::conflicts::Conflict {
         id: 0,

@@ -63,6 +63,7 @@ impl PipeTask {
                 schema: inc.schema,
                 inserts: inc.inserts,
                 deletes: inc.deletes,
+                auth: inc.auth,
             };
             let mut snap = Some(self.engine.snapshot(filter));
             let by_prefix = self.source.prefix.is_some().then(|| self.source.clone());

@@ -14,6 +14,7 @@ mod t170_types;
 mod t175_alter_pipe;
 mod t176_pattern_vs_path;
 mod t177_snapshot;
+mod t178_users;
 mod t180_processors;
 mod t190_compressors;
 mod t20_no_loops;
