@@ -309,10 +309,16 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                 "GROUP BY window [{start}, {end}) is empty: end must be after start"
             )));
         }
-        if gb.step_ms <= 0 {
+        if gb.step_ms < 0 || gb.step_months < 0 || (gb.step_ms == 0 && gb.step_months == 0) {
             return Err(ExecError::semantic("GROUP BY step must be positive"));
         }
-        let windows = ((end - start) as i128 + gb.step_ms as i128 - 1) / gb.step_ms as i128;
+        let win = Windows {
+            start,
+            months: gb.step_months,
+            ms: gb.step_ms,
+            offset_minutes: session.utc_offset_minutes,
+        };
+        let windows = win.count_before(end) as i128;
         // OFFSET and LIMIT pick windows by number: the skipped ones are
         // neither scanned nor iterated.
         let skip = (offset as i128).min(windows);
@@ -322,21 +328,20 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         } else {
             (skip, skip)
         };
-        let step = gb.step_ms as i128;
         let scan = TimeRange {
-            start: range.start.max((start as i128 + lowest * step) as i64),
+            start: range.start.max(win.bound(lowest as i64)),
             end: range
                 .end
                 .min(end - 1)
-                .min((start as i128 + (lowest + count) * step - 1).min(i64::MAX as i128) as i64),
+                .min(win.bound((lowest + count) as i64).saturating_sub(1)),
         };
         let rows = aligned(engine, &set, scan, q.order_desc, pred, deadline);
         let iter = GroupBy {
             rows: rows.peekable(),
             accs: specs.iter().map(|(f, _)| Accumulator::new(*f)).collect(),
             specs,
-            start,
-            step: gb.step_ms,
+            win,
+            end,
             next: first as i64,
             windows: windows as i64,
             left: count,
@@ -441,12 +446,62 @@ fn aligned(
     }
 }
 
+/// GROUP BY's windows: window `k` starts `k` steps after `start`, a step
+/// being `months` calendar months (in the session's zone) and `ms` fixed
+/// milliseconds, and ends where window `k + 1` starts.
+#[derive(Debug, Clone, Copy)]
+struct Windows {
+    start: i64,
+    months: i64,
+    ms: i64,
+    offset_minutes: i32,
+}
+
+impl Windows {
+    /// Where window `k` starts (saturating).
+    fn bound(&self, k: i64) -> i64 {
+        let fixed = i128::from(k) * i128::from(self.ms);
+        let base = if self.months == 0 {
+            self.start
+        } else {
+            duet_parser::add_calendar_months(
+                self.start,
+                k.saturating_mul(self.months),
+                self.offset_minutes,
+            )
+        };
+        (i128::from(base) + fixed).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+
+    /// How many windows start before `end` (> `start`).
+    fn count_before(&self, end: i64) -> i64 {
+        let span = i128::from(end) - i128::from(self.start);
+        if self.months == 0 {
+            let step = i128::from(self.ms);
+            return ((span + step - 1) / step).min(i128::from(i64::MAX)) as i64;
+        }
+        // A month is at least 28 days: the answer is at most `hi`, found
+        // by bisection on the calendar (window starts increase with k).
+        let shortest = i128::from(self.months) * 28 * 86_400_000 + i128::from(self.ms);
+        let (mut lo, mut hi) = (0i64, ((span + shortest - 1) / shortest).min(1 << 62) as i64);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.bound(mid) < end {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
 struct GroupBy {
     rows: std::iter::Peekable<AlignedIter>,
     specs: Vec<(AggFunc, usize)>,
     accs: Vec<Accumulator>,
-    start: i64,
-    step: i64,
+    win: Windows,
+    end: i64,
     next: i64,
     windows: i64,
     /// Windows still to emit (OFFSET and LIMIT applied).
@@ -470,16 +525,17 @@ impl Iterator for GroupBy {
         let k = self.next;
         self.next += if self.desc { -1 } else { 1 };
         self.accs.iter_mut().for_each(Accumulator::reset);
+        let (lo, hi) = (self.win.bound(k), self.win.bound(k + 1).min(self.end));
         loop {
-            let window = match self.rows.peek() {
+            let inside = match self.rows.peek() {
                 None => break,
                 Some(Err(_)) => match self.rows.next() {
                     Some(Err(e)) => return Some(Err(e)),
                     _ => break,
                 },
-                Some(Ok((t, _))) => (t - self.start) / self.step,
+                Some(Ok((t, _))) => (lo..hi).contains(t),
             };
-            if window != k {
+            if !inside {
                 break;
             }
             if let Some(Ok((t, row))) = self.rows.next() {
@@ -491,7 +547,7 @@ impl Iterator for GroupBy {
             }
         }
         Some(Ok(Row {
-            time: Some(self.start + k * self.step),
+            time: Some(lo),
             values: self.accs.iter().map(Accumulator::finish).collect(),
         }))
     }

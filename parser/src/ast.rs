@@ -126,12 +126,18 @@ pub enum SelectItem {
 }
 
 /// `GROUP BY ([start, end), step)`: windows `[start + k*step, start + (k+1)*step)`
-/// that lie before `end`.
+/// that start before `end`. A step with calendar months (`1mo`, `1y`)
+/// moves the window's start by whole months in the session's zone, so
+/// windows follow the calendar (IoTDB's meaning).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupBy {
     pub start: TimeExpr,
     pub end: TimeExpr,
-    /// Window length in milliseconds, > 0 (`1h`, `10m`, `30s`, `100ms`, `1d`, or a bare integer).
+    /// Calendar months of the step (`1mo`, `1y` = 12), >= 0.
+    pub step_months: i64,
+    /// The fixed part of the step in milliseconds, >= 0 (`1h`, `10m`,
+    /// `30s`, `100ms`, `1d`, or a bare integer); with `step_months` not
+    /// both 0.
     pub step_ms: i64,
 }
 

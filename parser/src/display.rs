@@ -254,7 +254,14 @@ impl Display for SelectItem {
 
 impl Display for GroupBy {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let step = format_duration(self.step_ms.unsigned_abs());
+        let mut step = match self.step_months {
+            0 => String::new(),
+            m if m % 12 == 0 => format!("{}y", m / 12),
+            m => format!("{m}mo"),
+        };
+        if self.step_ms != 0 || step.is_empty() {
+            step.push_str(&format_duration(self.step_ms.unsigned_abs()));
+        }
         write!(f, "GROUP BY ([{}, {}), {step})", self.start, self.end)
     }
 }

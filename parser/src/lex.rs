@@ -365,6 +365,56 @@ pub(crate) fn positive_span(i: &str) -> Res<'_, i64> {
     }
 }
 
+/// A GROUP BY step: a bare integer (milliseconds) or a duration whose `mo`
+/// and `y` parts are calendar months (`1y` = 12 of them) and the rest fixed
+/// milliseconds (`1mo2d` = a month and two days). Returns (months, ms),
+/// not both zero.
+pub(crate) fn calendar_span(i: &str) -> Res<'_, (i64, i64)> {
+    const STEP: &str = "a positive step (`1h`, `30s`, `1mo`, `1y`, `1mo2d`, or milliseconds)";
+    let j = ws(i);
+    let n = digits_len(j);
+    if n > 0 && !j[n..].starts_with(|c: char| is_ident_char(c) || c == '.') {
+        let (rest, ms) = positive_span(j)?;
+        return Ok((rest, (0, ms)));
+    }
+    let (mut rest, mut months, mut ms) = (j, 0i128, 0i128);
+    loop {
+        let n = digits_len(rest);
+        if n == 0 {
+            break;
+        }
+        let value: i128 = rest[..n].parse().unwrap_or(i128::MAX / 4);
+        let unit = &rest[n..];
+        let lower = unit.get(..2).map(str::to_ascii_lowercase);
+        let len = if lower.as_deref() == Some("mo") {
+            months += value;
+            2
+        } else if unit.starts_with(['y', 'Y']) {
+            months += value * 12;
+            1
+        } else if let Some((factor, len)) = unit_at(unit) {
+            ms += value * i128::from(factor);
+            len
+        } else {
+            return bad(j, "duration needs a unit", STEP);
+        };
+        if months > i128::from(i32::MAX) || ms > i128::from(i64::MAX) {
+            return bad(j, "step overflow", STEP);
+        }
+        rest = &rest[n + len..];
+    }
+    if rest.len() == j.len() {
+        return fail(j, STEP);
+    }
+    if rest.starts_with(|c: char| is_ident_char(c) || c == '.') {
+        return bad(j, "malformed duration", STEP);
+    }
+    if months == 0 && ms == 0 {
+        return bad(j, "zero length", STEP);
+    }
+    Ok((rest, (months as i64, ms as i64)))
+}
+
 const TIME: &str = "a time (integer milliseconds, an ISO-8601 literal or now())";
 
 /// An ISO-8601 literal at the start of `j`, validated; the text as written.

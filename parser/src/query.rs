@@ -4,7 +4,7 @@ use crate::ast::{GroupBy, InsertRow, Literal, Select, SelectItem, Statement};
 use crate::error::{bad, commit, failure, PErr, Res};
 use crate::expr::{expr, literal, select_item};
 use crate::lex::{
-    column, end_of_statement, kw, path, positive_span, sym, time_expr, unsigned, word, ws,
+    calendar_span, column, end_of_statement, kw, path, sym, time_expr, unsigned, word, ws,
 };
 use crate::stmt::paths;
 
@@ -135,28 +135,16 @@ fn group_by(i: &str) -> Res<'_, GroupBy> {
     let (r, _) =
         sym(")")(r).or_else(|_| failure(ws(r), "`)` to close the time range `[start, end)`"))?;
     let (r, _) = sym(",")(r)?;
-    // IoTDB's `mo` and `y` in a GROUP BY step are calendar months and
-    // years; a fixed 30 or 365 days would give other windows, silently.
-    let k = ws(r);
-    let token: String = k
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if token.contains("mo") || token.contains('y') {
-        return failure(
-            k,
-            "a step in w, d, h, m, s or ms: calendar months and years (`mo`, `y`) in GROUP BY \
-             are not supported yet",
-        );
-    }
-    let (r, step_ms) = positive_span(r)?;
+    // IoTDB's `mo` and `y` are calendar months and years: kept apart from
+    // the fixed part of the step.
+    let (r, (step_months, step_ms)) = calendar_span(r)?;
     let (r, _) = sym(")")(r)?;
     Ok((
         r,
         GroupBy {
             start,
             end,
+            step_months,
             step_ms,
         },
     ))

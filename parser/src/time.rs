@@ -150,6 +150,44 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date of a day count since 1970-01-01 (the
+/// inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `ms` moved by `months` calendar months, read in the zone
+/// `offset_minutes` east of UTC: the same day of the month and time of day,
+/// the day cut to the month's last when it has fewer (IoTDB's month
+/// arithmetic: Jan 31 + 1 month = Feb 28 or 29). Saturates at the ends of
+/// i64.
+pub fn add_calendar_months(ms: i64, months: i64, offset_minutes: i32) -> i64 {
+    const DAY: i64 = 86_400_000;
+    let offset = i64::from(offset_minutes) * 60_000;
+    let local = ms.saturating_add(offset);
+    let (days, rem) = (local.div_euclid(DAY), local.rem_euclid(DAY));
+    let (y, m, d) = civil_from_days(days);
+    let total = (y as i128) * 12 + i128::from(m - 1) + i128::from(months);
+    // Far outside i64 milliseconds (about 292 million years) either way.
+    if total.abs() > 12 * 400_000_000 {
+        return if months > 0 { i64::MAX } else { i64::MIN };
+    }
+    let ny = total.div_euclid(12) as i64;
+    let nm = total.rem_euclid(12) as u32 + 1;
+    let nd = d.min(days_in_month(ny, nm));
+    let out = i128::from(days_from_civil(ny, nm, nd)) * i128::from(DAY) + i128::from(rem)
+        - i128::from(offset);
+    out.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
 /// Converts an ISO-8601 literal (as accepted by the parser and stored in
 /// `TimeBase::Iso`) to epoch milliseconds. A literal without a zone is read in
 /// `default_offset_minutes` east of UTC (e.g. `480` for `+08:00`).
@@ -197,9 +235,9 @@ pub(crate) fn unit_at(s: &str) -> Option<(i64, usize)> {
 }
 
 /// Prints a non-negative duration in the largest unit that divides it exactly
-/// (`3600000` -> `1h`); zero is `0ms`. Never in `y` or `mo`: a GROUP BY
-/// step refuses those (IoTDB's are calendar units), and these milliseconds
-/// are fixed spans.
+/// (`3600000` -> `1h`); zero is `0ms`. Never in `y` or `mo`: those are
+/// calendar units (a GROUP BY step keeps them apart), and these
+/// milliseconds are fixed spans.
 pub(crate) fn format_duration(ms: u64) -> String {
     if ms == 0 {
         return "0ms".to_string();
@@ -261,6 +299,47 @@ mod tests {
         assert!(iso_to_millis("2023-02-29", 0).is_err());
         assert!(iso_to_millis("2024-13-01", 0).is_err());
         assert!(iso_to_millis("2024-01-01x", 0).is_err());
+    }
+
+    #[test]
+    fn calendar_months() {
+        let t = |s: &str| iso_to_millis(s, 0).unwrap();
+        assert_eq!(
+            add_calendar_months(t("2024-01-31T10:00:00"), 1, 0),
+            t("2024-02-29T10:00:00")
+        );
+        assert_eq!(
+            add_calendar_months(t("2023-01-31T10:00:00"), 1, 0),
+            t("2023-02-28T10:00:00")
+        );
+        assert_eq!(
+            add_calendar_months(t("2024-01-31T00:00:00"), 2, 0),
+            t("2024-03-31T00:00:00")
+        );
+        assert_eq!(
+            add_calendar_months(t("2024-03-15T00:00:00"), -3, 0),
+            t("2023-12-15T00:00:00")
+        );
+        assert_eq!(
+            add_calendar_months(t("2024-02-29T00:00:00"), 12, 0),
+            t("2025-02-28T00:00:00")
+        );
+        // In +08:00, 2024-01-31T20:00Z is Feb 1st 04:00 local: a month on
+        // is Mar 1st 04:00 local.
+        assert_eq!(
+            add_calendar_months(t("2024-01-31T20:00:00"), 1, 480),
+            t("2024-02-29T20:00:00")
+        );
+        assert_eq!(
+            add_calendar_months(t("1969-12-31T23:59:59"), 1, 0),
+            t("1970-01-31T23:59:59")
+        );
+        assert_eq!(add_calendar_months(0, i64::MAX, 0), i64::MAX);
+        assert_eq!(add_calendar_months(0, i64::MIN, 0), i64::MIN);
+        for days in [-800_000, -1, 0, 1, 59, 60, 19_000, 2_900_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{days}");
+        }
     }
 
     #[test]

@@ -160,10 +160,18 @@ fn select_item() -> impl Strategy<Value = SelectItem> {
 }
 
 fn select() -> impl Strategy<Value = Select> {
-    let group_by =
-        (time_expr(), time_expr(), 1..=i64::MAX).prop_map(|(start, end, step_ms)| GroupBy {
+    let group_by = (
+        time_expr(),
+        time_expr(),
+        prop_oneof![
+            (Just(0i64), 1..=i64::MAX),
+            (1..=10_000i64, 0..=i64::MAX / 2),
+        ],
+    )
+        .prop_map(|(start, end, (step_months, step_ms))| GroupBy {
             start,
             end,
+            step_months,
             step_ms,
         });
     (

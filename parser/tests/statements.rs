@@ -310,6 +310,23 @@ fn aggregates_and_group_by() {
     assert!(Statement::Select(Box::new(s))
         .to_string()
         .contains("GROUP BY ([0, 100000), 1s)"));
+    // Calendar months apart from the fixed part.
+    for (step, months, ms, shown) in [
+        ("1mo", 1, 0, "1mo"),
+        ("2MO", 2, 0, "2mo"),
+        ("1y", 12, 0, "1y"),
+        ("1y2d", 12, 172_800_000, "1y2d"),
+        ("1mo30s", 1, 30_000, "1mo30s"),
+        ("3d", 0, 259_200_000, "3d"),
+    ] {
+        let s = sel(&format!(
+            "select count(v) from root.a group by ([0, 100), {step})"
+        ));
+        let g = s.group_by.clone().unwrap();
+        assert_eq!((g.step_months, g.step_ms), (months, ms), "{step}");
+        let text = Statement::Select(Box::new(s)).to_string();
+        assert!(text.contains(&format!("100), {shown})")), "{step}: {text}");
+    }
 }
 
 #[test]
