@@ -15,6 +15,8 @@ use duet_parser::{Expr, Path, Select, SelectItem};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod align;
+
 /// The series a query reads, each once, with their positions in a row.
 struct ScanSet {
     series: Vec<Arc<Series>>,
@@ -200,7 +202,16 @@ fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
 pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
     check_patterns(q)?;
     let hidden = hidden_series(engine, &session.access, q, Deadline(session.deadline))?;
-    let mut rs = execute_readable(engine, session, q)?;
+    let mut rs = if q.align_by_device {
+        align::by_device(engine, session, q)?
+    } else {
+        if q.order_device.is_some() {
+            return Err(ExecError::semantic(
+                "ORDER BY DEVICE needs ALIGN BY DEVICE (rows are aligned by time)",
+            ));
+        }
+        execute_readable(engine, session, q)?
+    };
     if hidden > 0 {
         rs.warning = Some(format!(
             "{hidden} time series left out: no READ_DATA privilege on them"

@@ -150,9 +150,25 @@ pub struct Select {
     pub from: Vec<Path>,
     pub where_clause: Option<Expr>,
     pub group_by: Option<GroupBy>,
+    /// `ORDER BY TIME DESC`.
     pub order_desc: bool,
+    /// `ORDER BY ... DEVICE [ASC|DESC]` (with ALIGN BY DEVICE).
+    pub order_device: Option<OrderDevice>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// `ALIGN BY DEVICE`: one row per device and time, the device in a
+    /// `Device` column and each measurement in one column for all devices.
+    pub align_by_device: bool,
+}
+
+/// The `DEVICE` key of an ORDER BY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderDevice {
+    pub desc: bool,
+    /// Named before `TIME` (or without it): devices first, then times
+    /// within each; otherwise rows go by time, devices ordering equal
+    /// times.
+    pub first: bool,
 }
 
 /// One row of `VALUES`.

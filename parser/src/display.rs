@@ -278,14 +278,31 @@ impl Display for Select {
         if let Some(g) = &self.group_by {
             write!(f, " {g}")?;
         }
-        if self.order_desc {
-            f.write_str(" ORDER BY time DESC")?;
+        let time = if self.order_desc {
+            "time DESC"
+        } else {
+            "time ASC"
+        };
+        match self.order_device {
+            Some(d) => {
+                let device = if d.desc { "DEVICE DESC" } else { "DEVICE ASC" };
+                if d.first {
+                    write!(f, " ORDER BY {device}, {time}")?;
+                } else {
+                    write!(f, " ORDER BY {time}, {device}")?;
+                }
+            }
+            None if self.order_desc => f.write_str(" ORDER BY time DESC")?,
+            None => {}
         }
         if let Some(n) = self.limit {
             write!(f, " LIMIT {n}")?;
         }
         if let Some(n) = self.offset {
             write!(f, " OFFSET {n}")?;
+        }
+        if self.align_by_device {
+            f.write_str(" ALIGN BY DEVICE")?;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! `SELECT`, `INSERT` and `DELETE FROM`.
 
-use crate::ast::{GroupBy, InsertRow, Literal, Select, SelectItem, Statement};
+use crate::ast::{GroupBy, InsertRow, Literal, OrderDevice, Select, SelectItem, Statement};
 use crate::error::{bad, commit, failure, PErr, Res};
 use crate::expr::{expr, literal, select_item};
 use crate::lex::{
@@ -41,25 +41,12 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     };
 
     let ordered = kw("ORDER")(rest).is_ok();
-    let (rest, order_desc) = match kw("ORDER")(rest) {
+    let (rest, order_desc, order_device) = match kw("ORDER")(rest) {
         Ok((r, _)) => {
-            let (r, _) = commit(kw("BY")(r))?;
-            let k = ws(r);
-            let r = match word(k) {
-                Ok((r, w))
-                    if w.eq_ignore_ascii_case("time") || w.eq_ignore_ascii_case("timestamp") =>
-                {
-                    r
-                }
-                _ => return failure(k, "TIME"),
-            };
-            if let Ok((r, _)) = kw("DESC")(r) {
-                (r, true)
-            } else {
-                (kw("ASC")(r).map_or(r, |(r, _)| r), false)
-            }
+            let (r, (desc, device)) = commit(order_by(r))?;
+            (r, desc, device)
         }
-        Err(_) => (rest, false),
+        Err(_) => (rest, false, None),
     };
 
     // IoTDB accepts LIMIT and OFFSET in either order.
@@ -100,7 +87,32 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     if offset.is_none() {
         hints.push("OFFSET");
     }
+    // `ALIGN BY DEVICE` (or the default, `ALIGN BY TIME`) ends it.
+    let (rest, align_by_device) = match kw("ALIGN")(rest) {
+        Ok((r, _)) => {
+            let (r, _) = commit(kw("BY")(r))?;
+            let k = ws(r);
+            match word(k) {
+                Ok((r, w)) if w.eq_ignore_ascii_case("device") => (r, true),
+                Ok((r, w)) if w.eq_ignore_ascii_case("time") => (r, false),
+                _ => return failure(k, "DEVICE or TIME"),
+            }
+        }
+        Err(_) => {
+            hints.push("ALIGN BY DEVICE");
+            (rest, false)
+        }
+    };
     end_of_statement(rest, &hints)?;
+    // IoTDB's device view: `ORDER BY TIME` alone makes time the main key
+    // (devices order equal times); without ORDER BY, devices come first.
+    let order_device = match order_device {
+        None if align_by_device && ordered => Some(OrderDevice {
+            desc: false,
+            first: false,
+        }),
+        d => d,
+    };
     let select = Select {
         last,
         items,
@@ -108,10 +120,57 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         where_clause,
         group_by,
         order_desc,
+        order_device,
         limit,
         offset,
+        align_by_device,
     };
     Ok((rest, Statement::Select(Box::new(select))))
+}
+
+/// After `ORDER`: `BY key [ASC|DESC] [, key [ASC|DESC]]` with keys TIME
+/// (or TIMESTAMP) and DEVICE, each at most once; the first is the main
+/// one.
+fn order_by(i: &str) -> Res<'_, (bool, Option<OrderDevice>)> {
+    let (mut r, _) = kw("BY")(i)?;
+    let (mut time, mut device): (Option<bool>, Option<OrderDevice>) = (None, None);
+    loop {
+        let k = ws(r);
+        let (after, key) = match word(k) {
+            Ok((after, w))
+                if w.eq_ignore_ascii_case("time") || w.eq_ignore_ascii_case("timestamp") =>
+            {
+                (after, true)
+            }
+            Ok((after, w)) if w.eq_ignore_ascii_case("device") => (after, false),
+            _ => return failure(k, "TIME or DEVICE"),
+        };
+        let (after, desc) = if let Ok((a, _)) = kw("DESC")(after) {
+            (a, true)
+        } else {
+            (kw("ASC")(after).map_or(after, |(a, _)| a), false)
+        };
+        if key {
+            if time.is_some() {
+                return bad(k, "TIME named twice in ORDER BY", "DEVICE");
+            }
+            time = Some(desc);
+        } else {
+            if device.is_some() {
+                return bad(k, "DEVICE named twice in ORDER BY", "TIME");
+            }
+            device = Some(OrderDevice {
+                desc,
+                first: time.is_none(),
+            });
+        }
+        r = after;
+        match sym(",")(r) {
+            Ok((a, _)) => r = a,
+            Err(_) => break,
+        }
+    }
+    Ok((r, (time.unwrap_or(false), device)))
 }
 
 pub(crate) fn opt_where(i: &str) -> Res<'_, Option<crate::ast::Expr>> {

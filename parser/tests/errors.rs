@@ -222,10 +222,13 @@ fn trailing_words_list_what_could_have_followed() {
     let e = err("select a from root.x where a > 1 garbage");
     assert_eq!(
         e.to_string(),
-        "line 1, column 34: expected AND, OR, GROUP BY, ORDER BY, LIMIT, OFFSET, `;` or end of statement, found `garbage`"
+        "line 1, column 34: expected AND, OR, GROUP BY, ORDER BY, LIMIT, OFFSET, ALIGN BY DEVICE, `;` or end of statement, found `garbage`"
     );
     let e = err("select a from root.x limit 1 limt 2");
-    assert_eq!(e.expected, "OFFSET, `;` or end of statement");
+    assert_eq!(
+        e.expected,
+        "OFFSET, ALIGN BY DEVICE, `;` or end of statement"
+    );
     let e = err("create timeseries root.a.b with datatype=INT32 encodin=RLE");
     assert_eq!((e.column, e.found.as_str()), (48, "encodin"));
     assert!(e.expected.contains("ENCODING"), "{e}");

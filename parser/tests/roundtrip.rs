@@ -183,9 +183,11 @@ fn select() -> impl Strategy<Value = Select> {
         any::<bool>(),
         option::of(any::<u64>()),
         option::of(any::<u64>()),
+        option::of((any::<bool>(), any::<bool>())),
+        any::<bool>(),
     )
         .prop_map(
-            |(last, items, from, where_clause, group_by, order_desc, limit, offset)| Select {
+            |(
                 last,
                 items,
                 from,
@@ -194,6 +196,21 @@ fn select() -> impl Strategy<Value = Select> {
                 order_desc,
                 limit,
                 offset,
+                device,
+                align_by_device,
+            )| Select {
+                last,
+                items,
+                from,
+                where_clause,
+                group_by,
+                // Without a DEVICE key the device view orders devices
+                // first and times ascending (an ORDER BY TIME names one).
+                order_desc: order_desc && !(align_by_device && device.is_none()),
+                order_device: device.map(|(desc, first)| duet_parser::OrderDevice { desc, first }),
+                limit,
+                offset,
+                align_by_device,
             },
         )
 }

@@ -330,6 +330,47 @@ fn aggregates_and_group_by() {
 }
 
 #[test]
+fn align_by_device_and_order_by_device() {
+    use duet_parser::OrderDevice;
+    let cases = [
+        ("align by device", None, false, true),
+        (
+            "order by device desc, time asc align by device",
+            Some((true, true)),
+            false,
+            true,
+        ),
+        (
+            "order by time desc, device align by device",
+            Some((false, false)),
+            true,
+            true,
+        ),
+        // ORDER BY TIME alone in the device view: time first.
+        (
+            "order by time desc align by device",
+            Some((false, false)),
+            true,
+            true,
+        ),
+        ("order by time desc", None, true, false),
+        ("limit 2 offset 1 align by time", None, false, false),
+    ];
+    for (tail, device, desc, align) in cases {
+        let s = sel(&format!("select s from root.** {tail}"));
+        assert_eq!(
+            (s.order_device, s.order_desc, s.align_by_device),
+            (
+                device.map(|(desc, first)| OrderDevice { desc, first }),
+                desc,
+                align
+            ),
+            "{tail}"
+        );
+    }
+}
+
+#[test]
 fn where_precedence() {
     let s = sel("select * from root.a where a = 1 or b = 2 and not c = 3");
     let a = cmp(col("a"), CmpOp::Eq, int(1));

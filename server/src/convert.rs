@@ -759,8 +759,10 @@ pub fn raw_data_query(
             )),
             group_by: None,
             order_desc: false,
+            order_device: None,
             limit: None,
             offset: None,
+            align_by_device: false,
         },
     )))
 }
