@@ -8,6 +8,7 @@ use crate::Session;
 use duet_engine::{Value, MAX_TIME, MIN_TIME};
 use duet_parser::{CmpOp, Expr, Literal, Operand};
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// Inclusive time bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,17 @@ pub fn scan_range(e: Option<&Expr>, session: &Session) -> Result<TimeRange> {
                 walk(a, r, session)?;
                 walk(b, r, session)
             }
+            // `time IN (...)`: the span of its values.
+            Expr::Or(..) => {
+                let mut times = Vec::new();
+                if time_equalities(e, session, &mut times)? {
+                    if let (Some(&lo), Some(&hi)) = (times.iter().min(), times.iter().max()) {
+                        r.narrow(CmpOp::GtEq, lo);
+                        r.narrow(CmpOp::LtEq, hi);
+                    }
+                }
+                Ok(())
+            }
             other => {
                 if let Some((op, t)) = time_cmp(other, session)? {
                     r.narrow(op, t);
@@ -92,6 +104,22 @@ pub fn scan_range(e: Option<&Expr>, session: &Session) -> Result<TimeRange> {
         walk(e, &mut r, session)?;
     }
     Ok(r)
+}
+
+/// Whether `e` is `time = a OR time = b ...` only; the times go to `out`.
+fn time_equalities(e: &Expr, session: &Session, out: &mut Vec<i64>) -> Result<bool> {
+    match e {
+        Expr::Or(a, b) => {
+            Ok(time_equalities(a, session, out)? && time_equalities(b, session, out)?)
+        }
+        other => match time_cmp(other, session)? {
+            Some((CmpOp::Eq, t)) => {
+                out.push(t);
+                Ok(true)
+            }
+            _ => Ok(false),
+        },
+    }
 }
 
 /// For `DELETE`: the clause must be time comparisons joined by AND.
@@ -128,10 +156,78 @@ pub fn time_only_range(e: Option<&Expr>, session: &Session, statement: &str) -> 
 /// A predicate with its column names resolved to row positions.
 #[derive(Debug, Clone)]
 pub enum Pred {
-    Cmp { lhs: Term, op: CmpOp, rhs: Term },
+    Cmp {
+        lhs: Term,
+        op: CmpOp,
+        rhs: Term,
+    },
     And(Box<Pred>, Box<Pred>),
     Or(Box<Pred>, Box<Pred>),
     Not(Box<Pred>),
+    /// Some of these columns hold no value at this time.
+    IsNull(Term),
+    /// A text value that contains a match (LIKE is anchored at both ends).
+    Matches {
+        term: Term,
+        re: Arc<regex::Regex>,
+    },
+}
+
+/// One side of a comparison as a term.
+fn term(
+    o: &Operand,
+    session: &Session,
+    columns: &mut dyn FnMut(&str) -> Result<Vec<usize>>,
+) -> Result<Term> {
+    Ok(match o {
+        Operand::Time => Term::Time,
+        Operand::Column(c) => Term::Columns(columns(c)?),
+        Operand::Literal(l) => match convert::literal(l) {
+            Some(v) => Term::Value(v),
+            None => {
+                return Err(ExecError::semantic(
+                    "compare with null using IS NULL, not =",
+                ))
+            }
+        },
+        Operand::TimeValue(te) => Term::Value(Value::I64(convert::time(te, session)?)),
+    })
+}
+
+/// IoTDB's LIKE pattern as a regex matching the whole text: `%` any
+/// text, `_` one character, `\` makes the next character itself.
+fn like_to_regex(pattern: &str) -> String {
+    let mut out = String::from("(?s)^");
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push_str(&regex::escape(&n.to_string()));
+                }
+            }
+            c => out.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    out.push('$');
+    out
+}
+
+/// Compiles a client's pattern with bounded size (a huge pattern is
+/// refused, not built).
+fn pattern_regex(re: &str, what: &str, original: &str) -> Result<regex::Regex> {
+    regex::RegexBuilder::new(re)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
+        .map_err(|e| {
+            ExecError::semantic(format!(
+                "{what} pattern {original:?} is not valid: {}",
+                e.to_string().lines().last().unwrap_or("bad pattern")
+            ))
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -159,30 +255,27 @@ impl Pred {
                 Box::new(Self::compile(b, session, columns)?),
             ),
             Expr::Not(a) => Pred::Not(Box::new(Self::compile(a, session, columns)?)),
-            Expr::Cmp { lhs, op, rhs } => {
-                let mut term = |o: &Operand| -> Result<Term> {
-                    Ok(match o {
-                        Operand::Time => Term::Time,
-                        Operand::Column(c) => Term::Columns(columns(c)?),
-                        Operand::Literal(l) => match convert::literal(l) {
-                            Some(v) => Term::Value(v),
-                            None => {
-                                return Err(ExecError::semantic(
-                                    "compare with null using a value, not null",
-                                ))
-                            }
-                        },
-                        Operand::TimeValue(te) => {
-                            Term::Value(Value::I64(convert::time(te, session)?))
-                        }
-                    })
-                };
-                Pred::Cmp {
-                    lhs: term(lhs)?,
-                    op: *op,
-                    rhs: term(rhs)?,
+            Expr::Cmp { lhs, op, rhs } => Pred::Cmp {
+                lhs: term(lhs, session, columns)?,
+                op: *op,
+                rhs: term(rhs, session, columns)?,
+            },
+            Expr::IsNull(o) => match term(o, session, columns)? {
+                t @ Term::Columns(_) => Pred::IsNull(t),
+                _ => {
+                    return Err(ExecError::semantic(format!(
+                        "IS NULL takes a measurement, not {o}"
+                    )))
                 }
-            }
+            },
+            Expr::Like { operand, pattern } => Pred::Matches {
+                term: term(operand, session, columns)?,
+                re: Arc::new(pattern_regex(&like_to_regex(pattern), "LIKE", pattern)?),
+            },
+            Expr::Regexp { operand, pattern } => Pred::Matches {
+                term: term(operand, session, columns)?,
+                re: Arc::new(pattern_regex(pattern, "REGEXP", pattern)?),
+            },
         })
     }
 
@@ -200,6 +293,20 @@ impl Pred {
                 _ => None,
             },
             Pred::Not(a) => a.eval(time, row).map(|b| !b),
+            Pred::IsNull(t) => Some(values(t, time, row).iter().any(Option::is_none)),
+            // Text values only: others are neither in nor out.
+            Pred::Matches { term, re } => {
+                let mut known = false;
+                for v in values(term, time, row).iter().flatten() {
+                    if let Value::Text(s) = v {
+                        known = true;
+                        if re.is_match(s) {
+                            return Some(true);
+                        }
+                    }
+                }
+                known.then_some(false)
+            }
             Pred::Cmp { lhs, op, rhs } => {
                 let l = values(lhs, time, row);
                 let r = values(rhs, time, row);

@@ -102,6 +102,20 @@ pub enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
+    /// `x IS NULL` (`IS NOT NULL` is its NOT).
+    IsNull(Operand),
+    /// `x LIKE 'pattern'`: `%` any text, `_` one character, `\` escapes
+    /// the next (IoTDB's LIKE).
+    Like {
+        operand: Operand,
+        pattern: String,
+    },
+    /// `x REGEXP 'regex'`: the value contains a match (IoTDB's REGEXP,
+    /// Java's `find`).
+    Regexp {
+        operand: Operand,
+        pattern: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -227,6 +227,15 @@ impl Display for Expr {
             Expr::And(a, b) => write!(f, "({a} AND {b})"),
             Expr::Or(a, b) => write!(f, "({a} OR {b})"),
             Expr::Not(e) => write!(f, "(NOT {e})"),
+            Expr::IsNull(o) => write!(f, "{o} IS NULL"),
+            Expr::Like { operand, pattern } => {
+                write!(f, "{operand} LIKE ")?;
+                quoted(f, pattern)
+            }
+            Expr::Regexp { operand, pattern } => {
+                write!(f, "{operand} REGEXP ")?;
+                quoted(f, pattern)
+            }
         }
     }
 }

@@ -127,7 +127,10 @@ fn cmp_op(i: &str) -> Res<'_, CmpOp> {
             return Ok((rest, op));
         }
     }
-    fail(j, "a comparison operator (=, !=, <, <=, >, >=) or BETWEEN")
+    fail(
+        j,
+        "a comparison operator (=, !=, <, <=, >, >=), BETWEEN, IN, LIKE, REGEXP or IS NULL",
+    )
 }
 
 /// Counts operators and nesting while one expression is parsed.
@@ -142,7 +145,7 @@ impl Budget {
             return bad(
                 at,
                 "expression too long",
-                format!("at most {MAX_OPERATORS} AND/OR/NOT operators"),
+                format!("at most {MAX_OPERATORS} AND/OR/NOT operators and IN values"),
             );
         }
         Ok((at, ()))
@@ -204,10 +207,10 @@ fn not_expr<'a>(i: &'a str, depth: usize, b: &mut Budget) -> Res<'a, Expr> {
             None => failure(k, "AND, OR or `)`"),
         };
     }
-    comparison(j)
+    comparison(j, b)
 }
 
-fn comparison(i: &str) -> Res<'_, Expr> {
+fn comparison<'a>(i: &'a str, b: &mut Budget) -> Res<'a, Expr> {
     let (rest, lhs) = operand(i).or_else(|e| match e {
         nom::Err::Error(_) => fail(
             ws(i),
@@ -215,6 +218,22 @@ fn comparison(i: &str) -> Res<'_, Expr> {
         ),
         other => Err(other),
     })?;
+    // `x IS [NOT] NULL`.
+    if let Ok((r, _)) = kw("IS")(rest) {
+        let (r, not) = match kw("NOT")(r) {
+            Ok((r, _)) => (r, true),
+            Err(_) => (r, false),
+        };
+        let (r, _) = commit(kw("NULL")(r))?;
+        let e = Expr::IsNull(lhs);
+        return Ok((r, if not { Expr::Not(Box::new(e)) } else { e }));
+    }
+    // `x [NOT] BETWEEN a AND b | [NOT] IN (...) | [NOT] LIKE 's' | [NOT] REGEXP 's'`.
+    let (rest, not) = match kw("NOT")(rest) {
+        Ok((r, _)) => (r, true),
+        Err(_) => (rest, false),
+    };
+    let negate = |e: Expr| if not { Expr::Not(Box::new(e)) } else { e };
     if let Ok((r, _)) = kw("BETWEEN")(rest) {
         let (r, low) = commit(operand(r))?;
         let (r, _) = commit(kw("AND")(r))?;
@@ -229,12 +248,70 @@ fn comparison(i: &str) -> Res<'_, Expr> {
             op: CmpOp::LtEq,
             rhs: high,
         };
-        return Ok((r, Expr::And(Box::new(ge), Box::new(le))));
+        return Ok((r, negate(Expr::And(Box::new(ge), Box::new(le)))));
+    }
+    if let Ok((r, _)) = kw("IN")(rest) {
+        let (r, _) = commit(sym("(")(r))?;
+        let (mut r, first) = commit(operand(r))?;
+        let eq = |rhs: Operand| Expr::Cmp {
+            lhs: lhs.clone(),
+            op: CmpOp::Eq,
+            rhs,
+        };
+        let mut any = eq(first);
+        let mut n = 1;
+        loop {
+            let k = ws(r);
+            if let Some(after) = k.strip_prefix(',') {
+                n += 1;
+                if n > MAX_IN_LIST {
+                    return bad(k, "IN list too long", "at most 1000 values in IN (...)");
+                }
+                // Each value is one more comparison ORed in.
+                b.operator(k)?;
+                let (after, v) = commit(operand(after))?;
+                any = Expr::Or(Box::new(any), Box::new(eq(v)));
+                r = after;
+            } else if let Some(after) = k.strip_prefix(')') {
+                r = after;
+                break;
+            } else {
+                return failure(k, "`,` or `)` to close the IN list");
+            }
+        }
+        return Ok((r, negate(any)));
+    }
+    for (word, like) in [("LIKE", true), ("REGEXP", false)] {
+        if let Ok((r, _)) = kw(word)(rest) {
+            let k = ws(r);
+            let (r, pattern) = match string_lit(k) {
+                Ok(ok) => ok,
+                Err(_) => return failure(k, "a quoted pattern"),
+            };
+            let e = if like {
+                Expr::Like {
+                    operand: lhs,
+                    pattern,
+                }
+            } else {
+                Expr::Regexp {
+                    operand: lhs,
+                    pattern,
+                }
+            };
+            return Ok((r, negate(e)));
+        }
+    }
+    if not {
+        return failure(ws(rest), "BETWEEN, IN, LIKE or REGEXP after NOT");
     }
     let (rest, op) = commit(cmp_op(rest))?;
     let (rest, rhs) = commit(operand(rest))?;
     Ok((rest, Expr::Cmp { lhs, op, rhs }))
 }
+
+/// Most values in one `IN (...)` list (each is a comparison).
+const MAX_IN_LIST: usize = 1000;
 
 const AGGS: [(&str, AggFunc); 7] = [
     ("count", AggFunc::Count),

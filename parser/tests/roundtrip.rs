@@ -136,8 +136,12 @@ fn cmp_op() -> impl Strategy<Value = CmpOp> {
 }
 
 fn expr() -> impl Strategy<Value = Expr> {
-    let leaf =
-        (operand(), cmp_op(), operand()).prop_map(|(lhs, op, rhs)| Expr::Cmp { lhs, op, rhs });
+    let leaf = prop_oneof![
+        4 => (operand(), cmp_op(), operand()).prop_map(|(lhs, op, rhs)| Expr::Cmp { lhs, op, rhs }),
+        1 => operand().prop_map(Expr::IsNull),
+        1 => (operand(), "[a-z%_'\\\\]{0,8}").prop_map(|(operand, pattern)| Expr::Like { operand, pattern }),
+        1 => (operand(), "[a-z.*^$'\\\\]{0,8}").prop_map(|(operand, pattern)| Expr::Regexp { operand, pattern }),
+    ];
     leaf.prop_recursive(4, 16, 2, |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
