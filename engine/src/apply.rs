@@ -28,8 +28,8 @@ pub(crate) struct SchemaDelta {
     databases: BTreeMap<String, Option<Database>>,
     series: BTreeMap<String, Option<Arc<Series>>>,
     drops: BTreeMap<String, Drop>,
-    /// Users and grants versions written by this batch (see `users`).
-    pub(crate) auth_versions: BTreeMap<Vec<u8>, Version>,
+    /// Users' meta records written by this batch (see `users`).
+    pub(crate) auth_pending: crate::users::Pending,
     /// Users whose record or grants this batch changed: their cached
     /// grants are dropped once it committed.
     pub(crate) users_changed: std::collections::BTreeSet<String>,
@@ -222,7 +222,7 @@ pub(crate) fn apply_body(
             cx.batch,
             event.version,
             change,
-            &mut cx.view.delta.auth_versions,
+            &mut cx.view.delta.auth_pending,
             &mut cx.view.delta.users_changed,
         ),
     }

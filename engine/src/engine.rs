@@ -152,7 +152,8 @@ pub struct Engine {
     gate: RwLock<Option<Arc<dyn WriteGate>>>,
     /// Users' grants as last read from `meta` (see `users`); an entry is
     /// dropped whenever its user's grants change.
-    pub(crate) grants: RwLock<HashMap<String, Arc<crate::privileges::Grants>>>,
+    /// `None`: no such user.
+    pub(crate) grants: RwLock<HashMap<String, Option<Arc<crate::privileges::Grants>>>>,
     /// The incremental backup running now: its directory, when it began
     /// (wall-clock ms) and the bytes the directory held then.
     backup_running: Mutex<Option<(std::path::PathBuf, i64, u64)>>,
@@ -380,8 +381,26 @@ impl Engine {
         &self,
         make: impl FnOnce(Version) -> Result<EventBody>,
     ) -> Result<u64> {
+        self.commit_local_with(true, make)
+    }
+
+    /// As `commit_local`, but neither waiting for room nor for the peer
+    /// (the gate only counts the change): for changes that must work while
+    /// the peer is away, such as revoking a user's privileges.
+    pub(crate) fn commit_local_ungated(
+        &self,
+        make: impl FnOnce(Version) -> Result<EventBody>,
+    ) -> Result<u64> {
+        self.commit_local_with(false, make)
+    }
+
+    fn commit_local_with(
+        &self,
+        gated: bool,
+        make: impl FnOnce(Version) -> Result<EventBody>,
+    ) -> Result<u64> {
         let gate = self.gate.read().clone();
-        if let Some(g) = &gate {
+        if let (true, Some(g)) = (gated, &gate) {
             g.admit()?;
         }
         let mut w = self.writer.lock();
@@ -420,7 +439,7 @@ impl Engine {
         }
         self.publish(delta, seq);
         drop(w);
-        if let Some(g) = &gate {
+        if let (true, Some(g)) = (gated, &gate) {
             g.confirm(seq)?;
         }
         Ok(seq)
@@ -665,6 +684,17 @@ impl Engine {
         self.db
             .put_cf_opt(self.cf(CF_META)?, key, value, &o)
             .ctx(|| format!("writing meta {}", String::from_utf8_lossy(key)))
+    }
+
+    /// Replaces `key`'s value with `new` if it still is `expected`, under
+    /// the writer lock (no change commits in between). Whether it did.
+    pub(crate) fn meta_replace_if(&self, key: &[u8], expected: &[u8], new: &[u8]) -> Result<bool> {
+        let _w = self.writer.lock();
+        if self.meta_get(key)?.as_deref() != Some(expected) {
+            return Ok(false);
+        }
+        self.meta_put(key, new, true)?;
+        Ok(true)
     }
 
     pub(crate) fn meta_delete(&self, key: &[u8]) -> Result<()> {

@@ -72,21 +72,61 @@ pub enum SchemaChange {
     },
 }
 
-/// A change to users or privileges, as the state it leaves: the stored
-/// record itself, so applying it is the same on every node and the newer
-/// version wins (see `users`). Passwords travel as their Argon2id record,
+/// A change to users or privileges, as the state it leaves, so applying
+/// it is the same on every node and the newer version of each piece wins
+/// (see `users::replicated`). Passwords travel as their Argon2id record,
 /// never as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum AuthChange {
-    /// A user created or its password changed (`record` = the PHC string),
-    /// or dropped (`None`: its grants go too).
+    /// A user's password record set (`CREATE USER`, `ALTER USER`), or
+    /// removed (`DROP USER`: `None`). `reset` (create and drop) voids every
+    /// grant of that name older than the change.
     User {
         name: String,
         record: Option<Vec<u8>>,
+        reset: bool,
     },
-    /// A user's whole set of grants after a GRANT or REVOKE (encoded
-    /// `Grants`).
-    Grants { name: String, grants: Vec<u8> },
+    /// The grants of `name` older than the event's version are void (what
+    /// a history transfer sends for a create or drop).
+    Reset { name: String },
+    /// Privileges of one user, each cell with its own version.
+    Grants { name: String, cells: Vec<GrantCell> },
+}
+
+/// A password record is never printed, even by `{:?}`.
+impl std::fmt::Debug for AuthChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthChange::User {
+                name,
+                record,
+                reset,
+            } => f
+                .debug_struct("User")
+                .field("name", name)
+                .field("record", &record.as_ref().map(|_| "******"))
+                .field("reset", reset)
+                .finish(),
+            AuthChange::Reset { name } => f.debug_struct("Reset").field("name", name).finish(),
+            AuthChange::Grants { name, cells } => f
+                .debug_struct("Grants")
+                .field("name", name)
+                .field("cells", cells)
+                .finish(),
+        }
+    }
+}
+
+/// One privilege of one user on one grant path: held or not (and
+/// passable), as of `version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantCell {
+    pub path: String,
+    /// One `Privilege` bit.
+    pub privilege: u16,
+    pub version: Version,
+    pub held: bool,
+    pub grant_option: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -210,7 +250,11 @@ impl ChangeEvent {
                 }
             },
             EventBody::Auth(a) => match a {
-                AuthChange::User { name, record } => {
+                AuthChange::User {
+                    name,
+                    record,
+                    reset,
+                } => {
                     out.push(1);
                     put_str(&mut out, name);
                     match record {
@@ -221,12 +265,23 @@ impl ChangeEvent {
                         }
                         None => out.push(0),
                     }
+                    out.push(u8::from(*reset));
                 }
-                AuthChange::Grants { name, grants } => {
+                AuthChange::Reset { name } => {
                     out.push(2);
                     put_str(&mut out, name);
-                    put_varint(&mut out, grants.len() as u64);
-                    out.extend_from_slice(grants);
+                }
+                AuthChange::Grants { name, cells } => {
+                    out.push(3);
+                    put_str(&mut out, name);
+                    put_varint(&mut out, cells.len() as u64);
+                    for c in cells {
+                        put_str(&mut out, &c.path);
+                        out.extend_from_slice(&c.privilege.to_le_bytes());
+                        out.extend_from_slice(&c.version.hlc.to_le_bytes());
+                        out.extend_from_slice(&c.version.node.to_le_bytes());
+                        out.push(u8::from(c.held) | (u8::from(c.grant_option) << 1));
+                    }
                 }
             },
         }
@@ -320,15 +375,39 @@ impl ChangeEvent {
                         }
                         other => return Err(r.corrupt(format!("bad user record flag {other}"))),
                     };
-                    AuthChange::User { name, record }
-                }
-                2 => {
-                    let name = r.string()?;
-                    let len = r.count(1)?;
-                    AuthChange::Grants {
+                    let reset = match r.u8()? {
+                        0 => false,
+                        1 => true,
+                        other => return Err(r.corrupt(format!("bad reset flag {other}"))),
+                    };
+                    AuthChange::User {
                         name,
-                        grants: r.bytes(len)?.to_vec(),
+                        record,
+                        reset,
                     }
+                }
+                2 => AuthChange::Reset { name: r.string()? },
+                3 => {
+                    let name = r.string()?;
+                    let n = r.count(16)?;
+                    let mut cells = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        let path = r.string()?;
+                        let privilege = r.u16()?;
+                        let version = Version::new(r.u64()?, r.u32()?);
+                        let flags = r.u8()?;
+                        if flags > 3 {
+                            return Err(r.corrupt(format!("bad grant flags {flags}")));
+                        }
+                        cells.push(GrantCell {
+                            path,
+                            privilege,
+                            version,
+                            held: flags & 1 != 0,
+                            grant_option: flags & 2 != 0,
+                        });
+                    }
+                    AuthChange::Grants { name, cells }
                 }
                 other => return Err(r.corrupt(format!("unknown auth change {other}"))),
             }),
@@ -415,14 +494,25 @@ mod tests {
             EventBody::Auth(AuthChange::User {
                 name: "alice".into(),
                 record: Some(b"$argon2id$v=19$m=12288,t=3,p=1$c2FsdA$aGFzaA".to_vec()),
+                reset: true,
             }),
             EventBody::Auth(AuthChange::User {
                 name: "alice".into(),
                 record: None,
+                reset: false,
+            }),
+            EventBody::Auth(AuthChange::Reset {
+                name: "alice".into(),
             }),
             EventBody::Auth(AuthChange::Grants {
                 name: "alice".into(),
-                grants: vec![1, 2, 3],
+                cells: vec![GrantCell {
+                    path: "root.sg.**".into(),
+                    privilege: 2,
+                    version: Version::new(5 << 16, 2),
+                    held: true,
+                    grant_option: true,
+                }],
             }),
         ];
         bodies
@@ -435,6 +525,17 @@ mod tests {
                 body,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_password_record_is_not_printed() {
+        let e = AuthChange::User {
+            name: "alice".into(),
+            record: Some(b"$argon2id$v=19$secret".to_vec()),
+            reset: false,
+        };
+        let text = format!("{e:?}");
+        assert!(text.contains("alice") && !text.contains("argon2"), "{text}");
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub const PREFIX_PRIV: &str = "priv/";
 /// `hlc` (u64 LE) `node` (u32 LE). Records without one predate replicated
 /// users and lose to any replicated change.
 pub const PREFIX_AUTHV: &str = "authv/";
+/// A user's privilege cells (`users::replicated`).
+pub const PREFIX_AUTHC: &str = "authc/";
 pub const PREFIX_HWM: &str = "hwm/";
 pub const PREFIX_RECORD: &str = "rec/";
 pub const PREFIX_DROP: &str = "drop/";

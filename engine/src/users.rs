@@ -14,13 +14,15 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::event::{AuthChange, ChangeEvent, EventBody};
-use crate::hlc::Version;
+use crate::event::{AuthChange, EventBody};
+
+mod replicated;
 use crate::keys::*;
 use crate::privileges::{check_grant_path, Access, Grants, Privilege, ROOT_ALL};
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params};
 use parking_lot::{Condvar, Mutex};
+pub(crate) use replicated::{apply_auth, Pending};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
 
@@ -97,16 +99,7 @@ fn record(password: &str) -> Vec<u8> {
 fn verify_argon2(phc: &str, password: &str) -> Result<bool> {
     let bad = |m: String| Error::corrupt("user record", m);
     let parsed = PasswordHash::new(phc).map_err(|e| bad(e.to_string()))?;
-    if parsed.algorithm != argon2::ARGON2ID_IDENT {
-        return Err(bad(format!(
-            "algorithm {} is not argon2id",
-            parsed.algorithm
-        )));
-    }
-    let p = Params::try_from(&parsed).map_err(|e| bad(e.to_string()))?;
-    if p.m_cost() > MAX_M_COST_KIB || p.output_len() != Some(32) {
-        return Err(bad("argon2 parameters out of range".into()));
-    }
+    let p = replicated::checked_params(&parsed).map_err(|e| bad(e.to_string()))?;
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
         return Err(bad("no salt or no hash".into()));
     };
@@ -200,124 +193,6 @@ fn check_password(pw: &str) -> Result<()> {
     Ok(())
 }
 
-fn version_key(what: &str, name: &str) -> Vec<u8> {
-    meta_key(PREFIX_AUTHV, &format!("{what}/{name}"))
-}
-
-fn encode_version(v: Version) -> [u8; 12] {
-    let mut b = [0u8; 12];
-    b[..8].copy_from_slice(&v.hlc.to_le_bytes());
-    b[8..].copy_from_slice(&v.node.to_le_bytes());
-    b
-}
-
-fn decode_version(b: &[u8]) -> Result<Version> {
-    let b: [u8; 12] = b
-        .try_into()
-        .map_err(|_| Error::corrupt("auth version", format!("{} bytes, not 12", b.len())))?;
-    let hlc = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
-    let node = u32::from_le_bytes(b[8..].try_into().unwrap_or_default());
-    Ok(Version::new(hlc, node))
-}
-
-/// A password record as a change carries it: an Argon2id PHC string of
-/// sane size (a peer's bytes are checked before they are stored).
-fn check_record(rec: &[u8]) -> Result<()> {
-    let bad = |m: &str| Error::invalid(format!("a replicated password record {m}"));
-    if rec.len() > 512 {
-        return Err(bad("is over 512 bytes"));
-    }
-    let text = std::str::from_utf8(rec).map_err(|_| bad("is not UTF-8"))?;
-    let parsed = PasswordHash::new(text).map_err(|e| bad(&format!("does not parse: {e}")))?;
-    if parsed.algorithm != argon2::ARGON2ID_IDENT {
-        return Err(bad("is not Argon2id"));
-    }
-    let p = Params::try_from(&parsed).map_err(|e| bad(&e.to_string()))?;
-    if p.m_cost() > MAX_M_COST_KIB || p.output_len() != Some(32) {
-        return Err(bad("has parameters out of range"));
-    }
-    Ok(())
-}
-
-/// Applies a change to users or privileges, local or a peer's: each
-/// user's record and each user's grants is kept with the version of its
-/// last change, and a change older than what is kept changes nothing, so
-/// both nodes end with the newest of each whatever order changes arrive
-/// in. A drop keeps its version (a tombstone) and takes the grants with
-/// it unless they changed later. `versions` holds what this batch wrote
-/// already; `changed` the users whose cached grants must go.
-pub(crate) fn apply_auth(
-    db: &rocksdb::DB,
-    batch: &mut rocksdb::WriteBatch,
-    version: Version,
-    change: &AuthChange,
-    versions: &mut std::collections::BTreeMap<Vec<u8>, Version>,
-    changed: &mut std::collections::BTreeSet<String>,
-) -> Result<()> {
-    let meta = crate::store::cf(db, CF_META)?;
-    let mut newer = |key: Vec<u8>| -> Result<Option<Vec<u8>>> {
-        let stored = match versions.get(&key) {
-            Some(v) => Some(*v),
-            None => match db
-                .get_cf(meta, &key)
-                .map_err(|e| Error::corrupt("auth version", e.to_string()))?
-            {
-                Some(b) => Some(decode_version(&b)?),
-                None => None,
-            },
-        };
-        if stored.is_some_and(|s| s >= version) {
-            return Ok(None);
-        }
-        versions.insert(key.clone(), version);
-        Ok(Some(key))
-    };
-    let (name, grants) = match change {
-        AuthChange::User { name, record } => {
-            check_name(name)?;
-            if let Some(r) = record {
-                check_record(r)?;
-            } else if name == DEFAULT_USER {
-                return Err(Error::invalid("user root cannot be dropped"));
-            }
-            if let Some(vk) = newer(version_key("u", name))? {
-                let key = meta_key(PREFIX_USER, name);
-                match record {
-                    Some(r) => batch.put_cf(meta, key, r),
-                    None => batch.delete_cf(meta, key),
-                }
-                batch.put_cf(meta, vk, encode_version(version));
-                changed.insert(name.clone());
-            }
-            match record {
-                Some(_) => return Ok(()),
-                None => (name, None),
-            }
-        }
-        AuthChange::Grants { name, grants } => {
-            check_name(name)?;
-            if name == DEFAULT_USER {
-                return Err(Error::invalid(
-                    "user root holds every privilege: its grants are not stored",
-                ));
-            }
-            // No grants left is no record, however it is said.
-            let empty = Grants::decode(grants)?.grants.is_empty();
-            (name, (!empty).then_some(grants))
-        }
-    };
-    if let Some(vk) = newer(version_key("g", name))? {
-        let key = meta_key(PREFIX_PRIV, name);
-        match grants {
-            Some(g) => batch.put_cf(meta, key, g),
-            None => batch.delete_cf(meta, key),
-        }
-        batch.put_cf(meta, vk, encode_version(version));
-        changed.insert(name.clone());
-    }
-    Ok(())
-}
-
 impl Engine {
     pub(crate) fn ensure_default_user(&self) -> Result<()> {
         if self.meta_scan(PREFIX_USER)?.is_empty() {
@@ -338,30 +213,30 @@ impl Engine {
         check_password(password)?;
         let rec = record(password);
         let key = meta_key(PREFIX_USER, name);
-        self.commit_local(|_| {
+        self.commit_auth(|_| {
             if self.meta_get(&key)?.is_some() {
                 return Err(Error::AlreadyExists(format!("user {name} already exists")));
             }
-            Ok(EventBody::Auth(AuthChange::User {
+            Ok(AuthChange::User {
                 name: name.to_string(),
                 record: Some(rec),
-            }))
+                reset: true,
+            })
         })
-        .map(|_| ())
     }
 
     pub fn alter_password(&self, name: &str, password: &str) -> Result<()> {
         check_password(password)?;
         self.require_user(name)?;
         let rec = record(password);
-        self.commit_local(|_| {
+        self.commit_auth(|_| {
             self.require_user(name)?;
-            Ok(EventBody::Auth(AuthChange::User {
+            Ok(AuthChange::User {
                 name: name.to_string(),
                 record: Some(rec),
-            }))
+                reset: false,
+            })
         })
-        .map(|_| ())
     }
 
     /// `DROP USER`: the user and its grants.
@@ -369,14 +244,25 @@ impl Engine {
         if name == DEFAULT_USER {
             return Err(Error::invalid("user root cannot be dropped"));
         }
-        self.commit_local(|_| {
+        self.commit_auth(|_| {
             self.require_user(name)?;
-            Ok(EventBody::Auth(AuthChange::User {
+            Ok(AuthChange::User {
                 name: name.to_string(),
                 record: None,
-            }))
+                reset: true,
+            })
         })
-        .map(|_| ())
+    }
+
+    /// Commits a change to users or privileges. It does not wait for the
+    /// write gate: revoking or dropping a user must work while the peer is
+    /// away, whatever the write mode.
+    fn commit_auth(
+        &self,
+        make: impl FnOnce(crate::hlc::Version) -> Result<AuthChange>,
+    ) -> Result<()> {
+        self.commit_local_ungated(|v| make(v).map(EventBody::Auth))
+            .map(|_| ())
     }
 
     /// Whether `root` still has the password `root` (costs a password
@@ -395,19 +281,30 @@ impl Engine {
     /// `name`'s grants (empty for a user who has none; `root`'s are not
     /// stored: it holds everything).
     pub fn grants_of(&self, name: &str) -> Result<Arc<Grants>> {
+        Ok(self.cached_grants(name)?.unwrap_or_default())
+    }
+
+    /// `name`'s grants, or `None` if there is no such user, from the cache
+    /// or read into it. Read under the cache's write lock: a change that
+    /// commits meanwhile drops the entry after this, so a stale read is
+    /// never kept.
+    fn cached_grants(&self, name: &str) -> Result<Option<Arc<Grants>>> {
         if let Some(g) = self.grants.read().get(name) {
             return Ok(g.clone());
         }
-        // Read under the write lock: a change that commits meanwhile drops
-        // the entry after this, so a stale read is never kept.
         let mut cache = self.grants.write();
         if let Some(g) = cache.get(name) {
             return Ok(g.clone());
         }
-        let g = Arc::new(match self.meta_get(&meta_key(PREFIX_PRIV, name))? {
-            Some(bytes) => Grants::decode(&bytes)?,
-            None => Grants::default(),
-        });
+        let g = match self.meta_get(&meta_key(PREFIX_USER, name))? {
+            None => None,
+            Some(_) => Some(Arc::new(
+                match self.meta_get(&meta_key(PREFIX_PRIV, name))? {
+                    Some(bytes) => Grants::decode(&bytes)?,
+                    None => Grants::default(),
+                },
+            )),
+        };
         cache.insert(name.to_string(), g.clone());
         Ok(g)
     }
@@ -418,11 +315,10 @@ impl Engine {
         if name == DEFAULT_USER {
             return Ok(Access::All);
         }
-        if self.grants.read().get(name).is_none() {
-            self.require_user(name)
-                .map_err(|_| Error::Auth(format!("user {name} no longer exists")))?;
+        match self.cached_grants(name)? {
+            Some(g) => Ok(Access::Limited(g)),
+            None => Err(Error::Auth(format!("user {name} no longer exists"))),
         }
-        Ok(Access::Limited(self.grants_of(name)?))
     }
 
     /// Checks a `GRANT`/`REVOKE`'s paths and privileges: global privileges
@@ -484,75 +380,24 @@ impl Engine {
         })
     }
 
-    /// Commits `name`'s grants as `change` leaves them, read and changed
-    /// under the writer lock so two GRANTs at once both count.
+    /// Commits what `change` does to `name`'s grants, read and changed
+    /// under the writer lock so two GRANTs at once both count: the cells
+    /// whose state it changes, at the change's version.
     fn change_grants(
         &self,
         name: &str,
         change: impl FnOnce(&mut Grants) -> Result<()>,
     ) -> Result<()> {
-        self.commit_local(|_| {
+        self.commit_auth(|version| {
             self.require_user(name)?;
-            let mut g = (*self.grants_of(name)?).clone();
-            change(&mut g)?;
-            Ok(EventBody::Auth(AuthChange::Grants {
+            let before = self.grants_of(name)?;
+            let mut after = (*before).clone();
+            change(&mut after)?;
+            Ok(AuthChange::Grants {
                 name: name.to_string(),
-                grants: g.encode(),
-            }))
+                cells: replicated::diff(&before, &after, version),
+            })
         })
-        .map(|_| ())
-    }
-
-    /// Users' records, grants and their versions as stored, by key (to
-    /// compare two nodes: equal when they hold the same users, passwords
-    /// and privileges).
-    pub fn auth_state(&self) -> Result<Vec<(String, Vec<u8>)>> {
-        let mut out = Vec::new();
-        for prefix in [PREFIX_USER, PREFIX_PRIV, PREFIX_AUTHV] {
-            out.extend(
-                self.meta_scan(prefix)?
-                    .into_iter()
-                    .map(|(k, v)| (format!("{prefix}{k}"), v)),
-            );
-        }
-        Ok(out)
-    }
-
-    /// Every versioned user and grants record as history events (origin
-    /// sequence 0, each with its own version), drops included: what a pipe
-    /// carrying `auth` sends before it streams. Records that predate
-    /// replicated users (no version, `root`'s first one among them) are
-    /// not sent: they stay each node's own until changed.
-    pub(crate) fn auth_history(&self) -> Result<Vec<ChangeEvent>> {
-        let node = self.node_id();
-        let mut out = Vec::new();
-        for (key, v) in self.meta_scan(PREFIX_AUTHV)? {
-            let version = decode_version(&v)?;
-            let (what, name) = key
-                .split_once('/')
-                .ok_or_else(|| Error::corrupt("auth version", format!("key {key:?}")))?;
-            let change = match what {
-                "u" => AuthChange::User {
-                    name: name.to_string(),
-                    record: self.meta_get(&meta_key(PREFIX_USER, name))?,
-                },
-                "g" => AuthChange::Grants {
-                    name: name.to_string(),
-                    grants: match self.meta_get(&meta_key(PREFIX_PRIV, name))? {
-                        Some(g) => g,
-                        None => Grants::default().encode(),
-                    },
-                },
-                _ => return Err(Error::corrupt("auth version", format!("key {key:?}"))),
-            };
-            out.push(ChangeEvent {
-                origin: node,
-                origin_seq: 0,
-                version,
-                body: EventBody::Auth(change),
-            });
-        }
-        Ok(out)
     }
 
     pub fn list_users(&self) -> Result<Vec<String>> {
@@ -577,8 +422,11 @@ impl Engine {
         match verify(&rec, password)? {
             Verdict::Right => Ok(()),
             Verdict::RightButOld => {
-                self.meta_put(&key, &record(password), true)?;
-                tracing::info!("user {name}: password record rewritten as Argon2id");
+                // Unless a change (a replicated ALTER USER, say) replaced
+                // the record while it was verified.
+                if self.meta_replace_if(&key, &rec, &record(password))? {
+                    tracing::info!("user {name}: password record rewritten as Argon2id");
+                }
                 Ok(())
             }
             Verdict::Wrong => Err(fail()),

@@ -1045,11 +1045,13 @@ enum AuthOp {
         node: usize,
         user: usize,
         path: usize,
+        privilege: usize,
     },
     Revoke {
         node: usize,
         user: usize,
         path: usize,
+        privilege: usize,
     },
     /// `to` applies what `from` logged since `to` last took its changes.
     Sync {
@@ -1072,21 +1074,31 @@ fn auth_op() -> impl Strategy<Value = AuthOp> {
             pw
         }),
         (n.clone(), u.clone()).prop_map(|(node, user)| AuthOp::Drop { node, user }),
-        (n.clone(), u.clone(), 0..2usize).prop_map(|(node, user, path)| AuthOp::Grant {
-            node,
-            user,
-            path
+        (n.clone(), u.clone(), 0..2usize, 0..2usize).prop_map(|(node, user, path, privilege)| {
+            AuthOp::Grant {
+                node,
+                user,
+                path,
+                privilege,
+            }
         }),
-        (n.clone(), u.clone(), 0..2usize).prop_map(|(node, user, path)| AuthOp::Revoke {
-            node,
-            user,
-            path
+        (n.clone(), u.clone(), 0..2usize, 0..2usize).prop_map(|(node, user, path, privilege)| {
+            AuthOp::Revoke {
+                node,
+                user,
+                path,
+                privilege,
+            }
         }),
         n.prop_map(|from| AuthOp::Sync { from }),
     ]
 }
 
-const AUTH_PATHS: [&str; 2] = ["root.sg.**", "root.other.**"];
+const AUTH_PATHS: [&str; 2] = ["root.sg.**", "root.sg.d1.**"];
+const AUTH_PRIVILEGES: [duet_engine::privileges::Privilege; 2] = [
+    duet_engine::privileges::Privilege::ReadData,
+    duet_engine::privileges::Privilege::WriteSchema,
+];
 
 /// A node's users, grants and versions, but not its own first `root`
 /// record (no version: each node made its own, salted differently).
@@ -1099,7 +1111,6 @@ fn auth_of(e: &Engine) -> Vec<(String, Vec<u8>)> {
 }
 
 fn run_auth_op(nodes: &[Engine; 2], next: &mut [u64; 2], op: &AuthOp) {
-    use duet_engine::privileges::Privilege;
     let user = |u: usize| format!("user{u}");
     let pw = |p: usize| format!("password{p}");
     // Refusals (a user that exists, or does not) are part of the game.
@@ -1119,20 +1130,22 @@ fn run_auth_op(nodes: &[Engine; 2], next: &mut [u64; 2], op: &AuthOp) {
             node,
             user: u,
             path,
+            privilege,
         } => nodes[node].grant(
             &user(u),
             &[AUTH_PATHS[path].to_string()],
-            &[Privilege::ReadData],
-            false,
+            &[AUTH_PRIVILEGES[privilege]],
+            privilege == 1,
         ),
         AuthOp::Revoke {
             node,
             user: u,
             path,
+            privilege,
         } => nodes[node].revoke(
             &user(u),
             &[AUTH_PATHS[path].to_string()],
-            &[Privilege::ReadData],
+            &[AUTH_PRIVILEGES[privilege]],
         ),
         AuthOp::Sync { from } => {
             let (evs, n) = events_from(&nodes[from], next[from]);
@@ -1221,4 +1234,92 @@ fn replicated_users_follow_the_newest_change() {
     assert!(b.authenticate("alice", "alice-pw1").is_err());
     // A peer may not drop root.
     assert_eq!(auth_of(&a), auth_of(&b));
+}
+
+/// The cases a review found for whole-set grants, by hand: a REVOKE on one
+/// node and a GRANT of something else on the other both hold; a user
+/// dropped on one node while granted to on the other and made again has
+/// nothing; a user whose grants predate replication ends the same on both.
+#[test]
+fn concurrent_grants_and_revokes_each_hold() {
+    use duet_engine::privileges::{Access, Privilege};
+    let (_da, a) = open();
+    let (_db, b) = open();
+    let sg = || vec!["root.sg.**".to_string()];
+    a.create_user("bob", "bob-pw1").unwrap();
+    a.grant("bob", &sg(), &[Privilege::WriteData], false)
+        .unwrap();
+    let (evs, next_a) = events_from(&a, 1);
+    b.apply_remote("p", &evs).unwrap();
+    // A revokes WRITE_DATA while B, not knowing, grants READ_SCHEMA after.
+    a.revoke("bob", &sg(), &[Privilege::WriteData]).unwrap();
+    b.clock().observe(a.clock().last());
+    b.grant("bob", &sg(), &[Privilege::ReadSchema], false)
+        .unwrap();
+    let (from_a, next_a) = events_from(&a, next_a);
+    let (from_b, next_b) = events_from(&b, 1);
+    a.apply_remote("p", &from_b).unwrap();
+    b.apply_remote("p", &from_a).unwrap();
+    for n in [&a, &b] {
+        let Access::Limited(g) = n.access("bob").unwrap() else {
+            panic!("bob is not root")
+        };
+        assert!(
+            !g.allows(Privilege::WriteData, "root.sg.d.s"),
+            "the revoke holds"
+        );
+        assert!(
+            g.allows(Privilege::ReadSchema, "root.sg.d.s"),
+            "the grant holds"
+        );
+    }
+    assert_eq!(auth_of(&a), auth_of(&b));
+
+    // A drops bob; B grants him more after; A makes him again: nothing.
+    a.drop_user("bob").unwrap();
+    b.clock().observe(a.clock().last());
+    b.grant("bob", &sg(), &[Privilege::ReadData], false)
+        .unwrap();
+    let (from_a, next_a) = events_from(&a, next_a);
+    let (from_b, _) = events_from(&b, next_b);
+    a.apply_remote("p", &from_b).unwrap();
+    b.apply_remote("p", &from_a).unwrap();
+    a.clock().observe(b.clock().last());
+    a.create_user("bob", "bob-pw2").unwrap();
+    b.apply_remote("p", &events_from(&a, next_a).0).unwrap();
+    for n in [&a, &b] {
+        let Access::Limited(g) = n.access("bob").unwrap() else {
+            panic!("bob is not root")
+        };
+        assert!(
+            g.grants.is_empty(),
+            "a user made again starts with nothing: {g:?}"
+        );
+    }
+    assert_eq!(auth_of(&a), auth_of(&b));
+}
+
+/// A password record a peer sends with a cost that would stall logins is
+/// refused (into the conflict log), and changes nothing.
+#[test]
+fn a_peer_record_that_would_stall_logins_is_refused() {
+    use duet_engine::event::{AuthChange, EventBody};
+    let (_da, a) = open();
+    let before = a.auth_state().unwrap();
+    let e = ChangeEvent {
+        origin: 77,
+        origin_seq: 1,
+        version: duet_engine::Version::new(a.clock().last() + (1 << 16), 77),
+        body: EventBody::Auth(AuthChange::User {
+            name: "mallory".into(),
+            record: Some(
+                b"$argon2id$v=19$m=12288,t=4000000,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+                    .to_vec(),
+            ),
+            reset: true,
+        }),
+    };
+    let out = a.apply_remote("p", &[e.encode()]).unwrap();
+    assert_eq!(out.rejected, 1, "{out:?}");
+    assert_eq!(a.auth_state().unwrap(), before);
 }

@@ -230,25 +230,19 @@ fn apply(engine: &Engine, state: &ReceiverState, body: &[u8]) -> Reply {
                 );
             }
         }
-        // Users and privileges come only from a user who may manage them
-        // here (REPLICATION alone would let a pipe's user grant itself
-        // anything).
+        // Users and privileges come only from root: a change of them can
+        // give anyone anything (root's password included), which no other
+        // user may do here.
         if h.kind == duet_engine::event::EventKind::Auth && !users_checked {
-            let may = engine.access(&state.user).is_ok_and(|a| {
-                a.allows(
-                    duet_engine::privileges::Privilege::ManageUser,
-                    duet_engine::privileges::ROOT_ALL,
-                )
-            });
-            if !may {
+            if !engine.access(&state.user).is_ok_and(|a| a.is_all()) {
                 return Reply::err(
                     status::NO_PERMISSION,
                     format!(
-                        "the pipe carries users and privileges (inclusion 'auth'), but its user \
-                         {:?} may not manage users on this node: GRANT MANAGE_USER ON root.** TO \
-                         USER {} here (or leave 'auth' out of the pipe's inclusion), then START PIPE \
-                         on the sending node; the batch is refused, nothing applied",
-                        state.user, state.user
+                        "the pipe carries users and privileges (inclusion 'auth'), which only \
+                         root may send: its user {:?} is not root on this node; log the pipe in \
+                         as root ('sink.username'='root') or leave 'auth' out of its inclusion, \
+                         then START PIPE on the sending node; the batch is refused, nothing applied",
+                        state.user
                     ),
                 );
             }

@@ -390,7 +390,7 @@ fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::con
         }
         EventBody::Schema(change) => detail = format!("{change:?}"),
         // Never the password record itself.
-        EventBody::Auth(crate::event::AuthChange::User { name, record }) => {
+        EventBody::Auth(crate::event::AuthChange::User { name, record, .. }) => {
             detail = match record {
                 Some(_) => format!("user {name} created or its password changed"),
                 None => format!("user {name} dropped"),
@@ -398,6 +398,9 @@ fn rejected_conflict(event: &ChangeEvent, stream: &str, why: &str) -> crate::con
         }
         EventBody::Auth(crate::event::AuthChange::Grants { name, .. }) => {
             detail = format!("the privileges of user {name}")
+        }
+        EventBody::Auth(crate::event::AuthChange::Reset { name }) => {
+            detail = format!("user {name} made again or dropped (its older grants void)")
         }
     }
     crate::conflicts::Conflict {

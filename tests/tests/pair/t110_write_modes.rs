@@ -138,6 +138,17 @@ fn t111_a_sync_write_waits_for_a_frozen_peer() {
         e.contains("606") && e.contains("did not confirm") && e.contains("committed on this node"),
         "{e}"
     );
+    // Users and privileges do not wait for the peer: revoking a user's
+    // access must work while it is away, whatever the write mode.
+    signal(&b, "-STOP");
+    let user = duet_tests::NodeRef::new(port);
+    let r = user
+        .try_sql("CREATE USER while_frozen 'frozen-pw1'")
+        .and_then(|_| user.try_sql("GRANT READ_DATA ON root.frz.** TO USER while_frozen"))
+        .and_then(|_| user.try_sql("REVOKE READ_DATA ON root.frz.** FROM USER while_frozen"))
+        .and_then(|_| user.try_sql("DROP USER while_frozen"));
+    signal(&b, "-CONT");
+    r.expect("user statements with the peer frozen");
     assert_eq!(count(&a, "root.frz.d", "v"), 3, "committed on A");
     crate::wait_count(&b, "root.frz.d", "v", 3);
     assert!(
