@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod align;
+mod fill;
 
 /// The series a query reads, each once, with their positions in a row.
 struct ScanSet {
@@ -202,15 +203,29 @@ fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
 pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
     check_patterns(q)?;
     let hidden = hidden_series(engine, &session.access, q, Deadline(session.deadline))?;
-    let mut rs = if q.align_by_device {
-        align::by_device(engine, session, q)?
-    } else {
-        if q.order_device.is_some() {
-            return Err(ExecError::semantic(
-                "ORDER BY DEVICE needs ALIGN BY DEVICE (rows are aligned by time)",
-            ));
+    let mut rs = match &q.fill {
+        None => run(engine, session, q)?,
+        Some(f) => {
+            if q.last {
+                return Err(ExecError::semantic(
+                    "SELECT LAST does not take FILL: it shows each series' last value",
+                ));
+            }
+            // Filled first, then paged: rows OFFSET skips still fill the
+            // rows after them (IoTDB's order).
+            let unpaged = Select {
+                limit: None,
+                offset: None,
+                ..q.clone()
+            };
+            let mut rs = fill::apply(run(engine, session, &unpaged)?, f, session)?;
+            let (skip, take) = (
+                q.offset.unwrap_or(0) as usize,
+                q.limit.map_or(usize::MAX, |l| l as usize),
+            );
+            rs.rows = Box::new(rs.rows.skip(skip).take(take));
+            rs
         }
-        execute_readable(engine, session, q)?
     };
     if hidden > 0 {
         rs.warning = Some(format!(
@@ -218,6 +233,19 @@ pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<Res
         ));
     }
     Ok(rs)
+}
+
+/// The query in the view it asks for (by time, or by device).
+fn run(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
+    if q.align_by_device {
+        return align::by_device(engine, session, q);
+    }
+    if q.order_device.is_some() {
+        return Err(ExecError::semantic(
+            "ORDER BY DEVICE needs ALIGN BY DEVICE (rows are aligned by time)",
+        ));
+    }
+    execute_readable(engine, session, q)
 }
 
 fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {

@@ -164,6 +164,8 @@ pub struct Select {
     pub from: Vec<Path>,
     pub where_clause: Option<Expr>,
     pub group_by: Option<GroupBy>,
+    /// `FILL(...)`: what a null in the result becomes.
+    pub fill: Option<Fill>,
     /// `ORDER BY TIME DESC`.
     pub order_desc: bool,
     /// `ORDER BY ... DEVICE [ASC|DESC]` (with ALIGN BY DEVICE).
@@ -173,6 +175,20 @@ pub struct Select {
     /// `ALIGN BY DEVICE`: one row per device and time, the device in a
     /// `Device` column and each measurement in one column for all devices.
     pub align_by_device: bool,
+}
+
+/// `FILL(PREVIOUS [, bound] | LINEAR | constant)` (IoTDB's fill of null
+/// values in a result).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fill {
+    /// The previous non-null value of the column in the result, if it is
+    /// at most `within` (calendar months, milliseconds) away.
+    Previous { within: Option<(i64, i64)> },
+    /// Interpolated between the previous and the next non-null values
+    /// (numeric columns).
+    Linear,
+    /// This value, in the columns whose type takes it.
+    Constant(Literal),
 }
 
 /// The `DEVICE` key of an ORDER BY.

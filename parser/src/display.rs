@@ -261,16 +261,23 @@ impl Display for SelectItem {
     }
 }
 
+/// A span of calendar months and milliseconds as written (`1y`, `2mo`,
+/// `1mo2d`, `30s`).
+fn calendar_span(months: i64, ms: i64) -> String {
+    let mut out = match months {
+        0 => String::new(),
+        m if m % 12 == 0 => format!("{}y", m / 12),
+        m => format!("{m}mo"),
+    };
+    if ms != 0 || out.is_empty() {
+        out.push_str(&format_duration(ms.unsigned_abs()));
+    }
+    out
+}
+
 impl Display for GroupBy {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let mut step = match self.step_months {
-            0 => String::new(),
-            m if m % 12 == 0 => format!("{}y", m / 12),
-            m => format!("{m}mo"),
-        };
-        if self.step_ms != 0 || step.is_empty() {
-            step.push_str(&format_duration(self.step_ms.unsigned_abs()));
-        }
+        let step = calendar_span(self.step_months, self.step_ms);
         write!(f, "GROUP BY ([{}, {}), {step})", self.start, self.end)
     }
 }
@@ -286,6 +293,15 @@ impl Display for Select {
         }
         if let Some(g) = &self.group_by {
             write!(f, " {g}")?;
+        }
+        match &self.fill {
+            None => {}
+            Some(Fill::Previous { within: None }) => f.write_str(" FILL(PREVIOUS)")?,
+            Some(Fill::Previous {
+                within: Some((months, ms)),
+            }) => write!(f, " FILL(PREVIOUS, {})", calendar_span(*months, *ms))?,
+            Some(Fill::Linear) => f.write_str(" FILL(LINEAR)")?,
+            Some(Fill::Constant(l)) => write!(f, " FILL({l})")?,
         }
         let time = if self.order_desc {
             "time DESC"

@@ -1,6 +1,6 @@
 //! `SELECT`, `INSERT` and `DELETE FROM`.
 
-use crate::ast::{GroupBy, InsertRow, Literal, OrderDevice, Select, SelectItem, Statement};
+use crate::ast::{Fill, GroupBy, InsertRow, Literal, OrderDevice, Select, SelectItem, Statement};
 use crate::error::{bad, commit, failure, PErr, Res};
 use crate::expr::{expr, literal, select_item};
 use crate::lex::{
@@ -40,6 +40,8 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         Err(_) => (rest, None),
     };
 
+    // FILL comes before or after ORDER BY (IoTDB takes both).
+    let (rest, mut fill) = opt_fill(rest)?;
     let ordered = kw("ORDER")(rest).is_ok();
     let (rest, order_desc, order_device) = match kw("ORDER")(rest) {
         Ok((r, _)) => {
@@ -49,6 +51,13 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         Err(_) => (rest, false, None),
     };
 
+    let rest = if fill.is_none() {
+        let (r, f) = opt_fill(rest)?;
+        fill = f;
+        r
+    } else {
+        rest
+    };
     // IoTDB accepts LIMIT and OFFSET in either order.
     let (mut rest, mut limit, mut offset) = (rest, None, None);
     loop {
@@ -74,10 +83,13 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     // What else could have come here, for the message if something else did.
     let mut hints: Vec<&'static str> = match (&where_clause, &group_by, ordered) {
         (_, _, true) => vec![],
-        (_, Some(_), false) => vec!["ORDER BY"],
-        (Some(_), None, false) => vec!["AND", "OR", "GROUP BY", "ORDER BY"],
-        (None, None, false) => vec!["`,`", "WHERE", "GROUP BY", "ORDER BY"],
+        (_, Some(_), false) => vec!["FILL", "ORDER BY"],
+        (Some(_), None, false) => vec!["AND", "OR", "GROUP BY", "FILL", "ORDER BY"],
+        (None, None, false) => vec!["`,`", "WHERE", "GROUP BY", "FILL", "ORDER BY"],
     };
+    if fill.is_some() {
+        hints.retain(|h| *h != "FILL");
+    }
     if limit.is_some() || offset.is_some() {
         hints.clear();
     }
@@ -119,6 +131,7 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         from,
         where_clause,
         group_by,
+        fill,
         order_desc,
         order_device,
         limit,
@@ -126,6 +139,45 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         align_by_device,
     };
     Ok((rest, Statement::Select(Box::new(select))))
+}
+
+/// `FILL(PREVIOUS [, bound] | LINEAR | constant)`, if it is next.
+fn opt_fill(i: &str) -> Res<'_, Option<Fill>> {
+    let Ok((r, _)) = kw("FILL")(i) else {
+        return Ok((i, None));
+    };
+    let (r, _) = commit(sym("(")(r))?;
+    let k = ws(r);
+    let (r, fill) = if let Ok((r, _)) = kw("PREVIOUS")(k) {
+        let (r, within) = match sym(",")(r) {
+            Ok((r, _)) => {
+                let (r, span) = commit(calendar_span(r))?;
+                (r, Some(span))
+            }
+            Err(_) => (r, None),
+        };
+        (r, Fill::Previous { within })
+    } else if let Ok((r, _)) = kw("LINEAR")(k) {
+        (r, Fill::Linear)
+    } else {
+        match literal(k) {
+            Ok((_, Literal::Null)) => {
+                return bad(k, "FILL(null)", "PREVIOUS, LINEAR or a constant value");
+            }
+            Ok((r, lit)) => (r, Fill::Constant(lit)),
+            Err(_) => return failure(k, "PREVIOUS, LINEAR or a constant value"),
+        }
+    };
+    let k = ws(r);
+    if k.starts_with(',') {
+        return bad(
+            k,
+            "a time bound after LINEAR or a constant",
+            "`)`: only FILL(PREVIOUS, bound) takes a time bound",
+        );
+    }
+    let (r, _) = sym(")")(k).or_else(|_| failure(k, "`)` to close FILL"))?;
+    Ok((r, Some(fill)))
 }
 
 /// After `ORDER`: `BY key [ASC|DESC] [, key [ASC|DESC]]` with keys TIME

@@ -222,7 +222,7 @@ fn trailing_words_list_what_could_have_followed() {
     let e = err("select a from root.x where a > 1 garbage");
     assert_eq!(
         e.to_string(),
-        "line 1, column 34: expected AND, OR, GROUP BY, ORDER BY, LIMIT, OFFSET, ALIGN BY DEVICE, `;` or end of statement, found `garbage`"
+        "line 1, column 34: expected AND, OR, GROUP BY, FILL, ORDER BY, LIMIT, OFFSET, ALIGN BY DEVICE, `;` or end of statement, found `garbage`"
     );
     let e = err("select a from root.x limit 1 limt 2");
     assert_eq!(

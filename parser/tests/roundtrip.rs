@@ -189,6 +189,15 @@ fn select() -> impl Strategy<Value = Select> {
         option::of(any::<u64>()),
         option::of((any::<bool>(), any::<bool>())),
         any::<bool>(),
+        option::of(prop_oneof![
+            Just(duet_parser::Fill::Linear),
+            Just(duet_parser::Fill::Previous { within: None }),
+            (0..100i64, 1..1_000_000i64)
+                .prop_map(|w| duet_parser::Fill::Previous { within: Some(w) }),
+            literal()
+                .prop_filter("not null", |l| *l != Literal::Null)
+                .prop_map(duet_parser::Fill::Constant),
+        ]),
     )
         .prop_map(
             |(
@@ -202,12 +211,14 @@ fn select() -> impl Strategy<Value = Select> {
                 offset,
                 device,
                 align_by_device,
+                fill,
             )| Select {
                 last,
                 items,
                 from,
                 where_clause,
                 group_by,
+                fill,
                 // Without a DEVICE key the device view orders devices
                 // first and times ascending (an ORDER BY TIME names one).
                 order_desc: order_desc && !(align_by_device && device.is_none()),
