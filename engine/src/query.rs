@@ -115,6 +115,22 @@ pub enum AggFunc {
     MaxValue,
     FirstValue,
     LastValue,
+    MaxTime,
+    MinTime,
+    /// The value of the greatest absolute value (the positive one on a tie).
+    Extreme,
+    /// `stddev_samp` under IoTDB's other name.
+    Stddev,
+    /// `var_samp` under IoTDB's other name.
+    Variance,
+    /// Sample standard deviation (IoTDB's `stddev` is `stddev_samp`).
+    StddevSamp,
+    StddevPop,
+    /// Sample variance (IoTDB's `variance` is `var_samp`).
+    VarSamp,
+    VarPop,
+    /// The time from the first point to the last.
+    TimeDuration,
 }
 
 impl AggFunc {
@@ -127,6 +143,16 @@ impl AggFunc {
             AggFunc::MaxValue => "max_value",
             AggFunc::FirstValue => "first_value",
             AggFunc::LastValue => "last_value",
+            AggFunc::MaxTime => "max_time",
+            AggFunc::MinTime => "min_time",
+            AggFunc::Extreme => "extreme",
+            AggFunc::Stddev => "stddev",
+            AggFunc::Variance => "variance",
+            AggFunc::StddevSamp => "stddev_samp",
+            AggFunc::StddevPop => "stddev_pop",
+            AggFunc::VarSamp => "var_samp",
+            AggFunc::VarPop => "var_pop",
+            AggFunc::TimeDuration => "time_duration",
         }
     }
 
@@ -134,8 +160,22 @@ impl AggFunc {
     /// function does not apply to it.
     pub fn result_type(self, t: DataType, series: &str) -> Result<DataType> {
         match self {
-            AggFunc::Count => Ok(DataType::Int64),
-            AggFunc::Sum | AggFunc::Avg if t.is_numeric() => Ok(DataType::Double),
+            AggFunc::Count | AggFunc::MaxTime | AggFunc::MinTime | AggFunc::TimeDuration => {
+                Ok(DataType::Int64)
+            }
+            AggFunc::Sum
+            | AggFunc::Avg
+            | AggFunc::Stddev
+            | AggFunc::Variance
+            | AggFunc::StddevSamp
+            | AggFunc::StddevPop
+            | AggFunc::VarSamp
+            | AggFunc::VarPop
+                if t.is_numeric() =>
+            {
+                Ok(DataType::Double)
+            }
+            AggFunc::Extreme if t.is_numeric() => Ok(t),
             AggFunc::MinValue | AggFunc::MaxValue if t.is_ordered() => Ok(t),
             AggFunc::FirstValue | AggFunc::LastValue => Ok(t),
             _ => Err(Error::invalid(format!(
@@ -153,6 +193,11 @@ pub struct Accumulator {
     count: i64,
     sum: f64,
     best: Option<(i64, Value)>,
+    /// Earliest and latest time seen.
+    times: Option<(i64, i64)>,
+    /// Welford's running mean and sum of squared deviations.
+    mean: f64,
+    m2: f64,
 }
 
 impl Accumulator {
@@ -162,13 +207,44 @@ impl Accumulator {
             count: 0,
             sum: 0.0,
             best: None,
+            times: None,
+            mean: 0.0,
+            m2: 0.0,
         }
     }
 
     pub fn update(&mut self, t: i64, v: &Value) {
         self.count += 1;
+        self.times = Some(match self.times {
+            None => (t, t),
+            Some((lo, hi)) => (lo.min(t), hi.max(t)),
+        });
         match self.func {
-            AggFunc::Count => {}
+            AggFunc::Count | AggFunc::MaxTime | AggFunc::MinTime | AggFunc::TimeDuration => {}
+            AggFunc::Stddev
+            | AggFunc::Variance
+            | AggFunc::StddevSamp
+            | AggFunc::StddevPop
+            | AggFunc::VarSamp
+            | AggFunc::VarPop => {
+                let x = v.as_f64().unwrap_or(0.0);
+                let d = x - self.mean;
+                self.mean += d / self.count as f64;
+                self.m2 += d * (x - self.mean);
+            }
+            AggFunc::Extreme => {
+                let x = v.as_f64().unwrap_or(0.0);
+                let better = match &self.best {
+                    None => true,
+                    Some((_, b)) => {
+                        let y = b.as_f64().unwrap_or(0.0);
+                        x.abs() > y.abs() || (x.abs() == y.abs() && x > y)
+                    }
+                };
+                if better {
+                    self.best = Some((t, v.clone()));
+                }
+            }
             AggFunc::Sum | AggFunc::Avg => self.sum += v.as_f64().unwrap_or(0.0),
             AggFunc::MinValue | AggFunc::MaxValue => {
                 let better = match &self.best {
@@ -216,6 +292,23 @@ impl Accumulator {
             _ if self.count == 0 => None,
             AggFunc::Sum => Some(Value::F64(self.sum)),
             AggFunc::Avg => Some(Value::F64(self.sum / self.count as f64)),
+            AggFunc::MaxTime => self.times.map(|(_, hi)| Value::I64(hi)),
+            AggFunc::MinTime => self.times.map(|(lo, _)| Value::I64(lo)),
+            AggFunc::TimeDuration => self.times.map(|(lo, hi)| Value::I64(hi - lo)),
+            AggFunc::VarPop => Some(Value::F64(self.m2 / self.count as f64)),
+            AggFunc::StddevPop => Some(Value::F64((self.m2 / self.count as f64).sqrt())),
+            // A sample of one has no spread to estimate.
+            AggFunc::VarSamp | AggFunc::Variance | AggFunc::StddevSamp | AggFunc::Stddev
+                if self.count < 2 =>
+            {
+                None
+            }
+            AggFunc::VarSamp | AggFunc::Variance => {
+                Some(Value::F64(self.m2 / (self.count - 1) as f64))
+            }
+            AggFunc::StddevSamp | AggFunc::Stddev => {
+                Some(Value::F64((self.m2 / (self.count - 1) as f64).sqrt()))
+            }
             _ => self.best.as_ref().map(|(_, v)| v.clone()),
         }
     }
@@ -254,5 +347,22 @@ mod tests {
         assert!(AggFunc::Sum
             .result_type(DataType::Text, "root.a.b")
             .is_err());
+        assert_eq!(run(AggFunc::MaxTime), Some(Value::I64(3)));
+        assert_eq!(run(AggFunc::MinTime), Some(Value::I64(1)));
+        assert_eq!(run(AggFunc::TimeDuration), Some(Value::I64(2)));
+        assert_eq!(run(AggFunc::Extreme), Some(Value::F64(8.0)));
+        // 2, 5, 8: mean 5, squared deviations 9 + 0 + 9.
+        assert_eq!(run(AggFunc::VarPop), Some(Value::F64(6.0)));
+        assert_eq!(run(AggFunc::VarSamp), Some(Value::F64(9.0)));
+        assert_eq!(run(AggFunc::Stddev), Some(Value::F64(3.0)));
+        let mut tie = Accumulator::new(AggFunc::Extreme);
+        tie.update(1, &Value::I32(-4));
+        tie.update(2, &Value::I32(4));
+        tie.update(3, &Value::I32(-4));
+        assert_eq!(
+            tie.finish(),
+            Some(Value::I32(4)),
+            "the positive one on a tie"
+        );
     }
 }

@@ -197,6 +197,16 @@ fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
         P::MaxValue => AggFunc::MaxValue,
         P::FirstValue => AggFunc::FirstValue,
         P::LastValue => AggFunc::LastValue,
+        P::MaxTime => AggFunc::MaxTime,
+        P::MinTime => AggFunc::MinTime,
+        P::Extreme => AggFunc::Extreme,
+        P::Stddev => AggFunc::Stddev,
+        P::Variance => AggFunc::Variance,
+        P::StddevSamp => AggFunc::StddevSamp,
+        P::StddevPop => AggFunc::StddevPop,
+        P::VarSamp => AggFunc::VarSamp,
+        P::VarPop => AggFunc::VarPop,
+        P::TimeDuration => AggFunc::TimeDuration,
     }
 }
 

@@ -127,6 +127,16 @@ pub enum AggFunc {
     MaxValue,
     FirstValue,
     LastValue,
+    MaxTime,
+    MinTime,
+    Extreme,
+    Stddev,
+    Variance,
+    StddevSamp,
+    StddevPop,
+    VarSamp,
+    VarPop,
+    TimeDuration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

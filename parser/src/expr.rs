@@ -313,7 +313,7 @@ fn comparison<'a>(i: &'a str, b: &mut Budget) -> Res<'a, Expr> {
 /// Most values in one `IN (...)` list (each is a comparison).
 const MAX_IN_LIST: usize = 1000;
 
-const AGGS: [(&str, AggFunc); 7] = [
+const AGGS: [(&str, AggFunc); 17] = [
     ("count", AggFunc::Count),
     ("sum", AggFunc::Sum),
     ("avg", AggFunc::Avg),
@@ -321,6 +321,25 @@ const AGGS: [(&str, AggFunc); 7] = [
     ("max_value", AggFunc::MaxValue),
     ("first_value", AggFunc::FirstValue),
     ("last_value", AggFunc::LastValue),
+    ("max_time", AggFunc::MaxTime),
+    ("min_time", AggFunc::MinTime),
+    ("extreme", AggFunc::Extreme),
+    ("stddev", AggFunc::Stddev),
+    ("variance", AggFunc::Variance),
+    ("stddev_samp", AggFunc::StddevSamp),
+    ("stddev_pop", AggFunc::StddevPop),
+    ("var_samp", AggFunc::VarSamp),
+    ("var_pop", AggFunc::VarPop),
+    ("time_duration", AggFunc::TimeDuration),
+];
+
+/// IoTDB aggregates Duet does not compute, each with why.
+const AGGS_NOT_IN_DUET: [(&str, &str); 5] = [
+    ("mode", "mode() is not supported yet"),
+    ("count_if", "count_if() is not supported yet"),
+    ("max_by", "max_by() is not supported yet"),
+    ("min_by", "min_by() is not supported yet"),
+    ("count_time", "count_time() is not supported yet"),
 ];
 
 pub(crate) fn agg_name(f: AggFunc) -> &'static str {
@@ -342,10 +361,18 @@ pub(crate) fn select_item(i: &str) -> Res<'_, SelectItem> {
     if let Ok((after, w)) = word(j) {
         if let Ok((r, _)) = sym("(")(after) {
             let Some(&(_, func)) = AGGS.iter().find(|(n, _)| n.eq_ignore_ascii_case(w)) else {
+                if let Some((_, why)) = AGGS_NOT_IN_DUET
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(w))
+                {
+                    return bad(j, *why, "an aggregate Duet computes");
+                }
                 return bad(
                     j,
                     "unknown function",
-                    "count, sum, avg, min_value, max_value, first_value or last_value",
+                    "count, sum, avg, min_value, max_value, first_value, last_value, max_time, \
+                     min_time, extreme, stddev, variance, stddev_samp, stddev_pop, var_samp, \
+                     var_pop or time_duration",
                 );
             };
             let (r, c) = commit(select_column(r))?;

@@ -154,7 +154,23 @@ fn expr() -> impl Strategy<Value = Expr> {
 fn select_item() -> impl Strategy<Value = SelectItem> {
     use AggFunc::*;
     let func = prop::sample::select(vec![
-        Count, Sum, Avg, MinValue, MaxValue, FirstValue, LastValue,
+        Count,
+        Sum,
+        Avg,
+        MinValue,
+        MaxValue,
+        FirstValue,
+        LastValue,
+        MaxTime,
+        MinTime,
+        Extreme,
+        Stddev,
+        Variance,
+        StddevSamp,
+        StddevPop,
+        VarSamp,
+        VarPop,
+        TimeDuration,
     ]);
     prop_oneof![
         Just(SelectItem::Wildcard),
