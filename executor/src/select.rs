@@ -457,12 +457,9 @@ fn compile_pred(
             name,
             Deadline(session.deadline),
         )?;
-        if found.is_empty() {
-            return Err(ExecError::new(
-                crate::ErrorKind::NotFound,
-                format!("WHERE names {name}, which matches no time series"),
-            ));
-        }
+        // A name that matches no series has no value at any time: no
+        // comparison with it holds, so no row passes (IoTDB: an empty
+        // result, not an error).
         Ok(found.iter().map(|s| set.add(s)).collect())
     })
 }
@@ -669,6 +666,19 @@ pub fn delete(
     if range.is_empty() {
         return Ok(0);
     }
-    let patterns: Vec<String> = paths.iter().map(convert::path).collect();
-    Ok(engine.delete_points(&patterns, range.start, range.end)?)
+    // IoTDB: a path deletes its series and every series below it (a
+    // device's, a database's), where the session may write them.
+    let mut patterns: Vec<String> = Vec::new();
+    for p in paths.iter().map(convert::path) {
+        let below = format!("{p}.**");
+        if !p.ends_with("**") && session.access.allows_all(Privilege::WriteData, &below) {
+            patterns.push(below);
+        }
+        patterns.push(p);
+    }
+    // A path that matches nothing deletes nothing, and is no error (IoTDB).
+    match engine.delete_points(&patterns, range.start, range.end) {
+        Err(duet_engine::Error::NotFound(_)) => Ok(0),
+        r => Ok(r?),
+    }
 }
