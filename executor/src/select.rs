@@ -351,20 +351,33 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         .map(|o| (o.0.unwrap_or(AggFunc::Count), o.1))
         .collect();
     if let Some(gb) = &q.group_by {
-        let start = convert::time(&gb.start, session)?;
-        let end = convert::time(&gb.end, session)?;
+        let (mut start, mut end) = (
+            convert::time(&gb.start, session)?,
+            convert::time(&gb.end, session)?,
+        );
         if end <= start {
             return Err(ExecError::semantic(format!(
                 "GROUP BY window [{start}, {end}) is empty: end must be after start"
             )));
         }
-        if gb.step_ms < 0 || gb.step_months < 0 || (gb.step_ms == 0 && gb.step_months == 0) {
-            return Err(ExecError::semantic("GROUP BY step must be positive"));
+        let positive = |(m, ms): (i64, i64)| m >= 0 && ms >= 0 && (m, ms) != (0, 0);
+        let interval = (gb.step_months, gb.step_ms);
+        let step = gb.sliding.unwrap_or(interval);
+        if !positive(interval) || !positive(step) {
+            return Err(ExecError::semantic(
+                "GROUP BY interval and step must be positive",
+            ));
+        }
+        // `(a, b]` in whole milliseconds is `[a + 1, b + 1)`.
+        if gb.left_open {
+            start = start.saturating_add(1);
+            end = end.saturating_add(1);
         }
         let win = Windows {
             start,
-            months: gb.step_months,
-            ms: gb.step_ms,
+            months: step.0,
+            ms: step.1,
+            interval: (step != interval).then_some(interval),
             offset_minutes: session.utc_offset_minutes,
         };
         let windows = win.count_before(end) as i128;
@@ -377,12 +390,14 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         } else {
             (skip, skip)
         };
+        let last_end = if count > 0 {
+            win.end_of((lowest + count - 1) as i64)
+        } else {
+            win.bound(lowest as i64)
+        };
         let scan = TimeRange {
             start: range.start.max(win.bound(lowest as i64)),
-            end: range
-                .end
-                .min(end - 1)
-                .min(win.bound((lowest + count) as i64).saturating_sub(1)),
+            end: range.end.min(end - 1).min(last_end.saturating_sub(1)),
         };
         let rows = aligned(engine, &set, scan, q.order_desc, pred, deadline);
         let iter = GroupBy {
@@ -396,6 +411,8 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             left: count,
             desc: q.order_desc,
             deadline,
+            held: std::collections::VecDeque::new(),
+            left_open: gb.left_open,
         };
         return Ok(ResultSet {
             has_time: true,
@@ -494,12 +511,15 @@ fn aligned(
 
 /// GROUP BY's windows: window `k` starts `k` steps after `start`, a step
 /// being `months` calendar months (in the session's zone) and `ms` fixed
-/// milliseconds, and ends where window `k + 1` starts.
+/// milliseconds, and ends where window `k + 1` starts, or `interval`
+/// after its start when it is given (a sliding step: windows overlap or
+/// leave gaps).
 #[derive(Debug, Clone, Copy)]
 struct Windows {
     start: i64,
     months: i64,
     ms: i64,
+    interval: Option<(i64, i64)>,
     offset_minutes: i32,
 }
 
@@ -517,6 +537,31 @@ impl Windows {
             )
         };
         (i128::from(base) + fixed).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+
+    /// Where window `k` ends (exclusive).
+    fn end_of(&self, k: i64) -> i64 {
+        match self.interval {
+            None => self.bound(k.saturating_add(1)),
+            Some((months, ms)) => {
+                let lo = self.bound(k);
+                let base = if months == 0 {
+                    lo
+                } else {
+                    duet_parser::add_calendar_months(lo, months, self.offset_minutes)
+                };
+                base.saturating_add(ms)
+            }
+        }
+    }
+
+    /// Whether windows overlap (a step shorter than the interval): a point
+    /// then counts in more than one.
+    fn overlapping(&self) -> bool {
+        match self.interval {
+            None => false,
+            Some(_) => self.end_of(0) > self.bound(1),
+        }
     }
 
     /// How many windows start before `end` (> `start`).
@@ -542,6 +587,9 @@ impl Windows {
     }
 }
 
+/// Rows an overlapping GROUP BY may hold for one window.
+const MAX_WINDOW_ROWS: usize = 1_000_000;
+
 struct GroupBy {
     rows: std::iter::Peekable<AlignedIter>,
     specs: Vec<(AggFunc, usize)>,
@@ -554,6 +602,85 @@ struct GroupBy {
     left: i128,
     desc: bool,
     deadline: Deadline,
+    /// Overlapping windows: the rows the next windows may still need.
+    held: std::collections::VecDeque<(i64, Vec<Option<Value>>)>,
+    /// Windows `(a, b]`: each shown at its right end.
+    left_open: bool,
+}
+
+impl GroupBy {
+    fn add(&mut self, t: i64, row: &[Option<Value>]) {
+        for ((_, pos), acc) in self.specs.iter().zip(&mut self.accs) {
+            if let Some(v) = &row[*pos] {
+                acc.update(t, v);
+            }
+        }
+    }
+
+    /// Windows that follow one another or leave gaps: each row is used
+    /// once, rows in a gap are passed over.
+    fn stream(&mut self, lo: i64, hi: i64) -> Result<()> {
+        loop {
+            let t = match self.rows.peek() {
+                None => return Ok(()),
+                Some(Err(_)) => match self.rows.next() {
+                    Some(Err(e)) => return Err(e),
+                    _ => return Ok(()),
+                },
+                Some(Ok((t, _))) => *t,
+            };
+            let before = if self.desc { t >= hi } else { t < lo };
+            let after = if self.desc { t < lo } else { t >= hi };
+            if after {
+                return Ok(());
+            }
+            if let Some(Ok((t, row))) = self.rows.next() {
+                if !before {
+                    self.add(t, &row);
+                }
+            }
+        }
+    }
+
+    /// Overlapping windows: the rows of this window are held, as the next
+    /// windows need some of them again.
+    fn overlap(&mut self, lo: i64, hi: i64) -> Result<()> {
+        let gone = |t: i64| if self.desc { t >= hi } else { t < lo };
+        while self.held.front().is_some_and(|(t, _)| gone(*t)) {
+            self.held.pop_front();
+        }
+        loop {
+            let t = match self.rows.peek() {
+                None => break,
+                Some(Err(_)) => match self.rows.next() {
+                    Some(Err(e)) => return Err(e),
+                    _ => break,
+                },
+                Some(Ok((t, _))) => *t,
+            };
+            if (self.desc && t < lo) || (!self.desc && t >= hi) {
+                break;
+            }
+            if let Some(Ok(r)) = self.rows.next() {
+                if !gone(r.0) {
+                    if self.held.len() >= MAX_WINDOW_ROWS {
+                        return Err(ExecError::semantic(format!(
+                            "a GROUP BY window holds over {MAX_WINDOW_ROWS} rows with a sliding \
+                             step shorter than its interval: use a shorter interval or a longer \
+                             step"
+                        )));
+                    }
+                    self.held.push_back(r);
+                }
+            }
+        }
+        let held = std::mem::take(&mut self.held);
+        for (t, row) in held.iter().filter(|(t, _)| (lo..hi).contains(t)) {
+            self.add(*t, row);
+        }
+        self.held = held;
+        Ok(())
+    }
 }
 
 impl Iterator for GroupBy {
@@ -571,29 +698,18 @@ impl Iterator for GroupBy {
         let k = self.next;
         self.next += if self.desc { -1 } else { 1 };
         self.accs.iter_mut().for_each(Accumulator::reset);
-        let (lo, hi) = (self.win.bound(k), self.win.bound(k + 1).min(self.end));
-        loop {
-            let inside = match self.rows.peek() {
-                None => break,
-                Some(Err(_)) => match self.rows.next() {
-                    Some(Err(e)) => return Some(Err(e)),
-                    _ => break,
-                },
-                Some(Ok((t, _))) => (lo..hi).contains(t),
-            };
-            if !inside {
-                break;
-            }
-            if let Some(Ok((t, row))) = self.rows.next() {
-                for ((_, pos), acc) in self.specs.iter().zip(&mut self.accs) {
-                    if let Some(v) = &row[*pos] {
-                        acc.update(t, v);
-                    }
-                }
-            }
+        let (lo, hi) = (self.win.bound(k), self.win.end_of(k).min(self.end));
+        let r = if self.win.overlapping() {
+            self.overlap(lo, hi)
+        } else {
+            self.stream(lo, hi)
+        };
+        if let Err(e) = r {
+            self.left = 0;
+            return Some(Err(e));
         }
         Some(Ok(Row {
-            time: Some(lo),
+            time: Some(if self.left_open { hi - 1 } else { lo }),
             values: self.accs.iter().map(Accumulator::finish).collect(),
         }))
     }

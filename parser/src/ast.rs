@@ -163,6 +163,13 @@ pub struct GroupBy {
     /// `30s`, `100ms`, `1d`, or a bare integer); with `step_months` not
     /// both 0.
     pub step_ms: i64,
+    /// `GROUP BY ([s, e), interval, sliding)`: windows start every
+    /// `sliding` (months, ms) and last the step above; `None`: they follow
+    /// one another.
+    pub sliding: Option<(i64, i64)>,
+    /// `((s, e], ...)`: windows open on the left, closed on the right,
+    /// each shown at its right end (IoTDB).
+    pub left_open: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -277,8 +277,15 @@ fn calendar_span(months: i64, ms: i64) -> String {
 
 impl Display for GroupBy {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let step = calendar_span(self.step_months, self.step_ms);
-        write!(f, "GROUP BY ([{}, {}), {step})", self.start, self.end)
+        let mut step = calendar_span(self.step_months, self.step_ms);
+        if let Some((m, ms)) = self.sliding {
+            step = format!("{step}, {}", calendar_span(m, ms));
+        }
+        if self.left_open {
+            write!(f, "GROUP BY (({}, {}], {step})", self.start, self.end)
+        } else {
+            write!(f, "GROUP BY ([{}, {}), {step})", self.start, self.end)
+        }
     }
 }
 

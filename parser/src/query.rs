@@ -235,20 +235,38 @@ pub(crate) fn opt_where(i: &str) -> Res<'_, Option<crate::ast::Expr>> {
     }
 }
 
-/// After `GROUP`: `BY ([start, end), step)`.
+/// After `GROUP`: `BY ([start, end), interval [, sliding])`, or with
+/// `((start, end], ...)` windows open on the left.
 fn group_by(i: &str) -> Res<'_, GroupBy> {
     let (r, _) = kw("BY")(i)?;
     let (r, _) = sym("(")(r)?;
-    let (r, _) = sym("[")(r)?;
+    let k = ws(r);
+    let (r, left_open) = if let Some(r) = k.strip_prefix('[') {
+        (r, false)
+    } else if let Some(r) = k.strip_prefix('(') {
+        (r, true)
+    } else {
+        return failure(k, "`[` (or `(`) to open the time range");
+    };
     let (r, start) = time_expr(r)?;
     let (r, _) = sym(",")(r)?;
     let (r, end) = time_expr(r)?;
-    let (r, _) =
-        sym(")")(r).or_else(|_| failure(ws(r), "`)` to close the time range `[start, end)`"))?;
+    let (r, _) = if left_open {
+        sym("]")(r).or_else(|_| failure(ws(r), "`]` to close the time range `(start, end]`"))?
+    } else {
+        sym(")")(r).or_else(|_| failure(ws(r), "`)` to close the time range `[start, end)`"))?
+    };
     let (r, _) = sym(",")(r)?;
     // IoTDB's `mo` and `y` are calendar months and years: kept apart from
     // the fixed part of the step.
     let (r, (step_months, step_ms)) = calendar_span(r)?;
+    let (r, sliding) = match sym(",")(r) {
+        Ok((r, _)) => {
+            let (r, s) = commit(calendar_span(r))?;
+            (r, Some(s))
+        }
+        Err(_) => (r, None),
+    };
     let (r, _) = sym(")")(r)?;
     Ok((
         r,
@@ -257,6 +275,8 @@ fn group_by(i: &str) -> Res<'_, GroupBy> {
             end,
             step_months,
             step_ms,
+            sliding,
+            left_open,
         },
     ))
 }

@@ -187,13 +187,19 @@ fn select() -> impl Strategy<Value = Select> {
             (Just(0i64), 1..=i64::MAX),
             (1..=10_000i64, 0..=i64::MAX / 2),
         ],
+        option::of((0..100i64, 1..1_000_000i64)),
+        any::<bool>(),
     )
-        .prop_map(|(start, end, (step_months, step_ms))| GroupBy {
-            start,
-            end,
-            step_months,
-            step_ms,
-        });
+        .prop_map(
+            |(start, end, (step_months, step_ms), sliding, left_open)| GroupBy {
+                start,
+                end,
+                step_months,
+                step_ms,
+                sliding,
+                left_open,
+            },
+        );
     (
         any::<bool>(),
         vec(select_item(), 1..4),
