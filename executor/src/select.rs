@@ -312,6 +312,12 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             outputs.push((func, pos, info));
         }
     }
+    // SLIMIT / SOFFSET: which series columns the result shows.
+    let outputs: Vec<_> = outputs
+        .into_iter()
+        .skip(q.soffset.unwrap_or(0) as usize)
+        .take(q.slimit.map_or(usize::MAX, |n| n as usize))
+        .collect();
     let pred = match &q.where_clause {
         Some(e) => Some(compile_pred(engine, e, session, &q.from, &mut set)?),
         None => None,

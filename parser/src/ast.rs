@@ -189,6 +189,9 @@ pub struct Select {
     pub order_device: Option<OrderDevice>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// `SLIMIT` / `SOFFSET`: which of the result's series columns to show.
+    pub slimit: Option<u64>,
+    pub soffset: Option<u64>,
     /// `ALIGN BY DEVICE`: one row per device and time, the device in a
     /// `Device` column and each measurement in one column for all devices.
     pub align_by_device: bool,

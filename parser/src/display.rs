@@ -333,6 +333,12 @@ impl Display for Select {
         if let Some(n) = self.offset {
             write!(f, " OFFSET {n}")?;
         }
+        if let Some(n) = self.slimit {
+            write!(f, " SLIMIT {n}")?;
+        }
+        if let Some(n) = self.soffset {
+            write!(f, " SOFFSET {n}")?;
+        }
         if self.align_by_device {
             f.write_str(" ALIGN BY DEVICE")?;
         }

@@ -58,28 +58,30 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     } else {
         rest
     };
-    // IoTDB accepts LIMIT and OFFSET in either order.
-    let (mut rest, mut limit, mut offset) = (rest, None, None);
-    loop {
+    // IoTDB accepts LIMIT, OFFSET, SLIMIT and SOFFSET in any order.
+    let mut rest = rest;
+    let mut pages: [(&str, Option<u64>); 4] = [
+        ("LIMIT", None),
+        ("OFFSET", None),
+        ("SLIMIT", None),
+        ("SOFFSET", None),
+    ];
+    'pages: loop {
         let k = ws(rest);
-        if let Ok((r, _)) = kw("LIMIT")(k) {
-            if limit.is_some() {
-                return bad(k, "LIMIT given twice", "end of statement");
+        for (word, slot) in pages.iter_mut() {
+            if let Ok((r, _)) = kw(word)(k) {
+                if slot.is_some() {
+                    return bad(k, &format!("{word} given twice"), "end of statement");
+                }
+                let (r, n) = commit(unsigned(r))?;
+                *slot = Some(n);
+                rest = r;
+                continue 'pages;
             }
-            let (r, n) = commit(unsigned(r))?;
-            limit = Some(n);
-            rest = r;
-        } else if let Ok((r, _)) = kw("OFFSET")(k) {
-            if offset.is_some() {
-                return bad(k, "OFFSET given twice", "end of statement");
-            }
-            let (r, n) = commit(unsigned(r))?;
-            offset = Some(n);
-            rest = r;
-        } else {
-            break;
         }
+        break;
     }
+    let [(_, limit), (_, offset), (_, slimit), (_, soffset)] = pages;
     // What else could have come here, for the message if something else did.
     let mut hints: Vec<&'static str> = match (&where_clause, &group_by, ordered) {
         (_, _, true) => vec![],
@@ -98,6 +100,9 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     }
     if offset.is_none() {
         hints.push("OFFSET");
+    }
+    if slimit.is_some() || soffset.is_some() {
+        hints.clear();
     }
     // `ALIGN BY DEVICE` (or the default, `ALIGN BY TIME`) ends it.
     let (rest, align_by_device) = match kw("ALIGN")(rest) {
@@ -136,6 +141,8 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         order_device,
         limit,
         offset,
+        slimit,
+        soffset,
         align_by_device,
     };
     Ok((rest, Statement::Select(Box::new(select))))

@@ -247,6 +247,8 @@ fn select() -> impl Strategy<Value = Select> {
                 order_device: device.map(|(desc, first)| duet_parser::OrderDevice { desc, first }),
                 limit,
                 offset,
+                slimit: limit.map(|l| l % 7),
+                soffset: offset.map(|o| o % 5),
                 align_by_device,
             },
         )

@@ -763,6 +763,8 @@ pub fn raw_data_query(
             order_device: None,
             limit: None,
             offset: None,
+            slimit: None,
+            soffset: None,
             align_by_device: false,
         },
     )))

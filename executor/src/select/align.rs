@@ -88,6 +88,12 @@ pub(super) fn by_device(engine: &dyn Reader, session: &Session, q: &Select) -> R
             info,
         }));
     }
+    // SLIMIT / SOFFSET: which measurement columns the result shows.
+    let cols: Vec<Col> = cols
+        .into_iter()
+        .skip(q.soffset.unwrap_or(0) as usize)
+        .take(q.slimit.map_or(usize::MAX, |n| n as usize))
+        .collect();
     let aggregates = q.items.iter().any(|i| matches!(i, SelectItem::Agg { .. }));
     let has_time = !aggregates || q.group_by.is_some();
     let mut columns = vec![ColumnInfo {
@@ -138,6 +144,8 @@ pub(super) fn by_device(engine: &dyn Reader, session: &Session, q: &Select) -> R
             order_device: None,
             limit: None,
             offset: None,
+            slimit: None,
+            soffset: None,
             align_by_device: false,
         };
         let rs = match execute_readable(engine, session, &sub) {
