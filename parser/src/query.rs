@@ -71,7 +71,7 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         for (word, slot) in pages.iter_mut() {
             if let Ok((r, _)) = kw(word)(k) {
                 if slot.is_some() {
-                    return bad(k, &format!("{word} given twice"), "end of statement");
+                    return bad(k, format!("{word} given twice"), "end of statement");
                 }
                 let (r, n) = commit(unsigned(r))?;
                 *slot = Some(n);
