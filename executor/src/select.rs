@@ -289,14 +289,23 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         return last(engine, &session.access, q, range, deadline);
     }
 
-    // Output columns: (function or none, scan position, name).
-    let mut outputs: Vec<(Option<AggFunc>, usize, ColumnInfo)> = Vec::new();
+    // Output columns: (function or none, scan positions, name): one
+    // series each, or with GROUP BY LEVEL every series of its group.
+    let levels = q.group_by_level.as_deref();
+    if levels.is_some() && aggs == 0 {
+        return Err(ExecError::semantic(
+            "GROUP BY LEVEL needs aggregate functions in SELECT",
+        ));
+    }
+    let mut outputs: Vec<(Option<AggFunc>, Vec<usize>, ColumnInfo)> = Vec::new();
     for item in &q.items {
         let func = match item {
             SelectItem::Agg { func, .. } => Some(agg_func(*func)),
             _ => None,
         };
         let suffix = item_suffix(item);
+        // With GROUP BY LEVEL: this item's columns by grouped name.
+        let mut groups: HashMap<String, usize> = HashMap::new();
         for s in resolve(engine, &session.access, &q.from, suffix, deadline)? {
             let pos = set.add(&s);
             let info = match func {
@@ -305,11 +314,34 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                     data_type: s.data_type,
                 },
                 Some(f) => ColumnInfo {
-                    name: format!("{}({})", f.name(), s.path),
+                    name: format!(
+                        "{}({})",
+                        f.name(),
+                        levels.map_or_else(|| s.path.clone(), |l| level_path(&s.path, l))
+                    ),
                     data_type: f.result_type(s.data_type, &s.path)?,
                 },
             };
-            outputs.push((func, pos, info));
+            match (levels, groups.get(&info.name)) {
+                (Some(_), Some(&at)) => {
+                    let o = &mut outputs[at];
+                    if o.2.data_type != info.data_type {
+                        return Err(ExecError::semantic(format!(
+                            "GROUP BY LEVEL puts {} series and {} series in {}: the group \
+                             needs one type for this function (count, sum, avg and the \
+                             deviations take any numeric mix)",
+                            o.2.data_type.name(),
+                            info.data_type.name(),
+                            info.name
+                        )));
+                    }
+                    o.1.push(pos);
+                }
+                _ => {
+                    groups.insert(info.name.clone(), outputs.len());
+                    outputs.push((func, vec![pos], info));
+                }
+            }
         }
     }
     // SLIMIT / SOFFSET: which series columns the result shows.
@@ -327,7 +359,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
 
     if aggs == 0 {
-        let selected: Vec<usize> = outputs.iter().map(|o| o.1).collect();
+        let selected: Vec<usize> = outputs.iter().map(|o| o.1[0]).collect();
         let rows = aligned(engine, &set, range, q.order_desc, pred, deadline)
             .filter(move |r| {
                 r.as_ref()
@@ -336,7 +368,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             .skip(offset)
             .take(limit)
             .map({
-                let selected: Vec<usize> = outputs.iter().map(|o| o.1).collect();
+                let selected: Vec<usize> = outputs.iter().map(|o| o.1[0]).collect();
                 move |r| {
                     r.map(|(t, row)| Row {
                         time: Some(t),
@@ -352,9 +384,9 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         });
     }
 
-    let specs: Vec<(AggFunc, usize)> = outputs
+    let specs: Vec<(AggFunc, Vec<usize>)> = outputs
         .iter()
-        .map(|o| (o.0.unwrap_or(AggFunc::Count), o.1))
+        .map(|o| (o.0.unwrap_or(AggFunc::Count), o.1.clone()))
         .collect();
     if let Some(gb) = &q.group_by {
         let (mut start, mut end) = (
@@ -435,14 +467,16 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     let mut accs: Vec<Accumulator> = specs.iter().map(|(f, _)| Accumulator::new(*f)).collect();
     if pred.is_none() {
         // No predicate: each series on its own, without aligning rows.
-        for ((_, pos), acc) in specs.iter().zip(&mut accs) {
-            for block in
-                deadline.scan(engine.scan(&set.series[*pos], range.start, range.end, false))
-            {
-                let block = block?;
-                for (i, &t) in block.times.iter().enumerate() {
-                    if let Some(v) = block.values.get(i) {
-                        acc.update(t, &v);
+        for ((_, positions), acc) in specs.iter().zip(&mut accs) {
+            for pos in positions {
+                for block in
+                    deadline.scan(engine.scan(&set.series[*pos], range.start, range.end, false))
+                {
+                    let block = block?;
+                    for (i, &t) in block.times.iter().enumerate() {
+                        if let Some(v) = block.values.get(i) {
+                            acc.update(t, &v);
+                        }
                     }
                 }
             }
@@ -450,9 +484,11 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     } else {
         for r in aligned(engine, &set, range, false, pred, deadline) {
             let (t, row) = r?;
-            for ((_, pos), acc) in specs.iter().zip(&mut accs) {
-                if let Some(v) = &row[*pos] {
-                    acc.update(t, v);
+            for ((_, positions), acc) in specs.iter().zip(&mut accs) {
+                for pos in positions {
+                    if let Some(v) = &row[*pos] {
+                        acc.update(t, v);
+                    }
                 }
             }
         }
@@ -463,6 +499,26 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     };
     let rows: Vec<Row> = std::iter::once(row).skip(offset).take(limit).collect();
     Ok(ResultSet::from_rows(false, columns, rows))
+}
+
+/// A series path as GROUP BY LEVEL names its group: the nodes at `levels`
+/// (0 is `root`) and the measurement kept, every other node `*`
+/// (`root.ln.wf01.wt01.status` at level 1: `root.ln.*.*.status`).
+fn level_path(path: &str, levels: &[u32]) -> String {
+    let nodes = duet_engine::schema::path_nodes(path);
+    let last = nodes.len().saturating_sub(1);
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if i == 0 || i == last || levels.contains(&(i as u32)) {
+                *n
+            } else {
+                "*"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn compile_pred(
@@ -598,7 +654,7 @@ const MAX_WINDOW_ROWS: usize = 1_000_000;
 
 struct GroupBy {
     rows: std::iter::Peekable<AlignedIter>,
-    specs: Vec<(AggFunc, usize)>,
+    specs: Vec<(AggFunc, Vec<usize>)>,
     accs: Vec<Accumulator>,
     win: Windows,
     end: i64,
@@ -616,9 +672,11 @@ struct GroupBy {
 
 impl GroupBy {
     fn add(&mut self, t: i64, row: &[Option<Value>]) {
-        for ((_, pos), acc) in self.specs.iter().zip(&mut self.accs) {
-            if let Some(v) = &row[*pos] {
-                acc.update(t, v);
+        for ((_, positions), acc) in self.specs.iter().zip(&mut self.accs) {
+            for pos in positions {
+                if let Some(v) = &row[*pos] {
+                    acc.update(t, v);
+                }
             }
         }
     }
@@ -802,5 +860,20 @@ pub fn delete(
     match engine.delete_points(&patterns, range.start, range.end) {
         Err(duet_engine::Error::NotFound(_)) => Ok(0),
         r => Ok(r?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::level_path;
+
+    #[test]
+    fn group_by_level_names_its_groups_as_iotdb() {
+        let p = "root.ln.wf01.wt01.status";
+        assert_eq!(level_path(p, &[1]), "root.ln.*.*.status");
+        assert_eq!(level_path(p, &[3]), "root.*.*.wt01.status");
+        assert_eq!(level_path(p, &[1, 3]), "root.ln.*.wt01.status");
+        assert_eq!(level_path(p, &[0]), "root.*.*.*.status");
+        assert_eq!(level_path("root.a.`b.c`.s", &[2]), "root.*.`b.c`.s");
     }
 }

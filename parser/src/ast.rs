@@ -181,6 +181,9 @@ pub struct Select {
     pub from: Vec<Path>,
     pub where_clause: Option<Expr>,
     pub group_by: Option<GroupBy>,
+    /// `GROUP BY LEVEL = n [, n]` (alone or after a time window): each
+    /// aggregate over every series whose path is the same at these levels.
+    pub group_by_level: Option<Vec<u32>>,
     /// `FILL(...)`: what a null in the result becomes.
     pub fill: Option<Fill>,
     /// `ORDER BY TIME DESC`.

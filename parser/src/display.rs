@@ -298,8 +298,15 @@ impl Display for Select {
         if let Some(w) = &self.where_clause {
             write!(f, " WHERE {w}")?;
         }
-        if let Some(g) = &self.group_by {
-            write!(f, " {g}")?;
+        let level = self.group_by_level.as_ref().map(|l| {
+            let l: Vec<String> = l.iter().map(u32::to_string).collect();
+            format!("LEVEL = {}", l.join(", "))
+        });
+        match (&self.group_by, level) {
+            (Some(g), Some(l)) => write!(f, " {g}, {l}")?,
+            (Some(g), None) => write!(f, " {g}")?,
+            (None, Some(l)) => write!(f, " GROUP BY {l}")?,
+            (None, None) => {}
         }
         match &self.fill {
             None => {}

@@ -32,12 +32,25 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     let (rest, from) = paths(rest)?;
     let (rest, where_clause) = opt_where(rest)?;
 
-    let (rest, group_by) = match kw("GROUP")(rest) {
+    let (rest, group_by, group_by_level) = match kw("GROUP")(rest) {
         Ok((r, _)) => {
-            let (r, g) = commit(group_by(r))?;
-            (r, Some(g))
+            let (r, _) = commit(kw("BY")(r))?;
+            if kw("LEVEL")(r).is_ok() {
+                let (r, levels) = commit(levels(r))?;
+                (r, None, Some(levels))
+            } else {
+                let (r, g) = commit(group_by(r))?;
+                let (r, levels) = match sym(",")(r) {
+                    Ok((after, _)) => {
+                        let (after, levels) = commit(levels(after))?;
+                        (after, Some(levels))
+                    }
+                    Err(_) => (r, None),
+                };
+                (r, Some(g), levels)
+            }
         }
-        Err(_) => (rest, None),
+        Err(_) => (rest, None, None),
     };
 
     // FILL comes before or after ORDER BY (IoTDB takes both).
@@ -136,6 +149,7 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         from,
         where_clause,
         group_by,
+        group_by_level,
         fill,
         order_desc,
         order_device,
@@ -242,11 +256,40 @@ pub(crate) fn opt_where(i: &str) -> Res<'_, Option<crate::ast::Expr>> {
     }
 }
 
-/// After `GROUP`: `BY ([start, end), interval [, sliding])`, or with
+/// `LEVEL = n [, n ...]`: path levels, 0 being `root`.
+fn levels(i: &str) -> Res<'_, Vec<u32>> {
+    let (r, _) = kw("LEVEL")(i)?;
+    let (mut r, _) = commit(sym("=")(r))?;
+    let mut out = Vec::new();
+    loop {
+        let k = ws(r);
+        let (after, n) = commit(unsigned(k))?;
+        let n = u32::try_from(n)
+            .ok()
+            .filter(|&n| n < 64)
+            .map_or_else(
+                || bad(k, "level out of range", "a level from 0 to 63"),
+                |n| Ok((after, n)),
+            )?
+            .1;
+        if !out.contains(&n) {
+            out.push(n);
+        }
+        r = after;
+        // `, n` continues the list; `, LEVEL` or anything else does not.
+        match sym(",")(r) {
+            Ok((after, _)) if ws(after).starts_with(|c: char| c.is_ascii_digit()) => r = after,
+            _ => break,
+        }
+    }
+    out.sort_unstable();
+    Ok((r, out))
+}
+
+/// After `GROUP BY`: `([start, end), interval [, sliding])`, or with
 /// `((start, end], ...)` windows open on the left.
 fn group_by(i: &str) -> Res<'_, GroupBy> {
-    let (r, _) = kw("BY")(i)?;
-    let (r, _) = sym("(")(r)?;
+    let (r, _) = sym("(")(i)?;
     let k = ws(r);
     let (r, left_open) = if let Some(r) = k.strip_prefix('[') {
         (r, false)

@@ -240,6 +240,7 @@ fn select() -> impl Strategy<Value = Select> {
                 from,
                 where_clause,
                 group_by,
+                group_by_level: limit.map(|l| vec![(l % 5) as u32]),
                 fill,
                 // Without a DEVICE key the device view orders devices
                 // first and times ascending (an ORDER BY TIME names one).

@@ -758,6 +758,7 @@ pub fn raw_data_query(
                 Box::new(cmp(CmpOp::Lt, end)),
             )),
             group_by: None,
+            group_by_level: None,
             fill: None,
             order_desc: false,
             order_device: None,

@@ -39,6 +39,11 @@ pub(super) fn by_device(engine: &dyn Reader, session: &Session, q: &Select) -> R
             "SELECT LAST does not take ALIGN BY DEVICE: it shows one row per series already",
         ));
     }
+    if q.group_by_level.is_some() {
+        return Err(ExecError::semantic(
+            "GROUP BY LEVEL does not take ALIGN BY DEVICE: it groups series across devices",
+        ));
+    }
     let deadline = Deadline(session.deadline);
     // Each device and the measurements it has; the columns, item by item,
     // each item's measurements in name order (a name once per item).
@@ -139,6 +144,7 @@ pub(super) fn by_device(engine: &dyn Reader, session: &Session, q: &Select) -> R
             )],
             where_clause: q.where_clause.clone(),
             group_by: q.group_by.clone(),
+            group_by_level: None,
             fill: None,
             order_desc: q.order_desc,
             order_device: None,
