@@ -191,7 +191,30 @@ fn term(
             }
         },
         Operand::TimeValue(te) => Term::Value(Value::I64(convert::time(te, session)?)),
+        // In HAVING: the result columns of that aggregate, by its text.
+        Operand::Agg { .. } => Term::Columns(columns(&o.to_string())?),
     })
+}
+
+/// The aggregates `e` names (HAVING's), each once, as written.
+pub fn aggregates_in(e: &Expr, out: &mut Vec<Operand>) {
+    let mut add = |o: &Operand| {
+        if matches!(o, Operand::Agg { .. }) && !out.contains(o) {
+            out.push(o.clone());
+        }
+    };
+    match e {
+        Expr::Cmp { lhs, rhs, .. } => {
+            add(lhs);
+            add(rhs);
+        }
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            aggregates_in(a, out);
+            aggregates_in(b, out);
+        }
+        Expr::Not(a) => aggregates_in(a, out),
+        Expr::IsNull(o) | Expr::Like { operand: o, .. } | Expr::Regexp { operand: o, .. } => add(o),
+    }
 }
 
 /// IoTDB's LIKE pattern as a regex matching the whole text: `%` any

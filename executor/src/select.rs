@@ -8,7 +8,7 @@ use crate::convert;
 use crate::dual::Reader;
 use crate::error::{ExecError, Result};
 use crate::predicate::{delete_range, scan_range, Pred, TimeRange};
-use crate::{ColumnInfo, ResultSet, Row, Session};
+use crate::{ColumnInfo, ResultSet, Row, RowStream, Session};
 use duet_engine::privileges::{Access, Privilege};
 use duet_engine::{Accumulator, AggFunc, AlignedRows, BlockIter, DataType, Engine, Series, Value};
 use duet_parser::{Expr, Path, Select, SelectItem};
@@ -213,29 +213,32 @@ fn agg_func(f: duet_parser::AggFunc) -> AggFunc {
 pub fn execute(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
     check_patterns(q)?;
     let hidden = hidden_series(engine, &session.access, q, Deadline(session.deadline))?;
-    let mut rs = match &q.fill {
-        None => run(engine, session, q)?,
-        Some(f) => {
-            if q.last {
-                return Err(ExecError::semantic(
-                    "SELECT LAST does not take FILL: it shows each series' last value",
-                ));
-            }
-            // Filled first, then paged: rows OFFSET skips still fill the
-            // rows after them (IoTDB's order).
-            let unpaged = Select {
-                limit: None,
-                offset: None,
-                ..q.clone()
-            };
-            let mut rs = fill::apply(run(engine, session, &unpaged)?, f, session)?;
-            let (skip, take) = (
-                q.offset.unwrap_or(0) as usize,
-                q.limit.map_or(usize::MAX, |l| l as usize),
-            );
-            rs.rows = Box::new(rs.rows.skip(skip).take(take));
-            rs
+    if q.last && q.fill.is_some() {
+        return Err(ExecError::semantic(
+            "SELECT LAST does not take FILL: it shows each series' last value",
+        ));
+    }
+    let mut rs = if q.fill.is_none() && q.having.is_none() {
+        run(engine, session, q)?
+    } else {
+        // Filtered and filled first, then paged: rows OFFSET skips still
+        // fill the rows after them, and LIMIT counts the rows HAVING kept
+        // (IoTDB's order).
+        let unpaged = Select {
+            limit: None,
+            offset: None,
+            ..q.clone()
+        };
+        let mut rs = run(engine, session, &unpaged)?;
+        if let Some(f) = &q.fill {
+            rs = fill::apply(rs, f, session)?;
         }
+        let (skip, take) = (
+            q.offset.unwrap_or(0) as usize,
+            q.limit.map_or(usize::MAX, |l| l as usize),
+        );
+        rs.rows = Box::new(rs.rows.skip(skip).take(take));
+        rs
     };
     if hidden > 0 {
         rs.warning = Some(format!(
@@ -277,6 +280,25 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     if q.last && aggs > 0 {
         return Err(ExecError::semantic(
             "SELECT LAST takes measurements, not aggregates",
+        ));
+    }
+    if let Some(w) = &q.where_clause {
+        let mut in_where = Vec::new();
+        crate::predicate::aggregates_in(w, &mut in_where);
+        if let Some(a) = in_where.first() {
+            return Err(ExecError::semantic(format!(
+                "WHERE filters points, not aggregates: put {a} in HAVING"
+            )));
+        }
+    }
+    if q.having.is_some() && aggs == 0 {
+        return Err(ExecError::semantic(
+            "HAVING needs aggregate functions in SELECT",
+        ));
+    }
+    if q.having.is_some() && q.group_by_level.is_some() {
+        return Err(ExecError::semantic(
+            "HAVING with GROUP BY LEVEL is not supported yet",
         ));
     }
     let mut set = ScanSet {
@@ -350,11 +372,41 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         .skip(q.soffset.unwrap_or(0) as usize)
         .take(q.slimit.map_or(usize::MAX, |n| n as usize))
         .collect();
+    let mut outputs = outputs;
+    let columns: Vec<ColumnInfo> = outputs.iter().map(|o| o.2.clone()).collect();
+    // HAVING's aggregates, computed as hidden columns after the shown ones
+    // (it may name aggregates the SELECT does not).
+    let having = match &q.having {
+        None => None,
+        Some(h) => {
+            let mut named = Vec::new();
+            crate::predicate::aggregates_in(h, &mut named);
+            let mut at: HashMap<String, Vec<usize>> = HashMap::new();
+            for o in &named {
+                let duet_parser::Operand::Agg { func, arg } = o else {
+                    continue;
+                };
+                let f = agg_func(*func);
+                let suffix = arg.as_deref().unwrap_or("*");
+                for s in resolve(engine, &session.access, &q.from, suffix, deadline)? {
+                    let info = ColumnInfo {
+                        name: format!("{}({})", f.name(), s.path),
+                        data_type: f.result_type(s.data_type, &s.path)?,
+                    };
+                    at.entry(o.to_string()).or_default().push(outputs.len());
+                    outputs.push((Some(f), vec![set.add(&s)], info));
+                }
+            }
+            Some(Pred::compile(h, session, &mut |name: &str| {
+                Ok(at.get(name).cloned().unwrap_or_default())
+            })?)
+        }
+    };
+    let shown = columns.len();
     let pred = match &q.where_clause {
         Some(e) => Some(compile_pred(engine, e, session, &q.from, &mut set)?),
         None => None,
     };
-    let columns: Vec<ColumnInfo> = outputs.iter().map(|o| o.2.clone()).collect();
     let offset = q.offset.unwrap_or(0) as usize;
     let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
 
@@ -455,7 +507,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         return Ok(ResultSet {
             has_time: true,
             columns,
-            rows: Box::new(iter),
+            rows: kept(Box::new(iter), having, shown),
             warning: None,
         });
     }
@@ -497,8 +549,28 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         time: None,
         values: accs.iter().map(Accumulator::finish).collect(),
     };
-    let rows: Vec<Row> = std::iter::once(row).skip(offset).take(limit).collect();
-    Ok(ResultSet::from_rows(false, columns, rows))
+    let rows = kept(Box::new(std::iter::once(Ok(row))), having, shown);
+    Ok(ResultSet {
+        has_time: false,
+        columns,
+        rows: Box::new(rows.skip(offset).take(limit)),
+        warning: None,
+    })
+}
+
+/// The rows HAVING keeps (all without one), cut to the `shown` columns
+/// (HAVING's own aggregates come after them).
+fn kept(rows: RowStream, having: Option<Pred>, shown: usize) -> RowStream {
+    Box::new(rows.filter_map(move |r| match r {
+        Err(e) => Some(Err(e)),
+        Ok(mut row) => {
+            let keep = having
+                .as_ref()
+                .is_none_or(|h| h.eval(row.time.unwrap_or(0), &row.values) == Some(true));
+            row.values.truncate(shown);
+            keep.then_some(Ok(row))
+        }
+    }))
 }
 
 /// A series path as GROUP BY LEVEL names its group: the nodes at `levels`

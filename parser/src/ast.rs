@@ -78,6 +78,11 @@ pub enum Operand {
     Literal(Literal),
     /// A time literal that is not a bare integer: ISO-8601 or `now()` arithmetic.
     TimeValue(TimeExpr),
+    /// An aggregate (`count(s1)`), in HAVING.
+    Agg {
+        func: AggFunc,
+        arg: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +189,8 @@ pub struct Select {
     /// `GROUP BY LEVEL = n [, n]` (alone or after a time window): each
     /// aggregate over every series whose path is the same at these levels.
     pub group_by_level: Option<Vec<u32>>,
+    /// `HAVING ...`: which aggregate rows are kept.
+    pub having: Option<Expr>,
     /// `FILL(...)`: what a null in the result becomes.
     pub fill: Option<Fill>,
     /// `ORDER BY TIME DESC`.

@@ -203,6 +203,14 @@ impl Display for Operand {
             Operand::Column(c) => column(f, c),
             Operand::Literal(l) => write!(f, "{l}"),
             Operand::TimeValue(t) => write!(f, "{t}"),
+            Operand::Agg { func, arg } => write!(
+                f,
+                "{}",
+                SelectItem::Agg {
+                    func: *func,
+                    arg: arg.clone()
+                }
+            ),
         }
     }
 }
@@ -307,6 +315,9 @@ impl Display for Select {
             (Some(g), None) => write!(f, " {g}")?,
             (None, Some(l)) => write!(f, " GROUP BY {l}")?,
             (None, None) => {}
+        }
+        if let Some(h) = &self.having {
+            write!(f, " HAVING {h}")?;
         }
         match &self.fill {
             None => {}

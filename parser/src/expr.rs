@@ -77,6 +77,15 @@ pub(crate) fn operand(i: &str) -> Res<'_, Operand> {
             }),
         ));
     }
+    // `count(s1)`: an aggregate, as HAVING compares them.
+    if let Ok((after, w)) = word(j) {
+        if sym("(")(after).is_ok() && AGGS.iter().any(|(n, _)| n.eq_ignore_ascii_case(w)) {
+            let (rest, item) = select_item(j)?;
+            if let SelectItem::Agg { func, arg } = item {
+                return Ok((rest, Operand::Agg { func, arg }));
+            }
+        }
+    }
     if j.starts_with(|c: char| c == '`' || c == '_' || c.is_ascii_alphabetic())
         && !at_kw(j, "true")
         && !at_kw(j, "false")

@@ -53,6 +53,13 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         Err(_) => (rest, None, None),
     };
 
+    let (rest, having) = match kw("HAVING")(rest) {
+        Ok((r, _)) => {
+            let (r, e) = commit(expr(r))?;
+            (r, Some(e))
+        }
+        Err(_) => (rest, None),
+    };
     // FILL comes before or after ORDER BY (IoTDB takes both).
     let (rest, mut fill) = opt_fill(rest)?;
     let ordered = kw("ORDER")(rest).is_ok();
@@ -98,7 +105,7 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     // What else could have come here, for the message if something else did.
     let mut hints: Vec<&'static str> = match (&where_clause, &group_by, ordered) {
         (_, _, true) => vec![],
-        (_, Some(_), false) => vec!["FILL", "ORDER BY"],
+        (_, Some(_), false) => vec!["HAVING", "FILL", "ORDER BY"],
         (Some(_), None, false) => vec!["AND", "OR", "GROUP BY", "FILL", "ORDER BY"],
         (None, None, false) => vec!["`,`", "WHERE", "GROUP BY", "FILL", "ORDER BY"],
     };
@@ -150,6 +157,7 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         where_clause,
         group_by,
         group_by_level,
+        having,
         fill,
         order_desc,
         order_device,

@@ -127,6 +127,11 @@ fn operand() -> impl Strategy<Value = Operand> {
             .prop_filter("bare integer", |t| !(matches!(t.base, TimeBase::Millis(_))
                 && t.offsets.is_empty()))
             .prop_map(Operand::TimeValue),
+        (
+            prop::sample::select(vec![AggFunc::Count, AggFunc::Sum, AggFunc::MaxTime]),
+            option::of(select_column())
+        )
+            .prop_map(|(func, arg)| Operand::Agg { func, arg }),
     ]
 }
 
@@ -241,6 +246,16 @@ fn select() -> impl Strategy<Value = Select> {
                 where_clause,
                 group_by,
                 group_by_level: limit.map(|l| vec![(l % 5) as u32]),
+                having: limit.and_then(|l| {
+                    (l % 3 == 0).then(|| Expr::Cmp {
+                        lhs: Operand::Agg {
+                            func: AggFunc::Count,
+                            arg: None,
+                        },
+                        op: CmpOp::Gt,
+                        rhs: Operand::Literal(Literal::Int(1)),
+                    })
+                }),
                 fill,
                 // Without a DEVICE key the device view orders devices
                 // first and times ascending (an ORDER BY TIME names one).

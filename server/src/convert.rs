@@ -759,6 +759,7 @@ pub fn raw_data_query(
             )),
             group_by: None,
             group_by_level: None,
+            having: None,
             fill: None,
             order_desc: false,
             order_device: None,
