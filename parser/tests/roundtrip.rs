@@ -247,7 +247,7 @@ fn select() -> impl Strategy<Value = Select> {
                 group_by,
                 group_by_level: limit.map(|l| vec![(l % 5) as u32]),
                 having: limit.and_then(|l| {
-                    (l % 3 == 0).then(|| Expr::Cmp {
+                    (l % 3 == 0).then_some(Expr::Cmp {
                         lhs: Operand::Agg {
                             func: AggFunc::Count,
                             arg: None,
