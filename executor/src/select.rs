@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod align;
+mod compute;
 mod fill;
 
 /// The series a query reads, each once, with their positions in a row.
@@ -44,7 +45,12 @@ pub const MAX_QUERY_PATTERNS: usize = 100_000;
 /// Refuses a query whose patterns are too many or too long before any is
 /// built or walked.
 fn check_patterns(q: &Select) -> Result<()> {
-    let items = q.items.len() + usize::from(q.where_clause.is_some());
+    let items = q
+        .items
+        .iter()
+        .map(|i| item_suffixes(i).len())
+        .sum::<usize>()
+        + usize::from(q.where_clause.is_some());
     let n = items.saturating_mul(q.from.len());
     if n > MAX_QUERY_PATTERNS {
         return Err(ExecError::semantic(format!(
@@ -57,8 +63,8 @@ fn check_patterns(q: &Select) -> Result<()> {
     for f in &q.from {
         duet_engine::schema::check_path_size(&convert::path(f))?;
     }
-    for item in &q.items {
-        duet_engine::schema::check_path_size(item_suffix(item))?;
+    for suffix in q.items.iter().flat_map(item_suffixes) {
+        duet_engine::schema::check_path_size(&suffix)?;
     }
     Ok(())
 }
@@ -101,12 +107,31 @@ fn resolve(
 }
 
 /// What a selected item names below each `FROM` path (`*` for an
-/// aggregate without an argument).
+/// aggregate without an argument); a computed item's names are in
+/// [`item_suffixes`].
 fn item_suffix(item: &SelectItem) -> &str {
     match item {
         SelectItem::Wildcard => "*",
         SelectItem::Column(c) => c.as_str(),
         SelectItem::Agg { arg, .. } => arg.as_deref().unwrap_or("*"),
+        SelectItem::Expr(_) => "",
+    }
+}
+
+/// Every name a selected item has below each `FROM` path.
+fn item_suffixes(item: &SelectItem) -> Vec<String> {
+    match item {
+        SelectItem::Expr(e) => {
+            let mut ls = Vec::new();
+            compute::leaves(e, &mut ls);
+            ls.into_iter()
+                .map(|l| match l {
+                    compute::Leaf::Column(c) => c,
+                    compute::Leaf::Agg(_, a) => a.unwrap_or_else(|| "*".into()),
+                })
+                .collect()
+        }
+        other => vec![item_suffix(other).to_string()],
     }
 }
 
@@ -125,9 +150,8 @@ fn hidden_series(
     let (mut readable, mut hidden) = (0usize, 0usize);
     let mut seen = std::collections::HashSet::new();
     let mut patterns = Vec::new();
-    for item in &q.items {
-        let suffix = item_suffix(item);
-        for s in matching(engine, &q.from, suffix, deadline)? {
+    for suffix in q.items.iter().flat_map(item_suffixes) {
+        for s in matching(engine, &q.from, &suffix, deadline)? {
             if seen.insert(s.path.clone()) {
                 if access.allows(Privilege::ReadData, &s.path) {
                     readable += 1;
@@ -262,11 +286,10 @@ fn run(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> 
 }
 
 fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Result<ResultSet> {
-    let aggs = q
-        .items
-        .iter()
-        .filter(|i| matches!(i, SelectItem::Agg { .. }))
-        .count();
+    let mut aggs = 0;
+    for item in &q.items {
+        aggs += usize::from(is_aggregate(item)?);
+    }
     if aggs > 0 && aggs < q.items.len() {
         return Err(ExecError::semantic(
             "a query cannot mix aggregates with raw columns",
@@ -319,61 +342,131 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             "GROUP BY LEVEL needs aggregate functions in SELECT",
         ));
     }
+    // Accumulators (aggregate queries) and the columns shown, each taken
+    // from a row position or computed from several.
     let mut outputs: Vec<(Option<AggFunc>, Vec<usize>, ColumnInfo)> = Vec::new();
-    for item in &q.items {
-        let func = match item {
-            SelectItem::Agg { func, .. } => Some(agg_func(*func)),
-            _ => None,
-        };
-        let suffix = item_suffix(item);
-        // With GROUP BY LEVEL: this item's columns by grouped name.
-        let mut groups: HashMap<String, usize> = HashMap::new();
-        for s in resolve(engine, &session.access, &q.from, suffix, deadline)? {
-            let pos = set.add(&s);
-            let info = match func {
-                None => ColumnInfo {
-                    name: s.path.clone(),
-                    data_type: s.data_type,
-                },
-                Some(f) => ColumnInfo {
-                    name: format!(
-                        "{}({})",
-                        f.name(),
-                        levels.map_or_else(|| s.path.clone(), |l| level_path(&s.path, l))
-                    ),
-                    data_type: f.result_type(s.data_type, &s.path)?,
-                },
-            };
-            match (levels, groups.get(&info.name)) {
-                (Some(_), Some(&at)) => {
-                    let o = &mut outputs[at];
-                    if o.2.data_type != info.data_type {
-                        return Err(ExecError::semantic(format!(
-                            "GROUP BY LEVEL puts {} series and {} series in {}: the group \
-                             needs one type for this function (count, sum, avg and the \
-                             deviations take any numeric mix)",
-                            o.2.data_type.name(),
-                            info.data_type.name(),
-                            info.name
-                        )));
+    let mut shown: Vec<(Shown, ColumnInfo)> = Vec::new();
+    for (n, item) in q.items.iter().enumerate() {
+        let first = shown.len();
+        if let SelectItem::Expr(e) = item {
+            if levels.is_some() {
+                return Err(ExecError::semantic(
+                    "GROUP BY LEVEL takes aggregates, not computed columns",
+                ));
+            }
+            let mut ls = Vec::new();
+            compute::leaves(e, &mut ls);
+            let mut choices: Vec<Vec<Arc<Series>>> = Vec::new();
+            for l in &ls {
+                let suffix = match l {
+                    compute::Leaf::Column(c) => c.as_str(),
+                    compute::Leaf::Agg(_, a) => a.as_deref().unwrap_or("*"),
+                };
+                choices.push(resolve(engine, &session.access, &q.from, suffix, deadline)?);
+            }
+            let counts: Vec<usize> = choices.iter().map(Vec::len).collect();
+            for combo in compute::combinations(&counts)? {
+                let (mut at, mut names) = (Vec::new(), Vec::new());
+                for (i, l) in ls.iter().enumerate() {
+                    let s = &choices[i][combo[i]];
+                    match l {
+                        compute::Leaf::Column(_) => {
+                            at.push(set.add(s));
+                            names.push(s.path.clone());
+                        }
+                        compute::Leaf::Agg(f, _) => {
+                            let f = agg_func(*f);
+                            let info = ColumnInfo {
+                                name: format!("{}({})", f.name(), s.path),
+                                data_type: f.result_type(s.data_type, &s.path)?,
+                            };
+                            at.push(outputs.len());
+                            names.push(info.name.clone());
+                            outputs.push((Some(f), vec![set.add(s)], info));
+                        }
                     }
-                    o.1.push(pos);
                 }
-                _ => {
-                    groups.insert(info.name.clone(), outputs.len());
-                    outputs.push((func, vec![pos], info));
+                let (b, name) = compute::bind(e, &ls, &|i| at[i], &|i| names[i].clone());
+                shown.push((
+                    Shown::Eval(b),
+                    ColumnInfo {
+                        name,
+                        data_type: DataType::Double,
+                    },
+                ));
+            }
+        } else {
+            let func = match item {
+                SelectItem::Agg { func, .. } => Some(agg_func(*func)),
+                _ => None,
+            };
+            let suffix = item_suffix(item);
+            // With GROUP BY LEVEL: this item's columns by grouped name.
+            let mut groups: HashMap<String, usize> = HashMap::new();
+            for s in resolve(engine, &session.access, &q.from, suffix, deadline)? {
+                let pos = set.add(&s);
+                let info = match func {
+                    None => ColumnInfo {
+                        name: s.path.clone(),
+                        data_type: s.data_type,
+                    },
+                    Some(f) => ColumnInfo {
+                        name: format!(
+                            "{}({})",
+                            f.name(),
+                            levels.map_or_else(|| s.path.clone(), |l| level_path(&s.path, l))
+                        ),
+                        data_type: f.result_type(s.data_type, &s.path)?,
+                    },
+                };
+                if func.is_none() {
+                    shown.push((Shown::At(pos), info));
+                    continue;
+                }
+                match (levels, groups.get(&info.name)) {
+                    (Some(_), Some(&at)) => {
+                        let o = &mut outputs[at];
+                        if o.2.data_type != info.data_type {
+                            return Err(ExecError::semantic(format!(
+                                "GROUP BY LEVEL puts {} series and {} series in {}: the group \
+                                 needs one type for this function (count, sum, avg and the \
+                                 deviations take any numeric mix)",
+                                o.2.data_type.name(),
+                                info.data_type.name(),
+                                info.name
+                            )));
+                        }
+                        o.1.push(pos);
+                    }
+                    _ => {
+                        groups.insert(info.name.clone(), outputs.len());
+                        shown.push((Shown::At(outputs.len()), info.clone()));
+                        outputs.push((func, vec![pos], info));
+                    }
                 }
             }
         }
+        if let Some(Some(alias)) = q.aliases.get(n) {
+            let made = shown.len() - first;
+            if made > 1 {
+                return Err(ExecError::semantic(format!(
+                    "alias {alias} would name {made} columns: an alias takes an item that \
+                     matches one series"
+                )));
+            }
+            if let Some(c) = shown.get_mut(first) {
+                c.1.name = alias.clone();
+            }
+        }
     }
-    // SLIMIT / SOFFSET: which series columns the result shows.
-    let outputs: Vec<_> = outputs
+    // SLIMIT / SOFFSET: which columns the result shows.
+    let shown: Vec<(Shown, ColumnInfo)> = shown
         .into_iter()
         .skip(q.soffset.unwrap_or(0) as usize)
         .take(q.slimit.map_or(usize::MAX, |n| n as usize))
         .collect();
-    let mut outputs = outputs;
-    let columns: Vec<ColumnInfo> = outputs.iter().map(|o| o.2.clone()).collect();
+    let columns: Vec<ColumnInfo> = shown.iter().map(|c| c.1.clone()).collect();
+    let shown: Arc<Vec<Shown>> = Arc::new(shown.into_iter().map(|c| c.0).collect());
     // HAVING's aggregates, computed as hidden columns after the shown ones
     // (it may name aggregates the SELECT does not).
     let having = match &q.having {
@@ -402,7 +495,6 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             })?)
         }
     };
-    let shown = columns.len();
     let pred = match &q.where_clause {
         Some(e) => Some(compile_pred(engine, e, session, &q.from, &mut set)?),
         None => None,
@@ -411,23 +503,21 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
 
     if aggs == 0 {
-        let selected: Vec<usize> = outputs.iter().map(|o| o.1[0]).collect();
+        let shape = shown.clone();
         let rows = aligned(engine, &set, range, q.order_desc, pred, deadline)
-            .filter(move |r| {
+            .map(move |r| {
+                r.map(|(t, row)| Row {
+                    time: Some(t),
+                    values: shape.iter().map(|s| s.value(&row)).collect(),
+                })
+            })
+            // A row with no value in any shown column is no row.
+            .filter(|r| {
                 r.as_ref()
-                    .map_or(true, |(_, row)| selected.iter().any(|&i| row[i].is_some()))
+                    .map_or(true, |row| row.values.iter().any(Option::is_some))
             })
             .skip(offset)
-            .take(limit)
-            .map({
-                let selected: Vec<usize> = outputs.iter().map(|o| o.1[0]).collect();
-                move |r| {
-                    r.map(|(t, row)| Row {
-                        time: Some(t),
-                        values: selected.iter().map(|&i| row[i].clone()).collect(),
-                    })
-                }
-            });
+            .take(limit);
         return Ok(ResultSet {
             has_time: true,
             columns,
@@ -558,19 +648,68 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     })
 }
 
-/// The rows HAVING keeps (all without one), cut to the `shown` columns
-/// (HAVING's own aggregates come after them).
-fn kept(rows: RowStream, having: Option<Pred>, shown: usize) -> RowStream {
+/// The aggregate rows HAVING keeps (all without one), as the `shown`
+/// columns (HAVING's and computed columns' aggregates are hidden ones).
+fn kept(rows: RowStream, having: Option<Pred>, shown: Arc<Vec<Shown>>) -> RowStream {
     Box::new(rows.filter_map(move |r| match r {
         Err(e) => Some(Err(e)),
-        Ok(mut row) => {
+        Ok(row) => {
             let keep = having
                 .as_ref()
                 .is_none_or(|h| h.eval(row.time.unwrap_or(0), &row.values) == Some(true));
-            row.values.truncate(shown);
-            keep.then_some(Ok(row))
+            keep.then(|| {
+                Ok(Row {
+                    time: row.time,
+                    values: shown.iter().map(|s| s.value(&row.values)).collect(),
+                })
+            })
         }
     }))
+}
+
+/// Where a shown column's value comes from: a position of the row (a
+/// series, or an aggregate), or computed from several.
+#[derive(Debug, Clone)]
+enum Shown {
+    At(usize),
+    Eval(compute::Bound),
+}
+
+impl Shown {
+    fn value(&self, row: &[Option<Value>]) -> Option<Value> {
+        match self {
+            Shown::At(i) => row.get(*i).cloned().flatten(),
+            Shown::Eval(b) => compute::eval(b, row).map(Value::F64),
+        }
+    }
+}
+
+/// Whether a selected item is an aggregate (or computed from aggregates
+/// only); a computed item that mixes both, or names no series, is refused.
+fn is_aggregate(item: &SelectItem) -> Result<bool> {
+    match item {
+        SelectItem::Agg { .. } => Ok(true),
+        SelectItem::Wildcard | SelectItem::Column(_) => Ok(false),
+        SelectItem::Expr(e) => {
+            let mut ls = Vec::new();
+            compute::leaves(e, &mut ls);
+            let agg = ls
+                .iter()
+                .filter(|l| matches!(l, compute::Leaf::Agg(..)))
+                .count();
+            if ls.is_empty() {
+                return Err(ExecError::semantic(format!(
+                    "{item} names no series: a computed column needs one"
+                )));
+            }
+            if agg > 0 && agg < ls.len() {
+                return Err(ExecError::semantic(format!(
+                    "{item} mixes aggregates with raw columns"
+                )));
+            }
+            Ok(agg > 0)
+        }
+    }
 }
 
 /// A series path as GROUP BY LEVEL names its group: the nodes at `levels`
@@ -861,7 +1000,7 @@ fn last(
     let mut series: Vec<Arc<Series>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for item in &q.items {
-        if matches!(item, SelectItem::Agg { .. }) {
+        if matches!(item, SelectItem::Agg { .. } | SelectItem::Expr(_)) {
             return Err(ExecError::semantic("SELECT LAST takes measurements"));
         }
         let suffix = item_suffix(item);

@@ -144,7 +144,7 @@ pub enum AggFunc {
     TimeDuration,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SelectItem {
     /// `*`
     Wildcard,
@@ -152,7 +152,59 @@ pub enum SelectItem {
     Column(String),
     /// `count(temp)`; `arg == None` is `count(*)`.
     Agg { func: AggFunc, arg: Option<String> },
+    /// Arithmetic and scalar functions over columns, or over aggregates
+    /// (`s1 + s2`, `sin(s1) * 2`, `avg(s1) + 1`).
+    Expr(Box<ValueExpr>),
 }
+
+/// A computed value in SELECT.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueExpr {
+    Column(String),
+    Agg {
+        func: AggFunc,
+        arg: Option<String>,
+    },
+    Number(f64),
+    Neg(Box<ValueExpr>),
+    Bin {
+        op: ArithOp,
+        lhs: Box<ValueExpr>,
+        rhs: Box<ValueExpr>,
+    },
+    /// A scalar function by its lower-case name (`sin`, `abs`, ...).
+    Func {
+        name: String,
+        args: Vec<ValueExpr>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl ArithOp {
+    pub fn symbol(self) -> char {
+        match self {
+            ArithOp::Add => '+',
+            ArithOp::Sub => '-',
+            ArithOp::Mul => '*',
+            ArithOp::Div => '/',
+            ArithOp::Rem => '%',
+        }
+    }
+}
+
+/// IoTDB's scalar math functions Duet computes (one argument each).
+pub const SCALAR_FUNCTIONS: &[&str] = &[
+    "abs", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "degrees",
+    "radians", "ceil", "floor", "round", "exp", "ln", "log10", "sqrt", "sign",
+];
 
 /// `GROUP BY ([start, end), step)`: windows `[start + k*step, start + (k+1)*step)`
 /// that start before `end`. A step with calendar months (`1mo`, `1y`)
@@ -182,6 +234,8 @@ pub struct Select {
     /// `SELECT LAST ...`
     pub last: bool,
     pub items: Vec<SelectItem>,
+    /// `AS alias` of each item (empty, or one per item).
+    pub aliases: Vec<Option<String>>,
     /// Devices or device patterns (`root.plant.**`).
     pub from: Vec<Path>,
     pub where_clause: Option<Expr>,

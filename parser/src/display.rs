@@ -265,6 +265,31 @@ impl Display for SelectItem {
                 select_column(f, c)?;
                 f.write_char(')')
             }
+            SelectItem::Expr(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl Display for ValueExpr {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueExpr::Column(c) => select_column(f, c),
+            ValueExpr::Agg { func, arg } => write!(
+                f,
+                "{}",
+                SelectItem::Agg {
+                    func: *func,
+                    arg: arg.clone()
+                }
+            ),
+            ValueExpr::Number(x) => write!(f, "{x:?}"),
+            ValueExpr::Neg(e) => write!(f, "-({e})"),
+            ValueExpr::Bin { op, lhs, rhs } => write!(f, "({lhs} {} {rhs})", op.symbol()),
+            ValueExpr::Func { name, args } => {
+                write!(f, "{name}(")?;
+                list(f, args, |f, a| write!(f, "{a}"))?;
+                f.write_char(')')
+            }
         }
     }
 }
@@ -300,7 +325,16 @@ impl Display for GroupBy {
 impl Display for Select {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.write_str(if self.last { "SELECT LAST " } else { "SELECT " })?;
-        list(f, &self.items, |f, i| write!(f, "{i}"))?;
+        for (n, item) in self.items.iter().enumerate() {
+            if n > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{item}")?;
+            if let Some(Some(a)) = self.aliases.get(n) {
+                f.write_str(" AS ")?;
+                column(f, a)?;
+            }
+        }
         f.write_str(" FROM ")?;
         list(f, &self.from, |f, p| write!(f, "{p}"))?;
         if let Some(w) = &self.where_clause {

@@ -1,7 +1,10 @@
 //! Values and `WHERE` expressions: literals, operands, comparisons and
 //! AND/OR/NOT with the usual precedence (NOT > AND > OR), plus select items.
 
-use crate::ast::{AggFunc, CmpOp, Expr, Literal, Operand, SelectItem, TimeBase, TimeExpr};
+use crate::ast::{
+    AggFunc, ArithOp, CmpOp, Expr, Literal, Operand, SelectItem, TimeBase, TimeExpr, ValueExpr,
+    SCALAR_FUNCTIONS,
+};
 use crate::error::{bad, commit, fail, failure, Res};
 use crate::lex::{
     at_iso, at_kw, column, iso_lit, kw, now_call, number, select_column, string_lit, sym,
@@ -357,7 +360,8 @@ pub(crate) fn agg_name(f: AggFunc) -> &'static str {
         .map_or("count", |(n, _)| n)
 }
 
-/// `*`, a column, or `func(column)` / `func(*)`.
+/// `*` (or a suffix starting with it), or a value: a column, an
+/// aggregate, or arithmetic and scalar functions over them.
 pub(crate) fn select_item(i: &str) -> Res<'_, SelectItem> {
     let j = ws(i);
     if j.starts_with('*') {
@@ -367,32 +371,138 @@ pub(crate) fn select_item(i: &str) -> Res<'_, SelectItem> {
         }
         return Ok((rest, SelectItem::Column(c)));
     }
+    let (rest, e) = additive(j, 0)?;
+    Ok((
+        rest,
+        match e {
+            ValueExpr::Column(c) => SelectItem::Column(c),
+            ValueExpr::Agg { func, arg } => SelectItem::Agg { func, arg },
+            e => SelectItem::Expr(Box::new(e)),
+        },
+    ))
+}
+
+fn additive(i: &str, depth: usize) -> Res<'_, ValueExpr> {
+    let (mut r, mut lhs) = multiplicative(i, depth)?;
+    loop {
+        let k = ws(r);
+        let op = match k.chars().next() {
+            Some('+') => ArithOp::Add,
+            Some('-') => ArithOp::Sub,
+            _ => return Ok((r, lhs)),
+        };
+        let (after, rhs) = commit(multiplicative(&k[1..], depth))?;
+        lhs = ValueExpr::Bin {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        };
+        r = after;
+    }
+}
+
+fn multiplicative(i: &str, depth: usize) -> Res<'_, ValueExpr> {
+    let (mut r, mut lhs) = unary(i, depth)?;
+    loop {
+        let k = ws(r);
+        let op = match k.chars().next() {
+            Some('*') => ArithOp::Mul,
+            Some('/') => ArithOp::Div,
+            Some('%') => ArithOp::Rem,
+            _ => return Ok((r, lhs)),
+        };
+        let (after, rhs) = commit(unary(&k[1..], depth))?;
+        lhs = ValueExpr::Bin {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        };
+        r = after;
+    }
+}
+
+fn unary(i: &str, depth: usize) -> Res<'_, ValueExpr> {
+    let j = ws(i);
+    if depth >= MAX_NESTING {
+        return bad(
+            j,
+            "expression nested too deeply",
+            format!("at most {MAX_NESTING} levels of nesting"),
+        );
+    }
+    if let Some(r) = j.strip_prefix('-') {
+        if !r.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            let (r, e) = commit(unary(r, depth + 1))?;
+            return Ok((r, ValueExpr::Neg(Box::new(e))));
+        }
+    }
+    primary(j, depth)
+}
+
+const VALUE_EXPR: &str =
+    "a measurement, a number, an aggregate such as count(temp) or a function such as sin(temp)";
+
+fn primary(i: &str, depth: usize) -> Res<'_, ValueExpr> {
+    let j = ws(i);
+    if let Some(r) = j.strip_prefix('(') {
+        let (r, e) = commit(additive(r, depth + 1))?;
+        let k = ws(r);
+        return match k.strip_prefix(')') {
+            Some(r) => Ok((r, e)),
+            None => failure(k, "an operator or `)`"),
+        };
+    }
+    if j.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '+') {
+        return match number(j) {
+            Ok((r, Literal::Int(n))) => Ok((r, ValueExpr::Number(n as f64))),
+            Ok((r, Literal::Float(x))) => Ok((r, ValueExpr::Number(x))),
+            Ok(_) | Err(nom::Err::Error(_)) => fail(j, VALUE_EXPR),
+            Err(e) => Err(e),
+        };
+    }
     if let Ok((after, w)) = word(j) {
         if let Ok((r, _)) = sym("(")(after) {
-            let Some(&(_, func)) = AGGS.iter().find(|(n, _)| n.eq_ignore_ascii_case(w)) else {
-                if let Some((_, why)) = AGGS_NOT_IN_DUET
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(w))
-                {
-                    return bad(j, *why, "an aggregate Duet computes");
-                }
-                return bad(
-                    j,
-                    "unknown function",
-                    "count, sum, avg, min_value, max_value, first_value, last_value, max_time, \
-                     min_time, extreme, stddev, variance, stddev_samp, stddev_pop, var_samp, \
-                     var_pop or time_duration",
-                );
-            };
-            let (r, c) = commit(select_column(r))?;
-            let arg = (c != "*").then_some(c);
-            let (r, _) = commit(sym(")")(r))?;
-            return Ok((r, SelectItem::Agg { func, arg }));
+            if let Some(&(_, func)) = AGGS.iter().find(|(n, _)| n.eq_ignore_ascii_case(w)) {
+                let (r, c) = commit(select_column(r))?;
+                let arg = (c != "*").then_some(c);
+                let (r, _) = commit(sym(")")(r))?;
+                return Ok((r, ValueExpr::Agg { func, arg }));
+            }
+            let lower = w.to_ascii_lowercase();
+            if SCALAR_FUNCTIONS.contains(&lower.as_str()) {
+                let (r, arg) = commit(additive(r, depth + 1))?;
+                let k = ws(r);
+                let Some(r) = k.strip_prefix(')') else {
+                    return failure(k, "`)`: these functions take one argument");
+                };
+                return Ok((
+                    r,
+                    ValueExpr::Func {
+                        name: lower,
+                        args: vec![arg],
+                    },
+                ));
+            }
+            if let Some((_, why)) = AGGS_NOT_IN_DUET
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(w))
+            {
+                return bad(j, *why, "an aggregate Duet computes");
+            }
+            return bad(
+                j,
+                "unknown function",
+                "an aggregate (count, sum, avg, min_value, max_value, first_value, last_value, \
+                 max_time, min_time, extreme, stddev, variance, stddev_samp, stddev_pop, \
+                 var_samp, var_pop, time_duration) or a math function (abs, sin, cos, tan, \
+                 asin, acos, atan, sinh, cosh, tanh, degrees, radians, ceil, floor, round, exp, \
+                 ln, log10, sqrt, sign)",
+            );
         }
     }
     let (rest, c) = select_column(j).or_else(|e| match e {
         nom::Err::Error(_) => fail(j, "`*`, a measurement or an aggregate such as count(temp)"),
         other => Err(other),
     })?;
-    Ok((rest, SelectItem::Column(c)))
+    Ok((rest, ValueExpr::Column(c)))
 }

@@ -14,19 +14,26 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         Ok((r, _)) => (r, true),
         Err(_) => (i, false),
     };
-    let (mut rest, first) = select_item(rest)?;
+    let (r, first) = select_item(rest)?;
+    let (mut rest, alias) = opt_alias(r)?;
     let mut items: Vec<SelectItem> = vec![first];
+    let mut aliases = vec![alias];
     loop {
         let k = ws(rest);
         if let Some(r) = k.strip_prefix(',') {
             let (r, item) = commit(select_item(r))?;
+            let (r, alias) = opt_alias(r)?;
             items.push(item);
+            aliases.push(alias);
             rest = r;
         } else if kw("FROM")(k).is_ok() {
             break;
         } else {
             return failure(k, "`,` or FROM");
         }
+    }
+    if aliases.iter().all(Option::is_none) {
+        aliases.clear();
     }
     let (rest, _) = kw("FROM")(rest)?;
     let (rest, from) = paths(rest)?;
@@ -153,6 +160,7 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     let select = Select {
         last,
         items,
+        aliases,
         from,
         where_clause,
         group_by,
@@ -262,6 +270,19 @@ pub(crate) fn opt_where(i: &str) -> Res<'_, Option<crate::ast::Expr>> {
         }
         Err(_) => Ok((i, None)),
     }
+}
+
+/// `AS name` after a selected item, if there is one.
+fn opt_alias(i: &str) -> Res<'_, Option<String>> {
+    let Ok((r, _)) = kw("AS")(i) else {
+        return Ok((i, None));
+    };
+    let k = ws(r);
+    let (r, name) = commit(column(false)(k))?;
+    if name.contains('.') {
+        return bad(k, "an alias with a `.`", "a name (one node)");
+    }
+    Ok((r, Some(name)))
 }
 
 /// `LEVEL = n [, n ...]`: path levels, 0 being `root`.

@@ -181,7 +181,46 @@ fn select_item() -> impl Strategy<Value = SelectItem> {
         Just(SelectItem::Wildcard),
         select_column().prop_map(SelectItem::Column),
         (func, option::of(select_column())).prop_map(|(func, arg)| SelectItem::Agg { func, arg }),
+        value_expr().prop_map(|e| SelectItem::Expr(Box::new(e))),
     ]
+}
+
+/// Computed columns that are not a bare column or aggregate (those parse
+/// as the simpler items).
+fn value_expr() -> impl Strategy<Value = duet_parser::ValueExpr> {
+    use duet_parser::{ArithOp, ValueExpr as V};
+    let leaf = prop_oneof![
+        select_column()
+            .prop_filter("not a wildcard", |c| !c.starts_with('*'))
+            .prop_map(V::Column),
+        (-1000.0f64..1000.0).prop_map(V::Number),
+    ];
+    let tree = leaf.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            (
+                prop::sample::select(vec![
+                    ArithOp::Add,
+                    ArithOp::Sub,
+                    ArithOp::Mul,
+                    ArithOp::Div,
+                    ArithOp::Rem
+                ]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(op, l, r)| V::Bin {
+                    op,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r)
+                }),
+            inner.clone().prop_map(|e| V::Neg(Box::new(e))),
+            inner.prop_map(|e| V::Func {
+                name: "sin".into(),
+                args: vec![e]
+            }),
+        ]
+    });
+    tree.prop_filter("computed", |e| !matches!(e, V::Column(_) | V::Agg { .. }))
 }
 
 fn select() -> impl Strategy<Value = Select> {
@@ -241,6 +280,15 @@ fn select() -> impl Strategy<Value = Select> {
                 fill,
             )| Select {
                 last,
+                aliases: if limit.is_some_and(|l| l % 2 == 0) {
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, _)| (i % 2 == 0).then(|| format!("a{i}")))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
                 items,
                 from,
                 where_clause,

@@ -752,6 +752,7 @@ pub fn raw_data_query(
         duet_parser::Select {
             last: false,
             items,
+            aliases: Vec::new(),
             from: vec![duet_parser::Path(vec!["root".to_string()])],
             where_clause: Some(Expr::And(
                 Box::new(cmp(CmpOp::GtEq, start)),

@@ -39,6 +39,11 @@ pub(super) fn by_device(engine: &dyn Reader, session: &Session, q: &Select) -> R
             "SELECT LAST does not take ALIGN BY DEVICE: it shows one row per series already",
         ));
     }
+    if q.items.iter().any(|i| matches!(i, SelectItem::Expr(_))) || !q.aliases.is_empty() {
+        return Err(ExecError::semantic(
+            "computed columns and aliases with ALIGN BY DEVICE are not supported yet",
+        ));
+    }
     if q.group_by_level.is_some() {
         return Err(ExecError::semantic(
             "GROUP BY LEVEL does not take ALIGN BY DEVICE: it groups series across devices",
@@ -136,6 +141,7 @@ pub(super) fn by_device(engine: &dyn Reader, session: &Session, q: &Select) -> R
         let sub = Select {
             last: false,
             items,
+            aliases: Vec::new(),
             from: vec![Path(
                 duet_engine::schema::path_nodes(&device)
                     .into_iter()
