@@ -129,6 +129,43 @@ pub struct GrantCell {
     pub grant_option: bool,
 }
 
+impl GrantCell {
+    /// Count, then per cell the path, the privilege bit, the version and
+    /// the flags (held 1, grant option 2): in events and in the store.
+    pub(crate) fn put_all(out: &mut Vec<u8>, cells: &[GrantCell]) {
+        put_varint(out, cells.len() as u64);
+        for c in cells {
+            put_str(out, &c.path);
+            out.extend_from_slice(&c.privilege.to_le_bytes());
+            out.extend_from_slice(&c.version.hlc.to_le_bytes());
+            out.extend_from_slice(&c.version.node.to_le_bytes());
+            out.push(u8::from(c.held) | (u8::from(c.grant_option) << 1));
+        }
+    }
+
+    pub(crate) fn read_all(r: &mut Reader<'_>) -> Result<Vec<GrantCell>> {
+        let n = r.count(16)?;
+        let mut cells = Vec::with_capacity(n);
+        for _ in 0..n {
+            let path = r.string()?;
+            let privilege = r.u16()?;
+            let version = Version::new(r.u64()?, r.u32()?);
+            let flags = r.u8()?;
+            if flags > 3 {
+                return Err(r.corrupt(format!("bad grant flags {flags}")));
+            }
+            cells.push(GrantCell {
+                path,
+                privilege,
+                version,
+                held: flags & 1 != 0,
+                grant_option: flags & 2 != 0,
+            });
+        }
+        Ok(cells)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventBody {
     Insert(Vec<SeriesWrite>),
@@ -274,14 +311,7 @@ impl ChangeEvent {
                 AuthChange::Grants { name, cells } => {
                     out.push(3);
                     put_str(&mut out, name);
-                    put_varint(&mut out, cells.len() as u64);
-                    for c in cells {
-                        put_str(&mut out, &c.path);
-                        out.extend_from_slice(&c.privilege.to_le_bytes());
-                        out.extend_from_slice(&c.version.hlc.to_le_bytes());
-                        out.extend_from_slice(&c.version.node.to_le_bytes());
-                        out.push(u8::from(c.held) | (u8::from(c.grant_option) << 1));
-                    }
+                    GrantCell::put_all(&mut out, cells);
                 }
             },
         }
@@ -387,28 +417,10 @@ impl ChangeEvent {
                     }
                 }
                 2 => AuthChange::Reset { name: r.string()? },
-                3 => {
-                    let name = r.string()?;
-                    let n = r.count(16)?;
-                    let mut cells = Vec::with_capacity(n);
-                    for _ in 0..n {
-                        let path = r.string()?;
-                        let privilege = r.u16()?;
-                        let version = Version::new(r.u64()?, r.u32()?);
-                        let flags = r.u8()?;
-                        if flags > 3 {
-                            return Err(r.corrupt(format!("bad grant flags {flags}")));
-                        }
-                        cells.push(GrantCell {
-                            path,
-                            privilege,
-                            version,
-                            held: flags & 1 != 0,
-                            grant_option: flags & 2 != 0,
-                        });
-                    }
-                    AuthChange::Grants { name, cells }
-                }
+                3 => AuthChange::Grants {
+                    name: r.string()?,
+                    cells: GrantCell::read_all(&mut r)?,
+                },
                 other => return Err(r.corrupt(format!("unknown auth change {other}"))),
             }),
         };

@@ -78,3 +78,54 @@ fn the_compatibility_table_matches_the_code() {
         }
     }
 }
+
+/// The query SQL table: each example runs on a node with a little data; a
+/// `same`/`different` one succeeds, a `refused` one fails with the words
+/// the table gives.
+#[test]
+fn the_query_table_matches_the_code() {
+    use duet_engine::{Engine, EngineOptions};
+    use duet_executor::{Executor, NodeInfo, Session};
+    use std::sync::Arc;
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/iotdb-compatibility.md");
+    let text = std::fs::read_to_string(path).expect("docs/iotdb-compatibility.md");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = Arc::new(Engine::open(dir.path(), EngineOptions::default()).expect("engine"));
+    let exec = Executor::new(engine, NodeInfo::default());
+    let session = Session::default();
+    exec.execute_sql(
+        &session,
+        "INSERT INTO root.cq.d(time, s) VALUES (1, 1.0), (2, 2.0), (5, 3.0)",
+    )
+    .expect("sample data");
+    let mut n = 0;
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // | query | feature | status | `example` | what Duet does |
+        if cells.len() < 6 || cells[1] != "query" {
+            continue;
+        }
+        n += 1;
+        let sql = cells[4].trim_matches('`');
+        let got = exec.execute_sql(&session, sql).map(|_| ());
+        match cells[3] {
+            "same" | "different" => {
+                assert!(
+                    got.is_ok(),
+                    "{sql}: the table says {}, got {got:?}",
+                    cells[3]
+                )
+            }
+            "refused" => {
+                let words = cells[5]
+                    .strip_prefix("refused: ")
+                    .unwrap_or_else(|| panic!("{sql}: a refused row says `refused: ...`"));
+                let e = got.expect_err(sql).to_string();
+                assert!(e.contains(words), "{sql}: {e:?} does not say {words:?}");
+            }
+            other => panic!("{sql}: status {other}"),
+        }
+    }
+    assert!(n >= 20, "{n} query rows");
+}

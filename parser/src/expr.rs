@@ -345,6 +345,50 @@ const AGGS: [(&str, AggFunc); 17] = [
     ("time_duration", AggFunc::TimeDuration),
 ];
 
+/// IoTDB's scalar and selector functions Duet does not compute yet.
+const FUNCTIONS_NOT_IN_DUET: &[&str] = &[
+    "cast",
+    "diff",
+    "top_k",
+    "bottom_k",
+    "const",
+    "pi",
+    "e",
+    "string_contains",
+    "string_matches",
+    "length",
+    "locate",
+    "startswith",
+    "endswith",
+    "concat",
+    "substring",
+    "substr",
+    "upper",
+    "lower",
+    "trim",
+    "strcmp",
+    "strreplace",
+    "regexmatch",
+    "regexreplace",
+    "regexsplit",
+    "in_range",
+    "on_off",
+    "non_negative_derivative",
+    "derivative",
+    "time_difference",
+    "difference",
+    "zero_duration",
+    "non_zero_duration",
+    "zero_count",
+    "non_zero_count",
+    "change_points",
+    "replace",
+    "round_to",
+    "equal_size_bucket_random_sample",
+    "m4",
+    "sample",
+];
+
 /// IoTDB aggregates Duet does not compute, each with why.
 const AGGS_NOT_IN_DUET: [(&str, &str); 5] = [
     ("mode", "mode() is not supported yet"),
@@ -383,35 +427,41 @@ pub(crate) fn select_item(i: &str) -> Res<'_, SelectItem> {
 }
 
 fn additive(i: &str, depth: usize) -> Res<'_, ValueExpr> {
-    let (mut r, mut lhs) = multiplicative(i, depth)?;
-    loop {
-        let k = ws(r);
-        let op = match k.chars().next() {
-            Some('+') => ArithOp::Add,
-            Some('-') => ArithOp::Sub,
-            _ => return Ok((r, lhs)),
-        };
-        let (after, rhs) = commit(multiplicative(&k[1..], depth))?;
-        lhs = ValueExpr::Bin {
-            op,
-            lhs: Box::new(lhs),
-            rhs: Box::new(rhs),
-        };
-        r = after;
-    }
+    left_assoc(
+        i,
+        depth,
+        &[('+', ArithOp::Add), ('-', ArithOp::Sub)],
+        multiplicative,
+    )
 }
 
 fn multiplicative(i: &str, depth: usize) -> Res<'_, ValueExpr> {
-    let (mut r, mut lhs) = unary(i, depth)?;
+    left_assoc(
+        i,
+        depth,
+        &[
+            ('*', ArithOp::Mul),
+            ('/', ArithOp::Div),
+            ('%', ArithOp::Rem),
+        ],
+        unary,
+    )
+}
+
+/// `next (op next)*` for one precedence level, grouped from the left.
+fn left_assoc<'a>(
+    i: &'a str,
+    depth: usize,
+    ops: &[(char, ArithOp)],
+    next: fn(&'a str, usize) -> Res<'a, ValueExpr>,
+) -> Res<'a, ValueExpr> {
+    let (mut r, mut lhs) = next(i, depth)?;
     loop {
         let k = ws(r);
-        let op = match k.chars().next() {
-            Some('*') => ArithOp::Mul,
-            Some('/') => ArithOp::Div,
-            Some('%') => ArithOp::Rem,
-            _ => return Ok((r, lhs)),
+        let Some(&(_, op)) = ops.iter().find(|(c, _)| k.starts_with(*c)) else {
+            return Ok((r, lhs));
         };
-        let (after, rhs) = commit(unary(&k[1..], depth))?;
+        let (after, rhs) = commit(next(&k[1..], depth))?;
         lhs = ValueExpr::Bin {
             op,
             lhs: Box::new(lhs),
@@ -488,6 +538,13 @@ fn primary(i: &str, depth: usize) -> Res<'_, ValueExpr> {
                 .find(|(n, _)| n.eq_ignore_ascii_case(w))
             {
                 return bad(j, *why, "an aggregate Duet computes");
+            }
+            if FUNCTIONS_NOT_IN_DUET.contains(&lower.as_str()) {
+                return bad(
+                    j,
+                    format!("IoTDB's {lower}() is not supported yet"),
+                    "a function Duet computes (the math functions, and aggregates)",
+                );
             }
             return bad(
                 j,

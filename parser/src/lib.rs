@@ -35,7 +35,7 @@ pub use ast::*;
 pub use error::ParseError;
 pub use expr::{MAX_NESTING, MAX_OPERATORS};
 pub use stmt::STATEMENT_KEYWORDS;
-pub use time::{add_calendar_months, iso_to_millis, parse_duration_ms};
+pub use time::{add_calendar_months, civil_from_days, iso_to_millis, parse_duration_ms};
 
 use error::{PErr, Res};
 use lex::ws;

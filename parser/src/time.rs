@@ -150,9 +150,9 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The proleptic Gregorian date of a day count since 1970-01-01 (the
-/// inverse of `days_from_civil`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// The proleptic Gregorian date (year, month, day) of a day count since
+/// 1970-01-01 (the inverse of `days_from_civil`).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

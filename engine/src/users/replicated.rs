@@ -54,36 +54,18 @@ fn decode_version(b: &[u8]) -> Result<Version> {
     Ok(v)
 }
 
-/// The cells table: count, then per cell the path, the privilege bit,
-/// the version and the flags (held 1, grant option 2).
+/// The cells table, as events carry cells.
 fn encode_cells(cells: &[GrantCell]) -> Vec<u8> {
     let mut out = Vec::new();
-    crate::codec::put_varint(&mut out, cells.len() as u64);
-    for c in cells {
-        crate::codec::put_str(&mut out, &c.path);
-        out.extend_from_slice(&c.privilege.to_le_bytes());
-        out.extend_from_slice(&encode_version(c.version));
-        out.push(u8::from(c.held) | (u8::from(c.grant_option) << 1));
-    }
+    GrantCell::put_all(&mut out, cells);
     out
 }
 
 fn decode_cells(b: &[u8]) -> Result<Vec<GrantCell>> {
     let mut r = crate::codec::Reader::new(b, "grant cells");
-    let n = r.count(16)?;
-    let mut cells = Vec::with_capacity(n);
-    for _ in 0..n {
-        let path = r.string()?;
-        let privilege = r.u16()?;
-        let version = Version::new(r.u64()?, r.u32()?);
-        let flags = r.u8()?;
-        cells.push(GrantCell {
-            path,
-            privilege,
-            version,
-            held: flags & 1 != 0,
-            grant_option: flags & 2 != 0,
-        });
+    let cells = GrantCell::read_all(&mut r)?;
+    if !r.is_empty() {
+        return Err(r.corrupt("trailing bytes"));
     }
     Ok(cells)
 }
