@@ -103,6 +103,10 @@ pub fn check_statement(session: &Session, stmt: &Statement) -> Result<()> {
         | S::ShowTimeseries { .. }
         | S::CountTimeseries { .. }
         | S::ShowDevices { .. }
+        | S::CountDevices { .. }
+        | S::CountDatabases { .. }
+        | S::CountNodes { .. }
+        | S::ShowChild { .. }
         | S::SetReadMode { .. }
         | S::SetQueryTimeout { .. }
         | S::ShowVersion => Ok(()),

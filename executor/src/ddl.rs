@@ -5,8 +5,8 @@ use crate::convert;
 use crate::error::{ExecError, Result};
 use crate::{auth, ColumnInfo, NodeInfo, Output, ResultSet, Row, Session};
 use duet_engine::privileges::{Access, Privilege};
-use duet_engine::{DataType, Engine, Value};
-use duet_parser::{Path, Statement};
+use duet_engine::{DataType, Engine, Value, MAX_TIME, MIN_TIME};
+use duet_parser::{Path, SchemaFilter, Statement};
 
 fn text_columns(names: &[&str]) -> Vec<ColumnInfo> {
     names
@@ -153,6 +153,56 @@ fn privilege_rows(engine: &Engine, user: &str) -> Result<Vec<Row>> {
     Ok(out)
 }
 
+/// Whether a series passes a SHOW/COUNT's WHERE.
+fn series_passes(s: &duet_engine::Series, f: &SchemaFilter) -> bool {
+    f.contains
+        .as_ref()
+        .is_none_or(|c| s.path.contains(c.as_str()))
+        && f.data_type
+            .is_none_or(|t| convert::data_type(t) == s.data_type)
+}
+
+/// OFFSET then LIMIT of a SHOW.
+fn page<T>(items: Vec<T>, f: &SchemaFilter) -> Vec<T> {
+    items
+        .into_iter()
+        .skip(f.offset.unwrap_or(0) as usize)
+        .take(f.limit.map_or(usize::MAX, |n| n as usize))
+        .collect()
+}
+
+/// Every database and series path the session may see that `pattern`
+/// matches or that has a path `pattern` matches above it.
+fn schema_paths(engine: &Engine, pattern: &str, visible: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let schema = engine.schema();
+    let nodes = duet_engine::schema::path_nodes(pattern);
+    schema
+        .series
+        .keys()
+        .chain(schema.databases.keys())
+        .filter(|p| visible(p))
+        .filter(|p| {
+            duet_engine::schema::matches_prefix_of(&nodes, &duet_engine::schema::path_nodes(p))
+                || duet_engine::schema::matches(&nodes, &duet_engine::schema::path_nodes(p))
+        })
+        .cloned()
+        .collect()
+}
+
+fn count_row(name: &str, n: usize) -> Result<Output> {
+    Ok(Output::Rows(ResultSet::from_rows(
+        false,
+        vec![ColumnInfo {
+            name: name.into(),
+            data_type: DataType::Int64,
+        }],
+        vec![Row {
+            time: None,
+            values: vec![Some(Value::I64(n as i64))],
+        }],
+    )))
+}
+
 fn pattern(p: &Option<Path>, default: &str) -> String {
     p.as_ref()
         .map(convert::path)
@@ -220,12 +270,33 @@ pub fn execute(
                 compressor.as_deref(),
             )?;
         }
-        S::ShowTimeseries { pattern: p } => {
+        S::ShowTimeseries {
+            pattern: p,
+            filter,
+            latest,
+        } => {
             let schema = engine.schema();
-            let out = schema
+            let mut series: Vec<_> = schema
                 .series_matching(&pattern(p, "root.**"))
                 .into_iter()
-                .filter(|s| visible(&s.path))
+                .filter(|s| visible(&s.path) && series_passes(s, filter))
+                .collect();
+            if *latest {
+                // The series with the newest point first (IoTDB's SHOW
+                // LATEST TIMESERIES); series without points last.
+                let mut newest: Vec<(Option<i64>, _)> = Vec::with_capacity(series.len());
+                for s in series {
+                    let t = match engine.scan(s.clone(), MIN_TIME, MAX_TIME, true).next() {
+                        Some(block) => block?.times.first().copied(),
+                        None => None,
+                    };
+                    newest.push((t, s));
+                }
+                newest.sort_by_key(|x| std::cmp::Reverse(x.0));
+                series = newest.into_iter().map(|(_, s)| s).collect();
+            }
+            let out = page(series, filter)
+                .into_iter()
                 .map(|s| {
                     let db = schema
                         .database_of(&s.path)
@@ -266,39 +337,181 @@ pub fn execute(
             ]);
             return rows(false, cols, out);
         }
-        S::CountTimeseries { pattern: p } => {
-            let n = engine
-                .schema()
+        S::CountTimeseries {
+            pattern: p,
+            filter,
+            level,
+        } => {
+            let schema = engine.schema();
+            let series: Vec<_> = schema
                 .series_matching(&pattern(p, "root.**"))
-                .iter()
-                .filter(|s| visible(&s.path))
-                .count();
-            let cols = vec![ColumnInfo {
-                name: "count(timeseries)".into(),
-                data_type: DataType::Int64,
-            }];
-            return rows(
-                false,
-                cols,
-                vec![Row {
-                    time: None,
-                    values: vec![Some(Value::I64(n as i64))],
-                }],
-            );
-        }
-        S::ShowDevices { pattern: p } => {
-            let devices = engine
-                .schema()
-                .devices_matching(p.as_ref().map(convert::path).as_deref());
-            let out = devices
                 .into_iter()
-                .filter(|d| access.reaches(Privilege::ReadSchema, d))
-                .map(|d| Row {
+                .filter(|s| visible(&s.path) && series_passes(s, filter))
+                .collect();
+            let count = |name: &str| ColumnInfo {
+                name: name.into(),
+                data_type: DataType::Int64,
+            };
+            let Some(level) = level else {
+                return rows(
+                    false,
+                    vec![count("count(timeseries)")],
+                    vec![Row {
+                        time: None,
+                        values: vec![Some(Value::I64(series.len() as i64))],
+                    }],
+                );
+            };
+            // One row per path prefix at the level (IoTDB: series shorter
+            // than the level are not counted).
+            let mut by: std::collections::BTreeMap<String, i64> = Default::default();
+            for s in &series {
+                let nodes = duet_engine::schema::path_nodes(&s.path);
+                if let Some(prefix) = nodes.get(..=*level as usize) {
+                    *by.entry(prefix.join(".")).or_default() += 1;
+                }
+            }
+            let out = by
+                .into_iter()
+                .map(|(k, n)| Row {
                     time: None,
-                    values: vec![text(d), text("false")],
+                    values: vec![text(k), Some(Value::I64(n))],
                 })
                 .collect();
-            return rows(false, text_columns(&["Device", "IsAligned"]), out);
+            let mut cols = text_columns(&["Column"]);
+            cols.push(count("count(timeseries)"));
+            return rows(false, cols, out);
+        }
+        S::ShowDevices {
+            pattern: p,
+            filter,
+            with_database,
+        } => {
+            let schema = engine.schema();
+            let devices: Vec<String> = schema
+                .devices_matching(p.as_ref().map(convert::path).as_deref())
+                .into_iter()
+                .filter(|d| access.reaches(Privilege::ReadSchema, d))
+                .filter(|d| {
+                    filter
+                        .contains
+                        .as_ref()
+                        .is_none_or(|c| d.contains(c.as_str()))
+                })
+                .collect();
+            // IoTDB 2.0's columns: no device templates, and no TTL (INF).
+            let out = page(devices, filter)
+                .into_iter()
+                .map(|d| {
+                    let db = schema
+                        .database_of(&d)
+                        .map(|x| x.path.clone())
+                        .unwrap_or_default();
+                    let mut values = vec![text(d)];
+                    if *with_database {
+                        values.push(text(db));
+                    }
+                    values.extend([text("false"), None, text("INF")]);
+                    Row { time: None, values }
+                })
+                .collect();
+            let cols: &[&str] = if *with_database {
+                &["Device", "Database", "IsAligned", "Template", "TTL(ms)"]
+            } else {
+                &["Device", "IsAligned", "Template", "TTL(ms)"]
+            };
+            return rows(false, text_columns(cols), out);
+        }
+        S::CountDevices { pattern: p } => {
+            let n = engine
+                .schema()
+                .devices_matching(p.as_ref().map(convert::path).as_deref())
+                .into_iter()
+                .filter(|d| access.reaches(Privilege::ReadSchema, d))
+                .count();
+            return count_row("count(devices)", n);
+        }
+        S::CountDatabases { pattern: p } => {
+            let pat = pattern(p, "root.**");
+            let nodes = duet_engine::schema::path_nodes(&pat);
+            let n = engine
+                .schema()
+                .databases
+                .values()
+                .filter(|d| {
+                    duet_engine::schema::matches(&nodes, &duet_engine::schema::path_nodes(&d.path))
+                        && access.reaches(Privilege::ReadSchema, &d.path)
+                })
+                .count();
+            return count_row("count", n);
+        }
+        S::CountNodes { pattern: p, level } => {
+            let mut seen = std::collections::BTreeSet::new();
+            for path in schema_paths(engine, &convert::path(p), &visible) {
+                let nodes = duet_engine::schema::path_nodes(&path);
+                if let Some(prefix) = nodes.get(..=*level as usize) {
+                    seen.insert(prefix.join("."));
+                }
+            }
+            return count_row("count(nodes)", seen.len());
+        }
+        S::ShowChild { pattern: p, nodes } => {
+            // The paths one level below those the pattern names, and what
+            // each is (IoTDB's node types).
+            let base = pattern(p, "root");
+            let below = format!("{base}.*");
+            let want = duet_engine::schema::path_nodes(&below);
+            let schema = engine.schema();
+            let mut children: std::collections::BTreeMap<String, &str> = Default::default();
+            for path in schema_paths(engine, &format!("{base}.**"), &visible) {
+                let all = duet_engine::schema::path_nodes(&path);
+                for depth in want.len()..=all.len() {
+                    let prefix = &all[..depth];
+                    if depth == want.len() && duet_engine::schema::matches(&want, prefix) {
+                        let child = prefix.join(".");
+                        let kind = if schema.databases.contains_key(&child) {
+                            "DATABASE"
+                        } else if schema.series.contains_key(&child) {
+                            "TIMESERIES"
+                        } else if schema
+                            .series
+                            .keys()
+                            .any(|s| s.rsplit_once('.').is_some_and(|(d, _)| d == child))
+                        {
+                            "DEVICE"
+                        } else {
+                            "INTERNAL"
+                        };
+                        children.entry(child).or_insert(kind);
+                    }
+                }
+            }
+            if *nodes {
+                let names: std::collections::BTreeSet<String> = children
+                    .keys()
+                    .filter_map(|c| {
+                        duet_engine::schema::path_nodes(c)
+                            .last()
+                            .map(|n| n.to_string())
+                    })
+                    .collect();
+                let out = names
+                    .into_iter()
+                    .map(|n| Row {
+                        time: None,
+                        values: vec![text(n)],
+                    })
+                    .collect();
+                return rows(false, text_columns(&["ChildNodes"]), out);
+            }
+            let out = children
+                .into_iter()
+                .map(|(c, kind)| Row {
+                    time: None,
+                    values: vec![text(c), text(kind)],
+                })
+                .collect();
+            return rows(false, text_columns(&["ChildPaths", "NodeTypes"]), out);
         }
         S::DeleteTimeseries { patterns } => {
             let p: Vec<String> = patterns.iter().map(convert::path).collect();

@@ -261,6 +261,18 @@ pub struct Select {
     pub align_by_device: bool,
 }
 
+/// What IoTDB's SHOW/COUNT over the schema filter by and page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SchemaFilter {
+    /// `WHERE TIMESERIES CONTAINS 's'` / `WHERE DEVICE CONTAINS 's'`: a
+    /// text the path holds.
+    pub contains: Option<String>,
+    /// `WHERE DATATYPE = T`
+    pub data_type: Option<DataType>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
 /// `FILL(PREVIOUS [, bound] | LINEAR | constant)` (IoTDB's fill of null
 /// values in a result).
 #[derive(Debug, Clone, PartialEq)]
@@ -328,17 +340,43 @@ pub enum Statement {
         encoding: Option<String>,
         compressor: Option<String>,
     },
-    /// `SHOW TIMESERIES [pattern]`
+    /// `SHOW [LATEST] TIMESERIES [pattern] [WHERE ...] [LIMIT n] [OFFSET m]`
+    /// (LATEST: the series with the newest point first).
     ShowTimeseries {
         pattern: Option<Path>,
+        filter: SchemaFilter,
+        latest: bool,
     },
-    /// `COUNT TIMESERIES [pattern]`
+    /// `COUNT TIMESERIES [pattern] [WHERE ...] [GROUP BY LEVEL = n]`
     CountTimeseries {
         pattern: Option<Path>,
+        filter: SchemaFilter,
+        level: Option<u32>,
     },
-    /// `SHOW DEVICES [pattern]`
+    /// `SHOW DEVICES [pattern] [WITH DATABASE] [WHERE DEVICE CONTAINS 's']
+    /// [LIMIT n] [OFFSET m]`
     ShowDevices {
         pattern: Option<Path>,
+        filter: SchemaFilter,
+        with_database: bool,
+    },
+    /// `COUNT DEVICES [pattern]`
+    CountDevices {
+        pattern: Option<Path>,
+    },
+    /// `COUNT DATABASES [pattern]`
+    CountDatabases {
+        pattern: Option<Path>,
+    },
+    /// `COUNT NODES pattern LEVEL = n`: distinct path nodes at that level.
+    CountNodes {
+        pattern: Path,
+        level: u32,
+    },
+    /// `SHOW CHILD PATHS [pattern]` (`nodes`: `SHOW CHILD NODES`).
+    ShowChild {
+        pattern: Option<Path>,
+        nodes: bool,
     },
     /// `DELETE TIMESERIES pattern[, pattern]`
     DeleteTimeseries {

@@ -427,6 +427,23 @@ fn opt_pattern(f: &mut Formatter<'_>, head: &str, p: &Option<Path>) -> fmt::Resu
     }
 }
 
+/// `WHERE ...`, `LIMIT`, `OFFSET` of a SHOW or COUNT over the schema.
+fn schema_filter(f: &mut Formatter<'_>, s: &SchemaFilter, what: &str) -> fmt::Result {
+    if let Some(c) = &s.contains {
+        write!(f, " WHERE {what} CONTAINS ")?;
+        quoted(f, c)?;
+    } else if let Some(t) = s.data_type {
+        write!(f, " WHERE DATATYPE = {t}")?;
+    }
+    if let Some(n) = s.limit {
+        write!(f, " LIMIT {n}")?;
+    }
+    if let Some(n) = s.offset {
+        write!(f, " OFFSET {n}")?;
+    }
+    Ok(())
+}
+
 impl Display for Statement {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
@@ -461,9 +478,56 @@ impl Display for Statement {
                 }
                 Ok(())
             }
-            Statement::ShowTimeseries { pattern } => opt_pattern(f, "SHOW TIMESERIES", pattern),
-            Statement::CountTimeseries { pattern } => opt_pattern(f, "COUNT TIMESERIES", pattern),
-            Statement::ShowDevices { pattern } => opt_pattern(f, "SHOW DEVICES", pattern),
+            Statement::ShowTimeseries {
+                pattern,
+                filter,
+                latest,
+            } => {
+                let head = if *latest {
+                    "SHOW LATEST TIMESERIES"
+                } else {
+                    "SHOW TIMESERIES"
+                };
+                opt_pattern(f, head, pattern)?;
+                schema_filter(f, filter, "TIMESERIES")
+            }
+            Statement::CountTimeseries {
+                pattern,
+                filter,
+                level,
+            } => {
+                opt_pattern(f, "COUNT TIMESERIES", pattern)?;
+                schema_filter(f, filter, "TIMESERIES")?;
+                match level {
+                    Some(l) => write!(f, " GROUP BY LEVEL = {l}"),
+                    None => Ok(()),
+                }
+            }
+            Statement::ShowDevices {
+                pattern,
+                filter,
+                with_database,
+            } => {
+                opt_pattern(f, "SHOW DEVICES", pattern)?;
+                if *with_database {
+                    f.write_str(" WITH DATABASE")?;
+                }
+                schema_filter(f, filter, "DEVICE")
+            }
+            Statement::CountDevices { pattern } => opt_pattern(f, "COUNT DEVICES", pattern),
+            Statement::CountDatabases { pattern } => opt_pattern(f, "COUNT DATABASES", pattern),
+            Statement::CountNodes { pattern, level } => {
+                write!(f, "COUNT NODES {pattern} LEVEL = {level}")
+            }
+            Statement::ShowChild { pattern, nodes } => opt_pattern(
+                f,
+                if *nodes {
+                    "SHOW CHILD NODES"
+                } else {
+                    "SHOW CHILD PATHS"
+                },
+                pattern,
+            ),
             Statement::DeleteTimeseries { patterns } => {
                 f.write_str("DELETE TIMESERIES ")?;
                 list(f, patterns, |f, p| write!(f, "{p}"))

@@ -1,7 +1,7 @@
 //! Statement dispatch on the leading keywords, and the schema and admin
 //! statements. Queries live in `query.rs`, pipes and users in `pipe.rs`.
 
-use crate::ast::{DataType, Path, Statement};
+use crate::ast::{DataType, Path, SchemaFilter, Statement};
 use crate::error::{bad, commit, fail, failure, Res};
 use crate::lex::{end_of_statement, kw, path, positive_span, string_lit, sym, unsigned, word, ws};
 use crate::{pipe, query};
@@ -302,13 +302,39 @@ fn show(i: &str) -> Res<'_, Statement> {
             let (rest, pattern) = opt_pattern(rest)?;
             Ok((rest, Statement::ShowDatabases { pattern }))
         }
-        "TIMESERIES" => {
-            let (rest, pattern) = opt_pattern(rest)?;
-            Ok((rest, Statement::ShowTimeseries { pattern }))
+        "TIMESERIES" => show_timeseries(rest, false),
+        "LATEST" => {
+            let (rest, _) = commit(kw("TIMESERIES")(rest))?;
+            show_timeseries(rest, true)
         }
         "DEVICES" => {
-            let (rest, pattern) = opt_pattern(rest)?;
-            Ok((rest, Statement::ShowDevices { pattern }))
+            let (rest, pattern) = root_pattern(rest)?;
+            let (rest, with_database) = match kw("WITH")(rest) {
+                Ok((r, _)) => {
+                    let (r, _) = commit(kw("DATABASE")(r))?;
+                    (r, true)
+                }
+                Err(_) => (rest, false),
+            };
+            let (rest, filter) = schema_filter(rest, "DEVICE")?;
+            Ok((
+                rest,
+                Statement::ShowDevices {
+                    pattern,
+                    filter,
+                    with_database,
+                },
+            ))
+        }
+        "CHILD" => {
+            let k = ws(rest);
+            let (rest, nodes) = match next_word(k, "PATHS or NODES")? {
+                (r, w) if w == "PATHS" => (r, false),
+                (r, w) if w == "NODES" => (r, true),
+                _ => return failure(k, "PATHS or NODES"),
+            };
+            let (rest, pattern) = root_pattern(rest)?;
+            Ok((rest, Statement::ShowChild { pattern, nodes }))
         }
         "PIPES" => pipe::show_pipes(rest),
         "PIPE" => pipe::show_pipe(rest),
@@ -337,9 +363,130 @@ fn show(i: &str) -> Res<'_, Statement> {
 }
 
 fn count(i: &str) -> Res<'_, Statement> {
-    let (rest, _) = kw("TIMESERIES")(i)?;
-    let (rest, pattern) = opt_pattern(rest)?;
-    Ok((rest, Statement::CountTimeseries { pattern }))
+    const WHAT: &str = "TIMESERIES, DEVICES, DATABASES or NODES";
+    let j = ws(i);
+    let (rest, w) = next_word(j, WHAT)?;
+    match w.as_str() {
+        "TIMESERIES" => {
+            let (rest, pattern) = root_pattern(rest)?;
+            let (rest, filter) = schema_filter(rest, "TIMESERIES")?;
+            let (rest, level) = match kw("GROUP")(rest) {
+                Ok((r, _)) => {
+                    let (r, _) = commit(kw("BY")(r))?;
+                    let (r, l) = commit(level_eq(r))?;
+                    (r, Some(l))
+                }
+                Err(_) => (rest, None),
+            };
+            Ok((
+                rest,
+                Statement::CountTimeseries {
+                    pattern,
+                    filter,
+                    level,
+                },
+            ))
+        }
+        "DEVICES" => {
+            let (rest, pattern) = root_pattern(rest)?;
+            Ok((rest, Statement::CountDevices { pattern }))
+        }
+        "DATABASES" => {
+            let (rest, pattern) = root_pattern(rest)?;
+            Ok((rest, Statement::CountDatabases { pattern }))
+        }
+        "NODES" => {
+            let (rest, pattern) = path(rest)?;
+            let (rest, level) = commit(level_eq(rest))?;
+            Ok((rest, Statement::CountNodes { pattern, level }))
+        }
+        _ => failure(j, WHAT),
+    }
+}
+
+/// `LEVEL = n` (0 is `root`).
+fn level_eq(i: &str) -> Res<'_, u32> {
+    let (r, _) = kw("LEVEL")(i)?;
+    let (r, _) = commit(sym("=")(r))?;
+    let k = ws(r);
+    let (r, n) = commit(unsigned(k))?;
+    match u32::try_from(n) {
+        Ok(n) if n < 64 => Ok((r, n)),
+        _ => bad(k, "level out of range", "a level from 0 to 63"),
+    }
+}
+
+/// A path if one comes next (paths start with `root`).
+fn root_pattern(i: &str) -> Res<'_, Option<Path>> {
+    let j = ws(i);
+    let at_root = j.len() >= 4
+        && j[..4].eq_ignore_ascii_case("root")
+        && !j[4..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    if at_root {
+        let (rest, p) = path(j)?;
+        Ok((rest, Some(p)))
+    } else {
+        Ok((i, None))
+    }
+}
+
+fn show_timeseries(i: &str, latest: bool) -> Res<'_, Statement> {
+    let (rest, pattern) = root_pattern(i)?;
+    let (rest, filter) = schema_filter(rest, "TIMESERIES")?;
+    Ok((
+        rest,
+        Statement::ShowTimeseries {
+            pattern,
+            filter,
+            latest,
+        },
+    ))
+}
+
+/// `[WHERE <what> CONTAINS 's' | WHERE DATATYPE = T] [LIMIT n] [OFFSET m]`.
+fn schema_filter<'a>(i: &'a str, what: &'static str) -> Res<'a, SchemaFilter> {
+    let mut f = SchemaFilter::default();
+    let mut rest = i;
+    if let Ok((r, _)) = kw("WHERE")(rest) {
+        let k = ws(r);
+        if let Ok((r, _)) = kw(what)(k) {
+            let (r, _) = commit(kw("CONTAINS")(r))?;
+            let k = ws(r);
+            let (r, s) = string_lit(k).or_else(|_| failure(k, "a quoted text"))?;
+            f.contains = Some(s);
+            rest = r;
+        } else if let Ok((r, _)) = kw("DATATYPE")(k) {
+            let (r, _) = commit(sym("=")(r))?;
+            let (r, t) = commit(data_type(r))?;
+            f.data_type = Some(t);
+            rest = r;
+        } else {
+            return bad(
+                k,
+                "a condition IoTDB's SHOW takes that Duet does not (tags and attributes are not \
+                 supported yet)",
+                if what == "DEVICE" {
+                    "DEVICE CONTAINS 'text'"
+                } else {
+                    "TIMESERIES CONTAINS 'text' or DATATYPE = type"
+                },
+            );
+        }
+    }
+    loop {
+        let k = ws(rest);
+        if let Ok((r, _)) = kw("LIMIT")(k) {
+            let (r, n) = commit(unsigned(r))?;
+            f.limit = Some(n);
+            rest = r;
+        } else if let Ok((r, _)) = kw("OFFSET")(k) {
+            let (r, n) = commit(unsigned(r))?;
+            f.offset = Some(n);
+            rest = r;
+        } else {
+            return Ok((rest, f));
+        }
+    }
 }
 
 fn drop(i: &str) -> Res<'_, Statement> {

@@ -223,6 +223,22 @@ fn value_expr() -> impl Strategy<Value = duet_parser::ValueExpr> {
     tree.prop_filter("computed", |e| !matches!(e, V::Column(_) | V::Agg { .. }))
 }
 
+fn schema_filter() -> impl Strategy<Value = SchemaFilter> {
+    (
+        option::of("[a-z%_.']{0,6}"),
+        option::of(prop::sample::select(vec![DataType::Int32, DataType::Text])),
+        option::of(any::<u64>()),
+        option::of(any::<u64>()),
+    )
+        .prop_map(|(contains, data_type, limit, offset)| SchemaFilter {
+            // One condition: CONTAINS, or else DATATYPE.
+            data_type: data_type.filter(|_| contains.is_none()),
+            contains,
+            limit,
+            offset,
+        })
+}
+
 fn select() -> impl Strategy<Value = Select> {
     let group_by = (
         time_expr(),
@@ -366,9 +382,25 @@ fn statement() -> impl Strategy<Value = Statement> {
         1 => path().prop_map(|path| DropDatabase { path }),
         1 => (path(), data_type(), upper(ENCODINGS), upper(COMPRESSORS))
             .prop_map(|(path, data_type, encoding, compressor)| CreateTimeseries { path, data_type, encoding, compressor }),
-        1 => option::of(path()).prop_map(|pattern| ShowTimeseries { pattern }),
-        1 => option::of(path()).prop_map(|pattern| CountTimeseries { pattern }),
-        1 => option::of(path()).prop_map(|pattern| ShowDevices { pattern }),
+        1 => (option::of(path()), schema_filter(), any::<bool>())
+            .prop_map(|(pattern, filter, latest)| ShowTimeseries { pattern, filter, latest }),
+        1 => (option::of(path()), schema_filter(), option::of(0..64u32))
+            .prop_map(|(pattern, filter, level)| CountTimeseries { pattern, filter, level }),
+        1 => (option::of(path()), schema_filter(), any::<bool>()).prop_map(
+            |(pattern, mut filter, with_database)| {
+                // Devices filter by text only.
+                filter.data_type = None;
+                ShowDevices {
+                    pattern,
+                    filter,
+                    with_database,
+                }
+            }
+        ),
+        1 => option::of(path()).prop_map(|pattern| CountDevices { pattern }),
+        1 => option::of(path()).prop_map(|pattern| CountDatabases { pattern }),
+        1 => (path(), 0..64u32).prop_map(|(pattern, level)| CountNodes { pattern, level }),
+        1 => (option::of(path()), any::<bool>()).prop_map(|(pattern, nodes)| ShowChild { pattern, nodes }),
         1 => vec(path(), 1..3).prop_map(|patterns| DeleteTimeseries { patterns }),
         4 => insert(),
         6 => select().prop_map(|s| Select(Box::new(s))),

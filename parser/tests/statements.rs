@@ -128,27 +128,108 @@ fn timeseries() {
             compressor: None,
         },
     );
+    let none = SchemaFilter::default;
     both(
         "show timeseries",
-        Statement::ShowTimeseries { pattern: None },
+        Statement::ShowTimeseries {
+            pattern: None,
+            filter: none(),
+            latest: false,
+        },
     );
     both(
         "show timeseries root.a.*.temp",
         Statement::ShowTimeseries {
             pattern: Some(path("root.a.*.temp")),
+            filter: none(),
+            latest: false,
+        },
+    );
+    both(
+        "show latest timeseries root.** where timeseries contains 'tem' limit 2 offset 1",
+        Statement::ShowTimeseries {
+            pattern: Some(path("root.**")),
+            filter: SchemaFilter {
+                contains: Some("tem".into()),
+                limit: Some(2),
+                offset: Some(1),
+                ..none()
+            },
+            latest: true,
+        },
+    );
+    both(
+        "show timeseries where datatype = INT64",
+        Statement::ShowTimeseries {
+            pattern: None,
+            filter: SchemaFilter {
+                data_type: Some(DataType::Int64),
+                ..none()
+            },
+            latest: false,
         },
     );
     both(
         "count timeseries root.**",
         Statement::CountTimeseries {
             pattern: Some(path("root.**")),
+            filter: none(),
+            level: None,
         },
     );
-    both("show devices", Statement::ShowDevices { pattern: None });
     both(
-        "show devices root.plant.*",
+        "count timeseries root.** group by level = 1",
+        Statement::CountTimeseries {
+            pattern: Some(path("root.**")),
+            filter: none(),
+            level: Some(1),
+        },
+    );
+    both(
+        "show devices",
+        Statement::ShowDevices {
+            pattern: None,
+            filter: none(),
+            with_database: false,
+        },
+    );
+    both(
+        "show devices root.plant.* with database limit 1",
         Statement::ShowDevices {
             pattern: Some(path("root.plant.*")),
+            filter: SchemaFilter {
+                limit: Some(1),
+                ..none()
+            },
+            with_database: true,
+        },
+    );
+    both("count devices", Statement::CountDevices { pattern: None });
+    both(
+        "count databases root.a.**",
+        Statement::CountDatabases {
+            pattern: Some(path("root.a.**")),
+        },
+    );
+    both(
+        "count nodes root.** level = 2",
+        Statement::CountNodes {
+            pattern: path("root.**"),
+            level: 2,
+        },
+    );
+    both(
+        "show child paths root.ln",
+        Statement::ShowChild {
+            pattern: Some(path("root.ln")),
+            nodes: false,
+        },
+    );
+    both(
+        "show child nodes",
+        Statement::ShowChild {
+            pattern: None,
+            nodes: true,
         },
     );
     both(
@@ -170,7 +251,9 @@ fn paths_with_odd_nodes() {
     assert_eq!(
         st,
         Statement::ShowTimeseries {
-            pattern: Some(want)
+            pattern: Some(want),
+            filter: SchemaFilter::default(),
+            latest: false,
         }
     );
     assert_eq!(st.to_string(), "SHOW TIMESERIES root.sg.`a.b`.01.`x``y`.d1");
