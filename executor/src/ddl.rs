@@ -270,6 +270,36 @@ pub fn execute(
                 compressor.as_deref(),
             )?;
         }
+        S::CreateAlignedTimeseries { device, series } => {
+            if device.is_pattern() {
+                return Err(ExecError::semantic(format!(
+                    "a device path cannot be a pattern: {device}"
+                )));
+            }
+            let dev = convert::path(device);
+            // All or nothing: every name is checked before one is made.
+            {
+                let schema = engine.schema();
+                for s in series {
+                    let path = format!("{dev}.{}", s.measurement);
+                    duet_engine::schema::validate_series_path(&path)?;
+                    if schema.series.contains_key(&path) {
+                        return Err(ExecError::new(
+                            crate::ErrorKind::AlreadyExists,
+                            format!("time series {path} already exists"),
+                        ));
+                    }
+                }
+            }
+            for s in series {
+                engine.create_timeseries(
+                    &format!("{dev}.{}", s.measurement),
+                    convert::data_type(s.data_type),
+                    s.encoding.as_deref(),
+                    s.compressor.as_deref(),
+                )?;
+            }
+        }
         S::ShowTimeseries {
             pattern: p,
             filter,

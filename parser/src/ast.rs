@@ -261,6 +261,15 @@ pub struct Select {
     pub align_by_device: bool,
 }
 
+/// One measurement of `CREATE ALIGNED TIMESERIES`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlignedSeries {
+    pub measurement: String,
+    pub data_type: DataType,
+    pub encoding: Option<String>,
+    pub compressor: Option<String>,
+}
+
 /// What IoTDB's SHOW/COUNT over the schema filter by and page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SchemaFilter {
@@ -339,6 +348,12 @@ pub enum Statement {
         data_type: DataType,
         encoding: Option<String>,
         compressor: Option<String>,
+    },
+    /// `CREATE ALIGNED TIMESERIES device(m1 T [ENCODING=E] [COMPRESSOR=C], ...)`:
+    /// the series of an aligned device (Duet stores them as any other).
+    CreateAlignedTimeseries {
+        device: Path,
+        series: Vec<AlignedSeries>,
     },
     /// `SHOW [LATEST] TIMESERIES [pattern] [WHERE ...] [LIMIT n] [OFFSET m]`
     /// (LATEST: the series with the newest point first).
@@ -467,6 +482,8 @@ pub enum Statement {
         id: u64,
     },
     ShowVersion,
+    /// `FLUSH [db, ...] [TRUE|FALSE] [ON LOCAL|CLUSTER]`: Duet flushes
+    /// every database of the node.
     Flush,
     /// `VERIFY REPLICA [pattern] [LOCAL]`: compare this node's data with
     /// its peer's (`LOCAL`: this node's digests only).

@@ -514,6 +514,21 @@ impl Display for Statement {
                 }
                 schema_filter(f, filter, "DEVICE")
             }
+            Statement::CreateAlignedTimeseries { device, series } => {
+                write!(f, "CREATE ALIGNED TIMESERIES {device}(")?;
+                list(f, series, |f, s| {
+                    column(f, &s.measurement)?;
+                    write!(f, " {}", s.data_type)?;
+                    if let Some(e) = &s.encoding {
+                        write!(f, " ENCODING={e}")?;
+                    }
+                    if let Some(c) = &s.compressor {
+                        write!(f, " COMPRESSOR={c}")?;
+                    }
+                    Ok(())
+                })?;
+                f.write_char(')')
+            }
             Statement::CountDevices { pattern } => opt_pattern(f, "COUNT DEVICES", pattern),
             Statement::CountDatabases { pattern } => opt_pattern(f, "COUNT DATABASES", pattern),
             Statement::CountNodes { pattern, level } => {

@@ -1,7 +1,7 @@
 //! Statement dispatch on the leading keywords, and the schema and admin
 //! statements. Queries live in `query.rs`, pipes and users in `pipe.rs`.
 
-use crate::ast::{DataType, Path, SchemaFilter, Statement};
+use crate::ast::{AlignedSeries, DataType, Path, SchemaFilter, Statement};
 use crate::error::{bad, commit, fail, failure, Res};
 use crate::lex::{end_of_statement, kw, path, positive_span, string_lit, sym, unsigned, word, ws};
 use crate::{pipe, query};
@@ -36,7 +36,7 @@ pub(crate) fn statement(i: &str) -> Res<'_, Statement> {
         "LIST" => pipe::list(rest),
         "GRANT" => pipe::grant(rest),
         "REVOKE" => pipe::revoke(rest),
-        "FLUSH" => Ok((rest, Statement::Flush)),
+        "FLUSH" => flush(rest),
         "VERIFY" => verify(rest),
         "BACKUP" => backup(rest),
         "REPLAY" => replay(rest),
@@ -86,6 +86,10 @@ fn create(i: &str) -> Res<'_, Statement> {
             create_database(rest)
         }
         "TIMESERIES" => create_timeseries(rest),
+        "ALIGNED" => {
+            let (rest, _) = commit(kw("TIMESERIES")(rest))?;
+            create_aligned(rest)
+        }
         "PIPE" => pipe::create_pipe(rest),
         "USER" => pipe::create_user(rest),
         _ => failure(j, WHAT),
@@ -242,9 +246,27 @@ fn named_value<'a>(i: &'a str, what: &str, allowed: &[&str]) -> Res<'a, String> 
 fn create_timeseries(i: &str) -> Res<'_, Statement> {
     let (rest, path) = path(i)?;
     let rest = kw("WITH")(rest).map_or(rest, |(r, _)| r);
-    let rest = match kw("DATATYPE")(rest) {
+    let (rest, (data_type, encoding, compressor)) = series_attributes(rest)?;
+    end_of_statement(rest, &["`,`", "ENCODING", "COMPRESSOR"])?;
+    Ok((
+        rest,
+        Statement::CreateTimeseries {
+            path,
+            data_type,
+            encoding,
+            compressor,
+        },
+    ))
+}
+
+/// `[DATATYPE=]T ([,] ENCODING=E | COMPRESSOR=C)*`, up to what is not one
+/// of them.
+type SeriesAttributes = (DataType, Option<String>, Option<String>);
+
+fn series_attributes(i: &str) -> Res<'_, SeriesAttributes> {
+    let rest = match kw("DATATYPE")(i) {
         Ok((r, _)) => sym("=")(r)?.0,
-        Err(_) => rest,
+        Err(_) => i,
     };
     let (mut rest, data_type) = data_type(rest)?;
     let (mut encoding, mut compressor) = (None, None);
@@ -252,16 +274,12 @@ fn create_timeseries(i: &str) -> Res<'_, Statement> {
         let after_comma = sym(",")(rest).map_or(rest, |(r, _)| r);
         let k = ws(after_comma);
         let Ok((r, key)) = word(k) else {
-            if after_comma.len() != rest.len() {
-                return failure(k, "ENCODING or COMPRESSOR");
-            }
             break;
         };
         let slot = match key.to_ascii_uppercase().as_str() {
             "ENCODING" => &mut encoding,
             "COMPRESSOR" | "COMPRESSION" => &mut compressor,
-            _ if after_comma.len() == rest.len() => break,
-            _ => return failure(k, "ENCODING or COMPRESSOR"),
+            _ => break,
         };
         if slot.is_some() {
             return bad(k, "attribute given twice", "each attribute at most once");
@@ -275,16 +293,67 @@ fn create_timeseries(i: &str) -> Res<'_, Statement> {
         *slot = Some(v);
         rest = r;
     }
-    end_of_statement(rest, &["`,`", "ENCODING", "COMPRESSOR"])?;
-    Ok((
-        rest,
-        Statement::CreateTimeseries {
-            path,
+    Ok((rest, (data_type, encoding, compressor)))
+}
+
+/// After `CREATE ALIGNED TIMESERIES`: `device(m T [attributes], ...)`.
+fn create_aligned(i: &str) -> Res<'_, Statement> {
+    let (rest, device) = path(i)?;
+    let (mut rest, _) = commit(sym("(")(rest))?;
+    let mut series: Vec<AlignedSeries> = Vec::new();
+    loop {
+        let k = ws(rest);
+        let (r, measurement) = commit(crate::lex::column(true)(k))?;
+        if series.iter().any(|s| s.measurement == measurement) {
+            return bad(
+                k,
+                format!("measurement {measurement} is listed twice"),
+                "another name",
+            );
+        }
+        let (r, (data_type, encoding, compressor)) = commit(series_attributes(r))?;
+        series.push(AlignedSeries {
+            measurement,
             data_type,
             encoding,
             compressor,
-        },
-    ))
+        });
+        let k = ws(r);
+        if let Some(r) = k.strip_prefix(',') {
+            rest = r;
+        } else if let Some(r) = k.strip_prefix(')') {
+            rest = r;
+            break;
+        } else {
+            return failure(k, "`,` or `)` to close the measurement list");
+        }
+    }
+    Ok((rest, Statement::CreateAlignedTimeseries { device, series }))
+}
+
+/// After `FLUSH`: `[db, ...] [TRUE|FALSE] [ON LOCAL|CLUSTER]` (IoTDB's);
+/// Duet flushes the node's whole store either way.
+fn flush(i: &str) -> Res<'_, Statement> {
+    let (mut rest, _) = root_pattern(i)?;
+    while let Ok((r, _)) = sym(",")(rest) {
+        let (r, _) = commit(path(r))?;
+        rest = r;
+    }
+    for w in ["TRUE", "FALSE"] {
+        if let Ok((r, _)) = kw(w)(rest) {
+            rest = r;
+            break;
+        }
+    }
+    if let Ok((r, _)) = kw("ON")(rest) {
+        let k = ws(r);
+        let (r, w) = next_word(k, "LOCAL or CLUSTER")?;
+        if w != "LOCAL" && w != "CLUSTER" {
+            return failure(k, "LOCAL or CLUSTER");
+        }
+        rest = r;
+    }
+    Ok((rest, Statement::Flush))
 }
 
 fn show(i: &str) -> Res<'_, Statement> {

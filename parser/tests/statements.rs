@@ -226,6 +226,30 @@ fn timeseries() {
         },
     );
     both(
+        "create aligned timeseries root.ln.wf01.GPS(latitude FLOAT encoding=PLAIN compressor=SNAPPY, longitude FLOAT)",
+        Statement::CreateAlignedTimeseries {
+            device: path("root.ln.wf01.GPS"),
+            series: vec![
+                AlignedSeries {
+                    measurement: "latitude".into(),
+                    data_type: DataType::Float,
+                    encoding: Some("PLAIN".into()),
+                    compressor: Some("SNAPPY".into()),
+                },
+                AlignedSeries {
+                    measurement: "longitude".into(),
+                    data_type: DataType::Float,
+                    encoding: None,
+                    compressor: None,
+                },
+            ],
+        },
+    );
+    assert_eq!(
+        p("FLUSH root.ln, root.sgcc TRUE ON CLUSTER"),
+        Statement::Flush
+    );
+    both(
         "show child nodes",
         Statement::ShowChild {
             pattern: None,
