@@ -229,10 +229,17 @@ pub fn execute(
             engine.create_database(&convert::path(path), *bucket_span_ms)?;
         }
         S::DropDatabase { path } => engine.drop_database(&convert::path(path))?,
-        S::ShowDatabases { pattern: p } => {
+        S::ShowDatabases {
+            pattern: p,
+            details,
+        } => {
             let pat = pattern(p, "root.**");
             let nodes = duet_engine::schema::path_nodes(&pat);
             let schema = engine.schema();
+            // IoTDB 2.0's columns. A Duet node keeps one copy of each
+            // database in one store (the pair's other copy is the peer's),
+            // has no TTL yet, and partitions time by the bucket span.
+            let int = |v: i64| Some(Value::I64(v));
             let out = schema
                 .databases
                 .values()
@@ -240,16 +247,40 @@ pub fn execute(
                     duet_engine::schema::matches(&nodes, &duet_engine::schema::path_nodes(&d.path))
                 })
                 .filter(|d| access.reaches(Privilege::ReadSchema, &d.path))
-                .map(|d| Row {
-                    time: None,
-                    values: vec![text(d.path.clone()), Some(Value::I64(d.bucket_span_ms))],
+                .map(|d| {
+                    let mut values = vec![
+                        text(d.path.clone()),
+                        text("INF"),
+                        int(1),
+                        int(1),
+                        int(d.bucket_span_ms),
+                    ];
+                    if *details {
+                        values.extend([int(1), int(1), int(1), int(1), int(1), int(1)]);
+                    }
+                    Row { time: None, values }
                 })
                 .collect();
-            let mut cols = text_columns(&["Database"]);
-            cols.push(ColumnInfo {
-                name: "BucketSpanMs".into(),
+            let mut cols = text_columns(&["Database", "TTL(ms)"]);
+            let mut ints = vec![
+                "SchemaReplicationFactor",
+                "DataReplicationFactor",
+                "TimePartitionInterval",
+            ];
+            if *details {
+                ints.extend([
+                    "SchemaRegionNum",
+                    "MinSchemaRegionNum",
+                    "MaxSchemaRegionNum",
+                    "DataRegionNum",
+                    "MinDataRegionNum",
+                    "MaxDataRegionNum",
+                ]);
+            }
+            cols.extend(ints.into_iter().map(|n| ColumnInfo {
+                name: n.into(),
                 data_type: DataType::Int64,
-            });
+            }));
             return rows(false, cols, out);
         }
         S::CreateTimeseries {

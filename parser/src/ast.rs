@@ -335,6 +335,8 @@ pub enum Statement {
     /// `SHOW DATABASES [pattern]`
     ShowDatabases {
         pattern: Option<Path>,
+        /// `DETAILS`: IoTDB's region columns too.
+        details: bool,
     },
     /// `DROP DATABASE root.plant` (also `DELETE DATABASE`)
     DropDatabase {

@@ -461,7 +461,13 @@ impl Display for Statement {
                 }
                 Ok(())
             }
-            Statement::ShowDatabases { pattern } => opt_pattern(f, "SHOW DATABASES", pattern),
+            Statement::ShowDatabases { pattern, details } => {
+                opt_pattern(f, "SHOW DATABASES", pattern)?;
+                if *details {
+                    f.write_str(" DETAILS")?;
+                }
+                Ok(())
+            }
             Statement::DropDatabase { path } => write!(f, "DROP DATABASE {path}"),
             Statement::CreateTimeseries {
                 path,

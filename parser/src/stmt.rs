@@ -362,14 +362,10 @@ fn show(i: &str) -> Res<'_, Statement> {
     let j = ws(i);
     let (rest, w) = next_word(j, WHAT)?;
     match w.as_str() {
-        "DATABASES" => {
-            let (rest, pattern) = opt_pattern(rest)?;
-            Ok((rest, Statement::ShowDatabases { pattern }))
-        }
+        "DATABASES" => show_databases(rest),
         "STORAGE" => {
             let (rest, _) = kw("GROUP")(rest)?;
-            let (rest, pattern) = opt_pattern(rest)?;
-            Ok((rest, Statement::ShowDatabases { pattern }))
+            show_databases(rest)
         }
         "TIMESERIES" => show_timeseries(rest, false),
         "LATEST" => {
@@ -497,6 +493,16 @@ fn root_pattern(i: &str) -> Res<'_, Option<Path>> {
     } else {
         Ok((i, None))
     }
+}
+
+/// After `SHOW DATABASES`: `[pattern] [DETAILS]`.
+fn show_databases(i: &str) -> Res<'_, Statement> {
+    let (rest, pattern) = root_pattern(i)?;
+    let (rest, details) = match kw("DETAILS")(rest) {
+        Ok((r, _)) => (r, true),
+        Err(_) => (rest, false),
+    };
+    Ok((rest, Statement::ShowDatabases { pattern, details }))
 }
 
 fn show_timeseries(i: &str, latest: bool) -> Res<'_, Statement> {

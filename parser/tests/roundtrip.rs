@@ -378,7 +378,8 @@ fn statement() -> impl Strategy<Value = Statement> {
     let text = || "[ -~ü\\n]{0,12}";
     prop_oneof![
         1 => (path(), option::of(1..=i64::MAX)).prop_map(|(path, bucket_span_ms)| CreateDatabase { path, bucket_span_ms }),
-        1 => option::of(path()).prop_map(|pattern| ShowDatabases { pattern }),
+        1 => (option::of(path()), any::<bool>())
+            .prop_map(|(pattern, details)| ShowDatabases { pattern, details }),
         1 => path().prop_map(|path| DropDatabase { path }),
         1 => (path(), data_type(), upper(ENCODINGS), upper(COMPRESSORS))
             .prop_map(|(path, data_type, encoding, compressor)| CreateTimeseries { path, data_type, encoding, compressor }),

@@ -69,11 +69,18 @@ fn databases() {
             bucket_span_ms: None,
         },
     );
-    both("show databases", Statement::ShowDatabases { pattern: None });
     both(
-        "show databases root.**",
+        "show databases",
+        Statement::ShowDatabases {
+            pattern: None,
+            details: false,
+        },
+    );
+    both(
+        "show databases root.** details",
         Statement::ShowDatabases {
             pattern: Some(path("root.**")),
+            details: true,
         },
     );
     both(
