@@ -648,7 +648,8 @@ impl Engine {
         }
     }
 
-    pub(crate) fn default_span(&self) -> i64 {
+    /// The bucket span of a database created without one.
+    pub fn default_span(&self) -> i64 {
         self.opts.default_bucket_span_ms
     }
 

@@ -109,7 +109,8 @@ pub fn check_statement(session: &Session, stmt: &Statement) -> Result<()> {
         | S::ShowChild { .. }
         | S::SetReadMode { .. }
         | S::SetQueryTimeout { .. }
-        | S::ShowVersion => Ok(()),
+        | S::ShowVersion
+        | S::ShowVariables => Ok(()),
         // Also what a peer asks with its pipe's user (REPLICATION reads
         // everything).
         S::ShowVersions { pattern, .. } => need(a, P::ReadData, &convert::path(pattern)),

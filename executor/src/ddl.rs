@@ -578,6 +578,28 @@ pub fn execute(
             let p: Vec<String> = patterns.iter().map(convert::path).collect();
             engine.delete_timeseries(&p)?;
         }
+        S::ShowVariables => {
+            // IoTDB's names where Duet has the same setting, then Duet's.
+            let vars: Vec<(&str, String)> = vec![
+                ("ClusterName", engine.cluster_id().to_string()),
+                ("DataReplicationFactor", "1".into()),
+                ("SchemaReplicationFactor", "1".into()),
+                ("TimePartitionInterval", engine.default_span().to_string()),
+                ("DefaultTTL(ms)", "INF".into()),
+                ("TimestampPrecision", "ms".into()),
+                ("NodeId", engine.node_id().to_string()),
+                ("MaxClockSkewMs", engine.max_clock_skew_ms().to_string()),
+                ("Version", node.version.clone()),
+            ];
+            let out = vars
+                .into_iter()
+                .map(|(k, v)| Row {
+                    time: None,
+                    values: vec![text(k), text(v)],
+                })
+                .collect();
+            return rows(false, text_columns(&["Variable", "Value"]), out);
+        }
         S::ShowVersion => {
             let out = vec![Row {
                 time: None,

@@ -484,6 +484,8 @@ pub enum Statement {
         id: u64,
     },
     ShowVersion,
+    /// `SHOW VARIABLES`: the node's settings, as IoTDB names them.
+    ShowVariables,
     /// `FLUSH [db, ...] [TRUE|FALSE] [ON LOCAL|CLUSTER]`: Duet flushes
     /// every database of the node.
     Flush,

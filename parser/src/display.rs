@@ -682,6 +682,7 @@ impl Display for Statement {
                 value.as_deref().unwrap_or("DEFAULT")
             ),
             Statement::ShowVersion => f.write_str("SHOW VERSION"),
+            Statement::ShowVariables => f.write_str("SHOW VARIABLES"),
             Statement::ShowConflicts => f.write_str("SHOW CONFLICTS"),
             Statement::Flush => f.write_str("FLUSH"),
             Statement::ReplayConflict { id } => write!(f, "REPLAY CONFLICT {id}"),

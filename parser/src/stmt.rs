@@ -406,6 +406,7 @@ fn show(i: &str) -> Res<'_, Statement> {
         "CLUSTER" => Ok((rest, Statement::ShowCluster)),
         "BACKUPS" => Ok((rest, Statement::ShowBackups)),
         "VERSION" => Ok((rest, Statement::ShowVersion)),
+        "VARIABLES" => Ok((rest, Statement::ShowVariables)),
         "CONFLICTS" => Ok((rest, Statement::ShowConflicts)),
         "VERSIONS" => {
             let (rest, pattern) = path(rest)?;

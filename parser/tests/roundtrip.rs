@@ -418,6 +418,7 @@ fn statement() -> impl Strategy<Value = Statement> {
         1 => option::of(any::<u64>()).prop_map(|ms| SetQueryTimeout { ms }),
         1 => (path(), any::<bool>()).prop_map(|(pattern, packed)| ShowVersions { pattern, range: None, packed }),
         1 => Just(ShowVersion),
+        1 => Just(ShowVariables),
         1 => Just(ShowConflicts),
         1 => any::<u64>().prop_map(|id| ReplayConflict { id }),
         1 => Just(Flush),
