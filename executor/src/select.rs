@@ -344,7 +344,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
     }
     // Accumulators (aggregate queries) and the columns shown, each taken
     // from a row position or computed from several.
-    let mut outputs: Vec<(Option<AggFunc>, Vec<usize>, ColumnInfo)> = Vec::new();
+    let mut outputs: Vec<Output> = Vec::new();
     let mut shown: Vec<(Shown, ColumnInfo)> = Vec::new();
     for (n, item) in q.items.iter().enumerate() {
         let first = shown.len();
@@ -375,14 +375,9 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                             names.push(s.path.clone());
                         }
                         compute::Leaf::Agg(f, _) => {
-                            let f = agg_func(*f);
-                            let info = ColumnInfo {
-                                name: format!("{}({})", f.name(), s.path),
-                                data_type: f.result_type(s.data_type, &s.path)?,
-                            };
-                            at.push(outputs.len());
-                            names.push(info.name.clone());
-                            outputs.push((Some(f), vec![set.add(s)], info));
+                            let (i, name) = hidden_aggregate(&mut outputs, &mut set, *f, s)?;
+                            at.push(i);
+                            names.push(name);
                         }
                     }
                 }
@@ -410,14 +405,11 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                         name: s.path.clone(),
                         data_type: s.data_type,
                     },
-                    Some(f) => ColumnInfo {
-                        name: format!(
-                            "{}({})",
-                            f.name(),
-                            levels.map_or_else(|| s.path.clone(), |l| level_path(&s.path, l))
-                        ),
-                        data_type: f.result_type(s.data_type, &s.path)?,
-                    },
+                    Some(f) => aggregate_column(
+                        f,
+                        &s,
+                        &levels.map_or_else(|| s.path.clone(), |l| level_path(&s.path, l)),
+                    )?,
                 };
                 if func.is_none() {
                     shown.push((Shown::At(pos), info));
@@ -479,15 +471,10 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                 let duet_parser::Operand::Agg { func, arg } = o else {
                     continue;
                 };
-                let f = agg_func(*func);
                 let suffix = arg.as_deref().unwrap_or("*");
                 for s in resolve(engine, &session.access, &q.from, suffix, deadline)? {
-                    let info = ColumnInfo {
-                        name: format!("{}({})", f.name(), s.path),
-                        data_type: f.result_type(s.data_type, &s.path)?,
-                    };
-                    at.entry(o.to_string()).or_default().push(outputs.len());
-                    outputs.push((Some(f), vec![set.add(&s)], info));
+                    let (i, _) = hidden_aggregate(&mut outputs, &mut set, *func, &s)?;
+                    at.entry(o.to_string()).or_default().push(i);
                 }
             }
             Some(Pred::compile(h, session, &mut |name: &str| {
@@ -646,6 +633,33 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         rows: Box::new(rows.skip(offset).take(limit)),
         warning: None,
     })
+}
+
+/// One accumulator output: its function, the scan positions it reads and
+/// its column.
+type Output = (Option<AggFunc>, Vec<usize>, ColumnInfo);
+
+/// The column of `f` over series `s`, named `f(shown)`.
+fn aggregate_column(f: AggFunc, s: &Series, shown: &str) -> Result<ColumnInfo> {
+    Ok(ColumnInfo {
+        name: format!("{}({shown})", f.name()),
+        data_type: f.result_type(s.data_type, &s.path)?,
+    })
+}
+
+/// Adds an accumulator of `f` over `s` that no column shows as itself (a
+/// computed column's or HAVING's): its output index and column name.
+fn hidden_aggregate(
+    outputs: &mut Vec<Output>,
+    set: &mut ScanSet,
+    f: duet_parser::AggFunc,
+    s: &Arc<Series>,
+) -> Result<(usize, String)> {
+    let f = agg_func(f);
+    let info = aggregate_column(f, s, &s.path)?;
+    let name = info.name.clone();
+    outputs.push((Some(f), vec![set.add(s)], info));
+    Ok((outputs.len() - 1, name))
 }
 
 /// The aggregate rows HAVING keeps (all without one), as the `shown`

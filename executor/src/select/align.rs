@@ -7,7 +7,7 @@
 //! within each) or merged by time (`ORDER BY TIME[, DEVICE]`), then LIMIT
 //! and OFFSET apply to the whole.
 
-use super::{agg_func, execute_readable, item_suffix, resolve, Deadline};
+use super::{agg_func, aggregate_column, execute_readable, item_suffix, resolve, Deadline};
 use crate::error::{ErrorKind, ExecError, Result};
 use crate::{ColumnInfo, ResultSet, Row, RowStream, Session};
 use duet_engine::{DataType, Value};
@@ -73,10 +73,7 @@ pub(super) fn by_device(engine: &dyn Reader, session: &Session, q: &Select) -> R
                     name: m.clone(),
                     data_type: s.data_type,
                 },
-                Some(f) => ColumnInfo {
-                    name: format!("{}({m})", f.name()),
-                    data_type: f.result_type(s.data_type, &s.path)?,
-                },
+                Some(f) => aggregate_column(f, &s, &m)?,
             };
             if let Some(prev) = names.get(&m) {
                 if prev.data_type != info.data_type {
