@@ -579,6 +579,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             desc: q.order_desc,
             deadline,
             held: std::collections::VecDeque::new(),
+            overlapping: win.overlapping(),
             left_open: gb.left_open,
         };
         return Ok(ResultSet {
@@ -891,6 +892,8 @@ struct GroupBy {
     deadline: Deadline,
     /// Overlapping windows: the rows the next windows may still need.
     held: std::collections::VecDeque<(i64, Vec<Option<Value>>)>,
+    /// `win.overlapping()`, worked out once.
+    overlapping: bool,
     /// Windows `(a, b]`: each shown at its right end.
     left_open: bool,
 }
@@ -988,7 +991,7 @@ impl Iterator for GroupBy {
         self.next += if self.desc { -1 } else { 1 };
         self.accs.iter_mut().for_each(Accumulator::reset);
         let (lo, hi) = (self.win.bound(k), self.win.end_of(k).min(self.end));
-        let r = if self.win.overlapping() {
+        let r = if self.overlapping {
             self.overlap(lo, hi)
         } else {
             self.stream(lo, hi)
