@@ -80,6 +80,9 @@ fn t62_garbage_pipe_requests_are_refused_and_change_nothing() {
         1 << 20,
     )
     .unwrap();
+    // Refusals are logged at most once per calendar second per kind
+    // (handshake, batch): the clock starts before the first request.
+    let started = std::time::Instant::now();
     let mut seed = 7u64;
     let mut junk = |n: usize| -> Vec<u8> {
         (0..n)
@@ -142,7 +145,6 @@ fn t62_garbage_pipe_requests_are_refused_and_change_nothing() {
     );
     // What a peer sends reaches the log escaped, cut and rate-limited: a
     // burst of handshakes carrying a forged log line makes a few lines.
-    let started = std::time::Instant::now();
     let forged = format!("9\nFORGED LOG LINE{}", "x".repeat(5000));
     for _ in 0..200 {
         let mut p = params.clone();
@@ -156,6 +158,8 @@ fn t62_garbage_pipe_requests_are_refused_and_change_nothing() {
             .unwrap();
         assert_eq!(resp.status.code, 1802);
     }
+    // An interval of `secs` whole seconds touches at most `secs + 2`
+    // calendar seconds, and there are two kinds of refusal.
     let secs = started.elapsed().as_secs() as usize;
     a.sql("SHOW VERSION");
     // The harness writes the log when the process ends.
@@ -174,7 +178,11 @@ fn t62_garbage_pipe_requests_are_refused_and_change_nothing() {
         .filter(|l| l.contains("pipe request from"))
         .collect();
     assert!(!lines.is_empty(), "the refusals are logged: {log}");
-    assert!(lines.len() <= secs + 2, "{} lines in {secs} s", lines.len());
+    assert!(
+        lines.len() <= 2 * (secs + 2),
+        "{} lines in {secs} s",
+        lines.len()
+    );
     assert!(lines.iter().all(|l| l.len() < 500), "cut: {lines:?}");
     assert!(!log.lines().any(|l| l.starts_with("FORGED")), "escaped");
 }
