@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::event::{ChangeEvent, EventBody, SchemaChange, SeriesDelete, SeriesWrite};
 use crate::hlc::{NodeId, Version};
 use crate::keys::*;
+use crate::labels::LabelCell;
 use crate::layout::{self, Fill};
 use crate::schema::{
     encode_tombstones, path_nodes, validate_series_path, Database, Drop, Schema, Series,
@@ -49,9 +50,9 @@ impl SchemaDelta {
         }
         for (path, series) in self.series {
             match series {
-                Some(series) => s.series.insert(path, series),
-                None => s.series.remove(&path),
-            };
+                Some(series) => s.put_series(series),
+                None => s.remove_series(&path),
+            }
         }
         s.drops.extend(self.drops);
     }
@@ -458,7 +459,7 @@ impl Cx<'_, '_> {
             SchemaChange::CreateDatabase { path, .. } | SchemaChange::DropDatabase { path } => {
                 crate::schema::validate_database_path(path)?
             }
-            SchemaChange::CreateTimeseries { path, .. } => {
+            SchemaChange::CreateTimeseries { path, .. } | SchemaChange::Labels { path, .. } => {
                 crate::schema::validate_series_path(path)?
             }
             SchemaChange::DeleteTimeseries { paths } => {
@@ -535,6 +536,7 @@ impl Cx<'_, '_> {
                 data_type,
                 encoding,
                 compressor,
+                labels,
             } => {
                 if self
                     .view
@@ -561,10 +563,34 @@ impl Cx<'_, '_> {
                         };
                         self.put_series(Arc::new(updated))?;
                     }
+                    return self.merge_labels(path, labels);
+                }
+                if self.local {
+                    self.check_alias_free(path, labels)?;
+                    // A measurement named as another series' alias.
+                    let (device, measurement) = crate::schema::device_and_measurement(path);
+                    if self.device_alias_owner(device, measurement, path).is_some() {
+                        return Err(Error::AlreadyExists(format!("Path [{path}] already exist")));
+                    }
+                }
+                self.create_series(path, *data_type, encoding, compressor)?;
+                self.merge_labels(path, labels)
+            }
+            SchemaChange::Labels { path, cells } => {
+                if self.view.series(path).is_none() {
+                    if self.local {
+                        return Err(Error::NotFound(format!(
+                            "time series {path} does not exist"
+                        )));
+                    }
+                    // Dropped here (the drop voids the change) or never
+                    // made here: nothing to label.
                     return Ok(());
                 }
-                self.create_series(path, *data_type, encoding, compressor)
-                    .map(|_| ())
+                if self.local {
+                    self.check_alias_free(path, cells)?;
+                }
+                self.merge_labels(path, cells)
             }
             SchemaChange::DeleteTimeseries { paths } => {
                 for p in paths {
@@ -671,6 +697,97 @@ impl Cx<'_, '_> {
         );
         self.view.delta.series.insert(s.path.clone(), Some(s));
         Ok(())
+    }
+
+    /// Merges label cells into the series at `path` (see `labels::merge`):
+    /// cells not newer than the series' newest drop are void. A local
+    /// change must leave labels within IoTDB's bounds.
+    fn merge_labels(&mut self, path: &str, cells: &[LabelCell]) -> Result<()> {
+        if cells.is_empty() {
+            return Ok(());
+        }
+        let Some(s) = self.view.series(path) else {
+            return Ok(());
+        };
+        let mut labels = s.labels.clone();
+        if !crate::labels::merge(&mut labels, cells, self.view.drop_covering(path)) {
+            return Ok(());
+        }
+        if self.local {
+            crate::labels::check(path, &labels)?;
+        }
+        self.put_series(Arc::new(Series {
+            labels,
+            ..(*s).clone()
+        }))
+    }
+
+    /// A drop at `version` kept the series (it was written since): the
+    /// labels set before it go with it.
+    fn void_labels_through(&mut self, path: &str, version: Version) -> Result<()> {
+        let Some(s) = self.view.series(path) else {
+            return Ok(());
+        };
+        let mut labels = s.labels.clone();
+        if crate::labels::void_through(&mut labels, version) {
+            self.put_series(Arc::new(Series {
+                labels,
+                ..(*s).clone()
+            }))?;
+        }
+        Ok(())
+    }
+
+    /// A local alias must not name another series of the device, by its
+    /// measurement or its alias (IoTDB's rule).
+    fn check_alias_free(&self, path: &str, cells: &[LabelCell]) -> Result<()> {
+        let Some(alias) = cells
+            .iter()
+            .find(|c| c.kind == crate::labels::LabelKind::Alias)
+            .and_then(|c| c.value.as_deref())
+        else {
+            return Ok(());
+        };
+        let (device, measurement) = crate::schema::device_and_measurement(path);
+        let taken =
+            || Error::AlreadyExists(format!("Alias [{alias}] for Path [{path}] already exist"));
+        if alias == measurement || self.view.series(&format!("{device}.{alias}")).is_some() {
+            return Err(taken());
+        }
+        if self.device_alias_owner(device, alias, path).is_some() {
+            return Err(taken());
+        }
+        Ok(())
+    }
+
+    /// The other series of `device` whose alias is `name` (a range of the
+    /// sorted schema: the paths that start with the device's).
+    fn device_alias_owner(&self, device: &str, name: &str, except: &str) -> Option<String> {
+        let from = format!("{device}.");
+        let mut paths: Vec<&String> = self
+            .view
+            .schema
+            .series
+            .range::<String, _>(&from..)
+            .map(|(k, _)| k)
+            .take_while(|k| k.starts_with(&from))
+            .chain(
+                self.view
+                    .delta
+                    .series
+                    .range::<String, _>(&from..)
+                    .map(|(k, _)| k)
+                    .take_while(|k| k.starts_with(&from)),
+            )
+            .collect();
+        paths.sort();
+        paths.dedup();
+        paths
+            .into_iter()
+            .filter(|p| p.as_str() != except)
+            .filter_map(|p| self.view.series(p))
+            .find(|s| s.device() == device && crate::labels::alias(&s.labels) == Some(name))
+            .map(|s| s.path.clone())
     }
 
     /// After a drop at this event's version that kept `path` (a change
@@ -889,6 +1006,7 @@ impl Cx<'_, '_> {
             segments: Vec::new(),
             types: Vec::new(),
             tombstones: Vec::new(),
+            labels: Vec::new(),
             created: self.version,
         };
         let meta = self.env.cf(CF_META)?;
@@ -955,6 +1073,7 @@ impl Cx<'_, '_> {
             };
             self.tombstone_range(&d, v)?;
             self.retype_after_drop(&s.path)?;
+            self.void_labels_through(&s.path, v)?;
             return Ok(false);
         }
         self.remove_series(s)?;

@@ -776,7 +776,7 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
         let mut s = Series::decode(&path, &v)?;
         s.tombstones = tombs.remove(&s.id).unwrap_or_default();
         max_id = max_id.max(s.id);
-        schema.series.insert(path, Arc::new(s));
+        schema.put_series(Arc::new(s));
     }
     let next = meta_u64(db, META_NEXT_SERIES, "next series id")?.unwrap_or(1);
     let mut hwm = HashMap::new();

@@ -10,6 +10,7 @@ use crate::chunk::Chunk;
 use crate::codec::{put_ivarint, put_str, put_varint, Reader};
 use crate::error::{Error, Result};
 use crate::hlc::{NodeId, Version};
+use crate::labels::LabelCell;
 use crate::types::DataType;
 
 const FORMAT: u8 = 1;
@@ -66,9 +67,17 @@ pub enum SchemaChange {
         data_type: DataType,
         encoding: String,
         compressor: String,
+        /// Alias, tags and attributes given at creation (or, in a history
+        /// transfer, the series' cells as they stand).
+        labels: Vec<LabelCell>,
     },
     DeleteTimeseries {
         paths: Vec<String>,
+    },
+    /// `ALTER TIMESERIES`: the cells the change set, each with its version.
+    Labels {
+        path: String,
+        cells: Vec<LabelCell>,
     },
 }
 
@@ -199,7 +208,8 @@ impl EventBody {
             EventBody::Delete(d) => d.iter().map(|d| d.path.as_str()).collect(),
             EventBody::Schema(SchemaChange::CreateDatabase { path, .. })
             | EventBody::Schema(SchemaChange::DropDatabase { path })
-            | EventBody::Schema(SchemaChange::CreateTimeseries { path, .. }) => vec![path.as_str()],
+            | EventBody::Schema(SchemaChange::CreateTimeseries { path, .. })
+            | EventBody::Schema(SchemaChange::Labels { path, .. }) => vec![path.as_str()],
             EventBody::Schema(SchemaChange::DeleteTimeseries { paths }) => {
                 paths.iter().map(String::as_str).collect()
             }
@@ -271,12 +281,17 @@ impl ChangeEvent {
                     data_type,
                     encoding,
                     compressor,
+                    labels,
                 } => {
-                    out.push(3);
+                    // 3 as before labels existed; 6 with labels after.
+                    out.push(if labels.is_empty() { 3 } else { 6 });
                     put_str(&mut out, path);
                     out.push(*data_type as u8);
                     put_str(&mut out, encoding);
                     put_str(&mut out, compressor);
+                    if !labels.is_empty() {
+                        LabelCell::put_all(&mut out, labels);
+                    }
                 }
                 SchemaChange::DeleteTimeseries { paths } => {
                     out.push(4);
@@ -284,6 +299,11 @@ impl ChangeEvent {
                     for p in paths {
                         put_str(&mut out, p);
                     }
+                }
+                SchemaChange::Labels { path, cells } => {
+                    out.push(5);
+                    put_str(&mut out, path);
+                    LabelCell::put_all(&mut out, cells);
                 }
             },
             EventBody::Auth(a) => match a {
@@ -378,11 +398,16 @@ impl ChangeEvent {
                     bucket_span_ms: r.ivarint()?,
                 },
                 2 => SchemaChange::DropDatabase { path: r.string()? },
-                3 => SchemaChange::CreateTimeseries {
+                kind @ (3 | 6) => SchemaChange::CreateTimeseries {
                     path: r.string()?,
                     data_type: data_type(&mut r)?,
                     encoding: r.string()?,
                     compressor: r.string()?,
+                    labels: if kind == 6 {
+                        LabelCell::read_all(&mut r)?
+                    } else {
+                        Vec::new()
+                    },
                 },
                 4 => {
                     let n = r.count(1)?;
@@ -392,6 +417,10 @@ impl ChangeEvent {
                     }
                     SchemaChange::DeleteTimeseries { paths }
                 }
+                5 => SchemaChange::Labels {
+                    path: r.string()?,
+                    cells: LabelCell::read_all(&mut r)?,
+                },
                 other => return Err(r.corrupt(format!("unknown schema change {other}"))),
             }),
             EventKind::Auth => EventBody::Auth(match r.u8()? {
@@ -499,6 +528,28 @@ mod tests {
                 data_type: DataType::Text,
                 encoding: "PLAIN".into(),
                 compressor: "LZ4".into(),
+                labels: Vec::new(),
+            }),
+            EventBody::Schema(SchemaChange::CreateTimeseries {
+                path: "root.a.b.d".into(),
+                data_type: DataType::Int32,
+                encoding: "RLE".into(),
+                compressor: "LZ4".into(),
+                labels: vec![LabelCell {
+                    kind: crate::labels::LabelKind::Tag,
+                    key: "unit".into(),
+                    value: Some("c".into()),
+                    version: Version::new(9, 2),
+                }],
+            }),
+            EventBody::Schema(SchemaChange::Labels {
+                path: "root.a.b.d".into(),
+                cells: vec![LabelCell {
+                    kind: crate::labels::LabelKind::Alias,
+                    key: String::new(),
+                    value: None,
+                    version: Version::new(10, 1),
+                }],
             }),
             EventBody::Schema(SchemaChange::DeleteTimeseries {
                 paths: vec!["root.a.b.c".into(), "root.a.b.d".into()],

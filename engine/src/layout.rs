@@ -144,6 +144,7 @@ mod tests {
             segments,
             types: Vec::new(),
             tombstones: Vec::new(),
+            labels: Vec::new(),
             created: Version::default(),
         }
     }

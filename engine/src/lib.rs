@@ -30,6 +30,7 @@ pub mod error;
 pub mod event;
 pub mod hlc;
 pub mod keys;
+pub mod labels;
 pub mod layout;
 pub mod privileges;
 pub mod query;

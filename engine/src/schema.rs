@@ -7,6 +7,7 @@ use crate::chunk::Tombstone;
 use crate::codec::{put_ivarint, put_str, put_varint, Reader};
 use crate::error::{Error, Result};
 use crate::hlc::Version;
+use crate::labels::LabelCell;
 use crate::types::DataType;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,6 +56,10 @@ pub struct Series {
     /// Range deletes on this series, applied when reading (they also reach
     /// the chunks that existed when the delete ran, through the merge).
     pub tombstones: Vec<Tombstone>,
+    /// Alias, tags and attributes, each with its version (see `labels`),
+    /// sorted by kind and key; removed ones are kept as cells without a
+    /// value so an older change cannot bring them back.
+    pub labels: Vec<LabelCell>,
     /// Version of the change that created it: a drop with a greater
     /// version removes it, an older drop only hides its older points.
     pub created: Version,
@@ -77,21 +82,26 @@ impl Series {
         put_ivarint(&mut out, self.bucket_span_ms);
         out.extend_from_slice(&self.created.hlc.to_le_bytes());
         out.extend_from_slice(&self.created.node.to_le_bytes());
-        // Records written before segments existed end here.
-        if !self.segments.is_empty() || !self.types.is_empty() {
+        // Records written before segments existed end here (and each
+        // later section is there when it or one after it is not empty).
+        let labels = !self.labels.is_empty();
+        if !self.segments.is_empty() || !self.types.is_empty() || labels {
             put_varint(&mut out, self.segments.len() as u64);
             for s in &self.segments {
                 put_ivarint(&mut out, s.from);
                 put_ivarint(&mut out, s.span);
             }
         }
-        if !self.types.is_empty() {
+        if !self.types.is_empty() || labels {
             put_varint(&mut out, self.types.len() as u64);
             for (t, v) in &self.types {
                 out.push(*t as u8);
                 out.extend_from_slice(&v.hlc.to_le_bytes());
                 out.extend_from_slice(&v.node.to_le_bytes());
             }
+        }
+        if labels {
+            LabelCell::put_all(&mut out, &self.labels);
         }
         out
     }
@@ -136,7 +146,16 @@ impl Series {
                 types.push((t, Version::new(r.u64()?, r.u32()?)));
             }
         }
+        let labels = if r.is_empty() {
+            Vec::new()
+        } else {
+            let mut cells = LabelCell::read_all(&mut r)?;
+            cells.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
+            cells.dedup_by(|a, b| (a.kind, &a.key) == (b.kind, &b.key));
+            cells
+        };
         Ok(Series {
+            labels,
             created,
             id,
             path: path.to_string(),
@@ -179,20 +198,25 @@ pub(crate) fn decode_tombstones(bytes: &[u8]) -> Result<Vec<Tombstone>> {
     Ok(out)
 }
 
+/// The device and measurement of a series path (`("", path)` for one node).
+pub fn device_and_measurement(path: &str) -> (&str, &str) {
+    let nodes = path_nodes(path);
+    match nodes.last() {
+        Some(last) if nodes.len() > 1 => {
+            let cut = path.len() - last.len() - 1;
+            (&path[..cut], &path[cut + 1..])
+        }
+        _ => ("", path),
+    }
+}
+
 trait SplitNode {
     fn rsplit_once_node(&self) -> (&str, &str);
 }
 
 impl SplitNode for String {
     fn rsplit_once_node(&self) -> (&str, &str) {
-        let nodes = path_nodes(self);
-        match nodes.last() {
-            Some(last) if nodes.len() > 1 => {
-                let cut = self.len() - last.len() - 1;
-                (&self[..cut], &self[cut + 1..])
-            }
-            _ => ("", self.as_str()),
-        }
+        device_and_measurement(self)
     }
 }
 
@@ -271,6 +295,10 @@ pub struct Schema {
     /// older than it are void, so a drop and a concurrent insert on the
     /// other node end the same on both (last writer wins).
     pub drops: BTreeMap<String, Drop>,
+    /// Alias paths (`device.alias`) and the series they name (more than
+    /// one only when two nodes gave the same alias apart). Kept by
+    /// [`Schema::put_series`] and [`Schema::remove_series`].
+    pub aliases: BTreeMap<String, Vec<String>>,
 }
 
 /// A drop of a series or a database.
@@ -323,6 +351,81 @@ impl Schema {
             let d = path_nodes(&db.path);
             is_prefix(&d, &nodes) || is_prefix(&nodes, &d)
         })
+    }
+
+    /// Adds or replaces a series, keeping the alias index.
+    pub fn put_series(&mut self, s: Arc<Series>) {
+        if let Some(old) = self.series.get(&s.path).cloned() {
+            self.unindex_alias(&old);
+        }
+        if let Some(a) = crate::labels::alias(&s.labels) {
+            let paths = self
+                .aliases
+                .entry(format!("{}.{a}", s.device()))
+                .or_default();
+            if !paths.contains(&s.path) {
+                paths.push(s.path.clone());
+                paths.sort();
+            }
+        }
+        self.series.insert(s.path.clone(), s);
+    }
+
+    pub fn remove_series(&mut self, path: &str) {
+        if let Some(old) = self.series.remove(path) {
+            self.unindex_alias(&old);
+        }
+    }
+
+    fn unindex_alias(&mut self, s: &Series) {
+        let Some(a) = crate::labels::alias(&s.labels) else {
+            return;
+        };
+        let key = format!("{}.{a}", s.device());
+        if let Some(paths) = self.aliases.get_mut(&key) {
+            paths.retain(|p| *p != s.path);
+            if paths.is_empty() {
+                self.aliases.remove(&key);
+            }
+        }
+    }
+
+    /// The series an alias path matching `pattern` names (IoTDB: an alias
+    /// stands for its measurement in queries), each as a copy named by
+    /// the alias path (what a query's column is called) that reads the
+    /// series' points. Only a pattern ending in a name can name an alias.
+    pub fn series_by_alias(&self, pattern: &str) -> Vec<Arc<Series>> {
+        if self.aliases.is_empty() {
+            return Vec::new();
+        }
+        let pat = path_nodes(pattern);
+        if pat.len() < 2 || matches!(pat.last(), Some(&"*") | Some(&"**")) {
+            return Vec::new();
+        }
+        let named = |alias_path: &String, paths: &Vec<String>| {
+            paths
+                .iter()
+                .filter_map(|p| self.series.get(p))
+                .map(|s| {
+                    Arc::new(Series {
+                        path: alias_path.clone(),
+                        ..(**s).clone()
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        if !pat.iter().any(|n| *n == "*" || *n == "**") {
+            return self
+                .aliases
+                .get(pattern)
+                .map(|paths| named(&pattern.to_string(), paths))
+                .unwrap_or_default();
+        }
+        self.aliases
+            .iter()
+            .filter(|(a, _)| matches(&pat, &path_nodes(a)))
+            .flat_map(|(a, paths)| named(a, paths))
+            .collect()
     }
 
     pub fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
@@ -515,6 +618,7 @@ mod tests {
             segments: vec![],
             types: vec![],
             tombstones: vec![],
+            labels: vec![],
             created: Version::default(),
         };
         assert_eq!(s.device(), "root.sg.`d.1`");
@@ -536,9 +640,31 @@ mod tests {
             }],
             types: vec![(DataType::Int64, Version::new(9, 1))],
             tombstones: vec![],
+            labels: vec![],
             created: Version::new(1, 1),
         };
         assert_eq!(Series::decode(&s.path, &s.encode()).unwrap(), s);
+        // Labels with and without the sections before them.
+        let tag = crate::labels::LabelCell {
+            kind: crate::labels::LabelKind::Tag,
+            key: "unit".into(),
+            value: Some("c".into()),
+            version: Version::new(4, 2),
+        };
+        let mut labelled = Series {
+            labels: vec![tag],
+            ..s.clone()
+        };
+        assert_eq!(
+            Series::decode(&s.path, &labelled.encode()).unwrap(),
+            labelled
+        );
+        labelled.segments.clear();
+        labelled.types.clear();
+        assert_eq!(
+            Series::decode(&s.path, &labelled.encode()).unwrap(),
+            labelled
+        );
         for (from, span) in [(i64::MIN, 1), (5_000, 0), (5_000, i64::MAX), (i64::MAX, 1)] {
             s.segments = vec![Segment { from, span }];
             assert!(

@@ -166,7 +166,7 @@ impl Snapshot {
             } else {
                 s.types.clone()
             };
-            for (data_type, version) in declared {
+            for (i, (data_type, version)) in declared.into_iter().enumerate() {
                 self.ready.push_back(ChangeEvent {
                     version,
                     ..schema_event(
@@ -176,6 +176,9 @@ impl Snapshot {
                             data_type,
                             encoding: s.encoding.clone(),
                             compressor: s.compressor.clone(),
+                            // Every cell, removed ones too (each with its
+                            // own version), once.
+                            labels: if i == 0 { s.labels.clone() } else { Vec::new() },
                         },
                     )
                 });

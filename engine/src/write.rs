@@ -7,7 +7,8 @@ use crate::engine::{Engine, MAX_TIME, MIN_TIME};
 use crate::error::{Error, Result};
 use crate::event::{EventBody, SchemaChange, SeriesDelete, SeriesWrite};
 use crate::keys::data_key;
-use crate::schema::{path_nodes, validate_series_path};
+use crate::labels::{LabelCell, LabelKind, NewLabels};
+use crate::schema::{path_nodes, validate_series_path, Series};
 use crate::store;
 use crate::types::{Column, DataType};
 
@@ -188,18 +189,65 @@ impl Engine {
         data_type: DataType,
         encoding: Option<&str>,
         compressor: Option<&str>,
+        labels: &NewLabels,
     ) -> Result<()> {
         validate_series_path(path)?;
-        let change = SchemaChange::CreateTimeseries {
-            path: path.to_string(),
-            data_type,
-            encoding: encoding
-                .unwrap_or(crate::apply::default_encoding(data_type))
-                .to_string(),
-            compressor: compressor.unwrap_or("LZ4").to_string(),
-        };
-        self.commit_local(|_| Ok(EventBody::Schema(change)))
-            .map(|_| ())
+        self.commit_local(|version| {
+            Ok(EventBody::Schema(SchemaChange::CreateTimeseries {
+                path: path.to_string(),
+                data_type,
+                encoding: encoding
+                    .unwrap_or(crate::apply::default_encoding(data_type))
+                    .to_string(),
+                compressor: compressor.unwrap_or("LZ4").to_string(),
+                labels: labels.cells(path, version)?,
+            }))
+        })
+        .map(|_| ())
+    }
+
+    /// `ALTER TIMESERIES`: `edit` gets the series as it stands and returns
+    /// what to set (kind, key, value; None removes), which is committed
+    /// with one version. An edit that sets nothing commits nothing.
+    pub fn alter_labels(
+        &self,
+        path: &str,
+        edit: impl FnOnce(&Series) -> Result<Vec<(LabelKind, String, Option<String>)>>,
+    ) -> Result<()> {
+        validate_series_path(path)?;
+        let mut nothing = false;
+        let r = self.commit_local(|version| {
+            let s = self
+                .schema
+                .read()
+                .series
+                .get(path)
+                .cloned()
+                .ok_or_else(|| Error::NotFound(format!("time series {path} does not exist")))?;
+            let mut cells: Vec<LabelCell> = edit(&s)?
+                .into_iter()
+                .map(|(kind, key, value)| LabelCell {
+                    kind,
+                    key,
+                    value,
+                    version,
+                })
+                .collect();
+            cells.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
+            cells.dedup_by(|a, b| (a.kind, &a.key) == (b.kind, &b.key));
+            if cells.is_empty() {
+                nothing = true;
+                return Err(Error::invalid("nothing to change"));
+            }
+            Ok(EventBody::Schema(SchemaChange::Labels {
+                path: path.to_string(),
+                cells,
+            }))
+        });
+        match r {
+            Err(_) if nothing => Ok(()),
+            r => r.map(|_| ()),
+        }
     }
 
     /// Deletes every series matching the patterns, with their data. Returns

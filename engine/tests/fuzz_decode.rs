@@ -93,7 +93,8 @@ fn body() -> impl Strategy<Value = EventBody> {
                     path,
                     data_type,
                     encoding,
-                    compressor
+                    compressor,
+                    labels: Vec::new(),
                 }
             )
         ),

@@ -777,8 +777,14 @@ fn a_series_kept_by_a_drop_ends_with_the_same_type_on_every_node() {
     let a_from = a.last_seq() + 1;
     // A drops it and makes it again as INT64, with a point.
     a.delete_timeseries(&[path.into()]).unwrap();
-    a.create_timeseries(path, duet_engine::DataType::Int64, None, None)
-        .unwrap();
+    a.create_timeseries(
+        path,
+        duet_engine::DataType::Int64,
+        None,
+        None,
+        &Default::default(),
+    )
+    .unwrap();
     put(&a, 2, Column::I64(vec![2]));
     let (a1, _) = events_from(&a, a_from);
     // C gets that, then writes an INT64 point of its own.
@@ -843,6 +849,7 @@ fn change_event(c: &Change, rank: usize) -> Vec<u8> {
             data_type,
             encoding: duet_engine::apply::default_encoding(data_type).into(),
             compressor: "LZ4".into(),
+            labels: Vec::new(),
         }),
         Change::Insert(ty, at, v) => {
             let values = match ty {

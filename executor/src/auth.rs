@@ -123,7 +123,9 @@ pub fn check_statement(session: &Session, stmt: &Statement) -> Result<()> {
         }
         S::Delete { paths, .. } => each(P::WriteData, paths),
         S::CreateDatabase { .. } | S::DropDatabase { .. } => need_global(a, P::ManageDatabase),
-        S::CreateTimeseries { path, .. } => each(P::WriteSchema, std::slice::from_ref(path)),
+        S::CreateTimeseries { path, .. } | S::AlterTimeseries { path, .. } => {
+            each(P::WriteSchema, std::slice::from_ref(path))
+        }
         S::CreateAlignedTimeseries { device, series } => series.iter().try_for_each(|s| {
             need(
                 a,

@@ -4,9 +4,10 @@
 use crate::convert;
 use crate::error::{ExecError, Result};
 use crate::{auth, ColumnInfo, NodeInfo, Output, ResultSet, Row, Session};
+use duet_engine::labels::{self, LabelKind, NewLabels};
 use duet_engine::privileges::{Access, Privilege};
 use duet_engine::{DataType, Engine, Value, MAX_TIME, MIN_TIME};
-use duet_parser::{Path, SchemaFilter, Statement};
+use duet_parser::{AlterSeries, Path, SchemaFilter, Statement};
 
 fn text_columns(names: &[&str]) -> Vec<ColumnInfo> {
     names
@@ -160,6 +161,110 @@ fn series_passes(s: &duet_engine::Series, f: &SchemaFilter) -> bool {
         .is_none_or(|c| s.path.contains(c.as_str()))
         && f.data_type
             .is_none_or(|t| convert::data_type(t) == s.data_type)
+        && f.tag.as_ref().is_none_or(|t| {
+            labels::get(&s.labels, LabelKind::Tag, &t.key).is_some_and(|v| {
+                if t.contains {
+                    v.contains(t.value.as_str())
+                } else {
+                    v == t.value
+                }
+            })
+        })
+}
+
+/// A statement's labels for a new series.
+fn new_labels(l: &duet_parser::SeriesLabels) -> NewLabels {
+    NewLabels {
+        alias: l.alias.clone(),
+        tags: l.tags.clone(),
+        attributes: l.attributes.clone(),
+    }
+}
+
+/// What `ALTER TIMESERIES` sets on `s`, by IoTDB's rules: SET and RENAME
+/// need the key (a tag before an attribute of that name), RENAME refuses a
+/// new key the series has, ADD TAGS refuses a tag that exists (ADD
+/// ATTRIBUTES an attribute), UPSERT sets either way, DROP removes the tag
+/// (else the attribute) and passes over a key the series does not have.
+fn alter_cells(
+    s: &duet_engine::Series,
+    change: &AlterSeries,
+) -> duet_engine::Result<Vec<(LabelKind, String, Option<String>)>> {
+    use duet_engine::Error;
+    let kind_of = |k: &str| {
+        if labels::get(&s.labels, LabelKind::Tag, k).is_some() {
+            Some(LabelKind::Tag)
+        } else if labels::get(&s.labels, LabelKind::Attribute, k).is_some() {
+            Some(LabelKind::Attribute)
+        } else {
+            None
+        }
+    };
+    let missing = |k: &str| {
+        Error::NotFound(format!(
+            "TimeSeries [{}] does not have tag/attribute [{k}].",
+            s.path
+        ))
+    };
+    let mut out = Vec::new();
+    match change {
+        AlterSeries::Rename { from, to } => {
+            let kind = kind_of(from).ok_or_else(|| missing(from))?;
+            if kind_of(to).is_some() {
+                return Err(Error::AlreadyExists(format!(
+                    "TimeSeries [{}] already has a tag/attribute named [{to}].",
+                    s.path
+                )));
+            }
+            let value = labels::get(&s.labels, kind, from).map(str::to_string);
+            out.push((kind, from.clone(), None));
+            out.push((kind, to.clone(), value));
+        }
+        AlterSeries::Set(pairs) => {
+            for (k, v) in pairs {
+                let kind = kind_of(k).ok_or_else(|| missing(k))?;
+                out.push((kind, k.clone(), Some(v.clone())));
+            }
+        }
+        AlterSeries::Drop(keys) => {
+            for k in keys {
+                if let Some(kind) = kind_of(k) {
+                    out.push((kind, k.clone(), None));
+                }
+            }
+        }
+        AlterSeries::AddTags(pairs) | AlterSeries::AddAttributes(pairs) => {
+            let kind = if matches!(change, AlterSeries::AddTags(_)) {
+                LabelKind::Tag
+            } else {
+                LabelKind::Attribute
+            };
+            for (k, v) in pairs {
+                if labels::get(&s.labels, kind, k).is_some() {
+                    return Err(Error::AlreadyExists(format!(
+                        "TimeSeries [{}] already has the {} [{k}].",
+                        s.path,
+                        kind.noun()
+                    )));
+                }
+                out.push((kind, k.clone(), Some(v.clone())));
+            }
+        }
+        AlterSeries::Upsert(l) => {
+            if let Some(a) = &l.alias {
+                out.push((LabelKind::Alias, String::new(), Some(a.clone())));
+            }
+            for (kind, list) in [
+                (LabelKind::Tag, &l.tags),
+                (LabelKind::Attribute, &l.attributes),
+            ] {
+                for (k, v) in list {
+                    out.push((kind, k.clone(), Some(v.clone())));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// OFFSET then LIMIT of a SHOW.
@@ -288,6 +393,7 @@ pub fn execute(
             data_type,
             encoding,
             compressor,
+            labels,
         } => {
             if path.is_pattern() {
                 return Err(ExecError::semantic(format!(
@@ -299,7 +405,16 @@ pub fn execute(
                 convert::data_type(*data_type),
                 encoding.as_deref(),
                 compressor.as_deref(),
+                &new_labels(labels),
             )?;
+        }
+        S::AlterTimeseries { path, change } => {
+            if path.is_pattern() {
+                return Err(ExecError::semantic(format!(
+                    "a time series path cannot be a pattern: {path}"
+                )));
+            }
+            engine.alter_labels(&convert::path(path), |s| alter_cells(s, change))?;
         }
         S::CreateAlignedTimeseries { device, series } => {
             if device.is_pattern() {
@@ -328,6 +443,7 @@ pub fn execute(
                     convert::data_type(s.data_type),
                     s.encoding.as_deref(),
                     s.compressor.as_deref(),
+                    &new_labels(&s.labels),
                 )?;
             }
         }
@@ -367,13 +483,13 @@ pub fn execute(
                         time: None,
                         values: vec![
                             text(s.path.clone()),
-                            None,
+                            labels::alias(&s.labels).map(|a| Value::Text(a.to_string())),
                             text(db),
                             text(s.data_type.name()),
                             text(s.encoding.clone()),
                             text(s.compressor.clone()),
-                            None,
-                            None,
+                            labels::to_json(&s.labels, LabelKind::Tag).map(Value::Text),
+                            labels::to_json(&s.labels, LabelKind::Attribute).map(Value::Text),
                             None,
                             None,
                             text("BASE"),
@@ -404,11 +520,12 @@ pub fn execute(
             level,
         } => {
             let schema = engine.schema();
-            let series: Vec<_> = schema
+            let all: Vec<_> = schema
                 .series_matching(&pattern(p, "root.**"))
                 .into_iter()
-                .filter(|s| visible(&s.path) && series_passes(s, filter))
+                .filter(|s| visible(&s.path))
                 .collect();
+            let series: Vec<_> = all.iter().filter(|s| series_passes(s, filter)).collect();
             let count = |name: &str| ColumnInfo {
                 name: name.into(),
                 data_type: DataType::Int64,
@@ -423,13 +540,14 @@ pub fn execute(
                     }],
                 );
             };
-            // One row per path prefix at the level (IoTDB: series shorter
-            // than the level are not counted).
+            // One row per path prefix at the level, of every series the
+            // pattern matches (IoTDB lists a group the WHERE leaves empty
+            // with 0; series shorter than the level are not counted).
             let mut by: std::collections::BTreeMap<String, i64> = Default::default();
-            for s in &series {
+            for (s, counted) in all.iter().map(|s| (s, series_passes(s, filter))) {
                 let nodes = duet_engine::schema::path_nodes(&s.path);
                 if let Some(prefix) = nodes.get(..=*level as usize) {
-                    *by.entry(prefix.join(".")).or_default() += 1;
+                    *by.entry(prefix.join(".")).or_default() += i64::from(counted);
                 }
             }
             let out = by
@@ -873,6 +991,23 @@ pub fn verify_local(
                 }
             }
         }
+        // The series' alias, tags and attributes as they read (removed
+        // cells and versions left out: nodes agree on what shows).
+        let labels_digest = {
+            let mut d = Fnv::default();
+            for (kind, key, value) in s
+                .labels
+                .iter()
+                .filter_map(|c| c.value.as_deref().map(|v| (c.kind, &c.key, v)))
+            {
+                d.write(&[kind as u8]);
+                d.write(key.as_bytes());
+                d.write(&[0]);
+                d.write(value.as_bytes());
+                d.write(&[0]);
+            }
+            format!("{:016x}", d.0)
+        };
         let row = |start: Option<i64>,
                    (points, digest, bounds): &(i64, Fnv, Option<(i64, i64)>)| {
             let mut values = vec![
@@ -883,8 +1018,9 @@ pub fn verify_local(
                 bounds.map(|b| Value::I64(b.0)),
                 bounds.map(|b| Value::I64(b.1)),
             ];
-            if let Some(start) = start {
-                values.insert(0, Some(Value::I64(start)));
+            match start {
+                Some(start) => values.insert(0, Some(Value::I64(start))),
+                None => values.push(text(labels_digest.clone())),
             }
             Row { time: None, values }
         };
@@ -921,6 +1057,9 @@ pub fn verify_local(
             name: name.into(),
             data_type: DataType::Int64,
         });
+    }
+    if buckets.is_none() {
+        cols.extend(text_columns(&["Labels"]));
     }
     Ok(ResultSet::from_rows(false, cols, out))
 }

@@ -43,9 +43,18 @@ pub trait Reader {
     fn scan(&self, s: &Arc<Series>, start: i64, end: i64, desc: bool) -> BlockIter;
 }
 
+/// The series `pattern` names: by their paths, then by their aliases (as
+/// copies named by the alias path, see `Schema::series_by_alias`).
+fn local_matching(engine: &Engine, pattern: &str) -> Vec<Arc<Series>> {
+    let schema = engine.schema();
+    let mut out = schema.series_matching(pattern);
+    out.extend(schema.series_by_alias(pattern));
+    out
+}
+
 impl Reader for Engine {
     fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
-        self.schema().series_matching(pattern)
+        local_matching(self, pattern)
     }
 
     fn scan(&self, s: &Arc<Series>, start: i64, end: i64, desc: bool) -> BlockIter {
@@ -197,7 +206,7 @@ fn fit(v: Value, ty: DataType) -> Option<Value> {
 
 impl Reader for DualReader {
     fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
-        let mut out = self.0.engine.schema().series_matching(pattern);
+        let mut out = local_matching(&self.0.engine, pattern);
         if !pattern.contains('*') && out.len() == 1 {
             // One series named in full, and this node has it: the peer
             // has nothing else under that name (its points are merged in
@@ -236,6 +245,7 @@ impl Reader for DualReader {
                     segments: Vec::new(),
                     types: Vec::new(),
                     tombstones: Vec::new(),
+                    labels: Vec::new(),
                     created: Version::default(),
                 }));
             }

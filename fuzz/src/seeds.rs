@@ -451,6 +451,7 @@ pub fn events() -> Vec<ChangeEvent> {
             data_type: DataType::Text,
             encoding: "PLAIN".into(),
             compressor: "LZ4".into(),
+            labels: Vec::new(),
         }),
         EventBody::Schema(SchemaChange::DeleteTimeseries {
             paths: vec!["root.sg.d2.s1".into()],

@@ -268,6 +268,38 @@ pub struct AlignedSeries {
     pub data_type: DataType,
     pub encoding: Option<String>,
     pub compressor: Option<String>,
+    pub labels: SeriesLabels,
+}
+
+/// `path(alias) ... TAGS(k=v, ...) ATTRIBUTES(k=v, ...)` at creation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SeriesLabels {
+    pub alias: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl SeriesLabels {
+    pub fn is_empty(&self) -> bool {
+        self.alias.is_none() && self.tags.is_empty() && self.attributes.is_empty()
+    }
+}
+
+/// What `ALTER TIMESERIES path ...` does to the series' labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterSeries {
+    /// `RENAME k TO k2`: a tag or attribute key.
+    Rename { from: String, to: String },
+    /// `SET k=v, ...`: new values for existing tags or attributes.
+    Set(Vec<(String, String)>),
+    /// `DROP k, ...`: tags or attributes removed.
+    Drop(Vec<String>),
+    /// `ADD TAGS k=v, ...`
+    AddTags(Vec<(String, String)>),
+    /// `ADD ATTRIBUTES k=v, ...`
+    AddAttributes(Vec<(String, String)>),
+    /// `UPSERT [ALIAS=a] [TAGS(...)] [ATTRIBUTES(...)]`: set, added if new.
+    Upsert(SeriesLabels),
 }
 
 /// What IoTDB's SHOW/COUNT over the schema filter by and page.
@@ -278,8 +310,18 @@ pub struct SchemaFilter {
     pub contains: Option<String>,
     /// `WHERE DATATYPE = T`
     pub data_type: Option<DataType>,
+    /// `WHERE TAGS(k) = 'v'` or `WHERE TAGS(k) CONTAINS 'v'`.
+    pub tag: Option<TagFilter>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+}
+
+/// A series' tag `key` equal to (or, `contains`, holding) `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagFilter {
+    pub key: String,
+    pub value: String,
+    pub contains: bool,
 }
 
 /// `FILL(PREVIOUS [, bound] | LINEAR | constant)` (IoTDB's fill of null
@@ -350,6 +392,12 @@ pub enum Statement {
         data_type: DataType,
         encoding: Option<String>,
         compressor: Option<String>,
+        labels: SeriesLabels,
+    },
+    /// `ALTER TIMESERIES path RENAME|SET|DROP|ADD TAGS|ADD ATTRIBUTES|UPSERT ...`
+    AlterTimeseries {
+        path: Path,
+        change: AlterSeries,
     },
     /// `CREATE ALIGNED TIMESERIES device(m1 T [ENCODING=E] [COMPRESSOR=C], ...)`:
     /// the series of an aligned device (Duet stores them as any other).

@@ -111,6 +111,30 @@ fn quoted(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
     f.write_char('\'')
 }
 
+/// `k='v', ...` (keys and values quoted: any text reads back).
+fn label_pairs(f: &mut Formatter<'_>, pairs: &[(String, String)]) -> fmt::Result {
+    list(f, pairs, |f, (k, v)| {
+        quoted(f, k)?;
+        f.write_char('=')?;
+        quoted(f, v)
+    })
+}
+
+/// ` TAGS(...) ATTRIBUTES(...)` when there are some.
+fn tags_attributes(f: &mut Formatter<'_>, l: &SeriesLabels) -> fmt::Result {
+    if !l.tags.is_empty() {
+        f.write_str(" TAGS(")?;
+        label_pairs(f, &l.tags)?;
+        f.write_char(')')?;
+    }
+    if !l.attributes.is_empty() {
+        f.write_str(" ATTRIBUTES(")?;
+        label_pairs(f, &l.attributes)?;
+        f.write_char(')')?;
+    }
+    Ok(())
+}
+
 fn list<T>(
     f: &mut Formatter<'_>,
     items: &[T],
@@ -434,6 +458,11 @@ fn schema_filter(f: &mut Formatter<'_>, s: &SchemaFilter, what: &str) -> fmt::Re
         quoted(f, c)?;
     } else if let Some(t) = s.data_type {
         write!(f, " WHERE DATATYPE = {t}")?;
+    } else if let Some(t) = &s.tag {
+        f.write_str(" WHERE TAGS(")?;
+        quoted(f, &t.key)?;
+        f.write_str(if t.contains { ") CONTAINS " } else { ") = " })?;
+        quoted(f, &t.value)?;
     }
     if let Some(n) = s.limit {
         write!(f, " LIMIT {n}")?;
@@ -474,15 +503,57 @@ impl Display for Statement {
                 data_type,
                 encoding,
                 compressor,
+                labels,
             } => {
-                write!(f, "CREATE TIMESERIES {path} WITH DATATYPE={data_type}")?;
+                write!(f, "CREATE TIMESERIES {path}")?;
+                if let Some(a) = &labels.alias {
+                    f.write_char('(')?;
+                    quoted(f, a)?;
+                    f.write_char(')')?;
+                }
+                write!(f, " WITH DATATYPE={data_type}")?;
                 if let Some(e) = encoding {
                     write!(f, ", ENCODING={e}")?;
                 }
                 if let Some(c) = compressor {
                     write!(f, ", COMPRESSOR={c}")?;
                 }
-                Ok(())
+                tags_attributes(f, labels)
+            }
+            Statement::AlterTimeseries { path, change } => {
+                write!(f, "ALTER TIMESERIES {path} ")?;
+                match change {
+                    AlterSeries::Rename { from, to } => {
+                        f.write_str("RENAME ")?;
+                        quoted(f, from)?;
+                        f.write_str(" TO ")?;
+                        quoted(f, to)
+                    }
+                    AlterSeries::Set(p) => {
+                        f.write_str("SET ")?;
+                        label_pairs(f, p)
+                    }
+                    AlterSeries::Drop(keys) => {
+                        f.write_str("DROP ")?;
+                        list(f, keys, |f, k| quoted(f, k))
+                    }
+                    AlterSeries::AddTags(p) => {
+                        f.write_str("ADD TAGS ")?;
+                        label_pairs(f, p)
+                    }
+                    AlterSeries::AddAttributes(p) => {
+                        f.write_str("ADD ATTRIBUTES ")?;
+                        label_pairs(f, p)
+                    }
+                    AlterSeries::Upsert(l) => {
+                        f.write_str("UPSERT")?;
+                        if let Some(a) = &l.alias {
+                            f.write_str(" ALIAS=")?;
+                            quoted(f, a)?;
+                        }
+                        tags_attributes(f, l)
+                    }
+                }
             }
             Statement::ShowTimeseries {
                 pattern,
@@ -524,6 +595,11 @@ impl Display for Statement {
                 write!(f, "CREATE ALIGNED TIMESERIES {device}(")?;
                 list(f, series, |f, s| {
                     column(f, &s.measurement)?;
+                    if let Some(a) = &s.labels.alias {
+                        f.write_char('(')?;
+                        quoted(f, a)?;
+                        f.write_char(')')?;
+                    }
                     write!(f, " {}", s.data_type)?;
                     if let Some(e) = &s.encoding {
                         write!(f, " ENCODING={e}")?;
@@ -531,7 +607,7 @@ impl Display for Statement {
                     if let Some(c) = &s.compressor {
                         write!(f, " COMPRESSOR={c}")?;
                     }
-                    Ok(())
+                    tags_attributes(f, &s.labels)
                 })?;
                 f.write_char(')')
             }

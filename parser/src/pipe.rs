@@ -124,13 +124,16 @@ pub(crate) fn create_user(i: &str) -> Res<'_, Statement> {
     Ok((rest, Statement::CreateUser { name, password }))
 }
 
-/// After `ALTER`: `PIPE ...` or `USER ...`.
+/// After `ALTER`: `PIPE ...`, `USER ...` or `TIMESERIES ...`.
 pub(crate) fn alter(i: &str) -> Res<'_, Statement> {
     if let Ok((rest, _)) = kw("PIPE")(i) {
         return alter_pipe(rest);
     }
+    if let Ok((rest, _)) = kw("TIMESERIES")(i) {
+        return crate::stmt::alter_timeseries(rest);
+    }
     if kw("USER")(i).is_err() {
-        return failure(ws(i), "PIPE or USER");
+        return failure(ws(i), "PIPE, USER or TIMESERIES");
     }
     alter_user(i)
 }

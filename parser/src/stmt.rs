@@ -1,9 +1,13 @@
 //! Statement dispatch on the leading keywords, and the schema and admin
 //! statements. Queries live in `query.rs`, pipes and users in `pipe.rs`.
 
-use crate::ast::{AlignedSeries, DataType, Path, SchemaFilter, Statement};
+use crate::ast::{
+    AlignedSeries, AlterSeries, DataType, Path, SchemaFilter, SeriesLabels, Statement, TagFilter,
+};
 use crate::error::{bad, commit, fail, failure, Res};
-use crate::lex::{end_of_statement, kw, path, positive_span, string_lit, sym, unsigned, word, ws};
+use crate::lex::{
+    end_of_statement, kw, paren_list, path, positive_span, string_lit, sym, unsigned, word, ws,
+};
 use crate::{pipe, query};
 
 pub(crate) const STATEMENT: &str = "a statement";
@@ -245,9 +249,15 @@ fn named_value<'a>(i: &'a str, what: &str, allowed: &[&str]) -> Res<'a, String> 
 /// both `WITH DATATYPE=FLOAT, ENCODING=RLE` and the short `p INT32 encoding=RLE`.
 fn create_timeseries(i: &str) -> Res<'_, Statement> {
     let (rest, path) = path(i)?;
+    let (rest, alias) = alias_clause(rest)?;
     let rest = kw("WITH")(rest).map_or(rest, |(r, _)| r);
     let (rest, (data_type, encoding, compressor)) = series_attributes(rest)?;
-    end_of_statement(rest, &["`,`", "ENCODING", "COMPRESSOR"])?;
+    let (rest, mut labels) = tags_attributes(rest)?;
+    labels.alias = alias;
+    end_of_statement(
+        rest,
+        &["`,`", "ENCODING", "COMPRESSOR", "TAGS", "ATTRIBUTES"],
+    )?;
     Ok((
         rest,
         Statement::CreateTimeseries {
@@ -255,8 +265,151 @@ fn create_timeseries(i: &str) -> Res<'_, Statement> {
             data_type,
             encoding,
             compressor,
+            labels,
         },
     ))
+}
+
+/// A tag or attribute key or value, or an alias: a name, a quoted text,
+/// a number or a backquoted name (IoTDB's identifier or constant).
+pub(crate) fn label_word(i: &str) -> Res<'_, String> {
+    let j = ws(i);
+    if j.starts_with('\'') || j.starts_with('"') {
+        return string_lit(j);
+    }
+    if j.starts_with('`') {
+        return crate::lex::name("a name")(j);
+    }
+    let end = j
+        .char_indices()
+        .find(|&(_, c)| !(crate::lex::is_ident_char(c) || c == '.' || c == '-' || c == '+'))
+        .map_or(j.len(), |(n, _)| n);
+    if end == 0 {
+        return failure(j, "a name, a number or a quoted text");
+    }
+    Ok((&j[end..], j[..end].to_string()))
+}
+
+/// `(alias)` right after a series path.
+fn alias_clause(i: &str) -> Res<'_, Option<String>> {
+    match sym("(")(i) {
+        Ok((r, _)) => {
+            let (r, a) = commit(label_word(r))?;
+            let (r, _) = commit(sym(")")(r))?;
+            Ok((r, Some(a)))
+        }
+        Err(_) => Ok((i, None)),
+    }
+}
+
+/// `k=v, ...` (a list without parentheses, as ALTER's SET and ADD take).
+fn label_pairs(i: &str) -> Res<'_, Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = i;
+    loop {
+        let (r, p) = commit(label_pair(rest))?;
+        out.push(p);
+        match sym(",")(r) {
+            Ok((r, _)) => rest = r,
+            Err(_) => return Ok((r, out)),
+        }
+    }
+}
+
+fn label_pair(i: &str) -> Res<'_, (String, String)> {
+    let (r, k) = label_word(i)?;
+    let (r, _) = commit(sym("=")(r))?;
+    let (r, v) = commit(label_word(r))?;
+    Ok((r, (k, v)))
+}
+
+/// `[TAGS(k=v, ...)] [ATTRIBUTES(k=v, ...)]`, either order, each once.
+fn tags_attributes(i: &str) -> Res<'_, SeriesLabels> {
+    let mut labels = SeriesLabels::default();
+    let mut rest = i;
+    let (mut tags, mut attributes) = (false, false);
+    loop {
+        let k = ws(rest);
+        let (r, slot, seen) = if let Ok((r, _)) = kw("TAGS")(k) {
+            (r, &mut labels.tags, &mut tags)
+        } else if let Ok((r, _)) = kw("ATTRIBUTES")(k) {
+            (r, &mut labels.attributes, &mut attributes)
+        } else {
+            return Ok((rest, labels));
+        };
+        if *seen {
+            return bad(k, "given twice", "TAGS and ATTRIBUTES once each");
+        }
+        *seen = true;
+        let (r, list) = paren_list(r, "TAGS (", false, label_pair)?;
+        *slot = list;
+        rest = r;
+    }
+}
+
+/// After `ALTER TIMESERIES`: the path and what changes.
+pub(crate) fn alter_timeseries(i: &str) -> Res<'_, Statement> {
+    const WHAT: &str = "RENAME, SET, DROP, ADD TAGS, ADD ATTRIBUTES or UPSERT";
+    let (rest, path) = commit(path(i))?;
+    let j = ws(rest);
+    let (rest, w) = next_word(j, WHAT)?;
+    let (rest, change) = match w.as_str() {
+        "RENAME" => {
+            let (r, from) = commit(label_word(rest))?;
+            let (r, _) = commit(kw("TO")(r))?;
+            let (r, to) = commit(label_word(r))?;
+            (r, AlterSeries::Rename { from, to })
+        }
+        "SET" => {
+            let (r, pairs) = label_pairs(rest)?;
+            (r, AlterSeries::Set(pairs))
+        }
+        "DROP" => {
+            let mut keys = Vec::new();
+            let mut r = rest;
+            loop {
+                let (r2, k) = commit(label_word(r))?;
+                keys.push(k);
+                match sym(",")(r2) {
+                    Ok((r3, _)) => r = r3,
+                    Err(_) => {
+                        r = r2;
+                        break;
+                    }
+                }
+            }
+            (r, AlterSeries::Drop(keys))
+        }
+        "ADD" => {
+            let k = ws(rest);
+            if let Ok((r, _)) = kw("TAGS")(k) {
+                let (r, pairs) = label_pairs(r)?;
+                (r, AlterSeries::AddTags(pairs))
+            } else if let Ok((r, _)) = kw("ATTRIBUTES")(k) {
+                let (r, pairs) = label_pairs(r)?;
+                (r, AlterSeries::AddAttributes(pairs))
+            } else {
+                return failure(k, "TAGS or ATTRIBUTES");
+            }
+        }
+        "UPSERT" => {
+            let (mut r, mut alias) = (rest, None);
+            if let Ok((r2, _)) = kw("ALIAS")(r) {
+                let (r2, _) = commit(sym("=")(r2))?;
+                let (r2, a) = commit(label_word(r2))?;
+                alias = Some(a);
+                r = r2;
+            }
+            let (r, mut labels) = tags_attributes(r)?;
+            labels.alias = alias;
+            if labels.is_empty() {
+                return failure(ws(r), "ALIAS = name, TAGS(...) or ATTRIBUTES(...)");
+            }
+            (r, AlterSeries::Upsert(labels))
+        }
+        _ => return failure(j, WHAT),
+    };
+    Ok((rest, Statement::AlterTimeseries { path, change }))
 }
 
 /// `[DATATYPE=]T ([,] ENCODING=E | COMPRESSOR=C)*`, up to what is not one
@@ -311,12 +464,16 @@ fn create_aligned(i: &str) -> Res<'_, Statement> {
                 "another name",
             );
         }
+        let (r, alias) = alias_clause(r)?;
         let (r, (data_type, encoding, compressor)) = commit(series_attributes(r))?;
+        let (r, mut labels) = commit(tags_attributes(r))?;
+        labels.alias = alias;
         series.push(AlignedSeries {
             measurement,
             data_type,
             encoding,
             compressor,
+            labels,
         });
         let k = ws(r);
         if let Some(r) = k.strip_prefix(',') {
@@ -536,15 +693,29 @@ fn schema_filter<'a>(i: &'a str, what: &'static str) -> Res<'a, SchemaFilter> {
             let (r, t) = commit(data_type(r))?;
             f.data_type = Some(t);
             rest = r;
+        } else if let (true, Ok((r, _))) = (what == "TIMESERIES", kw("TAGS")(k)) {
+            let (r, _) = commit(sym("(")(r))?;
+            let (r, key) = commit(label_word(r))?;
+            let (r, _) = commit(sym(")")(r))?;
+            let (r, contains) = match kw("CONTAINS")(r) {
+                Ok((r, _)) => (r, true),
+                Err(_) => (commit(sym("=")(r))?.0, false),
+            };
+            let (r, value) = commit(label_word(r))?;
+            f.tag = Some(TagFilter {
+                key,
+                value,
+                contains,
+            });
+            rest = r;
         } else {
             return bad(
                 k,
-                "a condition IoTDB's SHOW takes that Duet does not (tags and attributes are not \
-                 supported yet)",
+                "a condition IoTDB's SHOW takes that Duet does not",
                 if what == "DEVICE" {
                     "DEVICE CONTAINS 'text'"
                 } else {
-                    "TIMESERIES CONTAINS 'text' or DATATYPE = type"
+                    "TIMESERIES CONTAINS 'text', DATATYPE = type or TAGS(key) = 'value'"
                 },
             );
         }

@@ -229,14 +229,50 @@ fn schema_filter() -> impl Strategy<Value = SchemaFilter> {
         option::of(prop::sample::select(vec![DataType::Int32, DataType::Text])),
         option::of(any::<u64>()),
         option::of(any::<u64>()),
+        option::of(("[ -~ü]{0,6}", "[ -~ü]{0,6}", any::<bool>())),
     )
-        .prop_map(|(contains, data_type, limit, offset)| SchemaFilter {
-            // One condition: CONTAINS, or else DATATYPE.
+        .prop_map(|(contains, data_type, limit, offset, tag)| SchemaFilter {
+            // One condition: CONTAINS, or else DATATYPE, or else TAGS.
             data_type: data_type.filter(|_| contains.is_none()),
+            tag: tag
+                .filter(|_| contains.is_none() && data_type.is_none())
+                .map(|(key, value, contains)| TagFilter {
+                    key,
+                    value,
+                    contains,
+                }),
             contains,
             limit,
             offset,
         })
+}
+
+fn label_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+    vec(("[ -~ü]{0,6}", "[ -~ü\\n]{0,6}"), 0..3)
+}
+
+fn labels() -> impl Strategy<Value = SeriesLabels> {
+    (option::of("[ -~ü]{0,6}"), label_pairs(), label_pairs()).prop_map(
+        |(alias, tags, attributes)| SeriesLabels {
+            alias,
+            tags,
+            attributes,
+        },
+    )
+}
+
+fn alter_series() -> impl Strategy<Value = AlterSeries> {
+    let nonempty = || label_pairs().prop_filter("a pair", |p| !p.is_empty());
+    prop_oneof![
+        ("[ -~]{0,6}", "[ -~]{0,6}").prop_map(|(from, to)| AlterSeries::Rename { from, to }),
+        nonempty().prop_map(AlterSeries::Set),
+        vec("[ -~]{0,6}", 1..3).prop_map(AlterSeries::Drop),
+        nonempty().prop_map(AlterSeries::AddTags),
+        nonempty().prop_map(AlterSeries::AddAttributes),
+        labels()
+            .prop_filter("something to upsert", |l| !l.is_empty())
+            .prop_map(AlterSeries::Upsert),
+    ]
 }
 
 fn select() -> impl Strategy<Value = Select> {
@@ -381,8 +417,9 @@ fn statement() -> impl Strategy<Value = Statement> {
         1 => (option::of(path()), any::<bool>())
             .prop_map(|(pattern, details)| ShowDatabases { pattern, details }),
         1 => path().prop_map(|path| DropDatabase { path }),
-        1 => (path(), data_type(), upper(ENCODINGS), upper(COMPRESSORS))
-            .prop_map(|(path, data_type, encoding, compressor)| CreateTimeseries { path, data_type, encoding, compressor }),
+        1 => (path(), data_type(), upper(ENCODINGS), upper(COMPRESSORS), labels())
+            .prop_map(|(path, data_type, encoding, compressor, labels)| CreateTimeseries { path, data_type, encoding, compressor, labels }),
+        1 => (path(), alter_series()).prop_map(|(path, change)| AlterTimeseries { path, change }),
         1 => (option::of(path()), schema_filter(), any::<bool>())
             .prop_map(|(pattern, filter, latest)| ShowTimeseries { pattern, filter, latest }),
         1 => (option::of(path()), schema_filter(), option::of(0..64u32))
@@ -391,6 +428,7 @@ fn statement() -> impl Strategy<Value = Statement> {
             |(pattern, mut filter, with_database)| {
                 // Devices filter by text only.
                 filter.data_type = None;
+                filter.tag = None;
                 ShowDevices {
                     pattern,
                     filter,

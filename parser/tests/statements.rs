@@ -108,6 +108,7 @@ fn timeseries() {
         data_type: DataType::Float,
         encoding: Some("RLE".into()),
         compressor: Some("SNAPPY".into()),
+        labels: SeriesLabels::default(),
     };
     both(
         "CREATE TIMESERIES root.a.b.c WITH DATATYPE=FLOAT, ENCODING=RLE, COMPRESSOR=SNAPPY",
@@ -124,6 +125,7 @@ fn timeseries() {
             data_type: DataType::Int32,
             encoding: Some("TS_2DIFF".into()),
             compressor: None,
+            labels: SeriesLabels::default(),
         },
     );
     both(
@@ -133,6 +135,7 @@ fn timeseries() {
             data_type: DataType::Text,
             encoding: None,
             compressor: None,
+            labels: SeriesLabels::default(),
         },
     );
     let none = SchemaFilter::default;
@@ -242,12 +245,14 @@ fn timeseries() {
                     data_type: DataType::Float,
                     encoding: Some("PLAIN".into()),
                     compressor: Some("SNAPPY".into()),
+                    labels: SeriesLabels::default(),
                 },
                 AlignedSeries {
                     measurement: "longitude".into(),
                     data_type: DataType::Float,
                     encoding: None,
                     compressor: None,
+                    labels: SeriesLabels::default(),
                 },
             ],
         },
@@ -788,4 +793,86 @@ fn durations_and_times() {
         iso_to_millis("2024-01-01T00:00:00.000Z", 0),
         Ok(1_704_067_200_000)
     );
+}
+
+#[test]
+fn tags_attributes_alias_and_alter() {
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    // IoTDB's Operate-Metadata page (Tag and Attribute Management).
+    assert_eq!(
+        p("create timeseries root.turbine.d1.s1(temprature) with datatype=FLOAT, encoding=RLE, compression=SNAPPY tags(tag1=v1, tag2=v2) attributes(attr1=v1, attr2=v2)"),
+        Statement::CreateTimeseries {
+            path: path("root.turbine.d1.s1"),
+            data_type: DataType::Float,
+            encoding: Some("RLE".into()),
+            compressor: Some("SNAPPY".into()),
+            labels: SeriesLabels {
+                alias: Some("temprature".into()),
+                tags: pairs(&[("tag1", "v1"), ("tag2", "v2")]),
+                attributes: pairs(&[("attr1", "v1"), ("attr2", "v2")]),
+            },
+        }
+    );
+    let alter = |sql: &str, change: AlterSeries| {
+        both(
+            sql,
+            Statement::AlterTimeseries {
+                path: path("root.turbine.d1.s1"),
+                change,
+            },
+        )
+    };
+    alter(
+        "ALTER timeseries root.turbine.d1.s1 RENAME tag1 TO newTag1",
+        AlterSeries::Rename {
+            from: "tag1".into(),
+            to: "newTag1".into(),
+        },
+    );
+    alter(
+        "ALTER timeseries root.turbine.d1.s1 SET newTag1=newV1, attr1=newV1",
+        AlterSeries::Set(pairs(&[("newTag1", "newV1"), ("attr1", "newV1")])),
+    );
+    alter(
+        "ALTER timeseries root.turbine.d1.s1 DROP tag1, tag2",
+        AlterSeries::Drop(vec!["tag1".into(), "tag2".into()]),
+    );
+    alter(
+        "ALTER timeseries root.turbine.d1.s1 ADD TAGS tag3=v3, tag4=v4",
+        AlterSeries::AddTags(pairs(&[("tag3", "v3"), ("tag4", "v4")])),
+    );
+    alter(
+        "ALTER timeseries root.turbine.d1.s1 ADD ATTRIBUTES attr3=v3, attr4=v4",
+        AlterSeries::AddAttributes(pairs(&[("attr3", "v3"), ("attr4", "v4")])),
+    );
+    alter(
+        "ALTER timeseries root.turbine.d1.s1 UPSERT ALIAS=newAlias TAGS(tag3=v3, tag4=v4) ATTRIBUTES(attr3=v3, attr4=v4)",
+        AlterSeries::Upsert(SeriesLabels {
+            alias: Some("newAlias".into()),
+            tags: pairs(&[("tag3", "v3"), ("tag4", "v4")]),
+            attributes: pairs(&[("attr3", "v3"), ("attr4", "v4")]),
+        }),
+    );
+    both(
+        "show timeseries root.ln.** where TAGS(unit)='c'",
+        Statement::ShowTimeseries {
+            pattern: Some(path("root.ln.**")),
+            filter: SchemaFilter {
+                tag: Some(TagFilter {
+                    key: "unit".into(),
+                    value: "c".into(),
+                    contains: false,
+                }),
+                ..SchemaFilter::default()
+            },
+            latest: false,
+        },
+    );
+    let sql = "ALTER timeseries root.a.b.c UPSERT";
+    let e = parse(sql).expect_err("nothing to upsert").render(sql);
+    assert!(e.contains("ALIAS"), "{e}");
 }

@@ -6,7 +6,7 @@ use duet_executor::{ColumnInfo, ErrorKind, ExecError, Row};
 use duet_rpc::column as wire;
 use duet_rpc::generated::{TSInsertTabletsReq, TSStatus};
 use duet_rpc::status::{self, error_status};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The IoTDB status code for an execution error, with our message.
 pub fn status_of(e: &ExecError) -> TSStatus {
@@ -182,6 +182,39 @@ fn bad(e: impl std::fmt::Display) -> TSStatus {
 
 /// A series definition from IoTDB's numeric codes (`TSDataType`,
 /// `TSEncoding`, `CompressionType`).
+/// The aliases, tags and attributes of a create request's `n` series
+/// (each list absent or one entry per series; an empty alias is none).
+pub fn new_labels(
+    n: usize,
+    aliases: Option<Vec<String>>,
+    tags: Option<Vec<BTreeMap<String, String>>>,
+    attributes: Option<Vec<BTreeMap<String, String>>>,
+) -> Result<Vec<duet_engine::labels::NewLabels>, TSStatus> {
+    let lengths = [
+        ("aliases", aliases.as_ref().map(Vec::len)),
+        ("tags", tags.as_ref().map(Vec::len)),
+        ("attributes", attributes.as_ref().map(Vec::len)),
+    ];
+    for (what, len) in lengths {
+        if let Some(len) = len.filter(|&l| l != n) {
+            return Err(error_status(
+                status::ILLEGAL_PARAMETER,
+                format!("{len} {what} for {n} time series"),
+            ));
+        }
+    }
+    let mut aliases = aliases.unwrap_or_default().into_iter();
+    let mut tags = tags.unwrap_or_default().into_iter();
+    let mut attributes = attributes.unwrap_or_default().into_iter();
+    Ok((0..n)
+        .map(|_| duet_engine::labels::NewLabels {
+            alias: aliases.next().filter(|a| !a.is_empty()),
+            tags: tags.next().unwrap_or_default().into_iter().collect(),
+            attributes: attributes.next().unwrap_or_default().into_iter().collect(),
+        })
+        .collect())
+}
+
 pub fn series_def(
     data_type: i32,
     encoding: i32,

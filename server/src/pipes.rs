@@ -346,6 +346,8 @@ struct Sum {
     data_type: String,
     first: Option<i64>,
     last: Option<i64>,
+    /// A digest of the series' alias, tags and attributes (series rows).
+    labels: Option<String>,
 }
 
 /// Rows of `VERIFY REPLICA ... LOCAL` by series (`BUCKETS`: by bucket
@@ -361,6 +363,7 @@ fn sums(rows: impl Iterator<Item = Vec<String>>, buckets: bool) -> BTreeMap<Stri
                 data_type: r[at + 3].clone(),
                 first: r[at + 4].parse().ok(),
                 last: r[at + 5].parse().ok(),
+                labels: r.get(at + 6).cloned().filter(|_| !buckets),
             };
             (key, sum)
         })
@@ -492,6 +495,17 @@ impl Pipes {
                     (Some(x), Some(y)) if x == y => ("SAME", String::new()),
                     (Some(x), Some(y)) if x.data_type != y.data_type => {
                         ("TYPE_DIFFERS", String::new())
+                    }
+                    (Some(x), Some(y))
+                        if Sum {
+                            labels: None,
+                            ..x.clone()
+                        } == Sum {
+                            labels: None,
+                            ..y.clone()
+                        } =>
+                    {
+                        ("LABELS_DIFFER", "alias, tags or attributes".to_string())
                     }
                     (Some(x), Some(y)) => {
                         let lo = x.first.into_iter().chain(y.first).min();

@@ -5,6 +5,7 @@
 
 use crate::convert::{self, status_of};
 use crate::metrics::Metrics;
+use duet_engine::labels::NewLabels;
 use duet_engine::privileges::{Access, Privilege};
 use duet_engine::{Engine, WriteSeries};
 use duet_executor::{auth, Executor, Output, ResultSet, Row, RowStream, Session};
@@ -454,14 +455,17 @@ impl ConnHandler {
         types: &[i32],
         encodings: &[i32],
         compressors: &[i32],
+        labels: Vec<NewLabels>,
     ) -> TSStatus {
         if types.len() != paths.len()
             || encodings.len() != paths.len()
             || compressors.len() != paths.len()
+            || labels.len() != paths.len()
         {
             return error_status(
                 status::ILLEGAL_PARAMETER,
-                "paths, data types, encodings and compressors differ in length",
+                "paths, data types, encodings, compressors, aliases, tags and attributes \
+                 differ in length",
             );
         }
         let mut defs = Vec::with_capacity(paths.len());
@@ -478,9 +482,13 @@ impl ConnHandler {
                     .try_for_each(|p| auth::need(a, Privilege::WriteSchema, p))
             },
             |e| {
-                paths.iter().zip(defs).try_for_each(|(p, (t, enc, comp))| {
-                    e.create_timeseries(p, t, Some(enc), Some(comp))
-                })
+                paths
+                    .iter()
+                    .zip(defs)
+                    .zip(&labels)
+                    .try_for_each(|((p, (t, enc, comp)), l)| {
+                        e.create_timeseries(p, t, Some(enc), Some(comp), l)
+                    })
             },
         )
     }
@@ -852,10 +860,22 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
     fn handle_create_timeseries(&self, req: TSCreateTimeseriesReq) -> TResult<TSStatus> {
         Ok(
             match convert::series_def(req.data_type, req.encoding, req.compressor) {
-                Ok((t, enc, comp)) => self.schema_call(
-                    |a| auth::need(a, Privilege::WriteSchema, &req.path),
-                    |e| e.create_timeseries(&req.path, t, Some(enc), Some(comp)),
-                ),
+                Ok((t, enc, comp)) => {
+                    let labels = NewLabels {
+                        alias: req.measurement_alias.clone(),
+                        tags: req.tags.clone().unwrap_or_default().into_iter().collect(),
+                        attributes: req
+                            .attributes
+                            .clone()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .collect(),
+                    };
+                    self.schema_call(
+                        |a| auth::need(a, Privilege::WriteSchema, &req.path),
+                        |e| e.create_timeseries(&req.path, t, Some(enc), Some(comp), &labels),
+                    )
+                }
                 Err(st) => st,
             },
         )
@@ -879,15 +899,40 @@ impl IClientRPCServiceSyncHandler for ConnHandler {
                 return Ok(st);
             }
         };
-        Ok(self.create_many(&paths, &req.data_types, &req.encodings, &req.compressors))
+        let labels = match convert::new_labels(
+            paths.len(),
+            req.measurement_alias,
+            req.tags_list,
+            req.attributes_list,
+        ) {
+            Ok(l) => l,
+            Err(st) => return Ok(st),
+        };
+        Ok(self.create_many(
+            &paths,
+            &req.data_types,
+            &req.encodings,
+            &req.compressors,
+            labels,
+        ))
     }
 
     fn handle_create_multi_timeseries(&self, req: TSCreateMultiTimeseriesReq) -> TResult<TSStatus> {
+        let labels = match convert::new_labels(
+            req.paths.len(),
+            req.measurement_alias_list,
+            req.tags_list,
+            req.attributes_list,
+        ) {
+            Ok(l) => l,
+            Err(st) => return Ok(st),
+        };
         Ok(self.create_many(
             &req.paths,
             &req.data_types,
             &req.encodings,
             &req.compressors,
+            labels,
         ))
     }
 
