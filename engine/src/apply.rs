@@ -538,34 +538,12 @@ impl Cx<'_, '_> {
                 compressor,
                 labels,
             } => {
-                if self
-                    .view
-                    .drop_covering(path)
-                    .is_some_and(|d| d >= self.version)
-                {
-                    // Dropped after this creation.
-                    return self.void_under_database(path, self.version);
-                }
-                if let Some(existing) = self.view.series(path) {
-                    if self.local {
+                if self.local {
+                    if self.view.series(path).is_some() {
                         return Err(Error::AlreadyExists(format!(
                             "time series {path} already exists"
                         )));
                     }
-                    // Declared again (on the peer, while apart): the
-                    // series counts as made at the newest declaration, so
-                    // a drop between the two keeps it on every node.
-                    let s = self.note_type(&existing, *data_type, self.version)?;
-                    if self.version > s.created {
-                        let updated = Series {
-                            created: self.version,
-                            ..(*s).clone()
-                        };
-                        self.put_series(Arc::new(updated))?;
-                    }
-                    return self.merge_labels(path, labels);
-                }
-                if self.local {
                     self.check_alias_free(path, labels)?;
                     // A measurement named as another series' alias.
                     let (device, measurement) = crate::schema::device_and_measurement(path);
@@ -573,24 +551,24 @@ impl Cx<'_, '_> {
                         return Err(Error::AlreadyExists(format!("Path [{path}] already exist")));
                     }
                 }
-                self.create_series(path, *data_type, encoding, compressor)?;
-                self.merge_labels(path, labels)
+                self.declare(path, *data_type, encoding, compressor, labels)
             }
-            SchemaChange::Labels { path, cells } => {
-                if self.view.series(path).is_none() {
-                    if self.local {
+            SchemaChange::Labels {
+                path,
+                data_type,
+                encoding,
+                compressor,
+                cells,
+            } => {
+                if self.local {
+                    if self.view.series(path).is_none() {
                         return Err(Error::NotFound(format!(
                             "time series {path} does not exist"
                         )));
                     }
-                    // Dropped here (the drop voids the change) or never
-                    // made here: nothing to label.
-                    return Ok(());
-                }
-                if self.local {
                     self.check_alias_free(path, cells)?;
                 }
-                self.merge_labels(path, cells)
+                self.declare(path, *data_type, encoding, compressor, cells)
             }
             SchemaChange::DeleteTimeseries { paths } => {
                 for p in paths {
@@ -697,6 +675,42 @@ impl Cx<'_, '_> {
         );
         self.view.delta.series.insert(s.path.clone(), Some(s));
         Ok(())
+    }
+
+    /// The series declared at this event's version (a creation, a peer's
+    /// declaration of one it made while apart, or a change of its labels):
+    /// made if it is not here, else it counts as made at the newest
+    /// declaration, so a drop between keeps it on every node; a drop after
+    /// it voids it. Then its label cells are merged.
+    fn declare(
+        &mut self,
+        path: &str,
+        data_type: DataType,
+        encoding: &str,
+        compressor: &str,
+        labels: &[LabelCell],
+    ) -> Result<()> {
+        if self
+            .view
+            .drop_covering(path)
+            .is_some_and(|d| d >= self.version)
+        {
+            // Dropped after this declaration.
+            return self.void_under_database(path, self.version);
+        }
+        if let Some(existing) = self.view.series(path) {
+            let s = self.note_type(&existing, data_type, self.version)?;
+            if self.version > s.created {
+                let updated = Series {
+                    created: self.version,
+                    ..(*s).clone()
+                };
+                self.put_series(Arc::new(updated))?;
+            }
+        } else {
+            self.create_series(path, data_type, encoding, compressor)?;
+        }
+        self.merge_labels(path, labels)
     }
 
     /// Merges label cells into the series at `path` (see `labels::merge`):

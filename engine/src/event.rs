@@ -75,8 +75,14 @@ pub enum SchemaChange {
         paths: Vec<String>,
     },
     /// `ALTER TIMESERIES`: the cells the change set, each with its version.
+    /// It declares the series again as it stands (type, encoding,
+    /// compressor), so it converges against a drop as a creation does: a
+    /// drop older than it keeps the series, a newer one removes it.
     Labels {
         path: String,
+        data_type: DataType,
+        encoding: String,
+        compressor: String,
         cells: Vec<LabelCell>,
     },
 }
@@ -300,9 +306,18 @@ impl ChangeEvent {
                         put_str(&mut out, p);
                     }
                 }
-                SchemaChange::Labels { path, cells } => {
+                SchemaChange::Labels {
+                    path,
+                    data_type,
+                    encoding,
+                    compressor,
+                    cells,
+                } => {
                     out.push(5);
                     put_str(&mut out, path);
+                    out.push(*data_type as u8);
+                    put_str(&mut out, encoding);
+                    put_str(&mut out, compressor);
                     LabelCell::put_all(&mut out, cells);
                 }
             },
@@ -419,6 +434,9 @@ impl ChangeEvent {
                 }
                 5 => SchemaChange::Labels {
                     path: r.string()?,
+                    data_type: data_type(&mut r)?,
+                    encoding: r.string()?,
+                    compressor: r.string()?,
                     cells: LabelCell::read_all(&mut r)?,
                 },
                 other => return Err(r.corrupt(format!("unknown schema change {other}"))),
@@ -544,6 +562,9 @@ mod tests {
             }),
             EventBody::Schema(SchemaChange::Labels {
                 path: "root.a.b.d".into(),
+                data_type: DataType::Int32,
+                encoding: "RLE".into(),
+                compressor: "LZ4".into(),
                 cells: vec![LabelCell {
                     kind: crate::labels::LabelKind::Alias,
                     key: String::new(),

@@ -166,7 +166,12 @@ impl Snapshot {
             } else {
                 s.types.clone()
             };
-            for (i, (data_type, version)) in declared.into_iter().enumerate() {
+            // The labels go with the newest declaration (a change of
+            // labels declares the series: that one is at least as new as
+            // every cell).
+            let newest = declared.iter().map(|(_, v)| *v).max();
+            let mut labels = s.labels.clone();
+            for (data_type, version) in declared {
                 self.ready.push_back(ChangeEvent {
                     version,
                     ..schema_event(
@@ -178,7 +183,11 @@ impl Snapshot {
                             compressor: s.compressor.clone(),
                             // Every cell, removed ones too (each with its
                             // own version), once.
-                            labels: if i == 0 { s.labels.clone() } else { Vec::new() },
+                            labels: if Some(version) == newest {
+                                std::mem::take(&mut labels)
+                            } else {
+                                Vec::new()
+                            },
                         },
                     )
                 });

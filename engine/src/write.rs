@@ -241,6 +241,9 @@ impl Engine {
             }
             Ok(EventBody::Schema(SchemaChange::Labels {
                 path: path.to_string(),
+                data_type: s.data_type,
+                encoding: s.encoding.clone(),
+                compressor: s.compressor.clone(),
                 cells,
             }))
         });

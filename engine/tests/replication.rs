@@ -820,6 +820,9 @@ enum Change {
     Delete(duet_engine::DataType, i64, i64),
     Drop,
     DropDatabase,
+    /// `ALTER TIMESERIES` (a declaration of that type) setting tag `key`
+    /// to `value`, or removing it (None).
+    Label(duet_engine::DataType, u8, Option<u8>),
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -828,9 +831,10 @@ fn change() -> impl Strategy<Value = Change> {
     prop_oneof![
         2 => ty.clone().prop_map(Change::Create),
         4 => (ty.clone(), 0..6i64, any::<i32>()).prop_map(|(t, at, v)| Change::Insert(t, at, v)),
-        2 => (ty, 0..6i64, 0..3i64).prop_map(|(t, at, len)| Change::Delete(t, at, at + len)),
+        2 => (ty.clone(), 0..6i64, 0..3i64).prop_map(|(t, at, len)| Change::Delete(t, at, at + len)),
         2 => Just(Change::Drop),
         1 => Just(Change::DropDatabase),
+        3 => (ty, 0..2u8, prop::option::of(0..3u8)).prop_map(|(t, k, v)| Change::Label(t, k, v)),
     ]
 }
 
@@ -873,6 +877,18 @@ fn change_event(c: &Change, rank: usize) -> Vec<u8> {
         Change::DropDatabase => EventBody::Schema(SchemaChange::DropDatabase {
             path: "root.sg".into(),
         }),
+        Change::Label(data_type, key, value) => EventBody::Schema(SchemaChange::Labels {
+            path,
+            data_type,
+            encoding: duet_engine::apply::default_encoding(data_type).into(),
+            compressor: "LZ4".into(),
+            cells: vec![duet_engine::labels::LabelCell {
+                kind: duet_engine::labels::LabelKind::Tag,
+                key: format!("k{key}"),
+                value: value.map(|v| format!("v{v}")),
+                version,
+            }],
+        }),
     };
     ChangeEvent {
         origin: version.node,
@@ -890,7 +906,9 @@ fn change_event(c: &Change, rank: usize) -> Vec<u8> {
 /// and not under a newer delete. The database exists when a change with a
 /// type is newer than every drop of the database (a drop of the series
 /// leaves its database).
-fn typed_model(changes: &[(Change, usize)]) -> (Option<String>, bool, Vec<i64>) {
+type Model = (Option<String>, bool, Vec<i64>, Vec<(String, String)>);
+
+fn typed_model(changes: &[(Change, usize)]) -> Model {
     let dropped = changes
         .iter()
         .filter(|(c, _)| matches!(c, Change::Drop | Change::DropDatabase))
@@ -901,7 +919,10 @@ fn typed_model(changes: &[(Change, usize)]) -> (Option<String>, bool, Vec<i64>) 
         .iter()
         .filter(|(_, r)| live(*r))
         .filter_map(|(c, _)| match c {
-            Change::Create(t) | Change::Insert(t, ..) | Change::Delete(t, ..) => Some(*t),
+            Change::Create(t)
+            | Change::Insert(t, ..)
+            | Change::Delete(t, ..)
+            | Change::Label(t, ..) => Some(*t),
             _ => None,
         })
         .reduce(|a, b| a.join(b))
@@ -933,7 +954,25 @@ fn typed_model(changes: &[(Change, usize)]) -> (Option<String>, bool, Vec<i64>) 
             times.push(at);
         }
     }
-    (ty, database, times)
+    // Per tag, the newest change of it after the newest drop (while the
+    // series exists).
+    let mut tags = Vec::new();
+    if ty.is_some() {
+        for key in 0..2u8 {
+            let newest = changes
+                .iter()
+                .filter(|(_, r)| live(*r))
+                .filter_map(|(c, r)| match c {
+                    Change::Label(_, k, v) if *k == key => Some((*r, *v)),
+                    _ => None,
+                })
+                .max();
+            if let Some((_, Some(v))) = newest {
+                tags.push((format!("k{key}"), format!("v{v}")));
+            }
+        }
+    }
+    (ty, database, times, tags)
 }
 
 proptest! {
@@ -944,7 +983,8 @@ proptest! {
 
     /// Creates, inserts and deletes of several types, drops of the series
     /// and of its database, each from its own node with its own version,
-    /// arrive at three nodes in three orders; a fourth node gets the first
+    /// and changes of its tags (declarations that keep it, see
+    /// `SchemaChange::Labels`) arrive at three nodes in three orders; a fourth node gets the first
     /// one's history, the third the second's. All four must end with the same schema and points,
     /// and with what the model says (the type rule of `Series::types`).
     #[test]
@@ -969,9 +1009,18 @@ proptest! {
             let schema = e.schema();
             let ty = schema.series.get(path).map(|s| s.data_type.name().to_string());
             let dbs: Vec<String> = schema.databases.keys().cloned().collect();
-            (ty, dbs, dump(e))
+            let tags: Vec<(String, String)> = schema
+                .series
+                .get(path)
+                .map(|s| {
+                    duet_engine::labels::live(&s.labels, duet_engine::labels::LabelKind::Tag)
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (ty, dbs, dump(e), tags)
         };
-        let (ty, database, times) = typed_model(&ranked);
+        let (ty, database, times, tags) = typed_model(&ranked);
         let first = state(&nodes[0].1);
         for (i, (_, node)) in nodes.iter().enumerate() {
             let s = state(node);
@@ -979,6 +1028,7 @@ proptest! {
             prop_assert_eq!(s.1.len() == 1, database, "node {}: database against the model", i);
             let got: Vec<i64> = s.2.iter().map(|p| p.1).collect();
             prop_assert_eq!(&got, &times, "node {}: points against the model", i);
+            prop_assert_eq!(&s.3, &tags, "node {}: tags against the model", i);
             prop_assert_eq!(&s, &first, "node {} against node 0", i);
         }
     }
