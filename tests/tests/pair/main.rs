@@ -16,6 +16,7 @@ mod t176_pattern_vs_path;
 mod t177_snapshot;
 mod t178_users;
 mod t180_processors;
+mod t182_labels;
 mod t190_compressors;
 mod t20_no_loops;
 mod t30_conflicts;
