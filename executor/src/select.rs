@@ -324,6 +324,10 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             "HAVING with GROUP BY LEVEL is not supported yet",
         ));
     }
+    let mut tag_groups = match &q.group_by_tags {
+        Some(keys) => Some(TagGroups::new(keys.clone(), q, aggs, session)?),
+        None => None,
+    };
     let mut set = ScanSet {
         series: Vec::new(),
         index: HashMap::new(),
@@ -353,6 +357,11 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                 return Err(ExecError::semantic(
                     "GROUP BY LEVEL takes aggregates, not computed columns",
                 ));
+            }
+            if tag_groups.is_some() {
+                return Err(ExecError::semantic(format!(
+                    "{e} can't be used in GROUP BY TAGS: it takes aggregates of series"
+                )));
             }
             let mut ls = Vec::new();
             compute::leaves(e, &mut ls);
@@ -415,6 +424,34 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                     shown.push((Shown::At(pos), info));
                     continue;
                 }
+                if let (Some(tg), Some(f)) = (&mut tag_groups, func) {
+                    // One column per function of a measurement, one row
+                    // per combination of tag values.
+                    let (_, measurement) = duet_engine::schema::device_and_measurement(&s.path);
+                    let info = aggregate_column(f, &s, measurement)?;
+                    match tg.cell(&s, &info) {
+                        Some(at) => {
+                            let o = &mut outputs[at];
+                            if o.2.data_type != info.data_type {
+                                return Err(ExecError::semantic(format!(
+                                    "GROUP BY TAGS puts {} series and {} series in {}: the \
+                                     group needs one type for this function",
+                                    o.2.data_type.name(),
+                                    info.data_type.name(),
+                                    info.name
+                                )));
+                            }
+                            o.1.push(pos);
+                        }
+                        None => {
+                            // Its place in the wide row: the shown columns.
+                            tg.add(&s, &info, shown.len());
+                            shown.push((Shown::At(outputs.len()), info.clone()));
+                            outputs.push((func, vec![pos], info));
+                        }
+                    }
+                    continue;
+                }
                 match (levels, groups.get(&info.name)) {
                     (Some(_), Some(&at)) => {
                         let o = &mut outputs[at];
@@ -438,7 +475,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                 }
             }
         }
-        if let Some(Some(alias)) = q.aliases.get(n) {
+        if let (Some(Some(alias)), None) = (q.aliases.get(n), &tag_groups) {
             let made = shown.len() - first;
             if made > 1 {
                 return Err(ExecError::semantic(format!(
@@ -582,17 +619,25 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             overlapping: win.overlapping(),
             left_open: gb.left_open,
         };
-        return Ok(ResultSet {
+        let rs = ResultSet {
             has_time: true,
             columns,
             rows: kept(Box::new(iter), having, shown),
             warning: None,
+        };
+        return Ok(match tag_groups {
+            Some(tg) => tg.reshape(rs),
+            None => rs,
         });
     }
 
     if specs.is_empty() {
         // Nothing matched: an empty result, not a row of nothing.
-        return Ok(ResultSet::from_rows(false, columns, Vec::new()));
+        let rs = ResultSet::from_rows(false, columns, Vec::new());
+        return Ok(match tag_groups {
+            Some(tg) => tg.reshape(rs),
+            None => rs,
+        });
     }
     let mut accs: Vec<Accumulator> = specs.iter().map(|(f, _)| Accumulator::new(*f)).collect();
     if pred.is_none() {
@@ -628,12 +673,152 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         values: accs.iter().map(Accumulator::finish).collect(),
     };
     let rows = kept(Box::new(std::iter::once(Ok(row))), having, shown);
-    Ok(ResultSet {
+    let rs = ResultSet {
         has_time: false,
         columns,
         rows: Box::new(rows.skip(offset).take(limit)),
         warning: None,
+    };
+    Ok(match tag_groups {
+        Some(tg) => tg.reshape(rs),
+        None => rs,
     })
+}
+
+/// `GROUP BY TAGS(k, ...)` (IoTDB's): the aggregates are computed wide,
+/// one column per (combination of tag values, function of a measurement),
+/// then each row becomes one row per combination: the tag values (`NULL`
+/// for a series without the tag, as IoTDB prints it), then one column per
+/// function of a measurement (null where the combination has no such
+/// series).
+struct TagGroups {
+    keys: Vec<String>,
+    /// Each combination of values seen, in order of first sight.
+    combos: Vec<Vec<Option<String>>>,
+    /// The distinct output columns (`avg(temperature)`), in order.
+    names: Vec<ColumnInfo>,
+    /// (combination, column) -> position in the wide row.
+    cells: HashMap<(usize, usize), usize>,
+}
+
+impl TagGroups {
+    fn new(keys: Vec<String>, q: &Select, aggs: usize, session: &Session) -> Result<TagGroups> {
+        let refuse = |what: &str| Err(ExecError::semantic(what.to_string()));
+        if aggs == 0 {
+            return refuse("GROUP BY TAGS needs aggregate functions in SELECT");
+        }
+        if q.having.is_some() {
+            return refuse("HAVING is not supported in a GROUP BY TAGS query (as in IoTDB)");
+        }
+        if q.limit.is_some() || q.offset.is_some() || q.slimit.is_some() || q.soffset.is_some() {
+            return refuse(
+                "LIMIT, OFFSET, SLIMIT and SOFFSET are not supported in GROUP BY TAGS (as in IoTDB)",
+            );
+        }
+        if q.fill.is_some() {
+            return refuse("FILL is not supported with GROUP BY TAGS");
+        }
+        if q.group_by_level.is_some() {
+            return refuse("GROUP BY TAGS does not go with GROUP BY LEVEL");
+        }
+        crate::predicate::time_only_range(q.where_clause.as_ref(), session, "GROUP BY TAGS")?;
+        Ok(TagGroups {
+            keys,
+            combos: Vec::new(),
+            names: Vec::new(),
+            cells: HashMap::new(),
+        })
+    }
+
+    fn combo_of(&self, s: &Series) -> Vec<Option<String>> {
+        self.keys
+            .iter()
+            .map(|k| {
+                duet_engine::labels::get(&s.labels, duet_engine::labels::LabelKind::Tag, k)
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+
+    /// The wide position of `s`'s (combination, column), if it has one.
+    fn cell(&self, s: &Series, info: &ColumnInfo) -> Option<usize> {
+        let combo = self.combo_of(s);
+        let c = self.combos.iter().position(|x| *x == combo)?;
+        let n = self.names.iter().position(|x| x.name == info.name)?;
+        self.cells.get(&(c, n)).copied()
+    }
+
+    fn add(&mut self, s: &Series, info: &ColumnInfo, at: usize) {
+        let combo = self.combo_of(s);
+        let c = match self.combos.iter().position(|x| *x == combo) {
+            Some(c) => c,
+            None => {
+                self.combos.push(combo);
+                self.combos.len() - 1
+            }
+        };
+        let n = match self.names.iter().position(|x| x.name == info.name) {
+            Some(n) => n,
+            None => {
+                self.names.push(info.clone());
+                self.names.len() - 1
+            }
+        };
+        self.cells.insert((c, n), at);
+    }
+
+    fn reshape(self, rs: ResultSet) -> ResultSet {
+        let mut columns: Vec<ColumnInfo> = self
+            .keys
+            .iter()
+            .map(|k| ColumnInfo {
+                name: k.clone(),
+                data_type: DataType::Text,
+            })
+            .collect();
+        columns.extend(self.names.iter().cloned());
+        // Combinations in value order, a series without the tag after
+        // those with it (IoTDB leaves the order open; its page lists NULL
+        // last).
+        let mut order: Vec<usize> = (0..self.combos.len()).collect();
+        let key = |c: &Vec<Option<String>>| -> Vec<(bool, String)> {
+            c.iter()
+                .map(|v| (v.is_none(), v.clone().unwrap_or_default()))
+                .collect()
+        };
+        order.sort_by_key(|&c| key(&self.combos[c]));
+        let (combos, cells, width) = (self.combos, self.cells, self.names.len());
+        let rows = rs.rows.flat_map(move |r| {
+            let out: Vec<Result<Row>> = match r {
+                Err(e) => vec![Err(e)],
+                Ok(row) => order
+                    .iter()
+                    .map(|&c| {
+                        let mut values: Vec<Option<Value>> = combos[c]
+                            .iter()
+                            .map(|v| Some(Value::Text(v.clone().unwrap_or_else(|| "NULL".into()))))
+                            .collect();
+                        values.extend((0..width).map(|n| {
+                            cells
+                                .get(&(c, n))
+                                .and_then(|&at| row.values.get(at).cloned().flatten())
+                        }));
+                        Ok(Row {
+                            time: row.time,
+                            values,
+                        })
+                    })
+                    .collect(),
+            };
+            out
+        });
+        ResultSet {
+            has_time: rs.has_time,
+            columns,
+            rows: Box::new(rows),
+            warning: rs.warning,
+        }
+    }
 }
 
 /// One accumulator output: its function, the scan positions it reads and

@@ -243,6 +243,9 @@ pub struct Select {
     /// `GROUP BY LEVEL = n [, n]` (alone or after a time window): each
     /// aggregate over every series whose path is the same at these levels.
     pub group_by_level: Option<Vec<u32>>,
+    /// `GROUP BY TAGS(k, ...)` (alone or after a time window): one row per
+    /// combination of the series' values of those tags.
+    pub group_by_tags: Option<Vec<String>>,
     /// `HAVING ...`: which aggregate rows are kept.
     pub having: Option<Expr>,
     /// `FILL(...)`: what a null in the result becomes.

@@ -78,6 +78,15 @@ fn name(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
     }
 }
 
+/// A name as [`name`] writes it, for `format!`.
+struct Named<'a>(&'a str);
+
+impl Display for Named<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        name(f, self.0)
+    }
+}
+
 /// A suffix path such as `d1.temp`, one name per `.`-separated node.
 fn column(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
     for (k, node) in s.split('.').enumerate() {
@@ -368,7 +377,18 @@ impl Display for Select {
             let l: Vec<String> = l.iter().map(u32::to_string).collect();
             format!("LEVEL = {}", l.join(", "))
         });
-        match (&self.group_by, level) {
+        let tags = self.group_by_tags.as_ref().map(|keys| {
+            let mut s = String::from("TAGS(");
+            for (n, k) in keys.iter().enumerate() {
+                if n > 0 {
+                    s.push_str(", ");
+                }
+                s.push_str(&Named(k).to_string());
+            }
+            s.push(')');
+            s
+        });
+        match (&self.group_by, level.or(tags)) {
             (Some(g), Some(l)) => write!(f, " {g}, {l}")?,
             (Some(g), None) => write!(f, " {g}")?,
             (None, Some(l)) => write!(f, " GROUP BY {l}")?,

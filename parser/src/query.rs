@@ -39,31 +39,42 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
     let (rest, from) = paths(rest)?;
     let (rest, where_clause) = opt_where(rest)?;
 
-    let (rest, group_by, group_by_level) = match kw("GROUP")(rest) {
+    let (rest, group_by, group_by_level, group_by_tags) = match kw("GROUP")(rest) {
         Ok((r, _)) => {
             let (r, _) = commit(kw("BY")(r))?;
             let k = ws(r);
             for (word, why) in GROUP_BY_NOT_IN_DUET {
                 if kw(word)(k).is_ok() {
-                    return bad(k, *why, "a time window `([start, end), step)` or LEVEL = n");
+                    return bad(
+                        k,
+                        *why,
+                        "a time window `([start, end), step)`, LEVEL = n or TAGS(key, ...)",
+                    );
                 }
             }
             if kw("LEVEL")(r).is_ok() {
                 let (r, levels) = commit(levels(r))?;
-                (r, None, Some(levels))
+                (r, None, Some(levels), None)
+            } else if kw("TAGS")(r).is_ok() {
+                let (r, keys) = commit(tag_keys(r))?;
+                (r, None, None, Some(keys))
             } else {
                 let (r, g) = commit(group_by(r))?;
-                let (r, levels) = match sym(",")(r) {
+                let (r, levels, tags) = match sym(",")(r) {
+                    Ok((after, _)) if kw("TAGS")(after).is_ok() => {
+                        let (after, keys) = commit(tag_keys(after))?;
+                        (after, None, Some(keys))
+                    }
                     Ok((after, _)) => {
                         let (after, levels) = commit(levels(after))?;
-                        (after, Some(levels))
+                        (after, Some(levels), None)
                     }
-                    Err(_) => (r, None),
+                    Err(_) => (r, None, None),
                 };
-                (r, Some(g), levels)
+                (r, Some(g), levels, tags)
             }
         }
-        Err(_) => (rest, None, None),
+        Err(_) => (rest, None, None, None),
     };
 
     let (rest, having) = match kw("HAVING")(rest) {
@@ -171,6 +182,7 @@ pub(crate) fn select(i: &str) -> Res<'_, Statement> {
         where_clause,
         group_by,
         group_by_level,
+        group_by_tags,
         having,
         fill,
         order_desc,
@@ -280,10 +292,6 @@ pub(crate) fn opt_where(i: &str) -> Res<'_, Option<crate::ast::Expr>> {
 
 /// IoTDB's GROUP BY forms Duet does not have yet, each with why.
 const GROUP_BY_NOT_IN_DUET: &[(&str, &str)] = &[
-    (
-        "TAGS",
-        "GROUP BY TAGS is not supported yet (Duet has no tags yet)",
-    ),
     ("VARIATION", "GROUP BY VARIATION is not supported yet"),
     ("CONDITION", "GROUP BY CONDITION is not supported yet"),
     ("SESSION", "GROUP BY SESSION is not supported yet"),
@@ -301,6 +309,34 @@ fn opt_alias(i: &str) -> Res<'_, Option<String>> {
         return bad(k, "an alias with a `.`", "a name (one node)");
     }
     Ok((r, Some(name)))
+}
+
+/// `TAGS(key, ...)`: names (backquoted when they need it), each once.
+fn tag_keys(i: &str) -> Res<'_, Vec<String>> {
+    let (r, _) = kw("TAGS")(i)?;
+    let (r, _) = commit(sym("(")(r))?;
+    let mut keys: Vec<String> = Vec::new();
+    let mut r = r;
+    loop {
+        let k = ws(r);
+        let (after, key) = commit(crate::lex::name("a tag key")(k))?;
+        if keys.contains(&key) {
+            return bad(
+                k,
+                format!("duplicated key in GROUP BY TAGS: {key}"),
+                "each key once",
+            );
+        }
+        keys.push(key);
+        let k = ws(after);
+        if let Some(a) = k.strip_prefix(',') {
+            r = a;
+        } else if let Some(a) = k.strip_prefix(')') {
+            return Ok((a, keys));
+        } else {
+            return failure(k, "`,` or `)` to close `TAGS(`");
+        }
+    }
 }
 
 /// `LEVEL = n [, n ...]`: path levels, 0 being `root`.

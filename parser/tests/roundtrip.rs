@@ -345,7 +345,10 @@ fn select() -> impl Strategy<Value = Select> {
                 from,
                 where_clause,
                 group_by,
-                group_by_level: limit.map(|l| vec![(l % 5) as u32]),
+                group_by_level: limit.filter(|l| l % 7 != 1).map(|l| vec![(l % 5) as u32]),
+                group_by_tags: limit
+                    .filter(|l| l % 7 == 1)
+                    .map(|l| (0..=l % 3).map(|k| format!("k{k}")).collect()),
                 having: limit.and_then(|l| {
                     (l % 3 == 0).then_some(Expr::Cmp {
                         lhs: Operand::Agg {

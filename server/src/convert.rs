@@ -793,6 +793,7 @@ pub fn raw_data_query(
             )),
             group_by: None,
             group_by_level: None,
+            group_by_tags: None,
             having: None,
             fill: None,
             order_desc: false,

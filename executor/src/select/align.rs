@@ -148,6 +148,7 @@ pub(super) fn by_device(engine: &dyn Reader, session: &Session, q: &Select) -> R
             where_clause: q.where_clause.clone(),
             group_by: q.group_by.clone(),
             group_by_level: None,
+            group_by_tags: None,
             having: q.having.clone(),
             fill: None,
             order_desc: q.order_desc,
