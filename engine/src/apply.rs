@@ -29,6 +29,7 @@ pub(crate) struct SchemaDelta {
     databases: BTreeMap<String, Option<Database>>,
     series: BTreeMap<String, Option<Arc<Series>>>,
     drops: BTreeMap<String, Drop>,
+    ttls: BTreeMap<String, crate::schema::TtlRule>,
     /// Users' meta records written by this batch (see `users`).
     pub(crate) auth_pending: crate::users::Pending,
     /// Users whose record or grants this batch changed: their cached
@@ -38,7 +39,10 @@ pub(crate) struct SchemaDelta {
 
 impl SchemaDelta {
     pub fn is_empty(&self) -> bool {
-        self.databases.is_empty() && self.series.is_empty() && self.drops.is_empty()
+        self.databases.is_empty()
+            && self.series.is_empty()
+            && self.drops.is_empty()
+            && self.ttls.is_empty()
     }
 
     pub fn apply_to(self, s: &mut Schema) {
@@ -55,6 +59,7 @@ impl SchemaDelta {
             }
         }
         s.drops.extend(self.drops);
+        s.ttls.extend(self.ttls);
     }
 }
 
@@ -467,6 +472,12 @@ impl Cx<'_, '_> {
                     crate::schema::validate_series_path(p)?;
                 }
             }
+            SchemaChange::SetTtl { pattern, ms } => {
+                crate::schema::validate_ttl_pattern(pattern)?;
+                if ms.is_some_and(|ms| ms <= 0) {
+                    return Err(Error::invalid("a TTL must be a positive number of ms"));
+                }
+            }
         }
         match change {
             SchemaChange::CreateDatabase {
@@ -552,6 +563,32 @@ impl Cx<'_, '_> {
                     }
                 }
                 self.declare(path, *data_type, encoding, compressor, labels)
+            }
+            SchemaChange::SetTtl { pattern, ms } => {
+                let current = self
+                    .view
+                    .delta
+                    .ttls
+                    .get(pattern)
+                    .or(self.view.schema.ttls.get(pattern))
+                    .copied();
+                if self.local && ms.is_none() && current.is_none_or(|r| r.ms.is_none()) {
+                    return Err(Error::NotFound(format!("no TTL is set on {pattern}")));
+                }
+                if current.is_some_and(|r| r.version >= self.version) {
+                    return Ok(()); // an older change than the one here
+                }
+                let rule = crate::schema::TtlRule {
+                    ms: *ms,
+                    version: self.version,
+                };
+                self.batch.put_cf(
+                    self.env.cf(CF_META)?,
+                    meta_key(PREFIX_TTL, pattern),
+                    rule.encode(),
+                );
+                self.view.delta.ttls.insert(pattern.clone(), rule);
+                Ok(())
             }
             SchemaChange::Labels {
                 path,
@@ -844,6 +881,7 @@ impl Cx<'_, '_> {
         Ok(self
             .newest_point_version(s)?
             .max(s.created)
+            .max(s.expired)
             .max(newest_delete.unwrap_or_default()))
     }
 
@@ -1021,6 +1059,7 @@ impl Cx<'_, '_> {
             types: Vec::new(),
             tombstones: Vec::new(),
             labels: Vec::new(),
+            expired: Default::default(),
             created: self.version,
         };
         let meta = self.env.cf(CF_META)?;

@@ -528,6 +528,84 @@ impl Engine {
         Ok(())
     }
 
+    /// Removes the chunks every point of which has expired (older than now
+    /// minus the series' TTL): whole buckets before the one holding the
+    /// cutoff, so no live point goes. Each node does it on its own (reads
+    /// hide expired points anyway); nothing is logged, and the newest
+    /// version removed stays in the series' record (`Series::expired`).
+    /// Returns how many series had chunks removed.
+    pub fn remove_expired(&self) -> Result<usize> {
+        let now = crate::hlc::wall_clock_ms() as i64;
+        let due: Vec<(Arc<Series>, i64)> = {
+            let schema = self.schema.read();
+            if schema.ttls.is_empty() {
+                return Ok(0);
+            }
+            schema
+                .series
+                .values()
+                .filter_map(|s| {
+                    schema
+                        .ttl_of(&s.path)
+                        .map(|ttl| (s.clone(), now.saturating_sub(ttl)))
+                })
+                .collect()
+        };
+        let mut swept = 0;
+        for (s, cutoff) in &due {
+            let bucket = s.bucket_of((*cutoff).max(crate::MIN_TIME));
+            if bucket <= crate::MIN_TIME {
+                continue;
+            }
+            let (first, last) = (data_key(s.id, i64::MIN), data_key(s.id, bucket - 1));
+            // Under the writer lock: a merge into the series sees its
+            // chunks either all there or all gone, and its record as
+            // published.
+            let mut w = self.writer.lock();
+            let mut newest = None::<Version>;
+            let mut cursor = Some(first);
+            while let Some(c) = cursor {
+                let (chunks, next) =
+                    crate::store::read_chunks(&self.db, &s.path, c, last, false, 8 << 20)?;
+                for (_, v) in chunks {
+                    let chunk = crate::chunk::Chunk::decode(&v)?;
+                    let v = chunk
+                        .versions
+                        .iter()
+                        .copied()
+                        .chain(chunk.tombstones.iter().map(|t| t.version))
+                        .max()
+                        .unwrap_or_default();
+                    newest = Some(newest.map_or(v, |n| n.max(v)));
+                }
+                cursor = next;
+            }
+            let Some(newest) = newest else { continue };
+            let Some(current) = self.schema.read().series.get(&s.path).cloned() else {
+                continue;
+            };
+            if current.id != s.id {
+                continue;
+            }
+            let updated = Arc::new(Series {
+                expired: current.expired.max(newest),
+                ..(*current).clone()
+            });
+            let mut batch = WriteBatch::default();
+            batch.put_cf(
+                self.cf(CF_META)?,
+                meta_key(PREFIX_SERIES, &s.path),
+                updated.encode(),
+            );
+            batch.delete_range_cf(self.cf(CF_DATA)?, first, data_key(s.id, bucket));
+            self.write_batch(batch, || format!("removing expired chunks of {}", s.path))?;
+            w.apply.fills.remove(&s.id);
+            self.schema.write().put_series(updated);
+            swept += 1;
+        }
+        Ok(swept)
+    }
+
     /// Compacts the data column family (merges every chunk's operands).
     pub fn compact_data(&self) -> Result<()> {
         let mut o = rocksdb::CompactOptions::default();
@@ -764,6 +842,11 @@ fn load_meta(db: &DB) -> Result<(Schema, u64, Marks)> {
     }
     for (path, v) in meta_scan(db, PREFIX_DROP)? {
         schema.drops.insert(path, crate::schema::Drop::decode(&v)?);
+    }
+    for (path, v) in meta_scan(db, PREFIX_TTL)? {
+        schema
+            .ttls
+            .insert(path, crate::schema::TtlRule::decode(&v)?);
     }
     let mut tombs: HashMap<u64, Vec<crate::chunk::Tombstone>> = HashMap::new();
     for (id, v) in meta_scan(db, PREFIX_TOMB)? {

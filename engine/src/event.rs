@@ -74,6 +74,11 @@ pub enum SchemaChange {
     DeleteTimeseries {
         paths: Vec<String>,
     },
+    /// `SET TTL TO pattern ms` / `UNSET TTL FROM pattern` (`ms` None).
+    SetTtl {
+        pattern: String,
+        ms: Option<i64>,
+    },
     /// `ALTER TIMESERIES`: the cells the change set, each with its version.
     /// It declares the series again as it stands (type, encoding,
     /// compressor), so it converges against a drop as a creation does: a
@@ -215,7 +220,8 @@ impl EventBody {
             EventBody::Schema(SchemaChange::CreateDatabase { path, .. })
             | EventBody::Schema(SchemaChange::DropDatabase { path })
             | EventBody::Schema(SchemaChange::CreateTimeseries { path, .. })
-            | EventBody::Schema(SchemaChange::Labels { path, .. }) => vec![path.as_str()],
+            | EventBody::Schema(SchemaChange::Labels { path, .. })
+            | EventBody::Schema(SchemaChange::SetTtl { pattern: path, .. }) => vec![path.as_str()],
             EventBody::Schema(SchemaChange::DeleteTimeseries { paths }) => {
                 paths.iter().map(String::as_str).collect()
             }
@@ -304,6 +310,17 @@ impl ChangeEvent {
                     put_varint(&mut out, paths.len() as u64);
                     for p in paths {
                         put_str(&mut out, p);
+                    }
+                }
+                SchemaChange::SetTtl { pattern, ms } => {
+                    out.push(7);
+                    put_str(&mut out, pattern);
+                    match ms {
+                        Some(ms) => {
+                            out.push(1);
+                            put_ivarint(&mut out, *ms);
+                        }
+                        None => out.push(0),
                     }
                 }
                 SchemaChange::Labels {
@@ -432,6 +449,14 @@ impl ChangeEvent {
                     }
                     SchemaChange::DeleteTimeseries { paths }
                 }
+                7 => SchemaChange::SetTtl {
+                    pattern: r.string()?,
+                    ms: match r.u8()? {
+                        0 => None,
+                        1 => Some(r.ivarint()?),
+                        f => return Err(r.corrupt(format!("bad ttl flag {f}"))),
+                    },
+                },
                 5 => SchemaChange::Labels {
                     path: r.string()?,
                     data_type: data_type(&mut r)?,
@@ -574,6 +599,14 @@ mod tests {
             }),
             EventBody::Schema(SchemaChange::DeleteTimeseries {
                 paths: vec!["root.a.b.c".into(), "root.a.b.d".into()],
+            }),
+            EventBody::Schema(SchemaChange::SetTtl {
+                pattern: "root.a.**".into(),
+                ms: Some(3_600_000),
+            }),
+            EventBody::Schema(SchemaChange::SetTtl {
+                pattern: "root.a.b.**".into(),
+                ms: None,
             }),
             EventBody::Auth(AuthChange::User {
                 name: "alice".into(),

@@ -80,6 +80,8 @@ pub const PREFIX_AUTHC: &str = "authc/";
 pub const PREFIX_HWM: &str = "hwm/";
 pub const PREFIX_RECORD: &str = "rec/";
 pub const PREFIX_DROP: &str = "drop/";
+/// TTL rules by path pattern (see `schema::TtlRule`).
+pub const PREFIX_TTL: &str = "ttl/";
 
 pub fn meta_key(prefix: &str, name: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + name.len());

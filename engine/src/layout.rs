@@ -145,6 +145,7 @@ mod tests {
             types: Vec::new(),
             tombstones: Vec::new(),
             labels: Vec::new(),
+            expired: Default::default(),
             created: Version::default(),
         }
     }

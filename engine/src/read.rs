@@ -35,7 +35,11 @@ pub struct SeriesScan {
 impl Engine {
     /// Points of `series` with `start <= time <= end`.
     pub fn scan(&self, series: Arc<Series>, start: i64, end: i64, reverse: bool) -> SeriesScan {
-        let (s, e) = (start.max(crate::MIN_TIME), end.min(crate::MAX_TIME));
+        let (mut s, e) = (start.max(crate::MIN_TIME), end.min(crate::MAX_TIME));
+        // Expired points (older than now - TTL) are not read.
+        if let Some(ttl) = self.schema.read().ttl_of(&series.path) {
+            s = s.max((crate::hlc::wall_clock_ms() as i64).saturating_sub(ttl));
+        }
         let first = data_key(series.id, series.bucket_of(s));
         let last = data_key(series.id, series.bucket_of(e));
         let (cursor, bound) = if reverse {

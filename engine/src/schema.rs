@@ -60,6 +60,11 @@ pub struct Series {
     /// sorted by kind and key; removed ones are kept as cells without a
     /// value so an older change cannot bring them back.
     pub labels: Vec<LabelCell>,
+    /// The newest version of the points TTL removed from its chunks
+    /// (`Engine::remove_expired`): they still count as changes it holds, so
+    /// a drop older than them keeps the series here as on a node that has
+    /// not removed them yet.
+    pub expired: Version,
     /// Version of the change that created it: a drop with a greater
     /// version removes it, an older drop only hides its older points.
     pub created: Version,
@@ -84,7 +89,8 @@ impl Series {
         out.extend_from_slice(&self.created.node.to_le_bytes());
         // Records written before segments existed end here (and each
         // later section is there when it or one after it is not empty).
-        let labels = !self.labels.is_empty();
+        let expired = self.expired != Version::default();
+        let labels = !self.labels.is_empty() || expired;
         if !self.segments.is_empty() || !self.types.is_empty() || labels {
             put_varint(&mut out, self.segments.len() as u64);
             for s in &self.segments {
@@ -102,6 +108,10 @@ impl Series {
         }
         if labels {
             LabelCell::put_all(&mut out, &self.labels);
+        }
+        if expired {
+            out.extend_from_slice(&self.expired.hlc.to_le_bytes());
+            out.extend_from_slice(&self.expired.node.to_le_bytes());
         }
         out
     }
@@ -154,8 +164,14 @@ impl Series {
             cells.dedup_by(|a, b| (a.kind, &a.key) == (b.kind, &b.key));
             cells
         };
+        let expired = if r.is_empty() {
+            Version::default()
+        } else {
+            Version::new(r.u64()?, r.u32()?)
+        };
         Ok(Series {
             labels,
+            expired,
             created,
             id,
             path: path.to_string(),
@@ -196,6 +212,25 @@ pub(crate) fn decode_tombstones(bytes: &[u8]) -> Result<Vec<Tombstone>> {
         });
     }
     Ok(out)
+}
+
+/// A TTL rule's pattern: a path below root, ending in `.**` (a prefix and
+/// everything below it) and without other wildcards.
+pub fn validate_ttl_pattern(p: &str) -> Result<()> {
+    check_path_size(p)?;
+    let nodes = path_nodes(p);
+    let ok = nodes.len() >= 2
+        && nodes.first() == Some(&"root")
+        && nodes.last() == Some(&"**")
+        && nodes[..nodes.len() - 1]
+            .iter()
+            .all(|n| !n.is_empty() && *n != "*" && *n != "**");
+    if !ok {
+        return Err(Error::invalid(format!(
+            "{p} is not a TTL path: a path below root, or one ending in .** (no other wildcards)"
+        )));
+    }
+    Ok(())
 }
 
 /// The device and measurement of a series path (`("", path)` for one node).
@@ -299,6 +334,43 @@ pub struct Schema {
     /// one only when two nodes gave the same alias apart). Kept by
     /// [`Schema::put_series`] and [`Schema::remove_series`].
     pub aliases: BTreeMap<String, Vec<String>>,
+    /// TTL rules by path pattern (`root.ln.**`), unset ones kept.
+    pub ttls: BTreeMap<String, TtlRule>,
+}
+
+/// `SET TTL TO pattern ms` (`ms` None: `UNSET TTL`, kept so an older SET
+/// arriving late cannot bring the rule back): points older than `now - ms`
+/// are expired on the series the pattern matches. The newest version wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TtlRule {
+    pub ms: Option<i64>,
+    pub version: Version,
+}
+
+impl TtlRule {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(22);
+        out.extend_from_slice(&self.version.hlc.to_le_bytes());
+        out.extend_from_slice(&self.version.node.to_le_bytes());
+        match self.ms {
+            Some(ms) => {
+                out.push(1);
+                put_ivarint(&mut out, ms);
+            }
+            None => out.push(0),
+        }
+        out
+    }
+    pub(crate) fn decode(bytes: &[u8]) -> Result<TtlRule> {
+        let mut r = Reader::new(bytes, "ttl record");
+        let version = Version::new(r.u64()?, r.u32()?);
+        let ms = match r.u8()? {
+            0 => None,
+            1 => Some(r.ivarint()?).filter(|&ms| ms > 0),
+            f => return Err(r.corrupt(format!("bad ttl flag {f}"))),
+        };
+        Ok(TtlRule { ms, version })
+    }
 }
 
 /// A drop of a series or a database.
@@ -426,6 +498,22 @@ impl Schema {
             .filter(|(a, _)| matches(&pat, &path_nodes(a)))
             .flat_map(|(a, paths)| named(a, paths))
             .collect()
+    }
+
+    /// The TTL (ms) of the series at `path`: of the set rules whose
+    /// pattern matches it, the most specific one's (the pattern with the
+    /// most nodes); None: its points never expire.
+    pub fn ttl_of(&self, path: &str) -> Option<i64> {
+        if self.ttls.is_empty() {
+            return None;
+        }
+        let nodes = path_nodes(path);
+        self.ttls
+            .iter()
+            .filter_map(|(p, r)| r.ms.map(|ms| (p, ms)))
+            .filter(|(p, _)| matches(&path_nodes(p), &nodes))
+            .max_by_key(|(p, _)| path_nodes(p).len())
+            .map(|(_, ms)| ms)
     }
 
     pub fn series_matching(&self, pattern: &str) -> Vec<Arc<Series>> {
@@ -619,6 +707,7 @@ mod tests {
             types: vec![],
             tombstones: vec![],
             labels: vec![],
+            expired: Version::default(),
             created: Version::default(),
         };
         assert_eq!(s.device(), "root.sg.`d.1`");
@@ -641,6 +730,7 @@ mod tests {
             types: vec![(DataType::Int64, Version::new(9, 1))],
             tombstones: vec![],
             labels: vec![],
+            expired: Version::default(),
             created: Version::new(1, 1),
         };
         assert_eq!(Series::decode(&s.path, &s.encode()).unwrap(), s);

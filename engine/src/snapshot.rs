@@ -97,6 +97,28 @@ impl Engine {
             }
         }
         if filter.schema {
+            // TTL rules (unset ones too), each with its version.
+            let node = self.node_id();
+            for (pattern, rule) in &schema.ttls {
+                let prefix = pattern.trim_end_matches(".**");
+                if pat
+                    .as_ref()
+                    .is_some_and(|p| !crate::schema::matches_prefix_of(p, &path_nodes(prefix)))
+                {
+                    continue;
+                }
+                ready.push_back(ChangeEvent {
+                    origin: node,
+                    origin_seq: 0,
+                    version: rule.version,
+                    body: EventBody::Schema(SchemaChange::SetTtl {
+                        pattern: pattern.clone(),
+                        ms: rule.ms,
+                    }),
+                });
+            }
+        }
+        if filter.schema {
             let node = self.node_id();
             for db in schema.databases.values() {
                 // Every database when the pipe takes everything (an empty

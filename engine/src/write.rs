@@ -206,6 +206,19 @@ impl Engine {
         .map(|_| ())
     }
 
+    /// `SET TTL TO pattern ms` (`ms` None: `UNSET TTL`). The pattern must
+    /// end in `.**` (see `schema::validate_ttl_pattern`).
+    pub fn set_ttl(&self, pattern: &str, ms: Option<i64>) -> Result<()> {
+        crate::schema::validate_ttl_pattern(pattern)?;
+        self.commit_local(|_| {
+            Ok(EventBody::Schema(SchemaChange::SetTtl {
+                pattern: pattern.to_string(),
+                ms,
+            }))
+        })
+        .map(|_| ())
+    }
+
     /// `ALTER TIMESERIES`: `edit` gets the series as it stands and returns
     /// what to set (kind, key, value; None removes), which is committed
     /// with one version. An edit that sets nothing commits nothing.

@@ -110,7 +110,9 @@ pub fn check_statement(session: &Session, stmt: &Statement) -> Result<()> {
         | S::SetReadMode { .. }
         | S::SetQueryTimeout { .. }
         | S::ShowVersion
-        | S::ShowVariables => Ok(()),
+        | S::ShowVariables
+        | S::ShowTtl { .. } => Ok(()),
+        S::SetTtl { .. } | S::UnsetTtl { .. } => need_global(a, P::ManageDatabase),
         // Also what a peer asks with its pipe's user (REPLICATION reads
         // everything).
         S::ShowVersions { pattern, .. } => need(a, P::ReadData, &convert::path(pattern)),

@@ -172,6 +172,25 @@ fn series_passes(s: &duet_engine::Series, f: &SchemaFilter) -> bool {
         })
 }
 
+/// The TTL of everything below `prefix` (a database's, a device's), as
+/// IoTDB shows it: milliseconds, or INF.
+fn ttl_text(schema: &duet_engine::Schema, prefix: &str) -> String {
+    // A rule that covers the whole prefix matches any path one below it.
+    schema
+        .ttl_of(&format!("{prefix}.x"))
+        .map_or_else(|| "INF".to_string(), |ms| ms.to_string())
+}
+
+/// `SET TTL TO root.ln` means `root.ln.**` (the path and all below it).
+fn ttl_pattern(p: &Path) -> String {
+    let s = convert::path(p);
+    if s.ends_with(".**") {
+        s
+    } else {
+        format!("{s}.**")
+    }
+}
+
 /// A statement's labels for a new series.
 fn new_labels(l: &duet_parser::SeriesLabels) -> NewLabels {
     NewLabels {
@@ -342,8 +361,8 @@ pub fn execute(
             let nodes = duet_engine::schema::path_nodes(&pat);
             let schema = engine.schema();
             // IoTDB 2.0's columns. A Duet node keeps one copy of each
-            // database in one store (the pair's other copy is the peer's),
-            // has no TTL yet, and partitions time by the bucket span.
+            // database in one store (the pair's other copy is the peer's)
+            // and partitions time by the bucket span.
             let int = |v: i64| Some(Value::I64(v));
             let out = schema
                 .databases
@@ -355,7 +374,7 @@ pub fn execute(
                 .map(|d| {
                     let mut values = vec![
                         text(d.path.clone()),
-                        text("INF"),
+                        text(ttl_text(&schema, &d.path)),
                         int(1),
                         int(1),
                         int(d.bucket_span_ms),
@@ -407,6 +426,29 @@ pub fn execute(
                 compressor.as_deref(),
                 &new_labels(labels),
             )?;
+        }
+        S::SetTtl { path, ms } => {
+            engine.set_ttl(&ttl_pattern(path), Some(*ms as i64))?;
+        }
+        S::UnsetTtl { path } => {
+            engine.set_ttl(&ttl_pattern(path), None)?;
+        }
+        S::ShowTtl { paths } => {
+            let schema = engine.schema();
+            let wanted: Option<Vec<String>> = paths
+                .as_ref()
+                .map(|ps| ps.iter().map(ttl_pattern).collect());
+            let out = schema
+                .ttls
+                .iter()
+                .filter_map(|(p, r)| r.ms.map(|ms| (p, ms)))
+                .filter(|(p, _)| wanted.as_ref().is_none_or(|w| w.contains(p)))
+                .map(|(p, ms)| Row {
+                    time: None,
+                    values: vec![text(p.clone()), text(ms.to_string())],
+                })
+                .collect();
+            return rows(false, text_columns(&["Device", "TTL(ms)"]), out);
         }
         S::AlterTimeseries { path, change } => {
             if path.is_pattern() {
@@ -578,7 +620,7 @@ pub fn execute(
                         .is_none_or(|c| d.contains(c.as_str()))
                 })
                 .collect();
-            // IoTDB 2.0's columns: no device templates, and no TTL (INF).
+            // IoTDB 2.0's columns: no device templates.
             let out = page(devices, filter)
                 .into_iter()
                 .map(|d| {
@@ -586,11 +628,12 @@ pub fn execute(
                         .database_of(&d)
                         .map(|x| x.path.clone())
                         .unwrap_or_default();
+                    let ttl = ttl_text(&schema, &d);
                     let mut values = vec![text(d)];
                     if *with_database {
                         values.push(text(db));
                     }
-                    values.extend([text("false"), None, text("INF")]);
+                    values.extend([text("false"), None, text(ttl)]);
                     Row { time: None, values }
                 })
                 .collect();

@@ -537,6 +537,20 @@ pub enum Statement {
     ShowVersion,
     /// `SHOW VARIABLES`: the node's settings, as IoTDB names them.
     ShowVariables,
+    /// `SET TTL TO path ms` (a path without `**` means it and everything
+    /// below it).
+    SetTtl {
+        path: Path,
+        ms: u64,
+    },
+    /// `UNSET TTL FROM path` (also `TO`).
+    UnsetTtl {
+        path: Path,
+    },
+    /// `SHOW ALL TTL` (None) or `SHOW TTL ON path[, path]`.
+    ShowTtl {
+        paths: Option<Vec<Path>>,
+    },
     /// `FLUSH [db, ...] [TRUE|FALSE] [ON LOCAL|CLUSTER]`: Duet flushes
     /// every database of the node.
     Flush,

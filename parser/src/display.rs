@@ -779,6 +779,13 @@ impl Display for Statement {
             ),
             Statement::ShowVersion => f.write_str("SHOW VERSION"),
             Statement::ShowVariables => f.write_str("SHOW VARIABLES"),
+            Statement::SetTtl { path, ms } => write!(f, "SET TTL TO {path} {ms}"),
+            Statement::UnsetTtl { path } => write!(f, "UNSET TTL FROM {path}"),
+            Statement::ShowTtl { paths: None } => f.write_str("SHOW ALL TTL"),
+            Statement::ShowTtl { paths: Some(p) } => {
+                f.write_str("SHOW TTL ON ")?;
+                list(f, p, |f, p| write!(f, "{p}"))
+            }
             Statement::ShowConflicts => f.write_str("SHOW CONFLICTS"),
             Statement::Flush => f.write_str("FLUSH"),
             Statement::ReplayConflict { id } => write!(f, "REPLAY CONFLICT {id}"),

@@ -16,7 +16,7 @@ pub(crate) const STATEMENT: &str = "a statement";
 /// them (the shell uses them to tell a new statement from a continued one).
 pub const STATEMENT_KEYWORDS: &[&str] = &[
     "SELECT", "INSERT", "CREATE", "SHOW", "DROP", "DELETE", "SET", "COUNT", "START", "STOP",
-    "ALTER", "LIST", "GRANT", "REVOKE", "FLUSH", "VERIFY", "BACKUP", "REPLAY",
+    "ALTER", "LIST", "GRANT", "REVOKE", "FLUSH", "VERIFY", "BACKUP", "REPLAY", "UNSET",
 ];
 
 /// One statement, without its terminator.
@@ -44,6 +44,7 @@ pub(crate) fn statement(i: &str) -> Res<'_, Statement> {
         "VERIFY" => verify(rest),
         "BACKUP" => backup(rest),
         "REPLAY" => replay(rest),
+        "UNSET" => unset(rest),
         _ => return fail(j, STATEMENT),
     };
     commit(r)
@@ -128,6 +129,16 @@ fn set(i: &str) -> Res<'_, Statement> {
     if let Ok((rest, _)) = kw("REPLICATION")(i) {
         return set_replication(rest);
     }
+    if let Ok((rest, _)) = kw("TTL")(i) {
+        let (rest, _) = commit(kw("TO")(rest))?;
+        let (rest, path) = commit(path(rest))?;
+        let k = ws(rest);
+        let (rest, ms) = unsigned(k).or_else(|_| failure(k, "the TTL in milliseconds"))?;
+        if ms == 0 || ms > i64::MAX as u64 {
+            return bad(k, "a TTL out of range", "a TTL of 1 ms or more");
+        }
+        return Ok((rest, Statement::SetTtl { path, ms }));
+    }
     if let Ok((rest, _)) = kw("QUERY_TIMEOUT")(i) {
         let (rest, _) = sym("=")(rest)?;
         let j = ws(rest);
@@ -165,6 +176,18 @@ fn set(i: &str) -> Res<'_, Statement> {
             bucket_span_ms: None,
         },
     ))
+}
+
+/// After `UNSET`: `TTL FROM|TO path`.
+fn unset(i: &str) -> Res<'_, Statement> {
+    let (rest, _) = commit(kw("TTL")(i))?;
+    let k = ws(rest);
+    let rest = match kw("FROM")(k).or_else(|_| kw("TO")(k)) {
+        Ok((r, _)) => r,
+        Err(_) => return failure(k, "FROM"),
+    };
+    let (rest, path) = commit(path(rest))?;
+    Ok((rest, Statement::UnsetTtl { path }))
 }
 
 /// `SET REPLICATION key = value | DEFAULT` (value: a whole number or a
@@ -515,7 +538,7 @@ fn flush(i: &str) -> Res<'_, Statement> {
 
 fn show(i: &str) -> Res<'_, Statement> {
     const WHAT: &str =
-        "DATABASES, TIMESERIES, DEVICES, PIPES, PIPE, CLUSTER, CONFLICTS, BACKUPS or VERSION";
+        "DATABASES, TIMESERIES, DEVICES, PIPES, PIPE, CLUSTER, CONFLICTS, BACKUPS, VERSION, ALL TTL or TTL ON";
     let j = ws(i);
     let (rest, w) = next_word(j, WHAT)?;
     match w.as_str() {
@@ -564,6 +587,15 @@ fn show(i: &str) -> Res<'_, Statement> {
         "BACKUPS" => Ok((rest, Statement::ShowBackups)),
         "VERSION" => Ok((rest, Statement::ShowVersion)),
         "VARIABLES" => Ok((rest, Statement::ShowVariables)),
+        "ALL" => {
+            let (rest, _) = commit(kw("TTL")(rest))?;
+            Ok((rest, Statement::ShowTtl { paths: None }))
+        }
+        "TTL" => {
+            let (rest, _) = commit(kw("ON")(rest))?;
+            let (rest, paths) = path_list(rest)?;
+            Ok((rest, Statement::ShowTtl { paths: Some(paths) }))
+        }
         "CONFLICTS" => Ok((rest, Statement::ShowConflicts)),
         "VERSIONS" => {
             let (rest, pattern) = path(rest)?;

@@ -423,6 +423,9 @@ fn statement() -> impl Strategy<Value = Statement> {
         1 => (path(), data_type(), upper(ENCODINGS), upper(COMPRESSORS), labels())
             .prop_map(|(path, data_type, encoding, compressor, labels)| CreateTimeseries { path, data_type, encoding, compressor, labels }),
         1 => (path(), alter_series()).prop_map(|(path, change)| AlterTimeseries { path, change }),
+        1 => (path(), 1..=i64::MAX as u64).prop_map(|(path, ms)| SetTtl { path, ms }),
+        1 => path().prop_map(|path| UnsetTtl { path }),
+        1 => option::of(vec(path(), 1..3)).prop_map(|paths| ShowTtl { paths }),
         1 => (option::of(path()), schema_filter(), any::<bool>())
             .prop_map(|(pattern, filter, latest)| ShowTimeseries { pattern, filter, latest }),
         1 => (option::of(path()), schema_filter(), option::of(0..64u32))

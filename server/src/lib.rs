@@ -269,6 +269,11 @@ pub async fn run(
     // HTTP stops last: while the node drains, /health and /ready say 503.
     let (http_stop_tx, http_stop_rx) = watch::channel(false);
     let http_task = tokio::spawn(http::serve(http, http_state.clone(), http_stop_rx));
+    let ttl_task = tokio::spawn(remove_expired_every(
+        engine.clone(),
+        Duration::from_secs(60),
+        stop_rx.clone(),
+    ));
     let wal_task = (cfg.storage.durability == DurabilityMode::GroupCommit).then(|| {
         tokio::spawn(sync_wal_every(
             engine.clone(),
@@ -316,6 +321,7 @@ pub async fn run(
     tracing::info!("stopping pipes (their positions are saved)");
     manager.shutdown().await;
     let _ = trimmer.await;
+    let _ = ttl_task.await;
     if let Some(t) = wal_task {
         let _ = t.await;
     }
@@ -327,6 +333,27 @@ pub async fn run(
         Err(e) => return Err(format!("flush at shutdown failed: {e}")),
     }
     Ok(())
+}
+
+/// Expired chunks (see `Engine::remove_expired`) go once a minute.
+async fn remove_expired_every(
+    engine: Arc<Engine>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let e = engine.clone();
+                if let Ok(Err(err)) = tokio::task::spawn_blocking(move || e.remove_expired()).await {
+                    tracing::error!("removing expired data (TTL) failed: {err}");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 async fn sync_wal_every(engine: Arc<Engine>, every: Duration, mut stop: watch::Receiver<bool>) {
