@@ -17,6 +17,7 @@ mod t177_snapshot;
 mod t178_users;
 mod t180_processors;
 mod t182_labels;
+mod t183_ttl;
 mod t190_compressors;
 mod t20_no_loops;
 mod t30_conflicts;
