@@ -214,20 +214,23 @@ pub(crate) fn decode_tombstones(bytes: &[u8]) -> Result<Vec<Tombstone>> {
     Ok(out)
 }
 
-/// A TTL rule's pattern: a path below root, ending in `.**` (a prefix and
-/// everything below it) and without other wildcards.
+/// A TTL rule's path (IoTDB's): a device path, or a prefix ending in `.**`
+/// (everything below it), with no other wildcard.
 pub fn validate_ttl_pattern(p: &str) -> Result<()> {
     check_path_size(p)?;
     let nodes = path_nodes(p);
+    let body = if nodes.last() == Some(&"**") {
+        &nodes[..nodes.len() - 1]
+    } else {
+        &nodes[..]
+    };
     let ok = nodes.len() >= 2
         && nodes.first() == Some(&"root")
-        && nodes.last() == Some(&"**")
-        && nodes[..nodes.len() - 1]
-            .iter()
-            .all(|n| !n.is_empty() && *n != "*" && *n != "**");
+        && body.iter().all(|n| !n.is_empty() && !n.contains('*'));
     if !ok {
         return Err(Error::invalid(format!(
-            "{p} is not a TTL path: a path below root, or one ending in .** (no other wildcards)"
+            "Illegal pattern path: {p}, pattern path should end with **, otherwise, it should be \
+             a specific database or device path without *"
         )));
     }
     Ok(())
@@ -500,16 +503,22 @@ impl Schema {
             .collect()
     }
 
-    /// The TTL (ms) of the series at `path`: of the set rules whose
-    /// pattern matches it, the most specific one's (the pattern with the
-    /// most nodes); None: its points never expire.
+    /// The TTL (ms) of the series at `path`, as IoTDB picks it for the
+    /// series' device: a rule on the device itself, else the deepest
+    /// `prefix.**` rule above it (`p.**` does not cover device `p`); None:
+    /// its points never expire (so does a rule of `i64::MAX`, IoTDB's INF).
     pub fn ttl_of(&self, path: &str) -> Option<i64> {
         if self.ttls.is_empty() {
             return None;
         }
-        let nodes = path_nodes(path);
+        let (device, _) = device_and_measurement(path);
+        if let Some(r) = self.ttls.get(device).and_then(|r| r.ms) {
+            return Some(r);
+        }
+        let nodes = path_nodes(device);
         self.ttls
             .iter()
+            .filter(|(p, _)| p.ends_with(".**"))
             .filter_map(|(p, r)| r.ms.map(|ms| (p, ms)))
             .filter(|(p, _)| matches(&path_nodes(p), &nodes))
             .max_by_key(|(p, _)| path_nodes(p).len())

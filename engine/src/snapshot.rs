@@ -100,7 +100,7 @@ impl Engine {
             // TTL rules (unset ones too), each with its version.
             let node = self.node_id();
             for (pattern, rule) in &schema.ttls {
-                let prefix = pattern.trim_end_matches(".**");
+                let prefix = pattern.strip_suffix(".**").unwrap_or(pattern);
                 if pat
                     .as_ref()
                     .is_some_and(|p| !crate::schema::matches_prefix_of(p, &path_nodes(prefix)))

@@ -45,6 +45,23 @@ impl Engine {
         }
         self.commit_local(|version| {
             let schema = self.schema.read();
+            // IoTDB refuses points already expired (its OUT_OF_TTL); a
+            // peer's are taken (and not read).
+            if !schema.ttls.is_empty() {
+                let now = crate::hlc::wall_clock_ms() as i64;
+                for s in &series {
+                    if let Some(ttl) = schema.ttl_of(&s.path) {
+                        let bound = now.saturating_sub(ttl);
+                        if let Some(&t) = s.times.iter().filter(|&&t| t < bound).min() {
+                            return Err(Error::invalid(format!(
+                                "Insertion time [{t}] is less than ttl time bound [{bound}] \
+                                 ({}: TTL {ttl} ms); nothing was written",
+                                s.path
+                            )));
+                        }
+                    }
+                }
+            }
             let mut writes = Vec::with_capacity(series.len());
             for s in &series {
                 let values = match schema.series.get(&s.path) {

@@ -172,22 +172,29 @@ fn series_passes(s: &duet_engine::Series, f: &SchemaFilter) -> bool {
         })
 }
 
-/// The TTL of everything below `prefix` (a database's, a device's), as
-/// IoTDB shows it: milliseconds, or INF.
-fn ttl_text(schema: &duet_engine::Schema, prefix: &str) -> String {
-    // A rule that covers the whole prefix matches any path one below it.
-    schema
-        .ttl_of(&format!("{prefix}.x"))
-        .map_or_else(|| "INF".to_string(), |ms| ms.to_string())
+/// The TTL of a device (or a database: the device at its path), as IoTDB
+/// shows it: milliseconds, or INF.
+fn ttl_text(schema: &duet_engine::Schema, device: &str) -> String {
+    // The TTL of a series of the device.
+    ms_text(schema.ttl_of(&format!("{device}.x")))
 }
 
-/// `SET TTL TO root.ln` means `root.ln.**` (the path and all below it).
-fn ttl_pattern(p: &Path) -> String {
+fn ms_text(ms: Option<i64>) -> String {
+    match ms {
+        None | Some(i64::MAX) => "INF".to_string(),
+        Some(ms) => ms.to_string(),
+    }
+}
+
+/// The rules `SET TTL TO p` / `UNSET TTL FROM p` make or remove, as IoTDB
+/// has them: a database's path means its own rule and `p.**` (everything
+/// below it); any other path, that one rule.
+fn ttl_rules(engine: &Engine, p: &Path) -> Vec<String> {
     let s = convert::path(p);
-    if s.ends_with(".**") {
-        s
+    if engine.schema().databases.contains_key(&s) {
+        vec![s.clone(), format!("{s}.**")]
     } else {
-        format!("{s}.**")
+        vec![s]
     }
 }
 
@@ -428,24 +435,72 @@ pub fn execute(
             )?;
         }
         S::SetTtl { path, ms } => {
-            engine.set_ttl(&ttl_pattern(path), Some(*ms as i64))?;
+            for rule in ttl_rules(engine, path) {
+                engine.set_ttl(&rule, Some(*ms as i64))?;
+            }
         }
         S::UnsetTtl { path } => {
-            engine.set_ttl(&ttl_pattern(path), None)?;
+            let rules = ttl_rules(engine, path);
+            let set: Vec<&String> = {
+                let schema = engine.schema();
+                rules
+                    .iter()
+                    .filter(|r| schema.ttls.get(*r).is_some_and(|x| x.ms.is_some()))
+                    .collect()
+            };
+            if set.is_empty() {
+                return Err(ExecError::new(
+                    crate::ErrorKind::NotFound,
+                    format!("Not TTL rule set for {}", rules[0]),
+                ));
+            }
+            for rule in set {
+                engine.set_ttl(rule, None)?;
+            }
         }
         S::ShowTtl { paths } => {
+            // IoTDB lists root.** (INF unless set) and every rule the
+            // paths match, by path (SHOW ALL TTL: ON root.**).
             let schema = engine.schema();
-            let wanted: Option<Vec<String>> = paths
-                .as_ref()
-                .map(|ps| ps.iter().map(ttl_pattern).collect());
-            let out = schema
+            let patterns: Vec<Vec<String>> = match paths {
+                None => vec![vec!["root".into(), "**".into()]],
+                Some(ps) => ps
+                    .iter()
+                    .map(|p| {
+                        duet_engine::schema::path_nodes(&convert::path(p))
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .collect(),
+            };
+            let mut all: std::collections::BTreeMap<String, Option<i64>> = schema
                 .ttls
                 .iter()
-                .filter_map(|(p, r)| r.ms.map(|ms| (p, ms)))
-                .filter(|(p, _)| wanted.as_ref().is_none_or(|w| w.contains(p)))
+                .filter(|(_, r)| r.ms.is_some())
+                .map(|(p, r)| (p.clone(), r.ms))
+                .collect();
+            all.entry("root.**".into()).or_insert(None);
+            let shown = |rule: &str| {
+                let nodes = duet_engine::schema::path_nodes(rule);
+                let prefix = rule
+                    .strip_suffix(".**")
+                    .map(duet_engine::schema::path_nodes);
+                patterns.iter().any(|p| {
+                    let p: Vec<&str> = p.iter().map(String::as_str).collect();
+                    p == nodes
+                        || duet_engine::schema::matches(&p, &nodes)
+                        || prefix
+                            .as_ref()
+                            .is_some_and(|x| duet_engine::schema::matches(&p, x))
+                })
+            };
+            let out = all
+                .into_iter()
+                .filter(|(p, _)| shown(p))
                 .map(|(p, ms)| Row {
                     time: None,
-                    values: vec![text(p.clone()), text(ms.to_string())],
+                    values: vec![text(p), text(ms_text(ms))],
                 })
                 .collect();
             return rows(false, text_columns(&["Device", "TTL(ms)"]), out);

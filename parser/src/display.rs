@@ -779,6 +779,9 @@ impl Display for Statement {
             ),
             Statement::ShowVersion => f.write_str("SHOW VERSION"),
             Statement::ShowVariables => f.write_str("SHOW VARIABLES"),
+            Statement::SetTtl { path, ms } if *ms == i64::MAX as u64 => {
+                write!(f, "SET TTL TO {path} INF")
+            }
             Statement::SetTtl { path, ms } => write!(f, "SET TTL TO {path} {ms}"),
             Statement::UnsetTtl { path } => write!(f, "UNSET TTL FROM {path}"),
             Statement::ShowTtl { paths: None } => f.write_str("SHOW ALL TTL"),

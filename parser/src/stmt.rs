@@ -133,7 +133,18 @@ fn set(i: &str) -> Res<'_, Statement> {
         let (rest, _) = commit(kw("TO")(rest))?;
         let (rest, path) = commit(path(rest))?;
         let k = ws(rest);
-        let (rest, ms) = unsigned(k).or_else(|_| failure(k, "the TTL in milliseconds"))?;
+        // INF: never expires (a rule all the same: it wins over a less
+        // specific one).
+        if let Ok((rest, _)) = kw("INF")(k) {
+            return Ok((
+                rest,
+                Statement::SetTtl {
+                    path,
+                    ms: i64::MAX as u64,
+                },
+            ));
+        }
+        let (rest, ms) = unsigned(k).or_else(|_| failure(k, "the TTL in milliseconds or INF"))?;
         if ms == 0 || ms > i64::MAX as u64 {
             return bad(k, "a TTL out of range", "a TTL of 1 ms or more");
         }

@@ -77,19 +77,20 @@ pub fn shape(cfg: &SourceConfig, mut e: ChangeEvent) -> Option<ChangeEvent> {
             (!dels.is_empty()).then_some(e)
         }
         EventBody::Schema(change) => {
-            let keep = match change {
-                SchemaChange::CreateDatabase { path, .. } | SchemaChange::DropDatabase { path } => {
-                    prefix_ok(path)
-                }
-                SchemaChange::CreateTimeseries { path, .. } | SchemaChange::Labels { path, .. } => {
-                    series_ok(path)
-                }
-                SchemaChange::DeleteTimeseries { paths } => {
-                    paths.retain(|p| series_ok(p));
-                    !paths.is_empty()
-                }
-                SchemaChange::SetTtl { pattern, .. } => prefix_ok(pattern.trim_end_matches(".**")),
-            };
+            let keep =
+                match change {
+                    SchemaChange::CreateDatabase { path, .. }
+                    | SchemaChange::DropDatabase { path } => prefix_ok(path),
+                    SchemaChange::CreateTimeseries { path, .. }
+                    | SchemaChange::Labels { path, .. } => series_ok(path),
+                    SchemaChange::DeleteTimeseries { paths } => {
+                        paths.retain(|p| series_ok(p));
+                        !paths.is_empty()
+                    }
+                    SchemaChange::SetTtl { pattern, .. } => {
+                        prefix_ok(pattern.strip_suffix(".**").unwrap_or(pattern))
+                    }
+                };
             keep.then_some(e)
         }
         // Users and privileges are node-wide: neither paths nor times cut
