@@ -91,13 +91,7 @@ impl Engine {
     /// `replay_conflict`): merging them here changes nothing, and the pipes
     /// send them. Returns how many.
     pub(crate) fn relog(&self, path: &str, first: i64, last: i64) -> Result<usize> {
-        let series = self
-            .schema
-            .read()
-            .series
-            .get(path)
-            .cloned()
-            .ok_or_else(|| Error::NotFound(format!("time series {path} does not exist")))?;
+        let series = self.series_named(path)?;
         let (first, last) = (first.max(MIN_TIME), last.min(MAX_TIME));
         let mut out = Chunk::empty(series.data_type);
         let mut cursor = Some(data_key(series.id, series.bucket_of(first)));
@@ -223,6 +217,16 @@ impl Engine {
         .map(|_| ())
     }
 
+    /// The series at `path` as published, or NotFound.
+    fn series_named(&self, path: &str) -> Result<std::sync::Arc<Series>> {
+        self.schema
+            .read()
+            .series
+            .get(path)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("time series {path} does not exist")))
+    }
+
     /// `SET TTL TO pattern ms` (`ms` None: `UNSET TTL`). The pattern must
     /// end in `.**` (see `schema::validate_ttl_pattern`).
     pub fn set_ttl(&self, pattern: &str, ms: Option<i64>) -> Result<()> {
@@ -247,13 +251,7 @@ impl Engine {
         validate_series_path(path)?;
         let mut nothing = false;
         let r = self.commit_local(|version| {
-            let s = self
-                .schema
-                .read()
-                .series
-                .get(path)
-                .cloned()
-                .ok_or_else(|| Error::NotFound(format!("time series {path} does not exist")))?;
+            let s = self.series_named(path)?;
             let mut cells: Vec<LabelCell> = edit(&s)?
                 .into_iter()
                 .map(|(kind, key, value)| LabelCell {

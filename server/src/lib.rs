@@ -269,16 +269,23 @@ pub async fn run(
     // HTTP stops last: while the node drains, /health and /ready say 503.
     let (http_stop_tx, http_stop_rx) = watch::channel(false);
     let http_task = tokio::spawn(http::serve(http, http_state.clone(), http_stop_rx));
-    let ttl_task = tokio::spawn(remove_expired_every(
-        engine.clone(),
-        Duration::from_secs(60),
-        stop_rx.clone(),
-    ));
+    // Expired chunks (see `Engine::remove_expired`) go once a minute.
+    let ttl_task = {
+        let e = engine.clone();
+        tokio::spawn(every(
+            Duration::from_secs(60),
+            stop_rx.clone(),
+            "removing expired data (TTL)",
+            move || e.remove_expired().map(|_| ()).map_err(|e| e.to_string()),
+        ))
+    };
     let wal_task = (cfg.storage.durability == DurabilityMode::GroupCommit).then(|| {
-        tokio::spawn(sync_wal_every(
-            engine.clone(),
+        let e = engine.clone();
+        tokio::spawn(every(
             Duration::from_millis(cfg.storage.wal_sync_interval_ms),
             stop_rx.clone(),
+            "syncing the write-ahead log",
+            move || e.sync_wal().map_err(|e| e.to_string()),
         ))
     });
 
@@ -335,36 +342,22 @@ pub async fn run(
     Ok(())
 }
 
-/// Expired chunks (see `Engine::remove_expired`) go once a minute.
-async fn remove_expired_every(
-    engine: Arc<Engine>,
+/// `work` on a blocking thread every `every` until the node stops; a
+/// failure is logged as `what` failed.
+async fn every(
     every: Duration,
     mut stop: watch::Receiver<bool>,
+    what: &'static str,
+    work: impl Fn() -> Result<(), String> + Clone + Send + 'static,
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let e = engine.clone();
-                if let Ok(Err(err)) = tokio::task::spawn_blocking(move || e.remove_expired()).await {
-                    tracing::error!("removing expired data (TTL) failed: {err}");
-                }
-            }
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-async fn sync_wal_every(engine: Arc<Engine>, every: Duration, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                let e = engine.clone();
-                if let Ok(Err(err)) = tokio::task::spawn_blocking(move || e.sync_wal()).await {
-                    tracing::error!("syncing the write-ahead log failed: {err}");
+                let w = work.clone();
+                if let Ok(Err(err)) = tokio::task::spawn_blocking(w).await {
+                    tracing::error!("{what} failed: {err}");
                 }
             }
             _ = stop.changed() => return,
