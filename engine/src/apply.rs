@@ -760,12 +760,19 @@ impl Cx<'_, '_> {
         let Some(s) = self.view.series(path) else {
             return Ok(());
         };
+        // A cell is at most as new as the change that carries it (a peer's
+        // cell from the future would otherwise beat every later change).
+        let cells: Vec<LabelCell> = cells
+            .iter()
+            .filter(|c| c.version <= self.version)
+            .cloned()
+            .collect();
         let mut labels = s.labels.clone();
-        if !crate::labels::merge(&mut labels, cells, self.view.drop_covering(path)) {
+        if !crate::labels::merge(&mut labels, &cells, self.view.drop_covering(path)) {
             return Ok(());
         }
         if self.local {
-            crate::labels::check(path, &labels)?;
+            crate::labels::check(path, &labels, &s.labels)?;
         }
         self.put_series(Arc::new(Series {
             labels,
@@ -881,7 +888,6 @@ impl Cx<'_, '_> {
         Ok(self
             .newest_point_version(s)?
             .max(s.created)
-            .max(s.expired)
             .max(newest_delete.unwrap_or_default()))
     }
 
@@ -1059,7 +1065,6 @@ impl Cx<'_, '_> {
             types: Vec::new(),
             tombstones: Vec::new(),
             labels: Vec::new(),
-            expired: Default::default(),
             created: self.version,
         };
         let meta = self.env.cf(CF_META)?;

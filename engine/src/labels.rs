@@ -140,9 +140,20 @@ pub fn get<'a>(cells: &'a [LabelCell], kind: LabelKind, key: &str) -> Option<&'a
     live(cells, kind).find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
-/// Checks what a local change leaves: keys and values not empty, the
-/// alias short enough, tags and attributes within [`MAX_LABEL_BYTES`].
-pub fn check(path: &str, cells: &[LabelCell]) -> Result<()> {
+/// The bytes of a series' live tag and attribute keys and values.
+fn label_bytes(cells: &[LabelCell]) -> usize {
+    cells
+        .iter()
+        .filter(|c| c.kind != LabelKind::Alias)
+        .filter_map(|c| c.value.as_ref().map(|v| c.key.len() + v.len()))
+        .sum()
+}
+
+/// Checks what a local change leaves (from `before`): keys and values not
+/// empty, the alias a plain name, tags and attributes within
+/// [`MAX_LABEL_BYTES`] unless the change makes them smaller (two nodes'
+/// changes together may pass it; a later drop must still work).
+pub fn check(path: &str, cells: &[LabelCell], before: &[LabelCell]) -> Result<()> {
     let mut bytes = 0;
     for c in cells.iter().filter(|c| c.value.is_some()) {
         let v = c.value.as_deref().unwrap_or_default();
@@ -169,7 +180,7 @@ pub fn check(path: &str, cells: &[LabelCell]) -> Result<()> {
             }
         }
     }
-    if bytes > MAX_LABEL_BYTES {
+    if bytes > MAX_LABEL_BYTES && bytes > label_bytes(before) {
         return Err(Error::invalid(format!(
             "the tags and attributes of {path} would take {bytes} bytes, over IoTDB's \
              tag_attribute_total_size of {MAX_LABEL_BYTES}"
@@ -286,7 +297,7 @@ impl NewLabels {
             }
         }
         cells.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
-        check(path, &cells)?;
+        check(path, &cells, &[])?;
         Ok(cells)
     }
 }

@@ -145,7 +145,6 @@ mod tests {
             types: Vec::new(),
             tombstones: Vec::new(),
             labels: Vec::new(),
-            expired: Default::default(),
             created: Version::default(),
         }
     }

@@ -34,12 +34,21 @@ pub struct SeriesScan {
 
 impl Engine {
     /// Points of `series` with `start <= time <= end`.
-    pub fn scan(&self, series: Arc<Series>, start: i64, end: i64, reverse: bool) -> SeriesScan {
-        let (mut s, e) = (start.max(crate::MIN_TIME), end.min(crate::MAX_TIME));
-        // Expired points (older than now - TTL) are not read.
-        if let Some(ttl) = self.schema.read().ttl_of(&series.path) {
-            s = s.max((crate::hlc::wall_clock_ms() as i64).saturating_sub(ttl));
+    /// Where a read of `path` from `start` begins: expired points (older
+    /// than now minus the series' TTL) are not read, by scans or dual reads.
+    fn live_from(&self, path: &str, start: i64) -> i64 {
+        let s = start.max(crate::MIN_TIME);
+        match self.schema.read().ttl_of(path) {
+            Some(ttl) => s.max((crate::hlc::wall_clock_ms() as i64).saturating_sub(ttl)),
+            None => s,
         }
+    }
+
+    pub fn scan(&self, series: Arc<Series>, start: i64, end: i64, reverse: bool) -> SeriesScan {
+        let (s, e) = (
+            self.live_from(&series.path, start),
+            end.min(crate::MAX_TIME),
+        );
         let first = data_key(series.id, series.bucket_of(s));
         let last = data_key(series.id, series.bucket_of(e));
         let (cursor, bound) = if reverse {
@@ -82,7 +91,10 @@ impl Engine {
         start: i64,
         end: i64,
     ) -> Result<Vec<VersionedPoint>> {
-        let (s, e) = (start.max(crate::MIN_TIME), end.min(crate::MAX_TIME));
+        let (s, e) = (
+            self.live_from(&series.path, start),
+            end.min(crate::MAX_TIME),
+        );
         let mut out = Vec::new();
         if s > e {
             return Ok(out);

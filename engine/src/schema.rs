@@ -60,11 +60,6 @@ pub struct Series {
     /// sorted by kind and key; removed ones are kept as cells without a
     /// value so an older change cannot bring them back.
     pub labels: Vec<LabelCell>,
-    /// The newest version of the points TTL removed from its chunks
-    /// (`Engine::remove_expired`): they still count as changes it holds, so
-    /// a drop older than them keeps the series here as on a node that has
-    /// not removed them yet.
-    pub expired: Version,
     /// Version of the change that created it: a drop with a greater
     /// version removes it, an older drop only hides its older points.
     pub created: Version,
@@ -89,8 +84,7 @@ impl Series {
         out.extend_from_slice(&self.created.node.to_le_bytes());
         // Records written before segments existed end here (and each
         // later section is there when it or one after it is not empty).
-        let expired = self.expired != Version::default();
-        let labels = !self.labels.is_empty() || expired;
+        let labels = !self.labels.is_empty();
         if !self.segments.is_empty() || !self.types.is_empty() || labels {
             put_varint(&mut out, self.segments.len() as u64);
             for s in &self.segments {
@@ -108,10 +102,6 @@ impl Series {
         }
         if labels {
             LabelCell::put_all(&mut out, &self.labels);
-        }
-        if expired {
-            out.extend_from_slice(&self.expired.hlc.to_le_bytes());
-            out.extend_from_slice(&self.expired.node.to_le_bytes());
         }
         out
     }
@@ -164,14 +154,8 @@ impl Series {
             cells.dedup_by(|a, b| (a.kind, &a.key) == (b.kind, &b.key));
             cells
         };
-        let expired = if r.is_empty() {
-            Version::default()
-        } else {
-            Version::new(r.u64()?, r.u32()?)
-        };
         Ok(Series {
             labels,
-            expired,
             created,
             id,
             path: path.to_string(),
@@ -716,7 +700,6 @@ mod tests {
             types: vec![],
             tombstones: vec![],
             labels: vec![],
-            expired: Version::default(),
             created: Version::default(),
         };
         assert_eq!(s.device(), "root.sg.`d.1`");
@@ -739,7 +722,6 @@ mod tests {
             types: vec![(DataType::Int64, Version::new(9, 1))],
             tombstones: vec![],
             labels: vec![],
-            expired: Version::default(),
             created: Version::new(1, 1),
         };
         assert_eq!(Series::decode(&s.path, &s.encode()).unwrap(), s);

@@ -27,7 +27,22 @@ impl Engine {
     /// Inserts points into one or more series as one change. Returns the
     /// change's log sequence.
     pub fn write(&self, series: Vec<WriteSeries>) -> Result<u64> {
-        let series: Vec<WriteSeries> = series.into_iter().filter(|s| !s.times.is_empty()).collect();
+        let mut series: Vec<WriteSeries> =
+            series.into_iter().filter(|s| !s.times.is_empty()).collect();
+        // A measurement named by its alias is that series (IoTDB's).
+        {
+            let schema = self.schema.read();
+            if !schema.aliases.is_empty() {
+                for s in &mut series {
+                    if schema.series.contains_key(&s.path) {
+                        continue;
+                    }
+                    if let Some([real]) = schema.aliases.get(&s.path).map(Vec::as_slice) {
+                        s.path = real.clone();
+                    }
+                }
+            }
+        }
         if series.is_empty() {
             return Err(Error::invalid("nothing to insert"));
         }

@@ -246,7 +246,6 @@ impl Reader for DualReader {
                     types: Vec::new(),
                     tombstones: Vec::new(),
                     labels: Vec::new(),
-                    expired: Default::default(),
                     created: Version::default(),
                 }));
             }

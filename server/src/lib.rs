@@ -269,16 +269,6 @@ pub async fn run(
     // HTTP stops last: while the node drains, /health and /ready say 503.
     let (http_stop_tx, http_stop_rx) = watch::channel(false);
     let http_task = tokio::spawn(http::serve(http, http_state.clone(), http_stop_rx));
-    // Expired chunks (see `Engine::remove_expired`) go once a minute.
-    let ttl_task = {
-        let e = engine.clone();
-        tokio::spawn(every(
-            Duration::from_secs(60),
-            stop_rx.clone(),
-            "removing expired data (TTL)",
-            move || e.remove_expired().map(|_| ()).map_err(|e| e.to_string()),
-        ))
-    };
     let wal_task = (cfg.storage.durability == DurabilityMode::GroupCommit).then(|| {
         let e = engine.clone();
         tokio::spawn(every(
@@ -328,7 +318,6 @@ pub async fn run(
     tracing::info!("stopping pipes (their positions are saved)");
     manager.shutdown().await;
     let _ = trimmer.await;
-    let _ = ttl_task.await;
     if let Some(t) = wal_task {
         let _ = t.await;
     }
