@@ -807,13 +807,13 @@ impl Cx<'_, '_> {
             return Ok(());
         };
         let (device, measurement) = crate::schema::device_and_measurement(path);
-        let taken =
-            || Error::AlreadyExists(format!("Alias [{alias}] for Path [{path}] already exist"));
-        if alias == measurement || self.view.series(&format!("{device}.{alias}")).is_some() {
-            return Err(taken());
-        }
-        if self.device_alias_owner(device, alias, path).is_some() {
-            return Err(taken());
+        if alias == measurement
+            || self.view.series(&format!("{device}.{alias}")).is_some()
+            || self.device_alias_owner(device, alias, path).is_some()
+        {
+            return Err(Error::AlreadyExists(format!(
+                "Alias [{alias}] for Path [{path}] already exist"
+            )));
         }
         Ok(())
     }

@@ -154,7 +154,6 @@ fn label_bytes(cells: &[LabelCell]) -> usize {
 /// [`MAX_LABEL_BYTES`] unless the change makes them smaller (two nodes'
 /// changes together may pass it; a later drop must still work).
 pub fn check(path: &str, cells: &[LabelCell], before: &[LabelCell]) -> Result<()> {
-    let mut bytes = 0;
     for c in cells.iter().filter(|c| c.value.is_some()) {
         let v = c.value.as_deref().unwrap_or_default();
         match c.kind {
@@ -170,16 +169,15 @@ pub fn check(path: &str, cells: &[LabelCell], before: &[LabelCell]) -> Result<()
                     )));
                 }
             }
-            _ => {
-                if c.key.is_empty() {
-                    return Err(Error::invalid(format!(
-                        "an empty tag or attribute key on {path}"
-                    )));
-                }
-                bytes += c.key.len() + v.len();
+            _ if c.key.is_empty() => {
+                return Err(Error::invalid(format!(
+                    "an empty tag or attribute key on {path}"
+                )));
             }
+            _ => {}
         }
     }
+    let bytes = label_bytes(cells);
     if bytes > MAX_LABEL_BYTES && bytes > label_bytes(before) {
         return Err(Error::invalid(format!(
             "the tags and attributes of {path} would take {bytes} bytes, over IoTDB's \

@@ -33,7 +33,6 @@ pub struct SeriesScan {
 }
 
 impl Engine {
-    /// Points of `series` with `start <= time <= end`.
     /// Where a read of `path` from `start` begins: expired points (older
     /// than now minus the series' TTL) are not read, by scans or dual reads.
     fn live_from(&self, path: &str, start: i64) -> i64 {
@@ -44,6 +43,7 @@ impl Engine {
         }
     }
 
+    /// Points of `series` with `start <= time <= end`.
     pub fn scan(&self, series: Arc<Series>, start: i64, end: i64, reverse: bool) -> SeriesScan {
         let (s, e) = (
             self.live_from(&series.path, start),

@@ -492,10 +492,15 @@ impl Schema {
     /// `prefix.**` rule above it (`p.**` does not cover device `p`); None:
     /// its points never expire (so does a rule of `i64::MAX`, IoTDB's INF).
     pub fn ttl_of(&self, path: &str) -> Option<i64> {
+        self.ttl_of_device(device_and_measurement(path).0)
+    }
+
+    /// The TTL (ms) of the series of `device` (see [`Schema::ttl_of`]); a
+    /// database's is the one of the device at its path.
+    pub fn ttl_of_device(&self, device: &str) -> Option<i64> {
         if self.ttls.is_empty() {
             return None;
         }
-        let (device, _) = device_and_measurement(path);
         if let Some(r) = self.ttls.get(device).and_then(|r| r.ms) {
             return Some(r);
         }

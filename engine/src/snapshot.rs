@@ -97,8 +97,8 @@ impl Engine {
             }
         }
         if filter.schema {
-            // TTL rules (unset ones too), each with its version.
             let node = self.node_id();
+            // TTL rules (unset ones too), each with its version.
             for (pattern, rule) in &schema.ttls {
                 let prefix = pattern.strip_suffix(".**").unwrap_or(pattern);
                 if pat
@@ -117,9 +117,6 @@ impl Engine {
                     }),
                 });
             }
-        }
-        if filter.schema {
-            let node = self.node_id();
             for db in schema.databases.values() {
                 // Every database when the pipe takes everything (an empty
                 // one too); else those holding a series it takes.

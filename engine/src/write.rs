@@ -242,8 +242,9 @@ impl Engine {
             .ok_or_else(|| Error::NotFound(format!("time series {path} does not exist")))
     }
 
-    /// `SET TTL TO pattern ms` (`ms` None: `UNSET TTL`). The pattern must
-    /// end in `.**` (see `schema::validate_ttl_pattern`).
+    /// `SET TTL TO pattern ms` (`ms` None: `UNSET TTL`): the pattern is a
+    /// device path or a prefix ending in `.**` (see
+    /// `schema::validate_ttl_pattern`).
     pub fn set_ttl(&self, pattern: &str, ms: Option<i64>) -> Result<()> {
         crate::schema::validate_ttl_pattern(pattern)?;
         self.commit_local(|_| {

@@ -175,8 +175,7 @@ fn series_passes(s: &duet_engine::Series, f: &SchemaFilter) -> bool {
 /// The TTL of a device (or a database: the device at its path), as IoTDB
 /// shows it: milliseconds, or INF.
 fn ttl_text(schema: &duet_engine::Schema, device: &str) -> String {
-    // The TTL of a series of the device.
-    ms_text(schema.ttl_of(&format!("{device}.x")))
+    ms_text(schema.ttl_of_device(device))
 }
 
 fn ms_text(ms: Option<i64>) -> String {
@@ -462,17 +461,9 @@ pub fn execute(
             // IoTDB lists root.** (INF unless set) and every rule the
             // paths match, by path (SHOW ALL TTL: ON root.**).
             let schema = engine.schema();
-            let patterns: Vec<Vec<String>> = match paths {
-                None => vec![vec!["root".into(), "**".into()]],
-                Some(ps) => ps
-                    .iter()
-                    .map(|p| {
-                        duet_engine::schema::path_nodes(&convert::path(p))
-                            .into_iter()
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .collect(),
+            let patterns: Vec<String> = match paths {
+                None => vec!["root.**".into()],
+                Some(ps) => ps.iter().map(convert::path).collect(),
             };
             let mut all: std::collections::BTreeMap<String, Option<i64>> = schema
                 .ttls
@@ -481,15 +472,16 @@ pub fn execute(
                 .map(|(p, r)| (p.clone(), r.ms))
                 .collect();
             all.entry("root.**".into()).or_insert(None);
+            // A rule shows when a pattern matches its path, or the prefix
+            // of a `p.**` rule.
             let shown = |rule: &str| {
                 let nodes = duet_engine::schema::path_nodes(rule);
                 let prefix = rule
                     .strip_suffix(".**")
                     .map(duet_engine::schema::path_nodes);
                 patterns.iter().any(|p| {
-                    let p: Vec<&str> = p.iter().map(String::as_str).collect();
-                    p == nodes
-                        || duet_engine::schema::matches(&p, &nodes)
+                    let p = duet_engine::schema::path_nodes(p);
+                    duet_engine::schema::matches(&p, &nodes)
                         || prefix
                             .as_ref()
                             .is_some_and(|x| duet_engine::schema::matches(&p, x))

@@ -429,7 +429,8 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                     // per combination of tag values.
                     let (_, measurement) = duet_engine::schema::device_and_measurement(&s.path);
                     let info = aggregate_column(f, &s, measurement)?;
-                    match tg.cell(&s, &info) {
+                    let slot = tg.slot(&s, &info);
+                    match tg.cells.get(&slot).copied() {
                         Some(at) => {
                             let o = &mut outputs[at];
                             if o.2.data_type != info.data_type {
@@ -445,7 +446,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
                         }
                         None => {
                             // Its place in the wide row: the shown columns.
-                            tg.add(&s, &info, shown.len());
+                            tg.cells.insert(slot, shown.len());
                             shown.push((Shown::At(outputs.len()), info.clone()));
                             outputs.push((func, vec![pos], info));
                         }
@@ -625,19 +626,13 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
             rows: kept(Box::new(iter), having, shown),
             warning: None,
         };
-        return Ok(match tag_groups {
-            Some(tg) => tg.reshape(rs),
-            None => rs,
-        });
+        return Ok(TagGroups::apply(tag_groups, rs));
     }
 
     if specs.is_empty() {
         // Nothing matched: an empty result, not a row of nothing.
         let rs = ResultSet::from_rows(false, columns, Vec::new());
-        return Ok(match tag_groups {
-            Some(tg) => tg.reshape(rs),
-            None => rs,
-        });
+        return Ok(TagGroups::apply(tag_groups, rs));
     }
     let mut accs: Vec<Accumulator> = specs.iter().map(|(f, _)| Accumulator::new(*f)).collect();
     if pred.is_none() {
@@ -679,10 +674,7 @@ fn execute_readable(engine: &dyn Reader, session: &Session, q: &Select) -> Resul
         rows: Box::new(rows.skip(offset).take(limit)),
         warning: None,
     };
-    Ok(match tag_groups {
-        Some(tg) => tg.reshape(rs),
-        None => rs,
-    })
+    Ok(TagGroups::apply(tag_groups, rs))
 }
 
 /// `GROUP BY TAGS(k, ...)` (IoTDB's): the aggregates are computed wide,
@@ -740,15 +732,8 @@ impl TagGroups {
             .collect()
     }
 
-    /// The wide position of `s`'s (combination, column), if it has one.
-    fn cell(&self, s: &Series, info: &ColumnInfo) -> Option<usize> {
-        let combo = self.combo_of(s);
-        let c = self.combos.iter().position(|x| *x == combo)?;
-        let n = self.names.iter().position(|x| x.name == info.name)?;
-        self.cells.get(&(c, n)).copied()
-    }
-
-    fn add(&mut self, s: &Series, info: &ColumnInfo, at: usize) {
+    /// `s`'s (combination, column), each added when first seen.
+    fn slot(&mut self, s: &Series, info: &ColumnInfo) -> (usize, usize) {
         let combo = self.combo_of(s);
         let c = match self.combos.iter().position(|x| *x == combo) {
             Some(c) => c,
@@ -764,7 +749,15 @@ impl TagGroups {
                 self.names.len() - 1
             }
         };
-        self.cells.insert((c, n), at);
+        (c, n)
+    }
+
+    /// The wide result as IoTDB shows it (unchanged without GROUP BY TAGS).
+    fn apply(tg: Option<TagGroups>, rs: ResultSet) -> ResultSet {
+        match tg {
+            Some(tg) => tg.reshape(rs),
+            None => rs,
+        }
     }
 
     fn reshape(self, rs: ResultSet) -> ResultSet {

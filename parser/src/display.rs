@@ -129,6 +129,16 @@ fn label_pairs(f: &mut Formatter<'_>, pairs: &[(String, String)]) -> fmt::Result
     })
 }
 
+/// `(alias)` after a series path or measurement, when there is one.
+fn alias_suffix(f: &mut Formatter<'_>, alias: &Option<String>) -> fmt::Result {
+    if let Some(a) = alias {
+        f.write_char('(')?;
+        quoted(f, a)?;
+        f.write_char(')')?;
+    }
+    Ok(())
+}
+
 /// ` TAGS(...) ATTRIBUTES(...)` when there are some.
 fn tags_attributes(f: &mut Formatter<'_>, l: &SeriesLabels) -> fmt::Result {
     if !l.tags.is_empty() {
@@ -526,11 +536,7 @@ impl Display for Statement {
                 labels,
             } => {
                 write!(f, "CREATE TIMESERIES {path}")?;
-                if let Some(a) = &labels.alias {
-                    f.write_char('(')?;
-                    quoted(f, a)?;
-                    f.write_char(')')?;
-                }
+                alias_suffix(f, &labels.alias)?;
                 write!(f, " WITH DATATYPE={data_type}")?;
                 if let Some(e) = encoding {
                     write!(f, ", ENCODING={e}")?;
@@ -615,11 +621,7 @@ impl Display for Statement {
                 write!(f, "CREATE ALIGNED TIMESERIES {device}(")?;
                 list(f, series, |f, s| {
                     column(f, &s.measurement)?;
-                    if let Some(a) = &s.labels.alias {
-                        f.write_char('(')?;
-                        quoted(f, a)?;
-                        f.write_char(')')?;
-                    }
+                    alias_suffix(f, &s.labels.alias)?;
                     write!(f, " {}", s.data_type)?;
                     if let Some(e) = &s.encoding {
                         write!(f, " ENCODING={e}")?;

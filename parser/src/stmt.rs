@@ -336,18 +336,24 @@ fn alias_clause(i: &str) -> Res<'_, Option<String>> {
     }
 }
 
-/// `k=v, ...` (a list without parentheses, as ALTER's SET and ADD take).
-fn label_pairs(i: &str) -> Res<'_, Vec<(String, String)>> {
+/// `item, item, ...` without parentheses (at least one), as ALTER's SET,
+/// DROP and ADD take them.
+fn comma_list<'a, T>(i: &'a str, item: impl Fn(&'a str) -> Res<'a, T>) -> Res<'a, Vec<T>> {
     let mut out = Vec::new();
     let mut rest = i;
     loop {
-        let (r, p) = commit(label_pair(rest))?;
-        out.push(p);
+        let (r, x) = commit(item(rest))?;
+        out.push(x);
         match sym(",")(r) {
             Ok((r, _)) => rest = r,
             Err(_) => return Ok((r, out)),
         }
     }
+}
+
+/// `k=v, ...`.
+fn label_pairs(i: &str) -> Res<'_, Vec<(String, String)>> {
+    comma_list(i, label_pair)
 }
 
 fn label_pair(i: &str) -> Res<'_, (String, String)> {
@@ -399,19 +405,7 @@ pub(crate) fn alter_timeseries(i: &str) -> Res<'_, Statement> {
             (r, AlterSeries::Set(pairs))
         }
         "DROP" => {
-            let mut keys = Vec::new();
-            let mut r = rest;
-            loop {
-                let (r2, k) = commit(label_word(r))?;
-                keys.push(k);
-                match sym(",")(r2) {
-                    Ok((r3, _)) => r = r3,
-                    Err(_) => {
-                        r = r2;
-                        break;
-                    }
-                }
-            }
+            let (r, keys) = comma_list(rest, label_word)?;
             (r, AlterSeries::Drop(keys))
         }
         "ADD" => {

@@ -180,8 +180,6 @@ fn bad(e: impl std::fmt::Display) -> TSStatus {
     error_status(status::ILLEGAL_PARAMETER, e.to_string())
 }
 
-/// A series definition from IoTDB's numeric codes (`TSDataType`,
-/// `TSEncoding`, `CompressionType`).
 /// The aliases, tags and attributes of a create request's `n` series
 /// (each list absent or one entry per series; an empty alias is none).
 pub fn new_labels(
@@ -215,6 +213,8 @@ pub fn new_labels(
         .collect())
 }
 
+/// A series definition from IoTDB's numeric codes (`TSDataType`,
+/// `TSEncoding`, `CompressionType`).
 pub fn series_def(
     data_type: i32,
     encoding: i32,

@@ -270,12 +270,10 @@ pub async fn run(
     let (http_stop_tx, http_stop_rx) = watch::channel(false);
     let http_task = tokio::spawn(http::serve(http, http_state.clone(), http_stop_rx));
     let wal_task = (cfg.storage.durability == DurabilityMode::GroupCommit).then(|| {
-        let e = engine.clone();
-        tokio::spawn(every(
+        tokio::spawn(sync_wal_every(
+            engine.clone(),
             Duration::from_millis(cfg.storage.wal_sync_interval_ms),
             stop_rx.clone(),
-            "syncing the write-ahead log",
-            move || e.sync_wal().map_err(|e| e.to_string()),
         ))
     });
 
@@ -331,22 +329,15 @@ pub async fn run(
     Ok(())
 }
 
-/// `work` on a blocking thread every `every` until the node stops; a
-/// failure is logged as `what` failed.
-async fn every(
-    every: Duration,
-    mut stop: watch::Receiver<bool>,
-    what: &'static str,
-    work: impl Fn() -> Result<(), String> + Clone + Send + 'static,
-) {
+async fn sync_wal_every(engine: Arc<Engine>, every: Duration, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let w = work.clone();
-                if let Ok(Err(err)) = tokio::task::spawn_blocking(w).await {
-                    tracing::error!("{what} failed: {err}");
+                let e = engine.clone();
+                if let Ok(Err(err)) = tokio::task::spawn_blocking(move || e.sync_wal()).await {
+                    tracing::error!("syncing the write-ahead log failed: {err}");
                 }
             }
             _ = stop.changed() => return,
